@@ -1,0 +1,28 @@
+# The two commands a newcomer needs: `make demo` and `make test`.
+.PHONY: demo test bench control-plane crds fmt lint
+
+## demo: start a local seed and user control plane, install the CRDs and the webhook, create a cluster with the plugin
+demo:
+	@scripts/demo.sh
+
+## test: every test, including the end-to-end tests on a real kube-apiserver and etcd
+test:
+	@scripts/test.sh
+
+## bench: the engine, webhook and plugin benchmarks
+bench:
+	@scripts/bench.sh
+
+## control-plane: build kube-apiserver, etcd and kubectl from their Go modules (cached)
+control-plane:
+	@scripts/control-plane.sh build
+
+## crds: regenerate the CRD manifests from the Rust types
+crds:
+	cargo run -q -p kkp-crds --bin crdgen
+
+fmt:
+	cargo fmt --all
+
+lint:
+	cargo clippy --workspace --all-targets -- -D warnings

@@ -1,0 +1,427 @@
+//! The one entry point: what would admission say about this object?
+//!
+//! [`mutate`] is what the mutating webhook does (defaulting, returned as a JSON patch), [`validate`]
+//! what the validating webhook does (rules and policies on the object as it is), and [`admit`]
+//! the whole chain the way the apiserver runs it: default first, then validate the result. The
+//! plugin calls [`admit`] before it sends anything.
+
+use std::fmt;
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::cluster::Cluster;
+use crate::defaulting::{self, Phase};
+use crate::field::{FieldError, Path};
+use crate::machine::MachineDeployment;
+use crate::policy::{self, Enforcement, PolicySet, Violation};
+use crate::validation::{self, Findings};
+use crate::versions::VersionCatalog;
+
+/// The admission operation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum Operation {
+    Create,
+    Update,
+    Delete,
+    Connect,
+}
+
+impl Operation {
+    pub fn parse(s: &str) -> Option<Operation> {
+        match s {
+            "CREATE" => Some(Operation::Create),
+            "UPDATE" => Some(Operation::Update),
+            "DELETE" => Some(Operation::Delete),
+            "CONNECT" => Some(Operation::Connect),
+            _ => None,
+        }
+    }
+}
+
+/// Who is asking, for policy exemptions.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct UserInfo {
+    pub username: String,
+    pub groups: Vec<String>,
+}
+
+/// One admission question.
+#[derive(Clone, Copy, Debug)]
+pub struct Request<'a> {
+    pub operation: Operation,
+    /// The object as sent; absent on DELETE.
+    pub object: Option<&'a Value>,
+    /// The stored object on UPDATE and DELETE.
+    pub old_object: Option<&'a Value>,
+    pub user: Option<&'a UserInfo>,
+}
+
+impl<'a> Request<'a> {
+    pub fn create(object: &'a Value) -> Self {
+        Request {
+            operation: Operation::Create,
+            object: Some(object),
+            old_object: None,
+            user: None,
+        }
+    }
+    pub fn update(object: &'a Value, old: &'a Value) -> Self {
+        Request {
+            operation: Operation::Update,
+            object: Some(object),
+            old_object: Some(old),
+            user: None,
+        }
+    }
+}
+
+/// What the engine knows beyond the object.
+#[derive(Clone, Debug, Default)]
+pub struct Context {
+    /// The versions the platform offers.
+    pub versions: VersionCatalog,
+    /// The control plane version of the cluster MachineDeployments belong to, when known: it
+    /// enables the kubelet skew rule and the kubelet default.
+    pub cluster_version: Option<semver::Version>,
+    /// The admission policies in force.
+    pub policies: PolicySet,
+}
+
+/// Which of our resources an object is.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind")]
+pub enum ResourceKind {
+    Cluster,
+    MachineDeployment,
+    /// Not ours: another group's object, or a kind this engine has no rules for.
+    Other {
+        #[serde(rename = "apiVersion")]
+        api_version: String,
+        #[serde(rename = "objectKind")]
+        kind: String,
+    },
+}
+
+impl ResourceKind {
+    pub fn of(object: &Value) -> ResourceKind {
+        let api_version = object.get("apiVersion").and_then(Value::as_str).unwrap_or("");
+        let kind = object.get("kind").and_then(Value::as_str).unwrap_or("");
+        match (api_version, kind) {
+            ("kubermatic.k8c.io/v1", "Cluster") => ResourceKind::Cluster,
+            ("cluster.k8s.io/v1alpha1", "MachineDeployment") => ResourceKind::MachineDeployment,
+            _ => ResourceKind::Other {
+                api_version: api_version.to_owned(),
+                kind: kind.to_owned(),
+            },
+        }
+    }
+
+    /// `Cluster.kubermatic.k8c.io`, as kubectl names resources in messages.
+    pub fn qualified(&self) -> String {
+        match self {
+            ResourceKind::Cluster => "Cluster.kubermatic.k8c.io".into(),
+            ResourceKind::MachineDeployment => "MachineDeployment.cluster.k8s.io".into(),
+            ResourceKind::Other { api_version, kind } => {
+                let group = api_version.rsplit_once('/').map(|(g, _)| g).unwrap_or("");
+                if group.is_empty() {
+                    kind.clone()
+                } else {
+                    format!("{kind}.{group}")
+                }
+            }
+        }
+    }
+
+    pub fn is_ours(&self) -> bool {
+        !matches!(self, ResourceKind::Other { .. })
+    }
+}
+
+impl fmt::Display for ResourceKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ResourceKind::Cluster => f.write_str("Cluster"),
+            ResourceKind::MachineDeployment => f.write_str("MachineDeployment"),
+            ResourceKind::Other { kind, .. } => f.write_str(kind),
+        }
+    }
+}
+
+/// The answer for one object.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Verdict {
+    #[serde(flatten)]
+    pub kind: ResourceKind,
+    pub name: String,
+    pub namespace: Option<String>,
+    /// The object after defaulting, when defaulting ran.
+    #[serde(skip)]
+    pub object: Option<Value>,
+    /// The JSON patch from the object as sent to the defaulted object.
+    #[serde(skip)]
+    pub patch: json_patch::Patch,
+    pub errors: Vec<FieldError>,
+    pub warnings: Vec<String>,
+    pub violations: Vec<Violation>,
+    /// Why the object was let through without checks (not ours, being deleted, a DELETE).
+    pub skipped: Option<String>,
+}
+
+impl Verdict {
+    fn new(kind: ResourceKind, object: Option<&Value>) -> Self {
+        let meta = |k: &str| {
+            object
+                .and_then(|o| o.pointer(&format!("/metadata/{k}")))
+                .and_then(Value::as_str)
+        };
+        Verdict {
+            kind,
+            name: meta("name").or(meta("generateName")).unwrap_or("").to_owned(),
+            namespace: meta("namespace").map(str::to_owned),
+            object: None,
+            patch: json_patch::Patch(Vec::new()),
+            errors: Vec::new(),
+            warnings: Vec::new(),
+            violations: Vec::new(),
+            skipped: None,
+        }
+    }
+
+    fn skip(mut self, why: impl Into<String>) -> Self {
+        self.skipped = Some(why.into());
+        self
+    }
+
+    /// Policy violations that deny the object.
+    pub fn denials(&self) -> impl Iterator<Item = &Violation> {
+        self.violations.iter().filter(|v| v.enforcement == Enforcement::Deny)
+    }
+
+    pub fn allowed(&self) -> bool {
+        self.errors.is_empty() && self.denials().next().is_none()
+    }
+
+    /// The HTTP-style code of a denial: 400 for invalid objects, 403 for policy denials.
+    pub fn code(&self) -> u16 {
+        if self.allowed() {
+            200
+        } else if self.errors.is_empty() {
+            403
+        } else {
+            400
+        }
+    }
+
+    /// Every warning, with the Warn-enforced policy violations among them.
+    pub fn all_warnings(&self) -> Vec<String> {
+        let mut w = self.warnings.clone();
+        w.extend(
+            self.violations
+                .iter()
+                .filter(|v| v.enforcement == Enforcement::Warn)
+                .map(|v| v.to_string()),
+        );
+        w
+    }
+
+    /// The denial message, in the style of the apiserver's own: every field error and every
+    /// denying rule, so one attempt tells the user everything to fix.
+    pub fn message(&self) -> String {
+        let mut parts: Vec<String> = self.errors.iter().map(ToString::to_string).collect();
+        parts.extend(self.denials().map(ToString::to_string));
+        if parts.is_empty() {
+            return String::new();
+        }
+        let what = if self.errors.is_empty() {
+            "is forbidden"
+        } else {
+            "is invalid"
+        };
+        format!(
+            "{} {:?} {what}: [{}]",
+            self.kind.qualified(),
+            self.name,
+            parts.join(", ")
+        )
+    }
+}
+
+/// Errors from decoding an object into our types, with the field path serde reached.
+fn parse<T: serde::de::DeserializeOwned>(value: &Value) -> Result<T, FieldError> {
+    serde_path_to_error::deserialize::<_, T>(value.clone()).map_err(|e| {
+        let path = e.path().to_string();
+        let path = if path == "." {
+            Path::default()
+        } else {
+            Path::root(&path)
+        };
+        FieldError::invalid(path, Value::Null, e.into_inner().to_string()).without_value()
+    })
+}
+
+fn being_deleted(object: &Value) -> bool {
+    object
+        .pointer("/metadata/deletionTimestamp")
+        .is_some_and(|v| !v.is_null())
+}
+
+/// Steps that let an object through untouched, or `None` when it must be checked.
+fn precheck<'a>(req: &Request<'a>) -> Result<(ResourceKind, &'a Value), Verdict> {
+    let subject = req.object.or(req.old_object);
+    let kind = subject.map(ResourceKind::of).unwrap_or(ResourceKind::Other {
+        api_version: String::new(),
+        kind: String::new(),
+    });
+    let verdict = Verdict::new(kind.clone(), subject);
+    if matches!(req.operation, Operation::Delete | Operation::Connect) {
+        return Err(verdict.skip(format!("{:?} requests are not checked", req.operation).to_uppercase()));
+    }
+    let Some(object) = req.object else {
+        return Err(verdict.skip("no object in the request"));
+    };
+    if !kind.is_ours() {
+        let mut v = verdict.skip(format!(
+            "{} is not a KKP Cluster or machine-controller MachineDeployment",
+            kind.qualified()
+        ));
+        v.warnings.push(format!(
+            "kkp: {} is not an object this webhook checks; allowed unchanged",
+            kind.qualified()
+        ));
+        return Err(v);
+    }
+    if being_deleted(object) {
+        return Err(verdict.skip("the object is being deleted"));
+    }
+    Ok((kind, object))
+}
+
+/// Defaulting only, as the mutating webhook does: the defaulted object and its patch. Objects that
+/// do not parse come back with the parse error and no patch.
+pub fn mutate(req: &Request<'_>, ctx: &Context) -> Verdict {
+    let (kind, object) = match precheck(req) {
+        Ok(x) => x,
+        Err(v) => return v,
+    };
+    let mut verdict = Verdict::new(kind.clone(), Some(object));
+    let phase = if req.operation == Operation::Create {
+        Phase::Create
+    } else {
+        Phase::Update
+    };
+    let defaulted = match kind {
+        ResourceKind::Cluster => parse::<Cluster>(object).map(|mut c| {
+            defaulting::default_cluster(&mut c.spec, phase);
+            serde_json::to_value(c)
+        }),
+        ResourceKind::MachineDeployment => parse::<MachineDeployment>(object).map(|mut md| {
+            defaulting::default_machine_deployment(&mut md, ctx.cluster_version.as_ref());
+            serde_json::to_value(md)
+        }),
+        ResourceKind::Other { .. } => unreachable_other(),
+    };
+    match defaulted {
+        Err(e) => verdict.errors.push(e),
+        Ok(Err(e)) => verdict
+            .errors
+            .push(FieldError::invalid(Path::default(), Value::Null, e.to_string())),
+        Ok(Ok(mut out)) => {
+            keep_untyped_parts(object, &mut out);
+            verdict.patch = json_patch::diff(object, &out);
+            verdict.object = Some(out);
+        }
+    }
+    verdict
+}
+
+fn unreachable_other() -> Result<Result<Value, serde_json::Error>, FieldError> {
+    Err(FieldError::forbidden(
+        Path::default(),
+        "not an object this engine checks",
+    ))
+}
+
+/// Keeps everything outside `spec` (and a MachineDeployment's namespace) exactly as sent, so the
+/// patch only says what defaulting changed.
+fn keep_untyped_parts(original: &Value, out: &mut Value) {
+    let (Some(orig), Some(new)) = (original.as_object(), out.as_object_mut()) else {
+        return;
+    };
+    let namespace = new.get("metadata").and_then(|m| m.get("namespace")).cloned();
+    for (k, v) in orig {
+        if k != "spec" {
+            new.insert(k.clone(), v.clone());
+        }
+    }
+    new.retain(|k, _| k == "spec" || orig.contains_key(k));
+    if let (Some(ns), Some(meta)) = (namespace, new.get_mut("metadata").and_then(Value::as_object_mut)) {
+        meta.entry("namespace").or_insert(ns);
+    }
+}
+
+/// Validation and policies on the object as it is, as the validating webhook does.
+pub fn validate(req: &Request<'_>, ctx: &Context) -> Verdict {
+    let (kind, object) = match precheck(req) {
+        Ok(x) => x,
+        Err(v) => return v,
+    };
+    let mut verdict = Verdict::new(kind.clone(), Some(object));
+    let creating = req.operation == Operation::Create;
+    let old = req.old_object.filter(|_| req.operation == Operation::Update);
+    let findings = match kind {
+        ResourceKind::Cluster => match parse::<Cluster>(object) {
+            Err(e) => Findings {
+                errors: vec![e],
+                warnings: vec![],
+            },
+            Ok(cluster) => {
+                let mut f = validation::validate_cluster(&cluster, &ctx.versions, creating);
+                if let Some(old) = old.and_then(|o| parse::<Cluster>(o).ok()) {
+                    f.extend(validation::validate_cluster_update(&old, &cluster, &ctx.versions));
+                }
+                f
+            }
+        },
+        ResourceKind::MachineDeployment => match parse::<MachineDeployment>(object) {
+            Err(e) => Findings {
+                errors: vec![e],
+                warnings: vec![],
+            },
+            Ok(md) => {
+                let old = old.and_then(|o| parse::<MachineDeployment>(o).ok());
+                validation::validate_machine_deployment(&md, old.as_ref(), ctx.cluster_version.as_ref())
+            }
+        },
+        ResourceKind::Other { .. } => Findings::default(),
+    };
+    verdict.errors = dedup(findings.errors);
+    verdict.warnings = findings.warnings;
+    verdict.violations = policy::evaluate(&ctx.policies, &kind, object, req.user);
+    verdict
+}
+
+fn dedup(mut errors: Vec<FieldError>) -> Vec<FieldError> {
+    let mut seen = std::collections::HashSet::new();
+    errors.retain(|e| seen.insert(e.to_string()));
+    errors
+}
+
+/// The whole admission chain: default, then validate the defaulted object.
+pub fn admit(req: &Request<'_>, ctx: &Context) -> Verdict {
+    let mutated = mutate(req, ctx);
+    let Some(defaulted) = mutated.object.as_ref() else {
+        return mutated;
+    };
+    let next = Request {
+        object: Some(defaulted),
+        ..*req
+    };
+    let mut verdict = validate(&next, ctx);
+    verdict.object = mutated.object.clone();
+    verdict.patch = mutated.patch;
+    verdict.warnings.splice(0..0, mutated.warnings);
+    verdict
+}

@@ -1,0 +1,22 @@
+//! Defaulting: pure functions that fill in what the user left out, exactly as KKP's and
+//! machine-controller's mutating webhooks do (without a seed to read defaults from). Defaulting an
+//! already defaulted object changes nothing.
+
+mod cluster;
+mod machine;
+
+pub use cluster::{
+    DEFAULT_CONTAINER_RUNTIME, DEFAULT_DNS_DOMAIN, DEFAULT_EXPOSE_STRATEGY, DEFAULT_NODE_PORT_RANGE, NetworkDefaults,
+    default_cluster, network_defaults,
+};
+pub use machine::{
+    DEFAULT_MIN_READY_SECONDS, DEFAULT_PROGRESS_DEADLINE_SECONDS, DEFAULT_REPLICAS, DEFAULT_REVISION_HISTORY_LIMIT,
+    ROLLING_UPDATE, default_machine_deployment,
+};
+
+/// What defaulting needs to know beyond the object.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Phase {
+    Create,
+    Update,
+}

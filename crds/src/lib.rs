@@ -1,0 +1,25 @@
+//! The one engine behind `kubectl kkp` and `kkp-webhook`.
+//!
+//! Everything that decides what a KKP `Cluster` or a machine-controller `MachineDeployment` looks
+//! like after defaulting, and whether it is admitted, lives here as pure functions: no network, no
+//! files, no async runtime. The plugin calls [`admission::admit`] before it sends anything; the
+//! webhook calls the same function at admission, so the same object gets the same answer.
+
+pub mod cluster;
+pub mod crdgen;
+pub mod field;
+pub mod machine;
+pub mod providers;
+pub mod schema;
+
+pub use cluster::Cluster;
+pub use field::{FieldError, Path};
+pub use machine::{Machine, MachineDeployment, MachineSet};
+pub mod admission;
+pub mod cni;
+pub mod defaulting;
+pub mod policy;
+pub mod validation;
+pub mod versions;
+
+pub use admission::{Context, Operation, Request, ResourceKind, UserInfo, Verdict, admit, mutate, validate};

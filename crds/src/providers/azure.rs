@@ -1,0 +1,73 @@
+//! The Cluster's `spec.cloud.azure` block (KKP `AzureCloudSpec`).
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_with::skip_serializing_none;
+
+use super::GlobalSecretKeySelector;
+use crate::cluster::{NetworkRanges, Other};
+
+/// Microsoft Azure: a service principal and the network resources KKP creates or reuses. Empty
+/// resource names at creation mean KKP creates the resource and writes its name back.
+#[skip_serializing_none]
+#[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct AzureCloudSpec {
+    pub credentials_reference: Option<GlobalSecretKeySelector>,
+    #[serde(rename = "tenantID")]
+    pub tenant_id: Option<String>,
+    #[serde(rename = "subscriptionID")]
+    pub subscription_id: Option<String>,
+    #[serde(rename = "clientID")]
+    pub client_id: Option<String>,
+    pub client_secret: Option<String>,
+    pub resource_group: Option<String>,
+    pub vnet_resource_group: Option<String>,
+    pub vnet: Option<String>,
+    pub subnet: Option<String>,
+    pub route_table: Option<String>,
+    pub security_group: Option<String>,
+    #[serde(rename = "nodePortsAllowedIPRange")]
+    pub node_ports_allowed_ip_range: Option<String>,
+    #[serde(rename = "nodePortsAllowedIPRanges")]
+    pub node_ports_allowed_ip_ranges: Option<NetworkRanges>,
+    pub assign_availability_set: Option<bool>,
+    pub availability_set: Option<String>,
+    /// `standard` or `basic`; empty is read as `standard`.
+    #[serde(rename = "loadBalancerSKU")]
+    pub load_balancer_sku: Option<String>,
+    #[serde(flatten)]
+    pub other: Other,
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn upstream_field_names_round_trip() {
+        let block = json!({
+            "tenantID": "t",
+            "subscriptionID": "s",
+            "clientID": "c",
+            "clientSecret": "x",
+            "resourceGroup": "rg",
+            "vnetResourceGroup": "",
+            "vnet": "v",
+            "subnet": "sn",
+            "routeTable": "rt",
+            "securityGroup": "sg",
+            "assignAvailabilitySet": true,
+            "availabilitySet": "as",
+            "loadBalancerSKU": "standard",
+            "nodePortsAllowedIPRanges": {"cidrBlocks": []}
+        });
+        let spec: AzureCloudSpec = serde_json::from_value(block.clone()).unwrap();
+        assert_eq!(spec.tenant_id.as_deref(), Some("t"));
+        assert_eq!(spec.load_balancer_sku.as_deref(), Some("standard"));
+        assert!(spec.other.is_empty());
+        assert_eq!(serde_json::to_value(&spec).unwrap(), block);
+    }
+}

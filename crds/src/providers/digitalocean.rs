@@ -1,0 +1,35 @@
+//! The Cluster's `spec.cloud.digitalocean` block (KKP `DigitaloceanCloudSpec`).
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_with::skip_serializing_none;
+
+use super::GlobalSecretKeySelector;
+use crate::cluster::Other;
+
+/// DigitalOcean: an API token, nothing else.
+#[skip_serializing_none]
+#[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct DigitaloceanCloudSpec {
+    pub credentials_reference: Option<GlobalSecretKeySelector>,
+    pub token: Option<String>,
+    #[serde(flatten)]
+    pub other: Other,
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn upstream_field_names_round_trip() {
+        let block = json!({"token": "dop_v1_x"});
+        let spec: DigitaloceanCloudSpec = serde_json::from_value(block.clone()).unwrap();
+        assert_eq!(spec.token.as_deref(), Some("dop_v1_x"));
+        assert_eq!(spec.credentials_reference, None);
+        assert_eq!(serde_json::to_value(&spec).unwrap(), block);
+    }
+}

@@ -1,0 +1,48 @@
+//! The Cluster's `spec.cloud.gcp` block (KKP `GCPCloudSpec`).
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_with::skip_serializing_none;
+
+use super::GlobalSecretKeySelector;
+use crate::cluster::{NetworkRanges, Other};
+
+/// Google Cloud: a service account and the network the machines join.
+#[skip_serializing_none]
+#[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct GcpCloudSpec {
+    pub credentials_reference: Option<GlobalSecretKeySelector>,
+    /// The service account JSON, base64-encoded.
+    pub service_account: Option<String>,
+    pub network: Option<String>,
+    pub subnetwork: Option<String>,
+    #[serde(rename = "nodePortsAllowedIPRange")]
+    pub node_ports_allowed_ip_range: Option<String>,
+    #[serde(rename = "nodePortsAllowedIPRanges")]
+    pub node_ports_allowed_ip_ranges: Option<NetworkRanges>,
+    #[serde(flatten)]
+    pub other: Other,
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn upstream_field_names_round_trip() {
+        let block = json!({
+            "credentialsReference": {"name": "credential-gcp-x", "namespace": "kubermatic"},
+            "serviceAccount": "e30=",
+            "network": "global/networks/default",
+            "subnetwork": "",
+            "nodePortsAllowedIPRange": "0.0.0.0/0"
+        });
+        let spec: GcpCloudSpec = serde_json::from_value(block.clone()).unwrap();
+        assert_eq!(spec.network.as_deref(), Some("global/networks/default"));
+        assert_eq!(spec.node_ports_allowed_ip_range.as_deref(), Some("0.0.0.0/0"));
+        assert_eq!(serde_json::to_value(&spec).unwrap(), block);
+    }
+}

@@ -1,0 +1,661 @@
+//! Every Cluster rule: one case that passes and one that fails with the exact error.
+
+mod common;
+
+use common::{cluster, create_errors, defaulted, update_errors, with, without};
+use kkp_crds::providers::Provider;
+use pretty_assertions::assert_eq;
+use serde_json::{Value, json};
+
+fn base() -> Value {
+    defaulted(&cluster(Provider::Hetzner))
+}
+
+/// Asserts the base passes, and the changed object fails with exactly these errors.
+fn fails(changed: Value, expected: &[&str]) {
+    assert_eq!(
+        create_errors(&base()),
+        Vec::<String>::new(),
+        "the base cluster must be valid"
+    );
+    assert_eq!(create_errors(&changed), expected);
+}
+
+#[test]
+fn every_provider_example_is_valid_after_defaulting() {
+    for p in Provider::ALL {
+        let obj = defaulted(&cluster(p));
+        assert_eq!(create_errors(&obj), Vec::<String>::new(), "{p}");
+    }
+}
+
+#[test]
+fn name_must_be_a_short_dns_label() {
+    fails(
+        with(&base(), "/metadata/name", json!("Bad_Name")),
+        &[
+            "metadata.name: Invalid value: \"Bad_Name\": a cluster name must be a DNS-1035 label: lower case letters, digits and '-', starting with a letter",
+        ],
+    );
+    let long = "a".repeat(37);
+    fails(
+        with(&base(), "/metadata/name", json!(long)),
+        &[&format!(
+            "metadata.name: Invalid value: \"{long}\": must be no more than 36 characters"
+        )],
+    );
+}
+
+#[test]
+fn project_label_is_required_on_create() {
+    fails(
+        without(&base(), "/metadata/labels/project-id"),
+        &["metadata.labels[project-id]: Required value: every cluster belongs to a KKP project"],
+    );
+}
+
+#[test]
+fn human_readable_name_is_required() {
+    fails(
+        with(&base(), "/spec/humanReadableName", json!(" ")),
+        &["spec.humanReadableName: Required value"],
+    );
+}
+
+#[test]
+fn version_must_be_semver_and_offered() {
+    fails(without(&base(), "/spec/version"), &["spec.version: Required value"]);
+    fails(
+        with(&base(), "/spec/version", json!("1.35")),
+        &[
+            "spec.version: Invalid value: \"1.35\": not a semantic version: unexpected end of input while parsing minor version number",
+        ],
+    );
+    fails(
+        with(&base(), "/spec/version", json!("1.31.2")),
+        &["spec.version: Invalid value: \"1.31.2\": version is not offered; offered minors are 1.33, 1.34, 1.35, 1.36"],
+    );
+    assert_eq!(
+        create_errors(&with(&base(), "/spec/version", json!("v1.36.3"))),
+        Vec::<String>::new()
+    );
+}
+
+#[test]
+fn pod_security_policy_is_forbidden() {
+    fails(
+        with(&base(), "/spec/usePodSecurityPolicyAdmissionPlugin", json!(true)),
+        &["spec.usePodSecurityPolicyAdmissionPlugin: Forbidden: PodSecurityPolicy was removed in Kubernetes 1.25"],
+    );
+    fails(
+        with(
+            &base(),
+            "/spec/admissionPlugins",
+            json!(["PodNodeSelector", "PodSecurityPolicy"]),
+        ),
+        &["spec.admissionPlugins[1]: Forbidden: PodSecurityPolicy was removed in Kubernetes 1.25"],
+    );
+}
+
+#[test]
+fn container_runtime_must_be_containerd() {
+    fails(
+        with(&base(), "/spec/containerRuntime", json!("docker")),
+        &["spec.containerRuntime: Unsupported value: \"docker\": supported values: \"containerd\""],
+    );
+}
+
+#[test]
+fn expose_strategy_rules() {
+    fails(
+        with(&base(), "/spec/exposeStrategy", json!("Ingress")),
+        &[
+            "spec.exposeStrategy: Unsupported value: \"Ingress\": supported values: \"NodePort\", \"LoadBalancer\", \"Tunneling\"",
+        ],
+    );
+    fails(
+        with(
+            &base(),
+            "/spec/apiServerAllowedIPRanges",
+            json!({ "cidrBlocks": ["10.0.0.0/8"] }),
+        ),
+        &["spec.apiServerAllowedIPRanges: Forbidden: only allowed with exposeStrategy LoadBalancer"],
+    );
+    let lb = with(&base(), "/spec/exposeStrategy", json!("LoadBalancer"));
+    assert_eq!(
+        create_errors(&with(
+            &lb,
+            "/spec/apiServerAllowedIPRanges",
+            json!({ "cidrBlocks": ["10.0.0.0/8"] })
+        )),
+        Vec::<String>::new()
+    );
+    fails(
+        with(
+            &lb,
+            "/spec/apiServerAllowedIPRanges",
+            json!({ "cidrBlocks": ["10.0.0.0/33"] }),
+        ),
+        &["spec.apiServerAllowedIPRanges.cidrBlocks[0]: Invalid value: \"10.0.0.0/33\": not a valid CIDR"],
+    );
+    fails(
+        with(&base(), "/spec/clusterNetwork/tunnelingAgentIP", json!("100.64.30.10")),
+        &["spec.clusterNetwork.tunnelingAgentIP: Forbidden: only allowed with exposeStrategy Tunneling"],
+    );
+    let tunneling = with(&base(), "/spec/exposeStrategy", json!("Tunneling"));
+    assert_eq!(
+        create_errors(&with(
+            &tunneling,
+            "/spec/clusterNetwork/tunnelingAgentIP",
+            json!("100.64.30.10")
+        )),
+        Vec::<String>::new()
+    );
+}
+
+#[test]
+fn cni_rules() {
+    fails(
+        with(&base(), "/spec/cniPlugin", json!({ "type": "flannel", "version": "1" })),
+        &["spec.cniPlugin.type: Unsupported value: \"flannel\": supported values: \"canal\", \"cilium\", \"none\""],
+    );
+    fails(
+        with(
+            &base(),
+            "/spec/cniPlugin",
+            json!({ "type": "cilium", "version": "1.14.0" }),
+        ),
+        &[
+            "spec.cniPlugin.version: Unsupported value: \"1.14.0\": supported values: \"1.17.16\", \"1.18.10\", \"1.19.4\"",
+        ],
+    );
+    fails(
+        with(&base(), "/spec/cniPlugin", json!({ "type": "none", "version": "v1" })),
+        &["spec.cniPlugin.version: Unsupported value: \"v1\": supported values: \"\""],
+    );
+    assert_eq!(
+        create_errors(&with(
+            &base(),
+            "/spec/cniPlugin",
+            json!({ "type": "canal", "version": "v3.30" })
+        )),
+        Vec::<String>::new()
+    );
+}
+
+#[test]
+fn exactly_one_provider_block_matching_provider_name() {
+    fails(
+        with(&base(), "/spec/cloud/providerName", json!("aws")),
+        &["spec.cloud.providerName: Invalid value: \"aws\": does not match the provider block \"hetzner\""],
+    );
+    fails(
+        with(
+            &base(),
+            "/spec/cloud/digitalocean",
+            common::cluster_block(Provider::Digitalocean),
+        ),
+        &["spec.cloud: Forbidden: exactly one provider block may be set, found digitalocean, hetzner"],
+    );
+    fails(
+        without(&base(), "/spec/cloud/hetzner"),
+        &[
+            "spec.cloud: Required value: exactly one provider block is needed, one of: aws, azure, digitalocean, gcp, hetzner, kubevirt, openstack, vsphere",
+        ],
+    );
+    fails(
+        with(&base(), "/spec/cloud/dc", json!("")),
+        &["spec.cloud.dc: Required value: the datacenter to run the cluster in"],
+    );
+}
+
+#[test]
+fn aws_iam_reconciling_needs_role_and_profile() {
+    let aws = defaulted(&cluster(Provider::Aws));
+    assert_eq!(create_errors(&aws), Vec::<String>::new());
+    assert_eq!(
+        create_errors(&with(&aws, "/spec/cloud/aws/disableIAMReconciling", json!(true))),
+        [
+            "spec.cloud.aws.instanceProfileName: Required value: instanceProfileName is required when disableIAMReconciling is true",
+            "spec.cloud.aws.roleARN: Required value: roleARN is required when disableIAMReconciling is true",
+        ]
+    );
+}
+
+#[test]
+fn machine_networks_only_on_vsphere() {
+    let net = json!([{ "cidr": "192.168.1.0/24", "gateway": "192.168.1.1", "dnsServers": ["8.8.8.8"] }]);
+    fails(
+        with(&base(), "/spec/machineNetworks", net.clone()),
+        &["spec.machineNetworks: Forbidden: machine networks are only supported on vsphere"],
+    );
+    let vsphere = defaulted(&cluster(Provider::Vsphere));
+    assert_eq!(
+        create_errors(&with(&vsphere, "/spec/machineNetworks", net)),
+        Vec::<String>::new()
+    );
+    let bad = json!([{ "cidr": "192.168.1.0", "gateway": "x", "dnsServers": ["y"] }]);
+    assert_eq!(
+        create_errors(&with(&vsphere, "/spec/machineNetworks", bad)),
+        [
+            "spec.machineNetworks[0].cidr: Invalid value: \"192.168.1.0\": not a valid CIDR",
+            "spec.machineNetworks[0].gateway: Invalid value: \"x\": not a valid IP address",
+            "spec.machineNetworks[0].dnsServers[0]: Invalid value: \"y\": not a valid IP address",
+        ]
+    );
+}
+
+#[test]
+fn cluster_network_cidrs() {
+    fails(
+        with(&base(), "/spec/clusterNetwork/pods/cidrBlocks", json!(["fd00::/48"])),
+        &["spec.clusterNetwork.pods.cidrBlocks[0]: Invalid value: \"fd00::/48\": the first CIDR must be IPv4"],
+    );
+    fails(
+        with(
+            &base(),
+            "/spec/clusterNetwork/pods/cidrBlocks",
+            json!(["10.0.0.0/16", "10.1.0.0/16", "fd00::/48"]),
+        ),
+        &[
+            "spec.clusterNetwork.pods.cidrBlocks: Too many: 3: must have at most 2 items",
+            "spec.clusterNetwork.pods.cidrBlocks[1]: Invalid value: \"10.1.0.0/16\": the second CIDR must be IPv6",
+            "spec.clusterNetwork.services.cidrBlocks: Invalid value: 1: must have as many CIDRs as pods.cidrBlocks (3)",
+            "spec.clusterNetwork.ipFamily: Invalid value: \"IPv4\": needs 1 pod and service CIDR(s), found 3",
+        ],
+    );
+    fails(
+        with(
+            &base(),
+            "/spec/clusterNetwork/services/cidrBlocks",
+            json!(["10.240.16.0/40"]),
+        ),
+        &["spec.clusterNetwork.services.cidrBlocks[0]: Invalid value: \"10.240.16.0/40\": not a valid CIDR"],
+    );
+    fails(
+        with(&base(), "/spec/clusterNetwork/services/cidrBlocks", json!([])),
+        &["spec.clusterNetwork.services.cidrBlocks: Required value: at least one CIDR"],
+    );
+    fails(
+        with(&base(), "/spec/clusterNetwork/ipFamily", json!("IPv6")),
+        &["spec.clusterNetwork.ipFamily: Unsupported value: \"IPv6\": supported values: \"IPv4\", \"IPv4+IPv6\""],
+    );
+}
+
+#[test]
+fn dual_stack_is_valid() {
+    let mut c = cluster(Provider::Hetzner);
+    c["spec"]["clusterNetwork"] = json!({ "ipFamily": "IPv4+IPv6" });
+    let d = defaulted(&c);
+    assert_eq!(
+        d["spec"]["clusterNetwork"]["pods"]["cidrBlocks"],
+        json!(["172.25.0.0/16", "fd01::/48"])
+    );
+    assert_eq!(
+        d["spec"]["clusterNetwork"]["services"]["cidrBlocks"],
+        json!(["10.240.16.0/20", "fd02::/108"])
+    );
+    assert_eq!(create_errors(&d), Vec::<String>::new());
+}
+
+#[test]
+fn node_mask_must_be_longer_than_pod_prefix() {
+    fails(
+        with(&base(), "/spec/clusterNetwork/nodeCidrMaskSizeIPv4", json!(16)),
+        &[
+            "spec.clusterNetwork.nodeCidrMaskSizeIPv4: Invalid value: 16: must be longer than the pod CIDR prefix /16 and at most 32",
+        ],
+    );
+}
+
+#[test]
+fn dns_domain_must_be_cluster_local() {
+    fails(
+        with(&base(), "/spec/clusterNetwork/dnsDomain", json!("example.local")),
+        &["spec.clusterNetwork.dnsDomain: Invalid value: \"example.local\": must be cluster.local"],
+    );
+}
+
+#[test]
+fn proxy_mode_rules() {
+    fails(
+        with(&base(), "/spec/clusterNetwork/proxyMode", json!("userspace")),
+        &[
+            "spec.clusterNetwork.proxyMode: Unsupported value: \"userspace\": supported values: \"ipvs\", \"iptables\", \"ebpf\", \"nftables\"",
+        ],
+    );
+    let ebpf = with(&base(), "/spec/clusterNetwork/proxyMode", json!("ebpf"));
+    assert_eq!(create_errors(&ebpf), Vec::<String>::new());
+    fails(
+        with(&ebpf, "/spec/cniPlugin", json!({ "type": "canal", "version": "v3.31" })),
+        &["spec.clusterNetwork.proxyMode: Forbidden: ebpf proxy mode needs a CNI other than canal"],
+    );
+}
+
+#[test]
+fn konnectivity_cannot_be_disabled() {
+    fails(
+        with(&base(), "/spec/clusterNetwork/konnectivityEnabled", json!(false)),
+        &[
+            "spec.clusterNetwork.konnectivityEnabled: Forbidden: Konnectivity cannot be disabled; it is the only supported control plane to node connection",
+        ],
+    );
+}
+
+#[test]
+fn node_port_range_must_parse() {
+    fails(
+        with(
+            &base(),
+            "/spec/componentsOverride/apiserver/nodePortRange",
+            json!("32767-30000"),
+        ),
+        &[
+            "spec.componentsOverride.apiserver.nodePortRange: Invalid value: \"32767-30000\": must be a port range such as 30000-32767",
+        ],
+    );
+}
+
+#[test]
+fn core_dns_replicas_in_one_place() {
+    let both = with(
+        &with(&base(), "/spec/componentsOverride/coreDNS/replicas", json!(2)),
+        "/spec/clusterNetwork/coreDNSReplicas",
+        json!(2),
+    );
+    fails(
+        both,
+        &[
+            "spec.componentsOverride.coreDNS.replicas: Forbidden: set CoreDNS replicas here or in spec.clusterNetwork.coreDNSReplicas, not both",
+        ],
+    );
+}
+
+#[test]
+fn leader_election_settings() {
+    let le = |v: Value| with(&base(), "/spec/componentsOverride/scheduler/leaderElection", v);
+    assert_eq!(
+        create_errors(&le(json!({ "leaseDurationSeconds": 15, "renewDeadlineSeconds": 10 }))),
+        Vec::<String>::new()
+    );
+    fails(
+        le(json!({ "leaseDurationSeconds": 5, "renewDeadlineSeconds": 10 })),
+        &[
+            "spec.componentsOverride.scheduler.leaderElection.leaseDurationSeconds: Invalid value: 5: must not be shorter than renewDeadlineSeconds",
+        ],
+    );
+    fails(
+        le(json!({ "leaseDurationSeconds": 15 })),
+        &[
+            "spec.componentsOverride.scheduler.leaderElection: Forbidden: leaseDurationSeconds and renewDeadlineSeconds must be set together",
+        ],
+    );
+    fails(
+        le(json!({ "retryPeriodSeconds": -1 })),
+        &[
+            "spec.componentsOverride.scheduler.leaderElection.retryPeriodSeconds: Invalid value: -1: must not be negative",
+        ],
+    );
+}
+
+#[test]
+fn encryption_at_rest_rules() {
+    let key = "MDEyMzQ1Njc4OTAxMjM0NTY3ODkwMTIzNDU2Nzg5MDE="; // 32 bytes
+    let enc =
+        json!({ "enabled": true, "resources": ["secrets"], "secretbox": { "keys": [{ "name": "k1", "value": key }] } });
+    let with_gate = with(&base(), "/spec/features/encryptionAtRest", json!(true));
+    assert_eq!(
+        create_errors(&with(&with_gate, "/spec/encryptionConfiguration", enc.clone())),
+        Vec::<String>::new()
+    );
+    fails(
+        with(&base(), "/spec/encryptionConfiguration", enc),
+        &["spec.encryptionConfiguration: Forbidden: needs the feature gate spec.features.encryptionAtRest"],
+    );
+    let short =
+        json!({ "enabled": true, "resources": [], "secretbox": { "keys": [{ "name": "k1", "value": "c2hvcnQ=" }] } });
+    assert_eq!(
+        create_errors(&with(&with_gate, "/spec/encryptionConfiguration", short)),
+        [
+            "spec.encryptionConfiguration.resources: Required value: at least one resource to encrypt",
+            "spec.encryptionConfiguration.secretbox.keys[0].value: Invalid value: \"(redacted)\": must be 32 bytes, base64 encoded",
+        ]
+    );
+    let both = json!({ "enabled": true, "resources": ["secrets"], "secretbox": { "keys": [{ "name": "k1", "value": key, "secretRef": { "name": "s" } }] } });
+    assert_eq!(
+        create_errors(&with(&with_gate, "/spec/encryptionConfiguration", both)),
+        ["spec.encryptionConfiguration.secretbox.keys[0]: Forbidden: value and secretRef are mutually exclusive",]
+    );
+}
+
+#[test]
+fn event_rate_limit_rules() {
+    let on = with(&base(), "/spec/useEventRateLimitAdmissionPlugin", json!(true));
+    fails(
+        on.clone(),
+        &["spec.eventRateLimitConfig: Required value: the EventRateLimit plugin needs at least one limit"],
+    );
+    assert_eq!(
+        create_errors(&with(
+            &on,
+            "/spec/eventRateLimitConfig/server",
+            json!({ "qps": 50, "burst": 100 })
+        )),
+        Vec::<String>::new()
+    );
+    fails(
+        with(
+            &on,
+            "/spec/eventRateLimitConfig/server",
+            json!({ "qps": 0, "burst": 100, "cacheSize": -1 }),
+        ),
+        &[
+            "spec.eventRateLimitConfig.server.qps: Invalid value: 0: must be at least 1",
+            "spec.eventRateLimitConfig.server.cacheSize: Invalid value: -1: must be at least 0",
+        ],
+    );
+}
+
+#[test]
+fn authentication_exclusive_with_oidc() {
+    let both = with(
+        &with(&base(), "/spec/oidc/issuerURL", json!("https://dex.example")),
+        "/spec/authenticationConfiguration",
+        json!({ "secretName": "authn", "secretKey": "config" }),
+    );
+    fails(
+        both,
+        &["spec.authenticationConfiguration: Forbidden: cannot be used together with spec.oidc.issuerURL"],
+    );
+    let authz = json!({ "authorizationWebhookConfiguration": { "secretName": "a" }, "authorizationConfigurationFile": { "secretName": "b" } });
+    fails(
+        with(&base(), "/spec/authorizationConfig", authz),
+        &[
+            "spec.authorizationConfig: Forbidden: authorizationWebhookConfiguration and authorizationConfigurationFile are mutually exclusive",
+        ],
+    );
+}
+
+#[test]
+fn update_window_format() {
+    assert_eq!(
+        create_errors(&with(
+            &base(),
+            "/spec/updateWindow",
+            json!({ "start": "Mon 21:00", "length": "2h" })
+        )),
+        Vec::<String>::new()
+    );
+    fails(
+        with(
+            &base(),
+            "/spec/updateWindow",
+            json!({ "start": "monday", "length": "2 hours" }),
+        ),
+        &[
+            "spec.updateWindow.start: Invalid value: \"monday\": must be a time such as 22:30 or Mon 21:00",
+            "spec.updateWindow.length: Invalid value: \"2 hours\": must be a duration such as 1h30m",
+        ],
+    );
+}
+
+#[test]
+fn wrong_types_name_the_field() {
+    fails(
+        with(&base(), "/spec/clusterNetwork/nodeCidrMaskSizeIPv4", json!("24")),
+        &["spec.clusterNetwork.nodeCidrMaskSizeIPv4: Invalid value: invalid type: string \"24\", expected i32"],
+    );
+}
+
+#[test]
+fn deprecated_fields_warn_without_failing() {
+    let c = with(&base(), "/spec/oidc/issuerURL", json!("https://dex.example"));
+    let verdict = kkp_crds::validate(&kkp_crds::Request::create(&c), &Default::default());
+    assert!(verdict.errors.is_empty(), "{:?}", verdict.errors);
+    assert_eq!(
+        verdict.warnings,
+        ["spec.oidc: deprecated; use spec.authenticationConfiguration"]
+    );
+}
+
+// --- updates -------------------------------------------------------------------------------
+
+fn update_fails(pointer: &str, value: Value, expected: &[&str]) {
+    let old = base();
+    let new = with(&old, pointer, value);
+    assert_eq!(update_errors(&old, &old), Vec::<String>::new());
+    assert_eq!(update_errors(&old, &new), expected);
+}
+
+#[test]
+fn immutable_fields_on_update() {
+    update_fails(
+        "/spec/cloud/dc",
+        json!("hetzner-nbg1"),
+        &["spec.cloud.dc: Invalid value: \"hetzner-nbg1\": field is immutable"],
+    );
+    update_fails(
+        "/metadata/labels/project-id",
+        json!("other"),
+        &["metadata.labels[project-id]: Invalid value: \"other\": field is immutable"],
+    );
+    update_fails(
+        "/spec/clusterNetwork/pods/cidrBlocks",
+        json!(["172.26.0.0/16"]),
+        &["spec.clusterNetwork.pods: Invalid value: {\"cidrBlocks\":[\"172.26.0.0/16\"]}: field is immutable"],
+    );
+    update_fails(
+        "/spec/clusterNetwork/nodeLocalDNSCacheEnabled",
+        json!(false),
+        &["spec.clusterNetwork.nodeLocalDNSCacheEnabled: Invalid value: false: field is immutable"],
+    );
+    update_fails(
+        "/spec/componentsOverride/apiserver/nodePortRange",
+        json!("30000-31000"),
+        &["spec.componentsOverride.apiserver.nodePortRange: Invalid value: \"30000-31000\": field is immutable"],
+    );
+}
+
+#[test]
+fn expose_strategy_and_proxy_mode_have_unsafe_escapes() {
+    update_fails(
+        "/spec/exposeStrategy",
+        json!("LoadBalancer"),
+        &[
+            "spec.exposeStrategy: Invalid value: \"LoadBalancer\": field is immutable unless the cluster has the label unsafe-expose-strategy-migration=true",
+        ],
+    );
+    let old = base();
+    let new = with(
+        &with(&old, "/spec/exposeStrategy", json!("LoadBalancer")),
+        "/metadata/labels/unsafe-expose-strategy-migration",
+        json!("true"),
+    );
+    assert_eq!(update_errors(&old, &new), Vec::<String>::new());
+
+    update_fails(
+        "/spec/clusterNetwork/proxyMode",
+        json!("ipvs"),
+        &[
+            "spec.clusterNetwork.proxyMode: Invalid value: \"ipvs\": field is immutable unless the cluster has the label unsafe-cni-migration=true",
+        ],
+    );
+    let new = with(
+        &with(&old, "/spec/clusterNetwork/proxyMode", json!("ipvs")),
+        "/metadata/labels/unsafe-cni-migration",
+        json!("true"),
+    );
+    assert_eq!(update_errors(&old, &new), Vec::<String>::new());
+}
+
+#[test]
+fn cni_changes_on_update() {
+    update_fails(
+        "/spec/cniPlugin/type",
+        json!("canal"),
+        &[
+            "spec.cniPlugin.version: Unsupported value: \"1.19.4\": supported values: \"v3.29\", \"v3.30\", \"v3.31\"",
+            "spec.cniPlugin.type: Forbidden: changing the CNI type needs the label unsafe-cni-migration=true",
+        ],
+    );
+    update_fails(
+        "/spec/cniPlugin/version",
+        json!("1.17.16"),
+        &[
+            "spec.cniPlugin.version: Forbidden: the CNI version may move one minor at a time (from 1.19.4); more needs the label unsafe-cni-upgrade=true",
+        ],
+    );
+    let old = base();
+    assert_eq!(
+        update_errors(&old, &with(&old, "/spec/cniPlugin/version", json!("1.18.10"))),
+        Vec::<String>::new()
+    );
+    let removed = without(&old, "/spec/cniPlugin");
+    assert_eq!(
+        update_errors(&old, &removed),
+        ["spec.cniPlugin: Forbidden: the CNI plugin cannot be removed"]
+    );
+}
+
+#[test]
+fn features_cannot_be_turned_off() {
+    update_fails(
+        "/spec/features/externalCloudProvider",
+        json!(false),
+        &["spec.features[externalCloudProvider]: Forbidden: cannot be disabled once enabled"],
+    );
+}
+
+#[test]
+fn versions_move_one_minor_up() {
+    let old = with(&base(), "/spec/version", json!("1.34.3"));
+    assert_eq!(
+        update_errors(&old, &with(&old, "/spec/version", json!("1.35.2"))),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        update_errors(&old, &with(&old, "/spec/version", json!("1.36.3"))),
+        ["spec.version: Forbidden: can only update one minor version at a time: from 1.34.3 the next is 1.35",]
+    );
+    assert_eq!(
+        update_errors(&old, &with(&old, "/spec/version", json!("1.33.2"))),
+        ["spec.version: Forbidden: downgrades are not supported (from 1.34.3 to 1.33.2)",]
+    );
+    assert_eq!(
+        update_errors(&old, &with(&old, "/spec/version", json!("1.34.0"))),
+        ["spec.version: Forbidden: downgrades are not supported (from 1.34.3 to 1.34.0)",]
+    );
+    assert_eq!(
+        update_errors(&old, &with(&old, "/spec/version", json!("1.35.99"))),
+        ["spec.version: Invalid value: \"1.35.99\": version is not offered; offered minors are 1.33, 1.34, 1.35, 1.36",]
+    );
+}
+
+#[test]
+fn ssh_key_agent_is_immutable_once_set() {
+    let old = with(&base(), "/spec/enableUserSSHKeyAgent", json!(false));
+    assert_eq!(
+        update_errors(&old, &with(&old, "/spec/enableUserSSHKeyAgent", json!(true))),
+        ["spec.enableUserSSHKeyAgent: Invalid value: true: field is immutable",]
+    );
+}

@@ -1,0 +1,97 @@
+//! The manifests that run `kkp-webhook` in a cluster, embedded so `kubectl kkp install` can apply
+//! them without reading files, and the names they share with the server (paths, ports, Secret).
+//!
+//! Two variants differ only in where the serving certificate comes from: cert-manager (a CA
+//! issuer and a Certificate, with the CA injected into the webhook configurations), or a
+//! certificate the installer generates itself (it writes the `kkp-webhook-tls` Secret with
+//! [`tls_secret`] and fills the caBundle placeholder with [`with_ca_bundle`]).
+
+#![forbid(unsafe_code)]
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+
+/// The path of the mutating (defaulting) endpoint, served on the TLS port.
+pub const MUTATE_PATH: &str = "/mutate";
+/// The path of the validating endpoint, served on the TLS port.
+pub const VALIDATE_PATH: &str = "/validate";
+/// Liveness, on the plain-HTTP health port.
+pub const HEALTHZ_PATH: &str = "/healthz";
+/// Readiness, on the plain-HTTP health port.
+pub const READYZ_PATH: &str = "/readyz";
+/// Prometheus metrics, on the plain-HTTP health port.
+pub const METRICS_PATH: &str = "/metrics";
+
+/// The namespace everything namespaced is installed into.
+pub const NAMESPACE: &str = "kkp-system";
+/// The name of the Service, Deployment, ServiceAccount and webhook configurations.
+pub const NAME: &str = "kkp-webhook";
+/// The Secret (type `kubernetes.io/tls`) the pods read their serving certificate from.
+pub const TLS_SECRET_NAME: &str = "kkp-webhook-tls";
+/// The port the pods serve TLS on.
+pub const TLS_PORT: u16 = 8443;
+/// The port the pods serve health checks and metrics on.
+pub const HEALTH_PORT: u16 = 8080;
+/// The DNS names the serving certificate must be valid for.
+pub const SERVICE_DNS_NAMES: [&str; 2] = ["kkp-webhook.kkp-system.svc", "kkp-webhook.kkp-system.svc.cluster.local"];
+/// The image the Deployment runs unless [`with_image`] changes it.
+pub const DEFAULT_IMAGE: &str = "ghcr.io/kubectl-kkp/kkp-webhook:v0.1.0";
+/// The caBundle value in `webhook-configurations.yaml` that [`with_ca_bundle`] replaces. It is
+/// valid base64 (of `KKP_WEBHOOK_CA_BUNDLE_PLACEHOLDER`) so the file parses as typed objects.
+pub const CA_BUNDLE_PLACEHOLDER: &str = "S0tQX1dFQkhPT0tfQ0FfQlVORExFX1BMQUNFSE9MREVS";
+
+const NAMESPACE_YAML: &str = include_str!("../webhook/namespace.yaml");
+const RBAC_YAML: &str = include_str!("../webhook/rbac.yaml");
+const SERVICE_YAML: &str = include_str!("../webhook/service.yaml");
+const DEPLOYMENT_YAML: &str = include_str!("../webhook/deployment.yaml");
+const PDB_YAML: &str = include_str!("../webhook/pdb.yaml");
+const WEBHOOKS_YAML: &str = include_str!("../webhook/webhook-configurations.yaml");
+const WEBHOOKS_CERT_MANAGER_YAML: &str = include_str!("../webhook/webhook-configurations-cert-manager.yaml");
+
+/// Where the serving certificate comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Variant {
+    /// cert-manager issues it and injects the CA into the webhook configurations.
+    CertManager,
+    /// The installer generates it, creates the Secret and fills in the caBundle.
+    GeneratedCerts,
+}
+
+/// The manifests of a variant as `(file name, YAML)`, in the order to apply them. Files may hold
+/// several documents separated by `---`.
+pub fn webhook_manifests(variant: Variant) -> Vec<(&'static str, &'static str)> {
+    let webhooks = match variant {
+        Variant::CertManager => ("webhook-configurations-cert-manager.yaml", WEBHOOKS_CERT_MANAGER_YAML),
+        Variant::GeneratedCerts => ("webhook-configurations.yaml", WEBHOOKS_YAML),
+    };
+    vec![
+        ("namespace.yaml", NAMESPACE_YAML),
+        ("rbac.yaml", RBAC_YAML),
+        ("service.yaml", SERVICE_YAML),
+        ("deployment.yaml", DEPLOYMENT_YAML),
+        ("pdb.yaml", PDB_YAML),
+        webhooks,
+    ]
+}
+
+/// The manifest with the caBundle placeholder replaced by the base64 of `ca_pem`.
+pub fn with_ca_bundle(yaml: &str, ca_pem: &[u8]) -> String {
+    yaml.replace(CA_BUNDLE_PLACEHOLDER, &STANDARD.encode(ca_pem))
+}
+
+/// The manifest with the Deployment's image replaced.
+pub fn with_image(yaml: &str, image: &str) -> String {
+    yaml.replace(DEFAULT_IMAGE, image)
+}
+
+/// The `kkp-webhook-tls` Secret holding a generated serving certificate (PEM chain) and key.
+pub fn tls_secret(cert_pem: &[u8], key_pem: &[u8], ca_pem: &[u8]) -> String {
+    format!(
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: {TLS_SECRET_NAME}\n  namespace: {NAMESPACE}\n  labels:\n    \
+         app.kubernetes.io/name: {NAME}\n    app.kubernetes.io/part-of: kubectl-kkp\ntype: kubernetes.io/tls\ndata:\n  \
+         tls.crt: {}\n  tls.key: {}\n  ca.crt: {}\n",
+        STANDARD.encode(cert_pem),
+        STANDARD.encode(key_pem),
+        STANDARD.encode(ca_pem)
+    )
+}

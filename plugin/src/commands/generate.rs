@@ -1,0 +1,565 @@
+//! `kubectl kkp generate`: print a cluster's objects from a template without contacting any
+//! cluster. The flags that pick and fill the template ([`TemplateArgs`]) are shared with
+//! `kubectl kkp create cluster`, which calls [`render`] the same way.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context as _, bail};
+use clap::builder::{PossibleValue, TypedValueParser};
+use clap::{Args, Subcommand};
+use kkp_crds::providers::Provider;
+use kkp_crds::versions::{self, VersionCatalog};
+use serde_json::Value;
+
+use super::GlobalArgs;
+use super::validate;
+use crate::output::{self, OutputFormat};
+use crate::template::variables::{self, EnvReader, Variables};
+use crate::template::{self, Prepared, RenderError, TemplateSource, builtin, config};
+
+const GENERATE_ABOUT: &str = "\
+Print the objects of a cluster without contacting any cluster.
+
+The objects come from a template: a built-in one for a provider and flavor, or any
+clusterctl-style template file (--from). Its ${VARIABLES} take their values, highest first,
+from flags (--set KEY=VALUE and the named flags), the environment, config files (--values FILE,
+then the `variables:` of ${XDG_CONFIG_HOME:-~/.config}/kubectl-kkp/config.yaml), and the
+template's own defaults. The objects are then defaulted and checked exactly as KKP's and
+machine-controller's admission webhooks would, and printed defaulted.";
+
+const GENERATE_EXAMPLES: &str = "\
+Examples:
+  # A Hetzner cluster in project p8kfs2x9jw, saved for review, then applied
+  kubectl kkp generate cluster demo --provider hetzner --datacenter hetzner-fsn1 \\
+      --project p8kfs2x9jw --set HETZNER_LOCATION=fsn1 > demo.yaml
+  kubectl apply -f demo.yaml
+
+  # Which variables a template takes, where their values come from
+  kubectl kkp generate cluster demo --provider aws --list-variables";
+
+const CLUSTER_ABOUT: &str = "\
+Print a KKP Cluster (kubermatic.k8c.io/v1, cluster-scoped, named NAME, which is the cluster ID)
+and its machine-controller MachineDeployments (cluster.k8s.io/v1alpha1, namespace kube-system)
+without contacting any cluster.
+
+The built-in templates (--provider, --flavor) need at least the project (--project or
+KKP_PROJECT_ID), the datacenter (--datacenter or KKP_DATACENTER) and a few provider variables;
+--list-variables shows them all. Every missing variable is reported at once.
+
+Credentials: a template puts the provider's usual environment variables (AWS_ACCESS_KEY_ID,
+HZ_TOKEN, ...) inline when they are set, and KKP moves them into a Secret; otherwise the Cluster
+references the Secret KKP_CREDENTIALS_SECRET (default credential-<provider>-NAME) in namespace
+KKP_CREDENTIALS_NAMESPACE (default kubermatic).
+
+Template syntax (clusterctl's): ${VAR}, ${VAR:=default} and ${VAR:-default} (default when unset
+or empty), ${VAR=default} and ${VAR-default} (default when unset), ${VAR:+alt}, ${VAR:?message},
+${#VAR}, ${VAR^^} / ${VAR,,}, and $$ for a literal $. A bare $VAR is left as written, so shell
+scripts in templates pass through.
+
+Unless --skip-validation is given, every KKP Cluster and MachineDeployment is defaulted and
+validated by the same engine as the admission webhook; errors are listed per object and field
+and the command exits 1. Objects of other kinds are printed as they are.";
+
+fn cluster_after_help() -> String {
+    format!(
+        "{}\n{}\n\n\
+Examples:
+  # Print a cluster on Hetzner with two workers
+  kubectl kkp generate cluster demo --provider hetzner --datacenter hetzner-fsn1 \\
+      --project p8kfs2x9jw --set HETZNER_LOCATION=fsn1 --worker-machine-count 2
+
+  # The same, in the dual-stack flavor, with variables from a file, as JSON
+  kubectl kkp generate cluster demo --provider hetzner --flavor dual-stack --values demo.yaml -o json
+
+  # See the variables of the AWS template, their values and where they come from
+  kubectl kkp generate cluster demo --provider aws --list-variables
+
+  # Fill any clusterctl template, such as a Cluster API provider's cluster-template.yaml
+  kubectl kkp generate cluster demo --from cluster-template.yaml --set KUBERNETES_VERSION=v1.35.7
+
+  # Create it right away
+  kubectl kkp generate cluster demo --provider hetzner ... | kubectl apply -f -",
+        builtin::catalog(),
+        known_variables_help()
+    )
+}
+
+fn known_variables_help() -> String {
+    let mut out = String::from("Variables set by flags:\n");
+    for (var, flag) in FLAG_VARIABLES {
+        out.push_str(&format!("  {var:<25}{flag}\n"));
+    }
+    out.push_str(&format!("  {:<25}NAME", "CLUSTER_NAME"));
+    out
+}
+
+#[derive(Debug, Args)]
+#[command(long_about = GENERATE_ABOUT, after_help = GENERATE_EXAMPLES)]
+pub struct GenerateCommand {
+    #[command(subcommand)]
+    pub what: GenerateWhat,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum GenerateWhat {
+    /// Print a KKP Cluster and its MachineDeployments from a template, offline.
+    #[command(long_about = CLUSTER_ABOUT, after_long_help = cluster_after_help())]
+    Cluster(GenerateClusterArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct GenerateClusterArgs {
+    /// The cluster's name, which is its KKP cluster ID (CLUSTER_NAME in templates).
+    #[arg(value_name = "NAME")]
+    pub name: String,
+    #[command(flatten)]
+    pub template: TemplateArgs,
+    /// Print the template's variables (value, source, whether required) instead of the objects.
+    #[arg(long)]
+    pub list_variables: bool,
+    /// Print the objects as the template gives them: no defaulting, no validation.
+    #[arg(long)]
+    pub skip_validation: bool,
+    /// Output format. With --list-variables the default is a table and `-o json` gives JSON.
+    #[arg(short = 'o', long, value_enum, value_name = "FORMAT")]
+    pub output: Option<OutputFormat>,
+    /// Write the objects to FILE (created with mode 0600) instead of stdout; `-` is stdout.
+    #[arg(long, value_name = "FILE", value_hint = clap::ValueHint::FilePath)]
+    pub write_to: Option<PathBuf>,
+}
+
+/// The flags that pick a template and give its variables values. `create cluster` flattens them.
+#[derive(Debug, Clone, Default, Args)]
+pub struct TemplateArgs {
+    /// The cloud provider of the built-in template.
+    #[arg(long, value_name = "NAME", required_unless_present = "from", value_parser = Suggest(provider_names()))]
+    pub provider: Option<String>,
+    /// The flavor of the built-in template [default: default].
+    #[arg(long, value_name = "NAME", conflicts_with = "from", value_parser = Suggest(builtin::flavor_names()))]
+    pub flavor: Option<String>,
+    /// Use this clusterctl-style template file instead of a built-in one; `-` reads stdin.
+    #[arg(long, value_name = "FILE", conflicts_with = "provider", value_hint = clap::ValueHint::FilePath)]
+    pub from: Option<String>,
+    /// The KKP datacenter to run the cluster in, as named on the seed (KKP_DATACENTER).
+    #[arg(long, value_name = "NAME")]
+    pub datacenter: Option<String>,
+    /// The ID of the KKP project the cluster belongs to (KKP_PROJECT_ID).
+    #[arg(long, value_name = "ID")]
+    pub project: Option<String>,
+    /// The name shown in KKP's dashboard [default: NAME] (KKP_HUMAN_READABLE_NAME).
+    #[arg(long, value_name = "TEXT")]
+    pub human_readable_name: Option<String>,
+    /// The Kubernetes version of the control plane and the kubelets [default: the engine's default]
+    /// (KUBERNETES_VERSION).
+    #[arg(long, value_name = "VERSION")]
+    pub kubernetes_version: Option<String>,
+    /// Workers per MachineDeployment [default: 1] (WORKER_MACHINE_COUNT).
+    #[arg(long, value_name = "COUNT")]
+    pub worker_machine_count: Option<u32>,
+    /// An SSH public key for the workers, in authorized_keys format; repeatable (SSH_PUBLIC_KEYS).
+    #[arg(long = "ssh-public-key", value_name = "KEY")]
+    pub ssh_public_keys: Vec<String>,
+    /// A file of SSH public keys, one per line (such as ~/.ssh/id_ed25519.pub); repeatable.
+    #[arg(long = "ssh-public-key-file", value_name = "FILE", value_hint = clap::ValueHint::FilePath)]
+    pub ssh_public_key_files: Vec<PathBuf>,
+    /// Set a template variable; repeatable. The named flags win over --set for their variable.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
+    /// A YAML file of variables (KEY: value); repeatable, later files win. Below the environment.
+    #[arg(long = "values", value_name = "FILE", value_hint = clap::ValueHint::FilePath)]
+    pub values: Vec<PathBuf>,
+}
+
+/// The variables the named flags set, and the flag for each.
+pub const FLAG_VARIABLES: [(&str, &str); 6] = [
+    ("KKP_PROJECT_ID", "--project"),
+    ("KKP_DATACENTER", "--datacenter"),
+    ("KKP_HUMAN_READABLE_NAME", "--human-readable-name"),
+    ("KUBERNETES_VERSION", "--kubernetes-version"),
+    ("WORKER_MACHINE_COUNT", "--worker-machine-count"),
+    ("SSH_PUBLIC_KEYS", "--ssh-public-key"),
+];
+
+fn provider_names() -> Vec<&'static str> {
+    Provider::ALL.iter().map(|p| p.name()).collect()
+}
+
+/// A value parser that takes any text (so the command can explain a wrong value in its own
+/// words) but tells help and completion which values there are.
+#[derive(Clone, Debug)]
+struct Suggest(Vec<&'static str>);
+
+impl TypedValueParser for Suggest {
+    type Value = String;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<String, clap::Error> {
+        clap::builder::StringValueParser::new().parse_ref(cmd, arg, value)
+    }
+
+    fn possible_values(&self) -> Option<Box<dyn Iterator<Item = PossibleValue> + '_>> {
+        Some(Box::new(self.0.iter().map(|v| PossibleValue::new(*v))))
+    }
+}
+
+/// The template's objects with every variable substituted, before any defaulting. Fails with
+/// every missing variable in one sorted message.
+pub fn render(name: &str, args: &TemplateArgs) -> anyhow::Result<Vec<Value>> {
+    let prepared = prepare(name, args, variables::process_env())?;
+    prepared.render().map_err(explain)
+}
+
+fn explain(err: RenderError) -> anyhow::Error {
+    match err {
+        RenderError::Missing(missing) => {
+            let names: Vec<&str> = missing.names.iter().map(String::as_str).collect();
+            let mut msg = format!(
+                "missing variables: {}; set them with --set KEY=VALUE, the environment, or --values FILE",
+                names.join(", ")
+            );
+            let flags: Vec<String> = FLAG_VARIABLES
+                .iter()
+                .filter(|(var, _)| names.contains(var))
+                .map(|(var, flag)| format!("{flag} for {var}"))
+                .collect();
+            if !flags.is_empty() {
+                msg.push_str(&format!(" (or the flags {})", flags.join(", ")));
+            }
+            for (name, text) in &missing.messages {
+                msg.push_str(&format!("\n  {name}: {text}"));
+            }
+            anyhow::Error::msg(msg)
+        }
+        RenderError::Template(e) => e.into(),
+    }
+}
+
+/// Reads the template the flags pick, with its variables' values.
+pub fn prepare(name: &str, args: &TemplateArgs, env: EnvReader) -> anyhow::Result<Prepared> {
+    let source = template_source(args)?;
+    let vars = variables_from(name, args, env)?;
+    Ok(template::prepare(&source, vars)?)
+}
+
+fn template_source(args: &TemplateArgs) -> anyhow::Result<TemplateSource> {
+    if let Some(from) = &args.from {
+        if from == "-" {
+            return Ok(TemplateSource::Stdin);
+        }
+        if from.starts_with("http://") || from.starts_with("https://") {
+            bail!(
+                "--from {from:?}: templates are read from local files only (nothing is fetched over the network); \
+                 download it first, or pipe it in with --from -"
+            );
+        }
+        return Ok(TemplateSource::File(PathBuf::from(from)));
+    }
+    let Some(name) = args.provider.as_deref() else {
+        bail!("--provider is required unless --from gives a template; use one of: {}", provider_names().join(", "));
+    };
+    let Some(provider) = Provider::from_name(name) else {
+        bail!("--provider {name:?} is not supported; use one of: {}", provider_names().join(", "));
+    };
+    let flavor = args.flavor.as_deref().unwrap_or("default");
+    match builtin::find(provider, flavor) {
+        Some(b) => Ok(TemplateSource::Builtin(b)),
+        None => bail!(
+            "--flavor {flavor:?} is not available for {provider}; use one of: {}",
+            builtin::flavors_of(provider).join(", ")
+        ),
+    }
+}
+
+/// The values of the variables: named flags and --set, the environment, config files, and the
+/// plugin's own defaults.
+fn variables_from(name: &str, args: &TemplateArgs, env: EnvReader) -> anyhow::Result<Variables> {
+    let mut flags = BTreeMap::new();
+    for pair in &args.set {
+        let Some((key, value)) = pair.split_once('=') else {
+            bail!("--set {pair:?}: expected KEY=VALUE");
+        };
+        let key = key.trim();
+        if !template::envsubst::is_valid_name(key) {
+            bail!(
+                "--set {pair:?}: {key:?} is not a valid variable name; names start with a letter or '_' and contain only \
+                 letters, digits and '_'"
+            );
+        }
+        flags.insert(key.to_owned(), value.to_owned());
+    }
+    flags.insert("CLUSTER_NAME".to_owned(), name.to_owned());
+    let named = [
+        ("KKP_PROJECT_ID", args.project.clone()),
+        ("KKP_DATACENTER", args.datacenter.clone()),
+        ("KKP_HUMAN_READABLE_NAME", args.human_readable_name.clone()),
+        ("WORKER_MACHINE_COUNT", args.worker_machine_count.map(|c| c.to_string())),
+    ];
+    for (var, value) in named {
+        if let Some(v) = value {
+            flags.insert(var.to_owned(), v);
+        }
+    }
+    if let Some(version) = &args.kubernetes_version {
+        if let Err(e) = versions::parse(version) {
+            bail!("--kubernetes-version {version:?} is not a Kubernetes version ({e}); use MAJOR.MINOR.PATCH, such as 1.35.7");
+        }
+        flags.insert("KUBERNETES_VERSION".to_owned(), version.clone());
+    }
+    let keys = ssh_keys(args)?;
+    if !keys.is_empty() {
+        flags.insert("SSH_PUBLIC_KEYS".to_owned(), Value::from(keys).to_string());
+    }
+
+    let mut config_values = BTreeMap::new();
+    if let Some(path) = config::default_config_path(&env) {
+        config_values.extend(config::load_user_config(&path)?);
+    }
+    for path in &args.values {
+        config_values.extend(config::load_values(path).with_context(|| format!("--values {}", path.display()))?);
+    }
+
+    let fallbacks = BTreeMap::from([
+        ("KUBERNETES_VERSION".to_owned(), VersionCatalog::default().default.to_string()),
+        ("WORKER_MACHINE_COUNT".to_owned(), "1".to_owned()),
+        ("SSH_PUBLIC_KEYS".to_owned(), "[]".to_owned()),
+    ]);
+    Ok(Variables::new(flags, env, config_values, fallbacks))
+}
+
+fn ssh_keys(args: &TemplateArgs) -> anyhow::Result<Vec<String>> {
+    let mut keys: Vec<String> = args.ssh_public_keys.iter().map(|k| k.trim().to_owned()).collect();
+    for path in &args.ssh_public_key_files {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("--ssh-public-key-file {}: cannot read the file", path.display()))?;
+        let before = keys.len();
+        keys.extend(
+            text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')).map(str::to_owned),
+        );
+        if keys.len() == before {
+            bail!("--ssh-public-key-file {}: the file holds no keys", path.display());
+        }
+    }
+    Ok(keys)
+}
+
+pub async fn run(cmd: GenerateCommand, _g: &GlobalArgs) -> anyhow::Result<()> {
+    match cmd.what {
+        GenerateWhat::Cluster(args) => generate_cluster(&args),
+    }
+}
+
+fn generate_cluster(args: &GenerateClusterArgs) -> anyhow::Result<()> {
+    let prepared = prepare(&args.name, &args.template, variables::process_env())?;
+    if args.list_variables {
+        return list_variables(&prepared, args.output);
+    }
+    let objects = prepared.render().map_err(explain)?;
+    let objects = if args.skip_validation { objects } else { admit(objects)? };
+    let format = args.output.unwrap_or_default();
+    match args.write_to.as_deref() {
+        None => output::print_objects(&objects, format),
+        Some(p) if p == Path::new("-") => output::print_objects(&objects, format),
+        Some(path) => write_file(path, &objects, format)?,
+    }
+    Ok(())
+}
+
+fn list_variables(prepared: &Prepared, format: Option<OutputFormat>) -> anyhow::Result<()> {
+    let listed = prepared.list();
+    let text = match format {
+        None => variables::table(&listed),
+        Some(OutputFormat::Json) => output::to_json(&serde_json::to_value(&listed)?) + "\n",
+        Some(OutputFormat::Yaml) => output::to_yaml(&serde_json::to_value(&listed)?),
+        Some(OutputFormat::Name) => listed.iter().map(|l| format!("{}\n", l.name)).collect(),
+    };
+    print_stdout(&text)
+}
+
+fn print_stdout(text: &str) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e).context("cannot write to stdout"),
+        _ => Ok(()),
+    }
+}
+
+/// Defaults and validates the objects as admission would, reporting problems on stderr.
+fn admit(objects: Vec<Value>) -> anyhow::Result<Vec<Value>> {
+    let inputs: Vec<validate::Input> = objects.into_iter().map(validate::Input::generated).collect();
+    let checked = validate::check(inputs, &validate::CheckOptions::default());
+    let mut stderr = std::io::stderr().lock();
+    let invalid: Vec<&validate::Checked> = checked.iter().filter(|c| !c.allowed()).collect();
+    for c in &checked {
+        if c.allowed() {
+            for w in c.warnings() {
+                let _ = writeln!(stderr, "warning: {} {}: {w}", c.kind(), c.name());
+            }
+        }
+    }
+    if !invalid.is_empty() {
+        let mut report = Vec::new();
+        validate::write_text_report(&mut report, &invalid, false)?;
+        let _ = stderr.write_all(&report);
+        let errors: usize = invalid.iter().map(|c| c.error_count()).sum();
+        bail!(
+            "the generated objects are not valid ({errors} {}); set the variables they come from, or pass \
+             --skip-validation to print them as they are",
+            if errors == 1 { "error" } else { "errors" }
+        );
+    }
+    Ok(checked.into_iter().map(validate::Checked::into_object).collect())
+}
+
+fn write_file(path: &Path, objects: &[Value], format: OutputFormat) -> anyhow::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path).with_context(|| format!("--write-to {}: cannot open the file", path.display()))?;
+    output::write_objects(&mut file, objects, format)
+        .and_then(|()| file.flush())
+        .with_context(|| format!("--write-to {}: cannot write the file", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env_of(pairs: &[(&str, &str)]) -> EnvReader {
+        let m: BTreeMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Box::new(move |name| m.get(name).cloned())
+    }
+
+    fn args(provider: &str) -> TemplateArgs {
+        TemplateArgs { provider: Some(provider.to_owned()), ..TemplateArgs::default() }
+    }
+
+    #[test]
+    fn bad_provider_and_flavor_say_what_exists() {
+        let err = prepare("demo", &args("foo"), env_of(&[])).unwrap_err().to_string();
+        assert_eq!(
+            err,
+            "--provider \"foo\" is not supported; use one of: aws, azure, digitalocean, gcp, hetzner, kubevirt, openstack, vsphere"
+        );
+        let mut a = args("vsphere");
+        a.flavor = Some("ha".into());
+        let err = prepare("demo", &a, env_of(&[])).unwrap_err().to_string();
+        assert_eq!(err, "--flavor \"ha\" is not available for vsphere; use one of: default");
+    }
+
+    #[test]
+    fn named_flags_beat_set_and_env() {
+        let mut a = args("hetzner");
+        a.project = Some("from-flag".into());
+        a.set = vec!["KKP_PROJECT_ID=from-set".into(), "OTHER=x=y".into()];
+        let vars = variables_from("demo", &a, env_of(&[("KKP_PROJECT_ID", "from-env")])).unwrap();
+        assert_eq!(vars.user_value("KKP_PROJECT_ID").unwrap().0, "from-flag");
+        assert_eq!(vars.user_value("OTHER").unwrap().0, "x=y");
+        assert_eq!(vars.user_value("CLUSTER_NAME").unwrap().0, "demo");
+    }
+
+    #[test]
+    fn flag_values_are_checked() {
+        let mut a = args("hetzner");
+        a.set = vec!["NOEQUALS".into()];
+        assert_eq!(variables_from("d", &a, env_of(&[])).unwrap_err().to_string(), "--set \"NOEQUALS\": expected KEY=VALUE");
+        a.set = vec!["bad-name=1".into()];
+        assert!(variables_from("d", &a, env_of(&[])).unwrap_err().to_string().contains("not a valid variable name"));
+        let mut a = args("hetzner");
+        a.kubernetes_version = Some("1.35".into());
+        let err = variables_from("d", &a, env_of(&[])).unwrap_err().to_string();
+        assert!(err.starts_with("--kubernetes-version \"1.35\" is not a Kubernetes version"), "{err}");
+        let mut a = args("hetzner");
+        a.from = Some("https://example.com/t.yaml".into());
+        a.provider = None;
+        assert!(template_source(&a).unwrap_err().to_string().contains("local files only"));
+    }
+
+    #[test]
+    fn missing_variables_are_sorted_with_flag_hints() {
+        let prepared = prepare("demo", &args("hetzner"), env_of(&[])).unwrap();
+        let err = explain(prepared.render().unwrap_err()).to_string();
+        assert!(
+            err.starts_with(
+                "missing variables: HETZNER_LOCATION, KKP_DATACENTER, KKP_PROJECT_ID; set them with --set KEY=VALUE, \
+                 the environment, or --values FILE (or the flags --project for KKP_PROJECT_ID, --datacenter for \
+                 KKP_DATACENTER)"
+            ),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn ssh_keys_become_a_list() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("keys.pub");
+        std::fs::write(&file, "# comment\nssh-ed25519 AAAAC3 a@b\n\nssh-rsa AAAAB3 c@d\n").unwrap();
+        let mut a = args("hetzner");
+        a.ssh_public_keys = vec!["ssh-ed25519 AAAAX e@f".into()];
+        a.ssh_public_key_files = vec![file];
+        let vars = variables_from("d", &a, env_of(&[])).unwrap();
+        let list: Vec<String> = serde_json::from_str(&vars.user_value("SSH_PUBLIC_KEYS").unwrap().0).unwrap();
+        assert_eq!(list, ["ssh-ed25519 AAAAX e@f", "ssh-ed25519 AAAAC3 a@b", "ssh-rsa AAAAB3 c@d"]);
+    }
+
+    /// Every built-in template, given its required variables, yields objects the engine admits
+    /// without an error after defaulting.
+    #[test]
+    fn every_builtin_template_validates_clean() {
+        for b in builtin::BUILTINS {
+            let mut a = args(b.provider.name());
+            a.flavor = Some(b.flavor.to_owned());
+            a.project = Some("p8kfs2x9jw".into());
+            a.datacenter = Some(format!("{}-dc", b.provider.name()));
+            a.ssh_public_keys = vec![
+                "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGQ1cZf3cpkBZ4/0rlFWzPm1YjFnKVzFAQVIGrLvGsc4 demo@example.com".into(),
+            ];
+            let prepared = prepare("demo", &a, env_of(&[])).unwrap();
+            let required: Vec<String> = prepared
+                .list()
+                .into_iter()
+                .filter(|l| l.source == variables::Source::Missing)
+                .map(|l| l.name)
+                .collect();
+            a.set = required.iter().map(|n| format!("{n}={}", sample_value(n))).collect();
+            let prepared = prepare("demo", &a, env_of(&[])).unwrap();
+            let objects = prepared.render().unwrap_or_else(|e| panic!("{}: {e}", b.label()));
+            assert!(objects.len() >= 2, "{}", b.label());
+            let checked = validate::check(
+                objects.into_iter().map(validate::Input::generated).collect(),
+                &validate::CheckOptions::default(),
+            );
+            for c in &checked {
+                assert!(c.is_ours(), "{}: {} is not checked", b.label(), c.kind());
+                assert!(c.allowed(), "{}: {} {}: {:?}", b.label(), c.kind(), c.name(), c.messages());
+            }
+        }
+    }
+
+    fn sample_value(name: &str) -> &'static str {
+        match name {
+            "AWS_VPC_ID" => "vpc-0a1b2c3d",
+            "AWS_REGION" => "eu-central-1",
+            "AZURE_LOCATION" => "westeurope",
+            "GCP_ZONE" => "europe-west3-a",
+            "GCP_REGION" => "europe-west3",
+            "DO_REGION" => "fra1",
+            "HETZNER_LOCATION" => "fsn1",
+            "OPENSTACK_IMAGE" => "Ubuntu 24.04",
+            "VSPHERE_TEMPLATE_VM" => "ubuntu-24.04",
+            "VSPHERE_DATASTORE" => "datastore1",
+            "VSPHERE_DATACENTER" => "dc1",
+            "KUBEVIRT_OS_IMAGE" => "docker://quay.io/kubermatic-virt-disks/ubuntu:24.04",
+            _ => "sample",
+        }
+    }
+}

@@ -1,0 +1,146 @@
+//! `kubectl kkp get`: clusters as a table (or YAML/JSON/names), and a cluster's kubeconfig.
+
+mod kubeconfig;
+pub mod table;
+
+use clap::{Args, Subcommand};
+use serde_json::{Value, json};
+
+use super::GlobalArgs;
+use crate::kube::client::Connection;
+use crate::kube::kkp;
+use crate::output::{self, OutputFormat};
+
+#[derive(Debug, Args)]
+pub struct GetCommand {
+    #[command(subcommand)]
+    pub what: GetWhat,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum GetWhat {
+    /// List the KKP clusters on the management cluster, or show the named ones.
+    #[command(visible_alias = "cluster")]
+    Clusters(GetClustersArgs),
+    /// Print a cluster's kubeconfig, write it to a file, or merge it into your kubeconfig.
+    Kubeconfig(kubeconfig::GetKubeconfigArgs),
+}
+
+/// Flags of `get clusters`.
+#[derive(Debug, Args)]
+pub struct GetClustersArgs {
+    /// Cluster names (IDs); all clusters when none is given.
+    #[arg(value_name = "NAME")]
+    pub names: Vec<String>,
+    /// Output format instead of the table: yaml, json or name.
+    #[arg(short = 'o', long = "output", value_enum)]
+    pub output: Option<OutputFormat>,
+    /// Accepted for kubectl habit: clusters are cluster-scoped, so every cluster is listed anyway.
+    #[arg(short = 'A', long = "all-namespaces")]
+    pub all_namespaces: bool,
+    /// Only clusters with these labels (kubectl syntax: `project-id=abc,env!=prod`).
+    #[arg(short = 'l', long = "selector", value_name = "SELECTOR")]
+    pub selector: Option<String>,
+    /// Print the table without its header line.
+    #[arg(long)]
+    pub no_headers: bool,
+}
+
+pub async fn run(cmd: GetCommand, g: &GlobalArgs) -> anyhow::Result<()> {
+    match cmd.what {
+        GetWhat::Clusters(args) => clusters(args, g).await,
+        GetWhat::Kubeconfig(args) => kubeconfig::run(args, g).await,
+    }
+}
+
+/// The table's headers.
+pub const HEADERS: [&str; 7] = ["NAME", "HUMAN NAME", "PROVIDER", "DATACENTER", "VERSION", "PHASE", "AGE"];
+
+/// One table row for a cluster.
+pub fn row(cluster: &Value, now: k8s_openapi::jiff::Timestamp) -> Vec<String> {
+    let cell = |pointer: &str| kkp::text(cluster, pointer).unwrap_or("<none>").to_owned();
+    vec![
+        cell("/metadata/name"),
+        cell("/spec/humanReadableName"),
+        kkp::provider(cluster).unwrap_or_else(|| "<none>".to_owned()),
+        cell("/spec/cloud/dc"),
+        cell("/spec/version"),
+        cell("/status/phase"),
+        table::age_since(kkp::text(cluster, "/metadata/creationTimestamp"), now),
+    ]
+}
+
+/// Drops what kubectl hides by default (`managedFields`).
+fn tidy(mut object: Value) -> Value {
+    if let Some(meta) = object.get_mut("metadata").and_then(Value::as_object_mut) {
+        meta.remove("managedFields");
+    }
+    object
+}
+
+async fn clusters(args: GetClustersArgs, g: &GlobalArgs) -> anyhow::Result<()> {
+    let conn = Connection::from_global(g).await?;
+    let listing = args.names.is_empty();
+    let mut found = Vec::new();
+    let mut missing = Vec::new();
+    if listing {
+        found = kkp::list_clusters(&conn, args.selector.as_deref()).await?;
+        found.sort_by(|a, b| kkp::text(a, "/metadata/name").cmp(&kkp::text(b, "/metadata/name")));
+    } else {
+        for name in &args.names {
+            match kkp::get_cluster_opt(&conn, name).await? {
+                Some(c) => found.push(c),
+                None => missing.push(name.clone()),
+            }
+        }
+    }
+    let found: Vec<Value> = found.into_iter().map(tidy).collect();
+    match args.output {
+        None => {
+            if found.is_empty() && listing {
+                eprintln!("No clusters found on the management cluster ({}).", conn.describe());
+            } else if !found.is_empty() {
+                let now = k8s_openapi::jiff::Timestamp::now();
+                let rows: Vec<Vec<String>> = found.iter().map(|c| row(c, now)).collect();
+                print!("{}", table::render(&HEADERS, &rows, !args.no_headers));
+            }
+        }
+        Some(format) if listing && format != OutputFormat::Name => {
+            let list = json!({"apiVersion": "v1", "kind": "List", "metadata": {"resourceVersion": ""}, "items": found});
+            output::print_objects(&[list], format);
+        }
+        Some(format) => output::print_objects(&found, format),
+    }
+    match missing.as_slice() {
+        [] => Ok(()),
+        [one] => Err(kkp::not_found(one, &conn)),
+        many => Err(anyhow::anyhow!(
+            "clusters {} not found on the management cluster ({}); {}",
+            many.iter().map(|n| format!("{n:?}")).collect::<Vec<_>>().join(", "),
+            conn.describe(),
+            kkp::LIST_HINT
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_row_shows_the_cluster_with_placeholders_for_what_is_unknown() {
+        let now: k8s_openapi::jiff::Timestamp = "2026-01-01T01:00:00Z".parse().expect("now");
+        let c = json!({"metadata": {"name": "abc", "creationTimestamp": "2026-01-01T00:55:00Z"},
+            "spec": {"humanReadableName": "demo", "version": "1.35.7", "cloud": {"dc": "fsn1", "providerName": "hetzner"}},
+            "status": {"phase": "Running"}});
+        assert_eq!(row(&c, now), ["abc", "demo", "hetzner", "fsn1", "1.35.7", "Running", "5m"]);
+        let bare = json!({"metadata": {"name": "x"}});
+        assert_eq!(row(&bare, now), ["x", "<none>", "<none>", "<none>", "<none>", "<none>", "<unknown>"]);
+    }
+
+    #[test]
+    fn managed_fields_are_hidden() {
+        let c = tidy(json!({"metadata": {"name": "x", "managedFields": [{}]}}));
+        assert!(c.pointer("/metadata/managedFields").is_none());
+    }
+}

@@ -1,0 +1,101 @@
+//! `kubectl kkp get kubeconfig NAME`: prints a cluster's kubeconfig, writes it to a file, or
+//! merges it into the user's kubeconfig (see `kube::merge` for how names that exist are treated).
+
+use std::io::Write as _;
+use std::path::PathBuf;
+
+use clap::Args;
+
+use crate::commands::GlobalArgs;
+use crate::kube::client::Connection;
+use crate::kube::config::KubeconfigFiles;
+use crate::kube::merge::{self, MergeReport};
+use crate::kube::secret::{self, Convention};
+
+/// Flags of `get kubeconfig`.
+#[derive(Debug, Args)]
+pub struct GetKubeconfigArgs {
+    /// The cluster's name (its ID for KKP clusters).
+    #[arg(value_name = "NAME")]
+    pub name: String,
+    /// Write the kubeconfig to this file (mode 0600, replaced atomically) instead of printing it.
+    #[arg(long, value_name = "PATH", conflicts_with = "merge")]
+    pub output_file: Option<PathBuf>,
+    /// Merge it into your kubeconfig (the first file of --kubeconfig/KUBECONFIG, else ~/.kube/config).
+    /// Entries of the same API server are replaced, other clashing names get a `-NAME` suffix.
+    #[arg(long)]
+    pub merge: bool,
+    /// With --merge, make the cluster's context the current context.
+    #[arg(long, requires = "merge")]
+    pub set_current: bool,
+    /// Only look for the secret of this convention (default: KKP, then Cluster API, then kind).
+    #[arg(long, value_enum, value_name = "CONVENTION")]
+    pub convention: Option<Convention>,
+}
+
+pub async fn run(args: GetKubeconfigArgs, g: &GlobalArgs) -> anyhow::Result<()> {
+    let conn = Connection::from_global(g).await?;
+    let found = secret::find(&conn, &args.name, &conn.namespace, args.convention).await?;
+    tracing::info!(convention = %found.convention, secret = %found.secret, "found the kubeconfig");
+    if let Some(path) = &args.output_file {
+        merge::write_private(path, found.text.as_bytes())?;
+        eprintln!(
+            "Wrote the kubeconfig of cluster {:?} (from {}) to {}.",
+            args.name,
+            found.secret,
+            path.display()
+        );
+        return Ok(());
+    }
+    if args.merge {
+        let files = KubeconfigFiles::from_arg(g.kubeconfig.as_deref())?;
+        let target = files.write_target().to_path_buf();
+        let report = merge::merge_into_file(&target, &found.text, &args.name, args.set_current)?;
+        eprint!("{}", merge_message(&args.name, &target.display().to_string(), &report));
+        return Ok(());
+    }
+    let mut out = std::io::stdout().lock();
+    out.write_all(found.text.as_bytes())?;
+    if !found.text.ends_with('\n') {
+        out.write_all(b"\n")?;
+    }
+    out.flush()?;
+    Ok(())
+}
+
+/// What `--merge` tells the user: where, under which context, what was renamed, what next.
+pub fn merge_message(cluster: &str, file: &str, report: &MergeReport) -> String {
+    let mut text = format!("Merged the kubeconfig of cluster {cluster:?} into {file} as context {:?}.\n", report.context);
+    for (kind, from, to) in &report.renamed {
+        text.push_str(&format!("  {kind} {from:?} exists for another server, so it was added as {to:?}\n"));
+    }
+    if !report.replaced.is_empty() {
+        text.push_str(&format!("  refreshed: {}\n", report.replaced.join(", ")));
+    }
+    if report.current_context_set {
+        text.push_str(&format!("Current context is now {:?}.\n", report.context));
+    } else {
+        text.push_str(&format!("Switch to it with: kubectl config use-context {}\n", report.context));
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_merge_message_says_where_what_and_what_next() {
+        let report = MergeReport {
+            context: "admin-abc".into(),
+            renamed: vec![("context".into(), "admin".into(), "admin-abc".into())],
+            ..MergeReport::default()
+        };
+        let text = merge_message("abc", "/home/u/.kube/config", &report);
+        assert!(text.starts_with("Merged the kubeconfig of cluster \"abc\" into /home/u/.kube/config as context \"admin-abc\".\n"), "{text}");
+        assert!(text.contains("context \"admin\" exists for another server, so it was added as \"admin-abc\""), "{text}");
+        assert!(text.ends_with("Switch to it with: kubectl config use-context admin-abc\n"), "{text}");
+        let current = MergeReport { current_context_set: true, ..report };
+        assert!(merge_message("abc", "f", &current).ends_with("Current context is now \"admin-abc\".\n"));
+    }
+}

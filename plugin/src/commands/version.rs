@@ -1,0 +1,95 @@
+//! `kubectl kkp version`: the plugin's version and what its engine offers.
+
+use std::io::Write;
+
+use anyhow::Context as _;
+use clap::Args;
+use kkp_crds::providers::Provider;
+use kkp_crds::versions::VersionCatalog;
+use serde::Serialize;
+
+use super::GlobalArgs;
+use crate::output;
+
+const ABOUT: &str = "\
+Print the plugin's version, the Kubernetes version new clusters get by default, the versions on
+offer and the providers the built-in templates cover. Nothing is contacted: these are the
+answers of the engine built into this binary.";
+
+const EXAMPLES: &str = "\
+Examples:
+  kubectl kkp version
+  kubectl kkp version -o json";
+
+#[derive(Debug, Args)]
+#[command(long_about = ABOUT, after_help = EXAMPLES)]
+pub struct VersionArgs {
+    /// Output format: text for people, or json / yaml.
+    #[arg(short = 'o', long, value_enum, default_value_t = VersionFormat::Text, value_name = "FORMAT")]
+    pub output: VersionFormat,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum VersionFormat {
+    Text,
+    Json,
+    Yaml,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct VersionInfo {
+    plugin_version: &'static str,
+    default_kubernetes_version: String,
+    kubernetes_versions: Vec<String>,
+    providers: Vec<&'static str>,
+}
+
+fn info() -> VersionInfo {
+    let catalog = VersionCatalog::default();
+    VersionInfo {
+        plugin_version: env!("CARGO_PKG_VERSION"),
+        default_kubernetes_version: catalog.default.to_string(),
+        kubernetes_versions: catalog.versions.iter().map(ToString::to_string).collect(),
+        providers: Provider::ALL.iter().map(|p| p.name()).collect(),
+    }
+}
+
+fn text(info: &VersionInfo) -> String {
+    let minors = VersionCatalog::default().minors().join(", ");
+    format!(
+        "kubectl-kkp {}\nDefault Kubernetes version: {}\nKubernetes minors offered: {minors}\nProviders: {}\n",
+        info.plugin_version,
+        info.default_kubernetes_version,
+        info.providers.join(", ")
+    )
+}
+
+pub async fn run(args: VersionArgs, _g: &GlobalArgs) -> anyhow::Result<()> {
+    let info = info();
+    let out = match args.output {
+        VersionFormat::Text => text(&info),
+        VersionFormat::Json => output::to_json(&serde_json::to_value(&info)?) + "\n",
+        VersionFormat::Yaml => output::to_yaml(&serde_json::to_value(&info)?),
+    };
+    let mut stdout = std::io::stdout().lock();
+    match stdout.write_all(out.as_bytes()).and_then(|()| stdout.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e).context("cannot write to stdout"),
+        _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn version_names_the_engine_default() {
+        let info = info();
+        assert_eq!(info.default_kubernetes_version, VersionCatalog::default().default.to_string());
+        assert!(info.kubernetes_versions.contains(&info.default_kubernetes_version));
+        let t = text(&info);
+        assert!(t.starts_with(&format!("kubectl-kkp {}\n", env!("CARGO_PKG_VERSION"))), "{t}");
+        assert!(t.contains("Providers: aws, azure, digitalocean, gcp, hetzner, kubevirt, openstack, vsphere\n"));
+    }
+}

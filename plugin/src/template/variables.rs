@@ -1,0 +1,256 @@
+//! Where a template variable gets its value, highest first: a flag (`--set KEY=VALUE` or a named
+//! flag such as `--project`), the environment, a config file (`--values FILE`, then the user's
+//! config file), the template's own default, and last a default of the plugin's (the engine's
+//! Kubernetes version, one worker).
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::Serialize;
+
+use super::envsubst::{Lookup, Template};
+
+/// Where a value came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Source {
+    Flag,
+    Env,
+    Config,
+    Default,
+    Missing,
+}
+
+impl fmt::Display for Source {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Source::Flag => "flag",
+            Source::Env => "env",
+            Source::Config => "config",
+            Source::Default => "default",
+            Source::Missing => "missing",
+        })
+    }
+}
+
+/// Reads one environment variable; tests pass a map instead of the process environment.
+pub type EnvReader = Box<dyn Fn(&str) -> Option<String>>;
+
+/// The layers of values, ready for a template to look names up.
+pub struct Variables {
+    flags: BTreeMap<String, String>,
+    env: EnvReader,
+    config: BTreeMap<String, String>,
+    fallbacks: BTreeMap<String, String>,
+}
+
+impl fmt::Debug for Variables {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Variables")
+            .field("flags", &self.flags.keys())
+            .field("config", &self.config.keys())
+            .field("fallbacks", &self.fallbacks)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The process environment, as an [`EnvReader`].
+pub fn process_env() -> EnvReader {
+    Box::new(|name| std::env::var(name).ok())
+}
+
+impl Variables {
+    /// `config` is the merged config files (later files already override earlier ones).
+    pub fn new(
+        flags: BTreeMap<String, String>,
+        env: EnvReader,
+        config: BTreeMap<String, String>,
+        fallbacks: BTreeMap<String, String>,
+    ) -> Self {
+        Variables { flags, env, config, fallbacks }
+    }
+
+    /// The value the user set and where, if any.
+    pub fn user_value(&self, name: &str) -> Option<(String, Source)> {
+        if let Some(v) = self.flags.get(name) {
+            return Some((v.clone(), Source::Flag));
+        }
+        if let Some(v) = (self.env)(name) {
+            return Some((v, Source::Env));
+        }
+        self.config.get(name).map(|v| (v.clone(), Source::Config))
+    }
+
+    pub fn fallback_value(&self, name: &str) -> Option<&str> {
+        self.fallbacks.get(name).map(String::as_str)
+    }
+}
+
+impl Lookup for Variables {
+    fn value(&self, name: &str) -> Option<String> {
+        self.user_value(name).map(|(v, _)| v)
+    }
+    fn fallback(&self, name: &str) -> Option<String> {
+        self.fallbacks.get(name).cloned()
+    }
+}
+
+/// Whether a variable's value must not be shown: its name speaks of a secret.
+pub fn is_sensitive(name: &str) -> bool {
+    let upper = name.to_ascii_uppercase();
+    ["TOKEN", "SECRET", "PASSWORD", "KEY"].iter().any(|w| upper.contains(w))
+}
+
+/// What `--list-variables` shows for one variable.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Listed {
+    pub name: String,
+    /// The template needs a value from the user: no default of the template's or the plugin's.
+    pub required: bool,
+    pub source: Source,
+    /// The value as it would be used, masked when sensitive; absent when missing.
+    pub value: Option<String>,
+    pub masked: bool,
+}
+
+pub const MASK: &str = "********";
+
+/// Each variable of a template with its resolved value and where that comes from.
+pub fn list(template: &Template, vars: &Variables) -> Vec<Listed> {
+    template
+        .variables()
+        .into_iter()
+        .map(|info| {
+            let fallback = vars.fallback_value(&info.name);
+            let required = info.required && fallback.is_none();
+            let (source, value) = if let Some((v, source)) = vars.user_value(&info.name) {
+                (source, Some(v))
+            } else if let Some(raw) = &info.default {
+                let value = match template.expand_default(&info.name, vars) {
+                    Some(Ok(v)) => v,
+                    _ => raw.clone(),
+                };
+                (Source::Default, Some(value))
+            } else if let Some(v) = fallback {
+                (Source::Default, Some(v.to_owned()))
+            } else {
+                (Source::Missing, None)
+            };
+            let masked = is_sensitive(&info.name) && value.as_deref().is_some_and(|v| !v.is_empty());
+            let value = if masked { Some(MASK.to_owned()) } else { value };
+            Listed { name: info.name, required, source, value, masked }
+        })
+        .collect()
+}
+
+/// `--list-variables` as a table: name, whether required, source and value.
+pub fn table(listed: &[Listed]) -> String {
+    let rows: Vec<[String; 4]> = listed
+        .iter()
+        .map(|l| {
+            let value = match (&l.value, l.source) {
+                (_, Source::Missing) => String::new(),
+                (Some(v), _) if v.is_empty() => "\"\"".to_owned(),
+                (Some(v), _) => v.replace('\n', "\\n"),
+                (None, _) => String::new(),
+            };
+            [l.name.clone(), if l.required { "yes" } else { "no" }.to_owned(), l.source.to_string(), value]
+        })
+        .collect();
+    let header = ["NAME", "REQUIRED", "SOURCE", "VALUE"].map(str::to_owned);
+    let mut widths = header.clone().map(|h| h.chars().count());
+    for row in &rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let mut out = String::new();
+    for row in std::iter::once(&header).chain(&rows) {
+        let mut line = String::new();
+        for (i, (cell, w)) in row.iter().zip(widths).enumerate() {
+            if i + 1 == row.len() {
+                line.push_str(cell);
+            } else {
+                line.push_str(&format!("{cell:<w$}   "));
+            }
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn map(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    fn env_of(pairs: &[(&str, &str)]) -> EnvReader {
+        let m = map(pairs);
+        Box::new(move |name| m.get(name).cloned())
+    }
+
+    #[test]
+    fn flag_beats_env_beats_config() {
+        let vars = Variables::new(
+            map(&[("A", "flag")]),
+            env_of(&[("A", "env"), ("B", "env")]),
+            map(&[("A", "config"), ("B", "config"), ("C", "config")]),
+            map(&[("D", "fallback")]),
+        );
+        assert_eq!(vars.user_value("A"), Some(("flag".into(), Source::Flag)));
+        assert_eq!(vars.user_value("B"), Some(("env".into(), Source::Env)));
+        assert_eq!(vars.user_value("C"), Some(("config".into(), Source::Config)));
+        assert_eq!(vars.user_value("D"), None);
+        let t = Template::parse("${A} ${B} ${C} ${D} ${C:=tpl} ${E:=tpl}").unwrap();
+        assert_eq!(t.expand(&vars).unwrap(), "flag env config fallback config tpl");
+    }
+
+    #[test]
+    fn template_default_beats_fallback() {
+        let vars = Variables::new(map(&[]), env_of(&[]), map(&[]), map(&[("V", "fallback")]));
+        assert_eq!(Template::parse("${V:=template}").unwrap().expand(&vars).unwrap(), "template");
+        assert_eq!(Template::parse("${V}").unwrap().expand(&vars).unwrap(), "fallback");
+    }
+
+    #[test]
+    fn listing_shows_sources_masks_secrets_and_requirement() {
+        let t = Template::parse(
+            "${CLUSTER_NAME} ${HCLOUD_TOKEN} ${API_KEY:=} ${VNET:=${CLUSTER_NAME}-vnet} ${MISSING} ${VERSION}",
+        )
+        .unwrap();
+        let vars = Variables::new(
+            map(&[("CLUSTER_NAME", "demo")]),
+            env_of(&[("HCLOUD_TOKEN", "s3cr3t")]),
+            map(&[]),
+            map(&[("VERSION", "1.35.7")]),
+        );
+        let listed = list(&t, &vars);
+        let row = |name: &str| listed.iter().find(|l| l.name == name).unwrap().clone();
+        assert_eq!(row("CLUSTER_NAME").source, Source::Flag);
+        assert_eq!(row("HCLOUD_TOKEN").value.as_deref(), Some(MASK));
+        assert!(row("HCLOUD_TOKEN").masked && row("HCLOUD_TOKEN").required);
+        assert_eq!(row("API_KEY").value.as_deref(), Some(""));
+        assert!(!row("API_KEY").masked && !row("API_KEY").required);
+        assert_eq!((row("VNET").source, row("VNET").value), (Source::Default, Some("demo-vnet".into())));
+        assert_eq!((row("MISSING").source, row("MISSING").value), (Source::Missing, None));
+        assert!(row("MISSING").required);
+        assert!(!row("VERSION").required);
+        assert_eq!(row("VERSION").source, Source::Default);
+        let text = table(&listed);
+        assert!(text.starts_with("NAME           REQUIRED   SOURCE    VALUE\n"), "{text}");
+        assert!(text.contains("\nMISSING        yes        missing\n"), "{text}");
+        assert!(!text.contains("s3cr3t"));
+    }
+
+    #[test]
+    fn sensitive_names() {
+        for name in ["HCLOUD_TOKEN", "AWS_SECRET_ACCESS_KEY", "VSPHERE_PASSWORD", "ssh_key"] {
+            assert!(is_sensitive(name), "{name}");
+        }
+        assert!(!is_sensitive("CLUSTER_NAME"));
+    }
+}

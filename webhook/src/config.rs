@@ -1,0 +1,191 @@
+//! The command line (every flag also read from a `KKP_WEBHOOK_*` environment variable) and what
+//! it turns into: listen addresses, limits, the engine's context.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Parser, ValueEnum};
+use kkp_crds::admission::Context;
+use kkp_crds::versions::{self, VersionCatalog};
+
+/// How log lines are written.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// One JSON object per line, for log collectors.
+    #[default]
+    Json,
+    /// Human-readable lines, for a terminal.
+    Text,
+}
+
+/// `kkp-webhook`'s configuration.
+#[derive(Clone, Debug, Parser)]
+#[command(name = "kkp-webhook", version, about = "Defaults and validates KKP Clusters and MachineDeployments at admission.")]
+pub struct Config {
+    /// PEM file with the serving certificate (and its chain); reloaded when it changes.
+    #[arg(long, env = "KKP_WEBHOOK_TLS_CERT_FILE")]
+    pub tls_cert_file: PathBuf,
+
+    /// PEM file with the serving certificate's private key; reloaded when it changes.
+    #[arg(long, env = "KKP_WEBHOOK_TLS_PRIVATE_KEY_FILE")]
+    pub tls_private_key_file: PathBuf,
+
+    /// Address of the TLS listener that serves /mutate and /validate.
+    #[arg(long, env = "KKP_WEBHOOK_LISTEN_ADDRESS", default_value = "0.0.0.0:8443")]
+    pub listen_address: SocketAddr,
+
+    /// Address of the plain-HTTP listener that serves /healthz, /readyz and /metrics.
+    #[arg(long, env = "KKP_WEBHOOK_HEALTH_LISTEN_ADDRESS", default_value = "0.0.0.0:8080")]
+    pub health_listen_address: SocketAddr,
+
+    /// Largest request body accepted; an UPDATE review carries the object twice.
+    #[arg(long, env = "KKP_WEBHOOK_MAX_BODY_BYTES", default_value_t = 16 * 1024 * 1024)]
+    pub max_body_bytes: usize,
+
+    /// Time allowed for one review, from the first byte of the request to the response (e.g. `10s`, `500ms`).
+    #[arg(long, env = "KKP_WEBHOOK_REQUEST_TIMEOUT", default_value = "10s", value_parser = parse_duration)]
+    pub request_timeout: Duration,
+
+    /// Reviews evaluated at once; further ones wait (within the request timeout) for a slot.
+    #[arg(long, env = "KKP_WEBHOOK_MAX_CONCURRENCY", default_value_t = 1024, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_concurrency: u32,
+
+    /// Log line format.
+    #[arg(long, env = "KKP_WEBHOOK_LOG_FORMAT", value_enum, default_value_t = LogFormat::Json)]
+    pub log_format: LogFormat,
+
+    /// The Kubernetes versions clusters may use, comma-separated (e.g. `1.35.7,1.36.3`); the newest is the
+    /// default. Without it, the versions the platform release offers.
+    #[arg(long, env = "KKP_WEBHOOK_KUBERNETES_VERSIONS", value_delimiter = ',', value_parser = parse_version)]
+    pub kubernetes_versions: Vec<semver::Version>,
+
+    /// How often the certificate and key files are checked for changes.
+    #[arg(long, env = "KKP_WEBHOOK_CERT_RELOAD_INTERVAL", default_value = "2s", value_parser = parse_duration)]
+    pub cert_reload_interval: Duration,
+
+    /// On SIGTERM/SIGINT, how long in-flight requests may take to finish before the server exits.
+    #[arg(long, env = "KKP_WEBHOOK_SHUTDOWN_TIMEOUT", default_value = "25s", value_parser = parse_duration)]
+    pub shutdown_timeout: Duration,
+}
+
+impl Config {
+    /// A configuration with every default, listening on ephemeral loopback ports: what tests and
+    /// benchmarks start in-process.
+    pub fn for_loopback(tls_cert_file: impl Into<PathBuf>, tls_private_key_file: impl Into<PathBuf>) -> Self {
+        Config {
+            tls_cert_file: tls_cert_file.into(),
+            tls_private_key_file: tls_private_key_file.into(),
+            listen_address: SocketAddr::from(([127, 0, 0, 1], 0)),
+            health_listen_address: SocketAddr::from(([127, 0, 0, 1], 0)),
+            max_body_bytes: 16 * 1024 * 1024,
+            request_timeout: Duration::from_secs(10),
+            max_concurrency: 1024,
+            log_format: LogFormat::Json,
+            kubernetes_versions: Vec::new(),
+            cert_reload_interval: Duration::from_secs(2),
+            shutdown_timeout: Duration::from_secs(25),
+        }
+    }
+
+    /// The engine's context this configuration starts with (no policies yet).
+    pub fn context(&self) -> Context {
+        let versions = VersionCatalog::from_versions(self.kubernetes_versions.clone()).unwrap_or_default();
+        Context { versions, ..Context::default() }
+    }
+
+    /// The request limits for the router.
+    pub fn limits(&self) -> Limits {
+        Limits {
+            max_body_bytes: self.max_body_bytes,
+            request_timeout: self.request_timeout,
+            max_concurrency: self.max_concurrency as usize,
+        }
+    }
+}
+
+/// The limits every review request is held to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    pub max_body_bytes: usize,
+    pub request_timeout: Duration,
+    pub max_concurrency: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits { max_body_bytes: 16 * 1024 * 1024, request_timeout: Duration::from_secs(10), max_concurrency: 1024 }
+    }
+}
+
+fn parse_version(s: &str) -> Result<semver::Version, String> {
+    versions::parse(s).map_err(|e| format!("{s:?} is not a Kubernetes version like 1.35.7: {e}"))
+}
+
+/// Parses `10s`, `500ms`, `2m` or a bare number of seconds.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    let split = s.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(s.len());
+    let (number, unit) = s.split_at(split);
+    let value: f64 = number.parse().map_err(|_| format!("{s:?} is not a duration like 10s or 500ms"))?;
+    let seconds = match unit {
+        "" | "s" => value,
+        "ms" => value / 1000.0,
+        "m" => value * 60.0,
+        "h" => value * 3600.0,
+        _ => return Err(format!("{s:?}: unknown unit {unit:?} (use ms, s, m or h)")),
+    };
+    Duration::try_from_secs_f64(seconds).map_err(|e| format!("{s:?}: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("10s").unwrap(), Duration::from_secs(10));
+        assert_eq!(parse_duration("500ms").unwrap(), Duration::from_millis(500));
+        assert_eq!(parse_duration("2m").unwrap(), Duration::from_secs(120));
+        assert_eq!(parse_duration("3").unwrap(), Duration::from_secs(3));
+        assert!(parse_duration("ten").is_err());
+        assert!(parse_duration("5d").is_err());
+    }
+
+    #[test]
+    fn defaults_match_the_documented_command_line() {
+        let c = Config::try_parse_from(["kkp-webhook", "--tls-cert-file", "c.pem", "--tls-private-key-file", "k.pem"])
+            .unwrap();
+        assert_eq!(c.listen_address, "0.0.0.0:8443".parse().unwrap());
+        assert_eq!(c.health_listen_address, "0.0.0.0:8080".parse().unwrap());
+        assert_eq!(c.max_body_bytes, 16 * 1024 * 1024);
+        assert_eq!(c.request_timeout, Duration::from_secs(10));
+        assert_eq!(c.log_format, LogFormat::Json);
+        assert_eq!(c.context().versions, VersionCatalog::default());
+    }
+
+    #[test]
+    fn versions_override_the_catalog() {
+        let c = Config::try_parse_from([
+            "kkp-webhook",
+            "--tls-cert-file=c",
+            "--tls-private-key-file=k",
+            "--kubernetes-versions=1.35.7,v1.36.3",
+            "--log-format=text",
+        ])
+        .unwrap();
+        let catalog = c.context().versions;
+        assert_eq!(catalog.versions, [semver::Version::new(1, 35, 7), semver::Version::new(1, 36, 3)]);
+        assert_eq!(catalog.default, semver::Version::new(1, 36, 3));
+        assert_eq!(c.log_format, LogFormat::Text);
+        assert!(
+            Config::try_parse_from(["kkp-webhook", "--tls-cert-file=c", "--tls-private-key-file=k", "--kubernetes-versions=1.35"])
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn certificate_files_are_required() {
+        assert!(Config::try_parse_from(["kkp-webhook"]).is_err());
+    }
+}

@@ -1,0 +1,37 @@
+//! `kkp-webhook`: the admission webhook that defaults (`POST /mutate`) and validates
+//! (`POST /validate`) KKP Clusters and machine-controller MachineDeployments.
+//!
+//! Every decision comes from the engine in `kkp_crds::admission`; this crate turns HTTP into calls
+//! of it and its verdicts into AdmissionReview responses, and adds what a server needs: TLS with
+//! certificate reload, limits, metrics, logs and graceful shutdown.
+//!
+//! Tests drive [`router`] in-process, or start the whole TLS server on loopback ports:
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), kkp_webhook::ServeError> {
+//! let config = kkp_webhook::Config::for_loopback("tls.crt", "tls.key");
+//! let server = kkp_webhook::Server::bind(config).await?;
+//! let port = server.tls_addr().port();
+//! // ... send AdmissionReviews to https://127.0.0.1:{port}/validate ...
+//! server.shutdown().await?;
+//! # Ok(()) }
+//! ```
+
+#![forbid(unsafe_code)]
+
+pub mod answer;
+pub mod config;
+pub mod logging;
+pub mod metrics;
+pub mod patch;
+pub mod review;
+pub mod routes;
+pub mod server;
+pub mod state;
+pub mod tls;
+
+pub use config::{Config, Limits, LogFormat};
+pub use kkp_manifests::{MUTATE_PATH, VALIDATE_PATH};
+pub use routes::{health_router, router};
+pub use server::{ServeError, Server, ShutdownHandle, serve};
+pub use state::AppState;

@@ -1,0 +1,112 @@
+//! What every request handler shares: the engine's context (swappable while serving), metrics,
+//! limits and readiness.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use arc_swap::ArcSwap;
+use kkp_crds::admission::Context;
+use kkp_crds::policy::PolicySet;
+use tokio::sync::Semaphore;
+
+use crate::config::Limits;
+use crate::metrics::Metrics;
+
+/// Shared state of the router. Cloning is cheap; clones share everything.
+///
+/// The engine's [`Context`] sits behind an [`ArcSwap`]: each review reads the context current when
+/// it starts, and a policy source (a watch on the AdmissionPolicy resources) installs a new one
+/// with [`AppState::set_context`] or [`AppState::set_policies`] without blocking reviews.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    context: Arc<ArcSwap<Context>>,
+    metrics: Arc<Metrics>,
+    limits: Limits,
+    permits: Arc<Semaphore>,
+    ready: Arc<AtomicBool>,
+}
+
+impl AppState {
+    pub fn new(context: Context, limits: Limits) -> Self {
+        AppState {
+            context: Arc::new(ArcSwap::from_pointee(context)),
+            metrics: Arc::new(Metrics::new()),
+            permits: Arc::new(Semaphore::new(limits.max_concurrency.clamp(1, Semaphore::MAX_PERMITS))),
+            limits,
+            ready: Arc::new(AtomicBool::new(true)),
+        }
+    }
+
+    /// The context reviews are evaluated in right now.
+    pub fn context(&self) -> Arc<Context> {
+        self.context.load_full()
+    }
+
+    /// The swappable cell itself, for a policy source that wants to hold on to it.
+    pub fn context_cell(&self) -> Arc<ArcSwap<Context>> {
+        Arc::clone(&self.context)
+    }
+
+    /// Replaces the whole context; reviews already running finish with the old one.
+    pub fn set_context(&self, context: Context) {
+        self.context.store(Arc::new(context));
+    }
+
+    /// Replaces the policies in force, keeping the rest of the context.
+    pub fn set_policies(&self, policies: PolicySet) {
+        self.context.rcu(|current| Context { policies: policies.clone(), ..Context::clone(current) });
+    }
+
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
+    }
+
+    pub fn limits(&self) -> Limits {
+        self.limits
+    }
+
+    pub(crate) fn permits(&self) -> &Arc<Semaphore> {
+        &self.permits
+    }
+
+    /// Whether `/readyz` reports ready.
+    pub fn is_ready(&self) -> bool {
+        self.ready.load(Ordering::Relaxed)
+    }
+
+    /// Marks the server ready or not (it stops being ready when it starts shutting down).
+    pub fn set_ready(&self, ready: bool) {
+        self.ready.store(ready, Ordering::Relaxed);
+    }
+}
+
+impl Default for AppState {
+    fn default() -> Self {
+        AppState::new(Context::default(), Limits::default())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kkp_crds::versions::VersionCatalog;
+
+    #[test]
+    fn set_policies_keeps_the_versions() {
+        let versions = VersionCatalog::from_versions(vec![semver::Version::new(1, 36, 3)]).unwrap();
+        let state = AppState::new(Context { versions: versions.clone(), ..Context::default() }, Limits::default());
+        let before = state.context();
+        state.set_policies(PolicySet::default());
+        assert!(!Arc::ptr_eq(&before, &state.context()), "a new context was installed");
+        assert_eq!(state.context().versions, versions);
+    }
+
+    #[test]
+    fn clones_share_readiness() {
+        let a = AppState::default();
+        let b = a.clone();
+        assert!(b.is_ready());
+        a.set_ready(false);
+        assert!(!b.is_ready());
+    }
+}
