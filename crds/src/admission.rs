@@ -269,7 +269,7 @@ fn being_deleted(object: &Value) -> bool {
 }
 
 /// Steps that let an object through untouched, or `None` when it must be checked.
-fn precheck<'a>(req: &Request<'a>) -> Result<(ResourceKind, &'a Value), Verdict> {
+fn precheck<'a>(req: &Request<'a>) -> Result<(ResourceKind, &'a Value), Box<Verdict>> {
     let subject = req.object.or(req.old_object);
     let kind = subject.map(ResourceKind::of).unwrap_or(ResourceKind::Other {
         api_version: String::new(),
@@ -277,10 +277,13 @@ fn precheck<'a>(req: &Request<'a>) -> Result<(ResourceKind, &'a Value), Verdict>
     });
     let verdict = Verdict::new(kind.clone(), subject);
     if matches!(req.operation, Operation::Delete | Operation::Connect) {
-        return Err(verdict.skip(format!("{:?} requests are not checked", req.operation).to_uppercase()));
+        return Err(Box::new(verdict.skip(format!(
+            "{} requests are not checked",
+            format!("{:?}", req.operation).to_uppercase()
+        ))));
     }
     let Some(object) = req.object else {
-        return Err(verdict.skip("no object in the request"));
+        return Err(Box::new(verdict.skip("no object in the request")));
     };
     if !kind.is_ours() {
         let mut v = verdict.skip(format!(
@@ -291,10 +294,10 @@ fn precheck<'a>(req: &Request<'a>) -> Result<(ResourceKind, &'a Value), Verdict>
             "kkp: {} is not an object this webhook checks; allowed unchanged",
             kind.qualified()
         ));
-        return Err(v);
+        return Err(Box::new(v));
     }
     if being_deleted(object) {
-        return Err(verdict.skip("the object is being deleted"));
+        return Err(Box::new(verdict.skip("the object is being deleted")));
     }
     Ok((kind, object))
 }
@@ -304,7 +307,7 @@ fn precheck<'a>(req: &Request<'a>) -> Result<(ResourceKind, &'a Value), Verdict>
 pub fn mutate(req: &Request<'_>, ctx: &Context) -> Verdict {
     let (kind, object) = match precheck(req) {
         Ok(x) => x,
-        Err(v) => return v,
+        Err(v) => return *v,
     };
     let mut verdict = Verdict::new(kind.clone(), Some(object));
     let phase = if req.operation == Operation::Create {
@@ -366,7 +369,7 @@ fn keep_untyped_parts(original: &Value, out: &mut Value) {
 pub fn validate(req: &Request<'_>, ctx: &Context) -> Verdict {
     let (kind, object) = match precheck(req) {
         Ok(x) => x,
-        Err(v) => return v,
+        Err(v) => return *v,
     };
     let mut verdict = Verdict::new(kind.clone(), Some(object));
     let creating = req.operation == Operation::Create;

@@ -16,12 +16,11 @@ pub fn preserve_unknown(_: &mut schemars::SchemaGenerator) -> Schema {
 /// object that preserves unknown fields, and free-form values are marked as such.
 pub fn make_structural(schema: &mut Value) {
     let Some(obj) = schema.as_object_mut() else { return };
-    if obj.contains_key("properties") {
-        if let Some(additional) = obj.remove("additionalProperties") {
-            if additional != Value::Bool(false) {
-                obj.insert("x-kubernetes-preserve-unknown-fields".into(), Value::Bool(true));
-            }
-        }
+    if obj.contains_key("properties")
+        && let Some(additional) = obj.remove("additionalProperties")
+        && additional != Value::Bool(false)
+    {
+        obj.insert("x-kubernetes-preserve-unknown-fields".into(), Value::Bool(true));
     }
     for key in ["properties", "patternProperties"] {
         if let Some(Value::Object(props)) = obj.get_mut(key) {
@@ -71,6 +70,12 @@ pub fn all() -> Vec<(&'static str, String)> {
             "cluster.k8s.io_machinedeployments.yaml",
             render::<crate::machine::MachineDeployment>(
                 "For tests and standalone use. In a user cluster, machine-controller's own CRDs stay in charge.",
+            ),
+        ),
+        (
+            "policy.kubectl-kkp.io_admissionpolicies.yaml",
+            render::<crate::policy::AdmissionPolicy>(
+                "Admission policies for kkp-webhook; install them wherever the webhook runs.",
             ),
         ),
         (

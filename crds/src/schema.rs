@@ -310,13 +310,14 @@ fn percent_decode(s: &str) -> String {
     let mut i = 0;
     let hex = |b: u8| (b as char).to_digit(16);
     while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            if let (Some(hi), Some(lo)) = (hex(bytes[i + 1]), hex(bytes[i + 2])) {
-                // Two hex digits make one byte.
-                out.push((hi * 16 + lo) as u8);
-                i += 3;
-                continue;
-            }
+        if bytes[i] == b'%'
+            && i + 2 < bytes.len()
+            && let (Some(hi), Some(lo)) = (hex(bytes[i + 1]), hex(bytes[i + 2]))
+        {
+            // Two hex digits make one byte.
+            out.push((hi * 16 + lo) as u8);
+            i += 3;
+            continue;
         }
         out.push(bytes[i]);
         i += 1;
@@ -570,3 +571,6 @@ fn fill(root: &Value, node: &Value, instance: &mut Value, depth: usize) {
 fn views_default<'a>(root: &'a Value, node: &'a Value) -> Option<&'a Value> {
     views(root, node).into_iter().find_map(|(_, view)| view.get("default"))
 }
+
+#[cfg(test)]
+mod tests;

@@ -25,7 +25,10 @@ const VARIANTS: [Variant; 2] = [Variant::CertManager, Variant::GeneratedCerts];
 
 /// Every document of every manifest of a variant, as JSON.
 fn documents(variant: Variant) -> Vec<Value> {
-    webhook_manifests(variant).into_iter().flat_map(|(name, yaml)| parse_all(name, yaml)).collect()
+    webhook_manifests(variant)
+        .into_iter()
+        .flat_map(|(name, yaml)| parse_all(name, yaml))
+        .collect()
 }
 
 fn parse_all(name: &str, yaml: &str) -> Vec<Value> {
@@ -97,7 +100,10 @@ fn expect_rule(rule: &RuleWithOperations, group: &str, version: &str, resource: 
     assert_eq!(rule.api_groups.as_deref(), Some(&[group.to_string()][..]));
     assert_eq!(rule.api_versions.as_deref(), Some(&[version.to_string()][..]));
     assert_eq!(rule.resources.as_deref(), Some(&[resource.to_string()][..]));
-    assert_eq!(rule.operations.as_deref(), Some(&["CREATE".to_string(), "UPDATE".to_string()][..]));
+    assert_eq!(
+        rule.operations.as_deref(),
+        Some(&["CREATE".to_string(), "UPDATE".to_string()][..])
+    );
     assert_eq!(rule.scope.as_deref(), Some(scope));
 }
 
@@ -105,7 +111,13 @@ fn expect_rules(rules: Option<&Vec<RuleWithOperations>>) {
     let rules = rules.expect("rules");
     assert_eq!(rules.len(), 2);
     expect_rule(&rules[0], "kubermatic.k8c.io", "v1", "clusters", "Cluster");
-    expect_rule(&rules[1], "cluster.k8s.io", "v1alpha1", "machinedeployments", "Namespaced");
+    expect_rule(
+        &rules[1],
+        "cluster.k8s.io",
+        "v1alpha1",
+        "machinedeployments",
+        "Namespaced",
+    );
 }
 
 fn expect_client(client: &WebhookClientConfig, path: &str, variant: Variant) {
@@ -119,7 +131,11 @@ fn expect_client(client: &WebhookClientConfig, path: &str, variant: Variant) {
         Variant::CertManager => assert!(client.ca_bundle.is_none(), "cert-manager injects the caBundle"),
         Variant::GeneratedCerts => assert_eq!(
             client.ca_bundle.as_ref().map(|b| b.0.clone()),
-            Some(base64::engine::general_purpose::STANDARD.decode(CA_BUNDLE_PLACEHOLDER).unwrap())
+            Some(
+                base64::engine::general_purpose::STANDARD
+                    .decode(CA_BUNDLE_PLACEHOLDER)
+                    .unwrap()
+            )
         ),
     }
 }
@@ -175,27 +191,44 @@ fn cert_manager_injects_the_ca_of_the_serving_certificate() {
     let inject = format!("{NAMESPACE}/{TLS_SECRET_NAME}");
     for kind in ["MutatingWebhookConfiguration", "ValidatingWebhookConfiguration"] {
         let doc = docs.iter().find(|d| kind_of(d) == kind).unwrap();
-        assert_eq!(doc["metadata"]["annotations"]["cert-manager.io/inject-ca-from"], inject.as_str());
+        assert_eq!(
+            doc["metadata"]["annotations"]["cert-manager.io/inject-ca-from"],
+            inject.as_str()
+        );
     }
     let serving = docs
         .iter()
         .find(|d| kind_of(d) == "Certificate" && d["metadata"]["name"] == TLS_SECRET_NAME)
         .expect("serving Certificate");
     assert_eq!(serving["spec"]["secretName"], TLS_SECRET_NAME);
-    let dns: Vec<&str> = serving["spec"]["dnsNames"].as_array().unwrap().iter().filter_map(Value::as_str).collect();
+    let dns: Vec<&str> = serving["spec"]["dnsNames"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
     assert_eq!(dns, SERVICE_DNS_NAMES);
     // The serving certificate is issued by a CA Issuer, itself backed by a CA Certificate.
     let issuer = serving["spec"]["issuerRef"]["name"].as_str().unwrap();
-    let ca_issuer = docs.iter().find(|d| kind_of(d) == "Issuer" && d["metadata"]["name"] == issuer).unwrap();
+    let ca_issuer = docs
+        .iter()
+        .find(|d| kind_of(d) == "Issuer" && d["metadata"]["name"] == issuer)
+        .unwrap();
     let ca_secret = ca_issuer["spec"]["ca"]["secretName"].as_str().unwrap();
-    let ca_cert = docs.iter().find(|d| kind_of(d) == "Certificate" && d["spec"]["secretName"] == ca_secret).unwrap();
+    let ca_cert = docs
+        .iter()
+        .find(|d| kind_of(d) == "Certificate" && d["spec"]["secretName"] == ca_secret)
+        .unwrap();
     assert_eq!(ca_cert["spec"]["isCA"], true);
 }
 
 #[test]
 fn the_generated_variant_has_no_cert_manager_objects() {
     let docs = documents(Variant::GeneratedCerts);
-    assert!(docs.iter().all(|d| !d["apiVersion"].as_str().unwrap().starts_with("cert-manager.io")));
+    assert!(
+        docs.iter()
+            .all(|d| !d["apiVersion"].as_str().unwrap().starts_with("cert-manager.io"))
+    );
 }
 
 fn webhook_container(deployment: &Deployment) -> Container {
@@ -232,7 +265,10 @@ fn the_deployment_runs_two_restricted_replicas() {
     assert_eq!(security.run_as_non_root, Some(true));
     assert_eq!(security.read_only_root_filesystem, Some(true));
     assert_eq!(security.allow_privilege_escalation, Some(false));
-    assert_eq!(security.capabilities.as_ref().unwrap().drop.as_deref(), Some(&["ALL".to_string()][..]));
+    assert_eq!(
+        security.capabilities.as_ref().unwrap().drop.as_deref(),
+        Some(&["ALL".to_string()][..])
+    );
     assert_eq!(security.seccomp_profile.as_ref().unwrap().type_, "RuntimeDefault");
 
     let resources = container.resources.as_ref().unwrap();
@@ -249,11 +285,20 @@ fn the_deployment_serves_tls_and_health_on_the_expected_ports() {
     assert_eq!(port_named(&container, "https"), i32::from(TLS_PORT));
     assert_eq!(port_named(&container, "health"), i32::from(HEALTH_PORT));
     let args = container.args.clone().unwrap();
-    assert!(args.contains(&format!("--listen-address=0.0.0.0:{TLS_PORT}")), "{args:?}");
-    assert!(args.contains(&format!("--health-listen-address=0.0.0.0:{HEALTH_PORT}")), "{args:?}");
+    assert!(
+        args.contains(&format!("--listen-address=0.0.0.0:{TLS_PORT}")),
+        "{args:?}"
+    );
+    assert!(
+        args.contains(&format!("--health-listen-address=0.0.0.0:{HEALTH_PORT}")),
+        "{args:?}"
+    );
     assert!(args.contains(&"--log-format=json".to_string()));
 
-    for (probe, path) in [(&container.liveness_probe, HEALTHZ_PATH), (&container.readiness_probe, READYZ_PATH)] {
+    for (probe, path) in [
+        (&container.liveness_probe, HEALTHZ_PATH),
+        (&container.readiness_probe, READYZ_PATH),
+    ] {
         let get = probe.as_ref().unwrap().http_get.as_ref().unwrap();
         assert_eq!(get.path.as_deref(), Some(path));
         assert_eq!(get.port, IntOrString::String("health".into()));
@@ -263,12 +308,24 @@ fn the_deployment_serves_tls_and_health_on_the_expected_ports() {
     let mount = &container.volume_mounts.as_ref().unwrap()[0];
     assert_eq!(mount.read_only, Some(true));
     let cert_arg = args.iter().find_map(|a| a.strip_prefix("--tls-cert-file=")).unwrap();
-    let key_arg = args.iter().find_map(|a| a.strip_prefix("--tls-private-key-file=")).unwrap();
+    let key_arg = args
+        .iter()
+        .find_map(|a| a.strip_prefix("--tls-private-key-file="))
+        .unwrap();
     assert_eq!(cert_arg, format!("{}/tls.crt", mount.mount_path));
     assert_eq!(key_arg, format!("{}/tls.key", mount.mount_path));
     let pod = deployment.spec.as_ref().unwrap().template.spec.as_ref().unwrap();
-    let volume = pod.volumes.as_ref().unwrap().iter().find(|v| v.name == mount.name).unwrap();
-    assert_eq!(volume.secret.as_ref().unwrap().secret_name.as_deref(), Some(TLS_SECRET_NAME));
+    let volume = pod
+        .volumes
+        .as_ref()
+        .unwrap()
+        .iter()
+        .find(|v| v.name == mount.name)
+        .unwrap();
+    assert_eq!(
+        volume.secret.as_ref().unwrap().secret_name.as_deref(),
+        Some(TLS_SECRET_NAME)
+    );
 }
 
 #[test]
@@ -285,14 +342,23 @@ fn service_and_pdb_select_the_deployments_pods() {
     let service_spec = service.spec.unwrap();
     let service_selector = service_spec.selector.unwrap();
     assert!(service_selector.iter().all(|(k, v)| pod_labels.get(k) == Some(v)));
-    let https = service_spec.ports.unwrap().into_iter().find(|p| p.port == 443).expect("port 443");
+    let https = service_spec
+        .ports
+        .unwrap()
+        .into_iter()
+        .find(|p| p.port == 443)
+        .expect("port 443");
     assert_eq!(https.target_port, Some(IntOrString::String("https".into())));
 
     let pdb: PodDisruptionBudget = one(&docs, "PodDisruptionBudget");
     let pdb_spec = pdb.spec.unwrap();
     assert_eq!(pdb_spec.min_available, Some(IntOrString::Int(1)));
     assert_eq!(pdb_spec.selector.unwrap().match_labels, Some(selector));
-    assert!(labels(&[("app.kubernetes.io/name", NAME)]).iter().all(|(k, v)| pod_labels.get(k) == Some(v)));
+    assert!(
+        labels(&[("app.kubernetes.io/name", NAME)])
+            .iter()
+            .all(|(k, v)| pod_labels.get(k) == Some(v))
+    );
 }
 
 #[test]
@@ -307,7 +373,9 @@ fn rbac_only_reads_policies_and_patches_their_status() {
         .flat_map(|r| {
             let groups = r.api_groups.clone().unwrap_or_default();
             let resources = r.resources.clone().unwrap_or_default();
-            groups.into_iter().flat_map(move |g| resources.clone().into_iter().map(move |res| (g.clone(), res)))
+            groups
+                .into_iter()
+                .flat_map(move |g| resources.clone().into_iter().map(move |res| (g.clone(), res)))
                 .map(|(g, res)| (g, res, r.verbs.clone()))
                 .collect::<Vec<_>>()
         })
@@ -315,11 +383,23 @@ fn rbac_only_reads_policies_and_patches_their_status() {
     assert_eq!(
         granted,
         [
-            ("policy.kubectl-kkp.io".into(), "admissionpolicies".into(), vec!["list".into(), "watch".into()]),
-            ("policy.kubectl-kkp.io".into(), "admissionpolicies/status".into(), vec!["patch".into()]),
+            (
+                "policy.kubectl-kkp.io".into(),
+                "admissionpolicies".into(),
+                vec!["list".into(), "watch".into()]
+            ),
+            (
+                "policy.kubectl-kkp.io".into(),
+                "admissionpolicies/status".into(),
+                vec!["patch".into()]
+            ),
         ]
     );
-    assert!(rules.iter().all(|r| r.resource_names.is_none() && r.non_resource_urls.is_none()));
+    assert!(
+        rules
+            .iter()
+            .all(|r| r.resource_names.is_none() && r.non_resource_urls.is_none())
+    );
     let binding: ClusterRoleBinding = one(&docs, "ClusterRoleBinding");
     assert_eq!(binding.role_ref.name, NAME);
     let subject = &binding.subjects.unwrap()[0];
@@ -335,19 +415,28 @@ fn the_ca_bundle_placeholder_is_replaced() {
     let filled = with_ca_bundle(yaml, pem);
     assert!(!filled.contains(CA_BUNDLE_PLACEHOLDER));
     let docs = parse_all("filled", &filled);
-    let config: ValidatingWebhookConfiguration =
-        serde_json::from_value(docs.into_iter().find(|d| kind_of(d) == "ValidatingWebhookConfiguration").unwrap())
-            .unwrap();
+    let config: ValidatingWebhookConfiguration = serde_json::from_value(
+        docs.into_iter()
+            .find(|d| kind_of(d) == "ValidatingWebhookConfiguration")
+            .unwrap(),
+    )
+    .unwrap();
     let bundle = config.webhooks.unwrap()[0].client_config.ca_bundle.clone().unwrap();
     assert_eq!(bundle.0, pem);
 }
 
 #[test]
 fn the_image_can_be_replaced() {
-    let (_, yaml) = webhook_manifests(Variant::CertManager).into_iter().find(|(n, _)| *n == "deployment.yaml").unwrap();
+    let (_, yaml) = webhook_manifests(Variant::CertManager)
+        .into_iter()
+        .find(|(n, _)| *n == "deployment.yaml")
+        .unwrap();
     let docs = parse_all("deployment", &with_image(yaml, "registry.example/kkp-webhook:dev"));
     let deployment: Deployment = serde_json::from_value(docs[0].clone()).unwrap();
-    assert_eq!(webhook_container(&deployment).image.as_deref(), Some("registry.example/kkp-webhook:dev"));
+    assert_eq!(
+        webhook_container(&deployment).image.as_deref(),
+        Some("registry.example/kkp-webhook:dev")
+    );
 }
 
 #[test]

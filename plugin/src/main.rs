@@ -9,6 +9,7 @@ mod commands;
 mod exit;
 mod kube;
 mod output;
+mod template;
 
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();

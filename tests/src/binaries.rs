@@ -19,8 +19,10 @@ const TAIL: usize = 30;
 
 /// The build script, relative to this crate.
 pub fn script_path() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("..")
+    let crate_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+    crate_dir
+        .parent()
+        .unwrap_or(crate_dir)
         .join("scripts")
         .join("control-plane.sh")
 }
@@ -28,7 +30,10 @@ pub fn script_path() -> PathBuf {
 /// The folder with the control-plane binaries, built on first use.
 pub fn bin_dir() -> Result<&'static Path, BinariesError> {
     static DIR: OnceLock<Result<PathBuf, BinariesError>> = OnceLock::new();
-    DIR.get_or_init(locate).as_ref().map(PathBuf::as_path).map_err(Clone::clone)
+    DIR.get_or_init(locate)
+        .as_ref()
+        .map(PathBuf::as_path)
+        .map_err(Clone::clone)
 }
 
 fn locate() -> Result<PathBuf, BinariesError> {
@@ -47,14 +52,15 @@ fn locate() -> Result<PathBuf, BinariesError> {
 /// Runs `<script> build` and returns the folder it printed last.
 pub(crate) fn run_build_script(script: &Path) -> Result<PathBuf, BinariesError> {
     tracing::info!(script = %script.display(), "building or locating the control-plane binaries");
-    let output = Command::new("bash")
-        .arg(script)
-        .arg("build")
-        .output()
-        .map_err(|e| BinariesError::ScriptNotRunnable {
-            script: script.to_path_buf(),
-            message: e.to_string(),
-        })?;
+    let output =
+        Command::new("bash")
+            .arg(script)
+            .arg("build")
+            .output()
+            .map_err(|e| BinariesError::ScriptNotRunnable {
+                script: script.to_path_buf(),
+                message: e.to_string(),
+            })?;
     let stderr = String::from_utf8_lossy(&output.stderr);
     if !output.status.success() {
         return Err(BinariesError::BuildFailed {
@@ -101,6 +107,12 @@ fn is_executable(path: &Path) -> bool {
 mod tests {
     use super::*;
     use std::os::unix::fs::PermissionsExt as _;
+
+    #[test]
+    fn the_script_is_in_the_workspace() {
+        assert!(script_path().is_file(), "{}", script_path().display());
+        assert!(!script_path().to_string_lossy().contains(".."));
+    }
 
     #[test]
     fn last_line_skips_trailing_blank_lines() {

@@ -7,8 +7,10 @@ use std::path::Path;
 pub const SERVICE_CLUSTER_IP_RANGE: &str = "10.0.0.0/24";
 
 /// The controllers kube-controller-manager runs: what namespace deletion, garbage
-/// collection and service-account provisioning need, nothing that wants nodes.
-pub const CONTROLLERS: &str = "namespace,garbagecollector,serviceaccount,serviceaccount-token,root-ca-cert-publisher";
+/// collection, service-account provisioning and the aggregated built-in ClusterRoles
+/// (`view`, `edit`, `admin`) need, nothing that wants nodes.
+pub const CONTROLLERS: &str =
+    "namespace,garbagecollector,serviceaccount,serviceaccount-token,root-ca-cert-publisher,clusterrole-aggregation";
 
 /// Ports of one etcd member.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -95,7 +97,13 @@ mod tests {
 
     #[test]
     fn etcd_listens_only_on_loopback_ports() {
-        let args = etcd_args(EtcdPorts { client: 2379, peer: 2380 }, Path::new("data"));
+        let args = etcd_args(
+            EtcdPorts {
+                client: 2379,
+                peer: 2380,
+            },
+            Path::new("data"),
+        );
         assert_eq!(flag(&args, "listen-client-urls"), Some("http://127.0.0.1:2379"));
         assert_eq!(flag(&args, "listen-peer-urls"), Some("http://127.0.0.1:2380"));
         assert_eq!(flag(&args, "initial-cluster"), Some("default=http://127.0.0.1:2380"));

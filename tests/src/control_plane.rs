@@ -8,51 +8,25 @@ use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use kube::config::{KubeConfigOptions, Kubeconfig};
 use rustls::ClientConfig;
 use tempfile::TempDir;
 
 use crate::binaries;
-use crate::components::{self, ApiserverFiles, EtcdPorts};
+use crate::components;
 use crate::error::HarnessError;
-use crate::kubeconfig::{self, KubeconfigSpec};
-use crate::pki::{KeyAndCert, MASTERS_GROUP, Pki};
+use crate::pki::{MASTERS_GROUP, Pki};
 use crate::ports;
 use crate::probe::{self, HttpResponse};
 use crate::process::ManagedProcess;
+use crate::startup::{PROBE_TIMEOUT, start_core, tls_status, wait_until};
+use crate::users::{UserCredentials, write_user_kubeconfig};
+use crate::workdir::{OWNER_FILE, TEMP_PREFIX, mkdir, sanitize, sweep_stale_dirs_once, write_file, write_pki};
 
 /// Set to keep a control plane's temp dir (logs, certificates, etcd data) after it stops.
 pub const KEEP_ENV: &str = "KKP_E2E_KEEP";
 
 /// How long a child gets between SIGTERM and SIGKILL.
 const STOP_GRACE: Duration = Duration::from_secs(5);
-
-/// How often readiness is polled.
-const POLL: Duration = Duration::from_millis(100);
-
-/// Timeout of one probe request.
-const PROBE_TIMEOUT: Duration = Duration::from_secs(5);
-
-/// The Kubernetes release the binaries are built from (pinned in the Go module).
-pub fn kubernetes_version() -> &'static str {
-    module_version(include_str!("../control-plane/go.mod"), "k8s.io/kubernetes").unwrap_or("unknown")
-}
-
-/// The etcd release the binaries are built from.
-pub fn etcd_version() -> &'static str {
-    module_version(include_str!("../control-plane/go.mod"), "go.etcd.io/etcd/server/v3").unwrap_or("unknown")
-}
-
-/// The version a go.mod requires of `module` (the first `module vX…` line).
-pub(crate) fn module_version<'a>(go_mod: &'a str, module: &str) -> Option<&'a str> {
-    go_mod.lines().find_map(|line| {
-        let mut words = line.split_whitespace();
-        let first = words.next()?;
-        let first = if first == "require" { words.next()? } else { first };
-        let version = words.next()?;
-        (first == module && version.starts_with('v')).then_some(version)
-    })
-}
 
 /// Installs ring as the process-wide rustls crypto provider (once; later calls do nothing).
 pub fn install_crypto_provider() {
@@ -71,6 +45,9 @@ pub struct ControlPlaneOptions {
     pub ready_timeout: Duration,
     /// How many times to start over on new ports when a port turns out to be taken.
     pub start_attempts: u32,
+    /// Ports (etcd client, etcd peer, kube-apiserver) for the first attempt instead of free
+    /// ones; later attempts always pick free ports. Lets a test exercise the retry path.
+    pub first_attempt_ports: Option<[u16; 3]>,
 }
 
 impl Default for ControlPlaneOptions {
@@ -80,6 +57,7 @@ impl Default for ControlPlaneOptions {
             controller_manager: false,
             ready_timeout: Duration::from_secs(90),
             start_attempts: 4,
+            first_attempt_ports: None,
         }
     }
 }
@@ -115,44 +93,6 @@ pub struct Timings {
     pub attempts: u32,
 }
 
-/// A client identity with its kubeconfig file.
-#[derive(Debug, Clone)]
-pub struct UserCredentials {
-    /// The Kubernetes user name (the certificate's CN).
-    pub name: String,
-    /// The groups (the certificate's O values).
-    pub groups: Vec<String>,
-    pub cert: KeyAndCert,
-    /// The kubeconfig file, with inline certificate data.
-    pub kubeconfig_path: PathBuf,
-    /// The same kubeconfig as YAML.
-    pub kubeconfig: String,
-    /// Its current context.
-    pub context: String,
-}
-
-impl UserCredentials {
-    /// A fresh kube client acting as this user. Create one per test: a client belongs to
-    /// the tokio runtime it was made on.
-    pub async fn client(&self) -> Result<kube::Client, HarnessError> {
-        client_from_kubeconfig(&self.kubeconfig, &self.context).await
-    }
-}
-
-/// A kube client for `context` of the kubeconfig `yaml`.
-pub async fn client_from_kubeconfig(yaml: &str, context: &str) -> Result<kube::Client, HarnessError> {
-    install_crypto_provider();
-    let file = Kubeconfig::from_yaml(yaml).map_err(|e| HarnessError::Kubeconfig(e.to_string()))?;
-    let options = KubeConfigOptions {
-        context: Some(context.to_string()),
-        ..KubeConfigOptions::default()
-    };
-    let config = kube::Config::from_custom_kubeconfig(file, &options)
-        .await
-        .map_err(|e| HarnessError::Kubeconfig(e.to_string()))?;
-    Ok(kube::Client::try_from(config)?)
-}
-
 /// A running control plane. Dropping it stops every process and removes its temp dir.
 #[derive(Debug)]
 pub struct ControlPlane {
@@ -168,25 +108,6 @@ pub struct ControlPlane {
     admin: UserCredentials,
     controller_manager: bool,
     timings: Timings,
-}
-
-/// The paths of the files written from the PKI.
-struct PkiFiles {
-    serving_ca: PathBuf,
-    apiserver_cert: PathBuf,
-    apiserver_key: PathBuf,
-    client_ca: PathBuf,
-    sa_private_key: PathBuf,
-    sa_public_key: PathBuf,
-}
-
-/// The processes and ports of a started etcd + kube-apiserver.
-struct Core {
-    processes: Vec<ManagedProcess>,
-    etcd_port: u16,
-    apiserver_port: u16,
-    etcd_time: Duration,
-    apiserver_time: Duration,
 }
 
 impl ControlPlane {
@@ -211,11 +132,13 @@ impl ControlPlane {
             return Err(HarnessError::InvalidInput("a control plane needs a name".into()));
         }
         let bin_dir = binaries::bin_dir()?.to_path_buf();
+        sweep_stale_dirs_once();
         let temp = tempfile::Builder::new()
-            .prefix(&format!("kkp-e2e-{}-", sanitize(&options.name)))
+            .prefix(&format!("{TEMP_PREFIX}{}-", sanitize(&options.name)))
             .tempdir()
             .map_err(|e| HarnessError::io("creating the control plane's temp dir", e))?;
         let dir = temp.path().to_path_buf();
+        write_file(&dir.join(OWNER_FILE), &std::process::id().to_string())?;
         let pki = Pki::generate()?;
         let files = write_pki(&dir, &pki)?;
         mkdir(&dir.join("logs"))?;
@@ -225,7 +148,11 @@ impl ControlPlane {
         let attempts = options.start_attempts.max(1);
         let mut attempt = 1;
         let core = loop {
-            match start_core(&bin_dir, &dir, &files, &tls, attempt, options.ready_timeout) {
+            let ports = match (attempt, options.first_attempt_ports) {
+                (1, Some(ports)) => ports,
+                _ => ports::free_ports()?,
+            };
+            match start_core(&bin_dir, &dir, &files, &tls, attempt, ports, options.ready_timeout) {
                 Ok(core) => break core,
                 Err(e) if e.is_port_conflict() && attempt < attempts => {
                     tracing::warn!(attempt, error = %e, "a port was taken; starting over on new ports");
@@ -258,7 +185,8 @@ impl ControlPlane {
         let mut controller_manager_time = None;
         if options.controller_manager {
             let kcm_started = Instant::now();
-            let args = components::controller_manager_args(&admin.kubeconfig_path, &files.sa_private_key, &files.serving_ca);
+            let args =
+                components::controller_manager_args(&admin.kubeconfig_path, &files.sa_private_key, &files.serving_ca);
             let mut kcm = ManagedProcess::spawn(
                 "kube-controller-manager",
                 &bin_dir.join("kube-controller-manager"),
@@ -393,15 +321,26 @@ impl ControlPlane {
             .map_err(|e| HarnessError::io(format!("GET {path}"), e))
     }
 
-    /// `kubectl --kubeconfig=<admin kubeconfig>` from the bin dir, with the bin dir first on
-    /// `PATH`, `KUBECONFIG` set to the admin kubeconfig (plugins see it too) and no proxy variables.
+    /// The built `kubectl`, talking to this control plane as admin: `KUBECONFIG` is the admin
+    /// kubeconfig, the bin dir comes first on `PATH`, proxy variables are removed.
+    ///
+    /// The kubeconfig is passed through the environment rather than `--kubeconfig`, because
+    /// kubectl refuses flags before a plugin name (`kubectl --kubeconfig=… kkp` fails with
+    /// "flags cannot be placed before plugin name"), and plugins read `KUBECONFIG` too.
+    /// Append `--kubeconfig` yourself after the subcommand if you want it explicit.
     pub fn kubectl(&self) -> Command {
         let mut command = Command::new(self.bin_dir.join("kubectl"));
         command
-            .arg(format!("--kubeconfig={}", self.admin.kubeconfig_path.display()))
             .env("KUBECONFIG", &self.admin.kubeconfig_path)
             .env("PATH", path_with_first(&self.bin_dir));
-        for var in ["HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"] {
+        for var in [
+            "HTTP_PROXY",
+            "HTTPS_PROXY",
+            "ALL_PROXY",
+            "http_proxy",
+            "https_proxy",
+            "all_proxy",
+        ] {
             command.env_remove(var);
         }
         command
@@ -454,186 +393,6 @@ impl Drop for ControlPlane {
     }
 }
 
-/// Starts etcd and kube-apiserver on fresh ports and waits until both are ready.
-fn start_core(
-    bin_dir: &Path,
-    dir: &Path,
-    files: &PkiFiles,
-    tls: &Arc<ClientConfig>,
-    attempt: u32,
-    timeout: Duration,
-) -> Result<Core, HarnessError> {
-    let [etcd_client, etcd_peer, apiserver_port] = ports::free_ports()?;
-    let logs = dir.join("logs");
-
-    let etcd_started = Instant::now();
-    let data_dir = dir.join(format!("etcd-{attempt}"));
-    let etcd_ports = EtcdPorts {
-        client: etcd_client,
-        peer: etcd_peer,
-    };
-    let mut etcd = ManagedProcess::spawn(
-        "etcd",
-        &bin_dir.join("etcd"),
-        components::etcd_args(etcd_ports, &data_dir),
-        logs.join(format!("etcd-{attempt}.log")),
-    )?;
-    wait_until(&mut etcd, timeout, || {
-        let r = probe::get_plain(etcd_client, "/health", PROBE_TIMEOUT).map_err(|e| e.to_string())?;
-        if r.status == 200 && r.body.contains("\"health\":\"true\"") {
-            Ok(())
-        } else {
-            Err(format!("/health: {} {}", r.status, r.body.trim()))
-        }
-    })?;
-    let etcd_time = etcd_started.elapsed();
-
-    let apiserver_started = Instant::now();
-    let cert_dir = dir.join("apiserver-certs");
-    mkdir(&cert_dir)?;
-    let apiserver_files = ApiserverFiles {
-        cert_dir: &cert_dir,
-        tls_cert: &files.apiserver_cert,
-        tls_key: &files.apiserver_key,
-        client_ca: &files.client_ca,
-        sa_public_key: &files.sa_public_key,
-        sa_private_key: &files.sa_private_key,
-    };
-    let mut apiserver = ManagedProcess::spawn(
-        "kube-apiserver",
-        &bin_dir.join("kube-apiserver"),
-        components::apiserver_args(etcd_client, apiserver_port, &apiserver_files),
-        logs.join(format!("kube-apiserver-{attempt}.log")),
-    )?;
-    let ready = wait_until(&mut apiserver, timeout, || {
-        // etcd dying makes the apiserver hang rather than exit; report it directly.
-        if let Some(e) = etcd.exited() {
-            return Err(e.to_string());
-        }
-        tls_status(tls, apiserver_port, "/readyz", 200)?;
-        tls_status(tls, apiserver_port, "/api/v1/namespaces/default", 200)
-    });
-    if let Err(e) = ready {
-        if let Some(etcd_exit) = etcd.exited() {
-            return Err(etcd_exit);
-        }
-        return Err(e);
-    }
-    Ok(Core {
-        processes: vec![etcd, apiserver],
-        etcd_port: etcd_client,
-        apiserver_port,
-        etcd_time,
-        apiserver_time: apiserver_started.elapsed(),
-    })
-}
-
-/// `Ok` when `GET path` answers `want`, else a description of what came back.
-fn tls_status(tls: &Arc<ClientConfig>, port: u16, path: &str, want: u16) -> Result<(), String> {
-    let r = probe::get_tls(tls, port, path, PROBE_TIMEOUT).map_err(|e| format!("{path}: {e}"))?;
-    if r.status == want {
-        Ok(())
-    } else {
-        Err(format!("{path}: {} {}", r.status, crate::error::tail_lines(r.body.trim(), 5)))
-    }
-}
-
-/// Polls `check` until it succeeds, the process exits, or `timeout` passes.
-fn wait_until(
-    process: &mut ManagedProcess,
-    timeout: Duration,
-    mut check: impl FnMut() -> Result<(), String>,
-) -> Result<(), HarnessError> {
-    let started = Instant::now();
-    loop {
-        if let Some(e) = process.exited() {
-            return Err(e);
-        }
-        let last_check = match check() {
-            Ok(()) => return Ok(()),
-            Err(e) => e,
-        };
-        if started.elapsed() >= timeout {
-            return Err(HarnessError::NotReady {
-                name: process.name().to_string(),
-                timeout,
-                last_check,
-                log: process.log_path().to_path_buf(),
-                log_tail: process.log_tail(),
-            });
-        }
-        std::thread::sleep(POLL);
-    }
-}
-
-fn mkdir(path: &Path) -> Result<(), HarnessError> {
-    std::fs::create_dir_all(path).map_err(|e| HarnessError::io(format!("creating {}", path.display()), e))
-}
-
-fn write_file(path: &Path, contents: &str) -> Result<(), HarnessError> {
-    std::fs::write(path, contents).map_err(|e| HarnessError::io(format!("writing {}", path.display()), e))
-}
-
-fn write_pki(dir: &Path, pki: &Pki) -> Result<PkiFiles, HarnessError> {
-    let pki_dir = dir.join("pki");
-    mkdir(&pki_dir)?;
-    let files = PkiFiles {
-        serving_ca: pki_dir.join("serving-ca.crt"),
-        apiserver_cert: pki_dir.join("apiserver.crt"),
-        apiserver_key: pki_dir.join("apiserver.key"),
-        client_ca: pki_dir.join("client-ca.crt"),
-        sa_private_key: pki_dir.join("sa.key"),
-        sa_public_key: pki_dir.join("sa.pub"),
-    };
-    write_file(&files.serving_ca, &pki.serving_ca.cert().cert_pem)?;
-    write_file(&files.apiserver_cert, &pki.apiserver.cert_pem)?;
-    write_file(&files.apiserver_key, &pki.apiserver.key_pem)?;
-    write_file(&files.client_ca, &pki.client_ca.cert().cert_pem)?;
-    write_file(&files.sa_private_key, &pki.service_account.private_key_pem)?;
-    write_file(&files.sa_public_key, &pki.service_account.public_key_pem)?;
-    Ok(files)
-}
-
-#[allow(clippy::too_many_arguments)]
-fn write_user_kubeconfig(
-    path: &Path,
-    cluster: &str,
-    context: &str,
-    kubeconfig_user: &str,
-    server: &str,
-    ca_pem: &str,
-    name: &str,
-    groups: &[&str],
-    cert: KeyAndCert,
-) -> Result<UserCredentials, HarnessError> {
-    let yaml = kubeconfig::render(&KubeconfigSpec {
-        cluster,
-        context,
-        user: kubeconfig_user,
-        server,
-        ca_pem,
-        cert_pem: &cert.cert_pem,
-        key_pem: &cert.key_pem,
-        namespace: None,
-    })?;
-    write_file(path, &yaml)?;
-    Ok(UserCredentials {
-        name: name.to_string(),
-        groups: groups.iter().map(|g| g.to_string()).collect(),
-        cert,
-        kubeconfig_path: path.to_path_buf(),
-        kubeconfig: yaml,
-        context: context.to_string(),
-    })
-}
-
-/// `name` reduced to characters safe in a file name.
-fn sanitize(name: &str) -> String {
-    name.chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' })
-        .collect()
-}
-
 /// `PATH` with `dir` in front.
 fn path_with_first(dir: &Path) -> OsString {
     let rest = std::env::var_os("PATH").unwrap_or_default();
@@ -644,23 +403,6 @@ fn path_with_first(dir: &Path) -> OsString {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn versions_come_from_the_go_module() {
-        let go_mod = "module x\n\ngo 1.26\n\nrequire (\n\tgo.etcd.io/etcd/server/v3 v3.6.8\n\tk8s.io/kubernetes v1.36.3\n)\n\nreplace k8s.io/kubernetes => k8s.io/kubernetes v1.36.3\n";
-        assert_eq!(module_version(go_mod, "k8s.io/kubernetes"), Some("v1.36.3"));
-        assert_eq!(module_version(go_mod, "go.etcd.io/etcd/server/v3"), Some("v3.6.8"));
-        assert_eq!(module_version("require k8s.io/kubernetes v1.2.3", "k8s.io/kubernetes"), Some("v1.2.3"));
-        assert_eq!(module_version(go_mod, "k8s.io/api"), None);
-        assert!(kubernetes_version().starts_with("v1."), "{}", kubernetes_version());
-        assert!(etcd_version().starts_with("v3."), "{}", etcd_version());
-    }
-
-    #[test]
-    fn sanitize_keeps_file_names_safe() {
-        assert_eq!(sanitize("system:serviceaccount:a/b"), "system_serviceaccount_a_b");
-        assert_eq!(sanitize("alice-1_x"), "alice-1_x");
-    }
 
     #[test]
     fn path_puts_the_bin_dir_first() {

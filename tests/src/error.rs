@@ -5,7 +5,10 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 /// Why the control plane (or one of its helpers) could not do what a test asked.
-#[derive(Debug, thiserror::Error)]
+///
+/// `Debug` prints the same text as `Display` plus the source chain, so that a test's
+/// `.expect("…")` shows readable log tails rather than an escaped one-line string.
+#[derive(thiserror::Error)]
 pub enum HarnessError {
     /// The control-plane binaries could not be located or built.
     #[error(transparent)]
@@ -77,6 +80,18 @@ pub enum HarnessError {
     /// A blocking start-up task could not be joined.
     #[error("the start-up task failed: {0}")]
     Join(String),
+}
+
+impl std::fmt::Debug for HarnessError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{self}")?;
+        let mut source = std::error::Error::source(self);
+        while let Some(cause) = source {
+            write!(f, "\n  caused by: {cause}")?;
+            source = cause.source();
+        }
+        Ok(())
+    }
 }
 
 impl HarnessError {
@@ -176,5 +191,23 @@ mod tests {
         };
         assert!(err.is_port_conflict());
         assert!(!HarnessError::Crd("x".into()).is_port_conflict());
+    }
+
+    #[test]
+    fn debug_is_readable_and_shows_causes() {
+        let err = HarnessError::io(
+            "writing pki/ca.crt",
+            std::io::Error::new(std::io::ErrorKind::PermissionDenied, "denied"),
+        );
+        let text = format!("{err:?}");
+        assert!(text.starts_with("writing pki/ca.crt: denied"), "{text}");
+        assert!(text.contains("caused by: denied"), "{text}");
+        let exited = HarnessError::ProcessExited {
+            name: "etcd".into(),
+            status: "exit status: 1".into(),
+            log: PathBuf::from("etcd.log"),
+            log_tail: "line one\nline two".into(),
+        };
+        assert!(format!("{exited:?}").contains("line one\nline two"));
     }
 }

@@ -22,17 +22,21 @@ pub mod error;
 pub mod kubeconfig;
 pub mod names;
 pub mod pki;
+pub mod plugin_support;
 pub mod ports;
 pub mod probe;
 mod process;
 pub mod shared;
+mod startup;
+pub mod users;
+pub mod versions;
+mod workdir;
 
 pub use binaries::bin_dir;
-pub use control_plane::{
-    ControlPlane, ControlPlaneOptions, Timings, UserCredentials, client_from_kubeconfig, etcd_version,
-    install_crypto_provider, kubernetes_version,
-};
+pub use control_plane::{ControlPlane, ControlPlaneOptions, Timings, install_crypto_provider};
 pub use crds::{install_crds, parse_crds, wait_for_crd};
 pub use error::{BinariesError, HarnessError};
 pub use names::unique_name;
 pub use shared::{shared_control_plane, shared_control_plane_blocking};
+pub use users::{UserCredentials, client_from_kubeconfig};
+pub use versions::{etcd_version, kubernetes_version};

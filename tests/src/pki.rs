@@ -39,7 +39,9 @@ pub struct KeyAndCert {
 
 impl std::fmt::Debug for KeyAndCert {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("KeyAndCert").field("cert_pem", &self.cert_pem).finish_non_exhaustive()
+        f.debug_struct("KeyAndCert")
+            .field("cert_pem", &self.cert_pem)
+            .finish_non_exhaustive()
     }
 }
 
@@ -52,7 +54,9 @@ pub struct CertificateAuthority {
 
 impl std::fmt::Debug for CertificateAuthority {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("CertificateAuthority").field("cert", &self.cert).finish_non_exhaustive()
+        f.debug_struct("CertificateAuthority")
+            .field("cert", &self.cert)
+            .finish_non_exhaustive()
     }
 }
 
@@ -205,7 +209,12 @@ impl Pki {
         let serving_ca = CertificateAuthority::new("kkp-e2e-serving-ca")?;
         let apiserver = serving_ca.issue_serving(
             "kube-apiserver",
-            &["localhost", "kubernetes", "kubernetes.default", "kubernetes.default.svc"],
+            &[
+                "localhost",
+                "kubernetes",
+                "kubernetes.default",
+                "kubernetes.default.svc",
+            ],
             &[IpAddr::V4(Ipv4Addr::LOCALHOST), IpAddr::V4(SERVICE_IP)],
         )?;
         let client_ca = CertificateAuthority::new("kkp-e2e-client-ca")?;
@@ -274,7 +283,8 @@ mod tests {
         assert!(ips.contains(&vec![127, 0, 0, 1]), "{ips:?}");
         assert!(ips.contains(&vec![10, 0, 0, 1]), "{ips:?}");
         assert_eq!(cert.issuer(), ca.subject());
-        cert.verify_signature(Some(ca.public_key())).expect("signed by the serving CA");
+        cert.verify_signature(Some(ca.public_key()))
+            .expect("signed by the serving CA");
         assert!(!cert.is_ca());
         assert!(ca.is_ca());
         assert!(cert.validity().is_valid());
@@ -287,7 +297,8 @@ mod tests {
         let ca = parse(&pki.client_ca.cert().cert_der);
         assert_eq!(common_name(&cert), "admin");
         assert_eq!(organizations(&cert), vec![MASTERS_GROUP.to_string()]);
-        cert.verify_signature(Some(ca.public_key())).expect("signed by the client CA");
+        cert.verify_signature(Some(ca.public_key()))
+            .expect("signed by the client CA");
         let eku = cert
             .extended_key_usage()
             .expect("EKU well formed")
@@ -312,10 +323,21 @@ mod tests {
     fn keys_are_pem_encoded_ecdsa() {
         let pki = Pki::generate().expect("pki");
         assert!(pki.admin.key_pem.starts_with("-----BEGIN PRIVATE KEY-----"));
-        assert!(pki.service_account.private_key_pem.starts_with("-----BEGIN PRIVATE KEY-----"));
-        assert!(pki.service_account.public_key_pem.starts_with("-----BEGIN PUBLIC KEY-----"));
+        assert!(
+            pki.service_account
+                .private_key_pem
+                .starts_with("-----BEGIN PRIVATE KEY-----")
+        );
+        assert!(
+            pki.service_account
+                .public_key_pem
+                .starts_with("-----BEGIN PUBLIC KEY-----")
+        );
         let cert = parse(&pki.admin.cert_der);
         // id-ecPublicKey
-        assert_eq!(cert.public_key().algorithm.algorithm.to_id_string(), "1.2.840.10045.2.1");
+        assert_eq!(
+            cert.public_key().algorithm.algorithm.to_id_string(),
+            "1.2.840.10045.2.1"
+        );
     }
 }

@@ -73,7 +73,12 @@ pub fn get_tls(config: &Arc<ClientConfig>, port: u16, path: &str, timeout: Durat
 /// returned as they came: probes only look for substrings).
 pub(crate) fn parse_response(raw: &[u8]) -> std::io::Result<HttpResponse> {
     let text = String::from_utf8_lossy(raw);
-    let invalid = || std::io::Error::new(std::io::ErrorKind::InvalidData, format!("not an HTTP response: {text:.200}"));
+    let invalid = || {
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("not an HTTP response: {text:.200}"),
+        )
+    };
     let status_line = text.lines().next().ok_or_else(invalid)?;
     let mut parts = status_line.split_whitespace();
     let version = parts.next().ok_or_else(invalid)?;
@@ -81,7 +86,10 @@ pub(crate) fn parse_response(raw: &[u8]) -> std::io::Result<HttpResponse> {
         return Err(invalid());
     }
     let status = parts.next().and_then(|s| s.parse().ok()).ok_or_else(invalid)?;
-    let body = text.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
+    let body = text
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default();
     Ok(HttpResponse { status, body })
 }
 
@@ -93,7 +101,13 @@ mod tests {
     #[test]
     fn parses_status_and_body() {
         let r = parse_response(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\nok").expect("parse");
-        assert_eq!(r, HttpResponse { status: 200, body: "ok".into() });
+        assert_eq!(
+            r,
+            HttpResponse {
+                status: 200,
+                body: "ok".into()
+            }
+        );
         let r = parse_response(b"HTTP/1.1 500 Internal Server Error\r\n\r\n[-]etcd failed").expect("parse");
         assert_eq!(r.status, 500);
         assert!(parse_response(b"").is_err());

@@ -228,7 +228,10 @@ mod tests {
         let mut p = ManagedProcess::spawn(
             "sh",
             Path::new("/bin/sh"),
-            ["-c", "echo out; echo err >&2; echo \"proxy=${HTTPS_PROXY:-none}\"; exit 3"],
+            [
+                "-c",
+                "echo out; echo err >&2; echo \"proxy=${HTTPS_PROXY:-none}\"; exit 3",
+            ],
             log.clone(),
         )
         .expect("spawn");

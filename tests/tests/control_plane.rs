@@ -4,9 +4,7 @@ use std::time::{Duration, Instant};
 
 use k8s_openapi::api::core::v1::{ConfigMap, Namespace, ServiceAccount};
 use k8s_openapi::api::rbac::v1::{PolicyRule, Role, RoleBinding, RoleRef, Subject};
-use kkp_e2e::{
-    ControlPlane, ControlPlaneOptions, install_crds, kubernetes_version, shared_control_plane, unique_name,
-};
+use kkp_e2e::{ControlPlane, ControlPlaneOptions, install_crds, kubernetes_version, shared_control_plane, unique_name};
 use kube::api::{ApiResource, DeleteParams, DynamicObject, GroupVersionKind, Patch, PatchParams, PostParams};
 use kube::{Api, Client};
 use serde_json::json;
@@ -111,7 +109,14 @@ async fn crd_is_established_and_a_custom_resource_round_trips() {
     let read = widgets.get("first").await.expect("read back");
     assert_eq!(read.data["spec"]["size"], json!(3));
     assert_eq!(read.data["spec"]["color"], json!("blue"));
-    assert_eq!(read.metadata.labels.as_ref().and_then(|l| l.get("team")).map(String::as_str), Some("kkp"));
+    assert_eq!(
+        read.metadata
+            .labels
+            .as_ref()
+            .and_then(|l| l.get("team"))
+            .map(String::as_str),
+        Some("kkp")
+    );
     assert_eq!(read.metadata.namespace.as_deref(), Some(ns.as_str()));
     let managers: Vec<_> = read
         .metadata
@@ -129,7 +134,10 @@ async fn crd_is_established_and_a_custom_resource_round_trips() {
         "metadata": {"name": "bad"},
         "spec": {"size": 0, "color": "purple"}
     });
-    assert_eq!(api_status(widgets.patch("bad", &params, &Patch::Apply(&bad)).await), 422);
+    assert_eq!(
+        api_status(widgets.patch("bad", &params, &Patch::Apply(&bad)).await),
+        422
+    );
 }
 
 #[tokio::test]
@@ -149,7 +157,8 @@ async fn a_minted_user_is_forbidden_until_a_role_is_bound() {
     let plane = shared_control_plane().await.expect("shared control plane");
     let admin = plane.client().await.expect("admin client");
     let ns = create_namespace(&admin, "rbac").await;
-    let cm: ConfigMap = serde_json::from_value(json!({"metadata": {"name": "settings"}, "data": {"k": "v"}})).expect("cm");
+    let cm: ConfigMap =
+        serde_json::from_value(json!({"metadata": {"name": "settings"}, "data": {"k": "v"}})).expect("cm");
     Api::<ConfigMap>::namespaced(admin.clone(), &ns)
         .create(&PostParams::default(), &cm)
         .await
@@ -202,14 +211,29 @@ async fn a_minted_user_is_forbidden_until_a_role_is_bound() {
         .await
         .expect("create role binding");
 
-    let read = eventually("the user can read after the binding", Duration::from_secs(15), || async {
-        user_cms.get("settings").await.ok()
-    })
+    let read = eventually(
+        "the user can read after the binding",
+        Duration::from_secs(15),
+        || async { user_cms.get("settings").await.ok() },
+    )
     .await;
-    assert_eq!(read.data.as_ref().and_then(|d| d.get("k")).map(String::as_str), Some("v"));
+    assert_eq!(
+        read.data.as_ref().and_then(|d| d.get("k")).map(String::as_str),
+        Some("v")
+    );
     // Only what the role grants: secrets and writes stay forbidden.
-    assert_eq!(api_status(Api::<k8s_openapi::api::core::v1::Secret>::namespaced(as_user.clone(), &ns).list(&Default::default()).await), 403);
-    assert_eq!(api_status(user_cms.delete("settings", &DeleteParams::default()).await), 403);
+    assert_eq!(
+        api_status(
+            Api::<k8s_openapi::api::core::v1::Secret>::namespaced(as_user.clone(), &ns)
+                .list(&Default::default())
+                .await
+        ),
+        403
+    );
+    assert_eq!(
+        api_status(user_cms.delete("settings", &DeleteParams::default()).await),
+        403
+    );
 }
 
 #[tokio::test]
@@ -219,14 +243,25 @@ async fn groups_in_a_minted_certificate_are_honoured_by_rbac() {
     let ns = create_namespace(&admin, "groups").await;
     let group = unique_name("readers");
     // The second group is the one written as a custom-typed O attribute.
-    let user = plane.mint_user(&unique_name("bob"), &["kkp-e2e:other", &group]).expect("mint");
+    let user = plane
+        .mint_user(&unique_name("bob"), &["kkp-e2e:other", &group])
+        .expect("mint");
     let as_user = user.client().await.expect("user client");
     let cms: Api<ConfigMap> = Api::namespaced(as_user, &ns);
     assert_eq!(api_status(cms.list(&Default::default()).await), 403);
 
+    let role: Role = serde_json::from_value(json!({
+        "metadata": {"name": "configmap-lister"},
+        "rules": [{"apiGroups": [""], "resources": ["configmaps"], "verbs": ["list"]}]
+    }))
+    .expect("role");
+    Api::<Role>::namespaced(admin.clone(), &ns)
+        .create(&PostParams::default(), &role)
+        .await
+        .expect("create role");
     let binding: RoleBinding = serde_json::from_value(json!({
-        "metadata": {"name": "group-view"},
-        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "view"},
+        "metadata": {"name": "group-lists"},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "configmap-lister"},
         "subjects": [{"kind": "Group", "name": group, "apiGroup": "rbac.authorization.k8s.io"}]
     }))
     .expect("binding");
@@ -238,8 +273,12 @@ async fn groups_in_a_minted_certificate_are_honoured_by_rbac() {
         cms.list(&Default::default()).await.ok()
     })
     .await;
-    // kube-root-ca.crt is published into every namespace by the controller manager.
-    assert!(listed.items.iter().all(|c| c.metadata.namespace.as_deref() == Some(ns.as_str())));
+    assert!(
+        listed
+            .items
+            .iter()
+            .all(|c| c.metadata.namespace.as_deref() == Some(ns.as_str()))
+    );
 }
 
 #[tokio::test]
@@ -253,7 +292,11 @@ async fn kubectl_from_the_bin_dir_talks_to_the_control_plane() {
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     assert_eq!(String::from_utf8_lossy(&output.stdout).trim(), "namespace/default");
 
-    let output = plane.kubectl().args(["version", "-o", "json"]).output().expect("run kubectl");
+    let output = plane
+        .kubectl()
+        .args(["version", "-o", "json"])
+        .output()
+        .expect("run kubectl");
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     let version: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json");
     assert_eq!(version["serverVersion"]["gitVersion"], json!(kubernetes_version()));
@@ -269,7 +312,10 @@ async fn controller_manager_finalizes_namespaces_and_collects_garbage() {
 
     // Service accounts and the root CA bundle appear in a new namespace.
     let sas: Api<ServiceAccount> = Api::namespaced(client.clone(), &ns);
-    eventually("default ServiceAccount", Duration::from_secs(30), || async { sas.get("default").await.ok() }).await;
+    eventually("default ServiceAccount", Duration::from_secs(30), || async {
+        sas.get("default").await.ok()
+    })
+    .await;
     let cms: Api<ConfigMap> = Api::namespaced(client.clone(), &ns);
     eventually("kube-root-ca.crt", Duration::from_secs(30), || async {
         cms.get("kube-root-ca.crt").await.ok()
@@ -292,15 +338,32 @@ async fn controller_manager_finalizes_namespaces_and_collects_garbage() {
     }))
     .expect("dependent");
     cms.create(&PostParams::default(), &dependent).await.expect("dependent");
-    cms.delete("owner", &DeleteParams::default()).await.expect("delete owner");
+    cms.delete("owner", &DeleteParams::default())
+        .await
+        .expect("delete owner");
     eventually("the dependent is collected", Duration::from_secs(60), || async {
         matches!(cms.get("dependent").await, Err(kube::Error::Api(s)) if s.code == 404).then_some(())
     })
     .await;
 
+    // The built-in aggregated ClusterRoles get their rules.
+    let cluster_roles: Api<k8s_openapi::api::rbac::v1::ClusterRole> = Api::all(client.clone());
+    eventually(
+        "the view ClusterRole is aggregated",
+        Duration::from_secs(30),
+        || async {
+            let view = cluster_roles.get("view").await.ok()?;
+            view.rules.filter(|r| !r.is_empty())
+        },
+    )
+    .await;
+
     // Namespace deletion finishes instead of hanging in Terminating.
     let namespaces: Api<Namespace> = Api::all(client.clone());
-    namespaces.delete(&ns, &DeleteParams::default()).await.expect("delete namespace");
+    namespaces
+        .delete(&ns, &DeleteParams::default())
+        .await
+        .expect("delete namespace");
     eventually("the namespace is gone", Duration::from_secs(60), || async {
         matches!(namespaces.get(&ns).await, Err(kube::Error::Api(s)) if s.code == 404).then_some(())
     })
@@ -330,8 +393,20 @@ async fn two_control_planes_run_at_once_and_are_independent() {
         .create(&PostParams::default(), &cm)
         .await
         .expect("create in seed");
-    assert!(Api::<ConfigMap>::namespaced(seed_client.clone(), "default").get(&name).await.is_ok());
-    assert_eq!(api_status(Api::<ConfigMap>::namespaced(user_client.clone(), "default").get(&name).await), 404);
+    assert!(
+        Api::<ConfigMap>::namespaced(seed_client.clone(), "default")
+            .get(&name)
+            .await
+            .is_ok()
+    );
+    assert_eq!(
+        api_status(
+            Api::<ConfigMap>::namespaced(user_client.clone(), "default")
+                .get(&name)
+                .await
+        ),
+        404
+    );
 
     // Separate PKIs: seed's admin certificate means nothing to the user cluster (401).
     let spec = kkp_e2e::kubeconfig::KubeconfigSpec {
@@ -353,7 +428,9 @@ async fn two_control_planes_run_at_once_and_are_independent() {
     let seed_pids = seed.pids();
     assert_eq!(seed_pids.len(), 2, "etcd and kube-apiserver");
     drop(seed_client);
+    let stopping = Instant::now();
     drop(seed);
+    eprintln!("stopping the seed control plane took {:?}", stopping.elapsed());
     for pid in seed_pids {
         // SAFETY: signal 0 only checks whether the pid exists.
         let alive = unsafe { libc::kill(pid as libc::pid_t, 0) } == 0;
@@ -365,4 +442,67 @@ async fn two_control_planes_run_at_once_and_are_independent() {
         .list(&Default::default())
         .await
         .expect("user control plane still serves");
+}
+
+#[tokio::test]
+async fn a_taken_port_makes_the_start_retry_on_new_ports() {
+    let taken = std::net::TcpListener::bind(("127.0.0.1", 0)).expect("bind");
+    let taken_port = taken.local_addr().expect("addr").port();
+    let [etcd_client, etcd_peer, apiserver] = kkp_e2e::ports::free_ports().expect("ports");
+
+    // With a single attempt the collision is reported, with the child's own words.
+    let options = ControlPlaneOptions {
+        start_attempts: 1,
+        first_attempt_ports: Some([taken_port, etcd_peer, apiserver]),
+        ..ControlPlaneOptions::named("taken-etcd")
+    };
+    let err = ControlPlane::start_with(options).await.expect_err("etcd cannot bind");
+    assert!(
+        matches!(err, kkp_e2e::HarnessError::PortsExhausted { attempts: 1, .. }),
+        "{err}"
+    );
+    assert!(err.to_string().contains("address already in use"), "{err}");
+
+    // With more attempts the second one succeeds on new ports.
+    let options = ControlPlaneOptions {
+        start_attempts: 3,
+        first_attempt_ports: Some([etcd_client, etcd_peer, taken_port]),
+        ..ControlPlaneOptions::named("taken-apiserver")
+    };
+    let plane = ControlPlane::start_with(options).await.expect("start after a retry");
+    assert_eq!(plane.timings().attempts, 2);
+    assert_ne!(plane.apiserver_port(), taken_port);
+    let client = plane.client().await.expect("client");
+    client.apiserver_version().await.expect("serves");
+    drop(taken);
+}
+
+#[tokio::test]
+async fn kubectl_plugins_see_the_admin_kubeconfig() {
+    let plane = shared_control_plane().await.expect("shared control plane");
+    let plugins = tempfile::tempdir().expect("tempdir");
+    let plugin = plugins.path().join("kubectl-e2e_probe");
+    std::fs::write(&plugin, "#!/bin/sh\necho \"kubeconfig=$KUBECONFIG args=$*\"\n").expect("write plugin");
+    std::fs::set_permissions(&plugin, std::os::unix::fs::PermissionsExt::from_mode(0o755)).expect("chmod");
+
+    let mut kubectl = plane.kubectl();
+    let path = kubectl
+        .get_envs()
+        .find_map(|(k, v)| (k == "PATH").then(|| v.map(|v| v.to_os_string())))
+        .flatten()
+        .expect("kubectl() sets PATH");
+    let first = std::env::split_paths(&path).next().expect("a PATH entry");
+    assert_eq!(first, plane.bin_dir());
+    let path = std::env::join_paths(std::iter::once(plugins.path().to_path_buf()).chain(std::env::split_paths(&path)))
+        .expect("join PATH");
+    let output = kubectl
+        .env("PATH", path)
+        .args(["e2e-probe", "x"])
+        .output()
+        .expect("run plugin");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout).trim(),
+        format!("kubeconfig={} args=x", plane.kubeconfig_path().display())
+    );
 }

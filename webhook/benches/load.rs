@@ -1,1 +1,334 @@
-fn main() {}
+//! Load benchmark: starts the built `kkp-webhook` binary on loopback with a generated certificate,
+//! drives it over keep-alive TLS with real AdmissionReviews (mutate and validate, Cluster and
+//! MachineDeployment, CREATE and UPDATE), and reports
+//!
+//! - throughput in a closed loop with N connections,
+//! - p50/p99/p99.9 latency at a fixed open-loop rate (measured from each request's scheduled send
+//!   time, so a stall is not hidden by the sender waiting for it),
+//! - the server's peak resident memory (VmHWM of the child process).
+//!
+//! Run with `cargo bench -p kkp-webhook --bench load`. Every phase is bounded in time and count;
+//! tune with `KKP_LOAD_CONNECTIONS` (default 32), `KKP_LOAD_SECONDS` (per phase, default 5),
+//! `KKP_LOAD_MAX_REVIEWS` (closed-loop cap, default 200000), `KKP_LOAD_RATE` (default 1000/s) and
+//! `KKP_LOAD_LOG` (the server's RUST_LOG, default `info`; logs go to /dev/null).
+
+#[path = "../tests/support/mod.rs"]
+mod support;
+
+use std::net::SocketAddr;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use axum::body::Bytes;
+use axum::http::StatusCode;
+use kkp_crds::admission::{self, Context, Request};
+use kkp_webhook::{MUTATE_PATH, VALIDATE_PATH};
+use support::{Client, Pki, client_config, cluster, create, machine_deployment, tls_connect, update};
+
+fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+/// The request mix: (path, body).
+fn payloads() -> Vec<(&'static str, Bytes)> {
+    let ctx = Context::default();
+    let defaulted = |o: &serde_json::Value| {
+        admission::mutate(&Request::create(o), &ctx)
+            .object
+            .expect("defaultable")
+    };
+    let (c, md) = (cluster(), machine_deployment());
+    let (dc, dmd) = (defaulted(&c), defaulted(&md));
+    let mut scaled = dmd.clone();
+    scaled["spec"]["replicas"] = serde_json::json!(5);
+    let body = |v: serde_json::Value| Bytes::from(v.to_string());
+    vec![
+        (MUTATE_PATH, body(create("load-1", &c))),
+        (VALIDATE_PATH, body(create("load-2", &dc))),
+        (MUTATE_PATH, body(create("load-3", &md))),
+        (VALIDATE_PATH, body(create("load-4", &dmd))),
+        (VALIDATE_PATH, body(update("load-5", &scaled, &dmd))),
+        (MUTATE_PATH, body(update("load-6", &dc, &dc))),
+    ]
+}
+
+fn free_port() -> SocketAddr {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("a free port")
+        .local_addr()
+        .expect("an address")
+}
+
+struct ServerProcess {
+    child: Child,
+    tls: SocketAddr,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start_server(pki: &Pki) -> ServerProcess {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let (cert, key) = pki.serving("serving-load");
+    let (cert_path, key_path) = support::write_files(dir.path(), &cert, &key);
+    let (tls, health) = (free_port(), free_port());
+    let child = Command::new(env!("CARGO_BIN_EXE_kkp-webhook"))
+        .arg("--tls-cert-file")
+        .arg(&cert_path)
+        .arg("--tls-private-key-file")
+        .arg(&key_path)
+        .arg(format!("--listen-address={tls}"))
+        .arg(format!("--health-listen-address={health}"))
+        .env(
+            "RUST_LOG",
+            std::env::var("KKP_LOAD_LOG").unwrap_or_else(|_| "info".into()),
+        )
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("the kkp-webhook binary starts");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while std::net::TcpStream::connect(tls).is_err() {
+        assert!(Instant::now() < deadline, "kkp-webhook never listened on {tls}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    ServerProcess { child, tls, _dir: dir }
+}
+
+fn proc_status_kib(pid: u32, field: &str) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with(field))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1]
+}
+
+struct Phase {
+    latencies: Vec<Duration>,
+    errors: usize,
+    elapsed: Duration,
+}
+
+impl Phase {
+    fn report(&mut self, name: &str) {
+        self.latencies.sort();
+        let n = self.latencies.len();
+        println!(
+            "{name}: {n} reviews in {:.2}s = {:.0} reviews/s, errors {}, latency p50 {:?} p99 {:?} p99.9 {:?} max {:?}",
+            self.elapsed.as_secs_f64(),
+            n as f64 / self.elapsed.as_secs_f64(),
+            self.errors,
+            percentile(&self.latencies, 50.0),
+            percentile(&self.latencies, 99.0),
+            percentile(&self.latencies, 99.9),
+            self.latencies.last().copied().unwrap_or_default(),
+        );
+    }
+
+    fn throughput(&self) -> f64 {
+        self.latencies.len() as f64 / self.elapsed.as_secs_f64()
+    }
+}
+
+async fn connect(addr: SocketAddr, trust: Arc<rustls::ClientConfig>) -> Client {
+    Client::http1(tls_connect(addr, trust).await.expect("TLS connect"))
+        .await
+        .expect("HTTP handshake")
+}
+
+async fn send(client: &mut Client, payload: &(&'static str, Bytes)) -> bool {
+    match client.post(payload.0, payload.1.clone()).await {
+        Ok((StatusCode::OK, body)) => body.windows(14).any(|w| w == b"\"allowed\":true"),
+        _ => false,
+    }
+}
+
+/// As many reviews as `connections` keep-alive connections can get answered, each sending its next
+/// request when the previous answer arrives.
+async fn closed_loop(
+    addr: SocketAddr,
+    trust: Arc<rustls::ClientConfig>,
+    payloads: Arc<Vec<(&'static str, Bytes)>>,
+    connections: usize,
+    duration: Duration,
+    max_reviews: usize,
+) -> Phase {
+    let stop = Arc::new(AtomicBool::new(false));
+    let sent = Arc::new(AtomicUsize::new(0));
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for c in 0..connections {
+        let (trust, payloads, stop, sent) = (trust.clone(), payloads.clone(), stop.clone(), sent.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut client = connect(addr, trust).await;
+            let (mut latencies, mut errors) = (Vec::new(), 0);
+            let mut i = c;
+            while !stop.load(Ordering::Relaxed) && sent.fetch_add(1, Ordering::Relaxed) < max_reviews {
+                let t = Instant::now();
+                let ok = send(&mut client, &payloads[i % payloads.len()]).await;
+                latencies.push(t.elapsed());
+                errors += usize::from(!ok);
+                i += 1;
+            }
+            (latencies, errors)
+        }));
+    }
+    let deadline = started + duration;
+    while Instant::now() < deadline && sent.load(Ordering::Relaxed) < max_reviews {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    stop.store(true, Ordering::Relaxed);
+    let mut phase = Phase {
+        latencies: Vec::new(),
+        errors: 0,
+        elapsed: Duration::ZERO,
+    };
+    for t in tasks {
+        let (l, e) = t.await.expect("a load task");
+        phase.latencies.extend(l);
+        phase.errors += e;
+    }
+    phase.elapsed = started.elapsed();
+    phase
+}
+
+/// `rate` reviews per second for `duration`, spread over `connections` connections; each latency
+/// is measured from the moment the request was due.
+async fn open_loop(
+    addr: SocketAddr,
+    trust: Arc<rustls::ClientConfig>,
+    payloads: Arc<Vec<(&'static str, Bytes)>>,
+    connections: usize,
+    rate: f64,
+    duration: Duration,
+) -> Phase {
+    let total = (rate * duration.as_secs_f64()) as usize;
+    let interval = Duration::from_secs_f64(1.0 / rate);
+    let mut clients = Vec::new();
+    for _ in 0..connections {
+        clients.push(connect(addr, trust.clone()).await);
+    }
+    let start = tokio::time::Instant::now() + Duration::from_millis(50);
+    let mut tasks = Vec::new();
+    for (c, mut client) in clients.into_iter().enumerate() {
+        let payloads = payloads.clone();
+        tasks.push(tokio::spawn(async move {
+            let (mut latencies, mut errors) = (Vec::new(), 0);
+            for k in (c..total).step_by(connections) {
+                let due = start + interval * k as u32;
+                tokio::time::sleep_until(due).await;
+                let ok = send(&mut client, &payloads[k % payloads.len()]).await;
+                latencies.push(due.elapsed());
+                errors += usize::from(!ok);
+            }
+            (latencies, errors)
+        }));
+    }
+    let mut phase = Phase {
+        latencies: Vec::new(),
+        errors: 0,
+        elapsed: Duration::ZERO,
+    };
+    for t in tasks {
+        let (l, e) = t.await.expect("a load task");
+        phase.latencies.extend(l);
+        phase.errors += e;
+    }
+    phase.elapsed = start.elapsed();
+    phase
+}
+
+fn main() {
+    let connections: usize = env_or("KKP_LOAD_CONNECTIONS", 32);
+    let seconds: f64 = env_or("KKP_LOAD_SECONDS", 5.0);
+    let max_reviews: usize = env_or("KKP_LOAD_MAX_REVIEWS", 200_000);
+    let rate: f64 = env_or("KKP_LOAD_RATE", 1000.0);
+    let phase_time = Duration::from_secs_f64(seconds);
+
+    let pki = Pki::new("load-ca");
+    let server = start_server(&pki);
+    let pid = server.child.id();
+    let trust = client_config(&[&pki.ca_pem()], &[b"http/1.1"]);
+    let payloads = Arc::new(payloads());
+    println!(
+        "kkp-webhook load: pid {pid}, {connections} connections, {seconds}s per phase, {} payloads, {} cores",
+        payloads.len(),
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    );
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    runtime.block_on(async {
+        let mut warmup = closed_loop(
+            server.tls,
+            trust.clone(),
+            payloads.clone(),
+            4,
+            Duration::from_secs(1),
+            20_000,
+        )
+        .await;
+        warmup.report("warm-up");
+        assert_eq!(warmup.errors, 0, "the warm-up saw failed reviews");
+
+        let mut closed = closed_loop(
+            server.tls,
+            trust.clone(),
+            payloads.clone(),
+            connections,
+            phase_time,
+            max_reviews,
+        )
+        .await;
+        closed.report(&format!("closed loop, {connections} connections"));
+
+        let mut open = open_loop(server.tls, trust.clone(), payloads.clone(), 8, rate, phase_time).await;
+        open.report(&format!("open loop, {rate:.0}/s over 8 connections"));
+
+        let hwm = proc_status_kib(pid, "VmHWM:").unwrap_or(0);
+        let rss = proc_status_kib(pid, "VmRSS:").unwrap_or(0);
+        println!(
+            "server memory: peak RSS (VmHWM) {:.1} MiB, current RSS {:.1} MiB",
+            hwm as f64 / 1024.0,
+            rss as f64 / 1024.0
+        );
+
+        let p99 = percentile(&open.latencies, 99.0);
+        let verdict = |ok: bool| if ok { "met" } else { "MISSED" };
+        println!("targets:");
+        println!(
+            "  throughput >= 10000 reviews/s: {:.0} ({})",
+            closed.throughput(),
+            verdict(closed.throughput() >= 10_000.0)
+        );
+        println!(
+            "  p99 < 2 ms at {rate:.0}/s: {p99:?} ({})",
+            verdict(p99 < Duration::from_millis(2))
+        );
+        println!(
+            "  peak RSS < 50 MiB: {:.1} MiB ({})",
+            hwm as f64 / 1024.0,
+            verdict(hwm < 50 * 1024)
+        );
+        println!(
+            "  failed reviews: {} ({})",
+            closed.errors + open.errors,
+            verdict(closed.errors + open.errors == 0)
+        );
+    });
+}

@@ -79,7 +79,12 @@ pub fn answer(endpoint: Endpoint, parsed: &ParsedRequest, ctx: &Context) -> Answ
         Ok(v) => v,
         Err(_) => {
             tracing::error!(uid = %req.uid, endpoint = endpoint.as_str(), "the admission engine panicked");
-            return internal_error(req.uid.as_str(), "Other", req.name.clone().unwrap_or_default(), "the admission engine failed");
+            return internal_error(
+                req.uid.as_str(),
+                "Other",
+                req.name.clone().unwrap_or_default(),
+                "the admission engine failed",
+            );
         }
     };
     translate(endpoint, parsed, &verdict)
@@ -89,7 +94,11 @@ pub fn answer(endpoint: Endpoint, parsed: &ParsedRequest, ctx: &Context) -> Answ
 pub fn translate(endpoint: Endpoint, parsed: &ParsedRequest, verdict: &Verdict) -> Answer {
     let req = &parsed.request;
     let kind = kind_label(&verdict.kind);
-    let name = if verdict.name.is_empty() { req.name.clone().unwrap_or_default() } else { verdict.name.clone() };
+    let name = if verdict.name.is_empty() {
+        req.name.clone().unwrap_or_default()
+    } else {
+        verdict.name.clone()
+    };
 
     let mut response = if verdict.allowed() {
         AdmissionResponse::allow(&req.uid)
@@ -98,9 +107,17 @@ pub fn translate(endpoint: Endpoint, parsed: &ParsedRequest, verdict: &Verdict) 
     };
     response.warnings = verdict.all_warnings();
     let audited = audit(verdict, &mut response);
-    let denied_by = if verdict.allowed() { Vec::new() } else { denial_rules(verdict) };
+    let denied_by = if verdict.allowed() {
+        Vec::new()
+    } else {
+        denial_rules(verdict)
+    };
     let mut answer = Answer {
-        outcome: if verdict.allowed() { Outcome::Allowed } else { Outcome::Denied },
+        outcome: if verdict.allowed() {
+            Outcome::Allowed
+        } else {
+            Outcome::Denied
+        },
         response,
         kind,
         name,
@@ -111,7 +128,9 @@ pub fn translate(endpoint: Endpoint, parsed: &ParsedRequest, verdict: &Verdict) 
 
     // Only a mutating answer that admits the object carries a patch; a validating one never does.
     if endpoint == Endpoint::Mutate && verdict.allowed() {
-        let Some(object) = req.object.as_ref() else { return answer };
+        let Some(object) = req.object.as_ref() else {
+            return answer;
+        };
         match patch::encode_checked(object, &verdict.patch, verdict.object.as_ref()) {
             Ok(Some(encoded)) => {
                 answer.response.patch = Some(encoded);
@@ -151,13 +170,22 @@ fn denial_rules(verdict: &Verdict) -> Vec<String> {
 
 /// Puts Audit-enforced violations into the response's audit annotations and returns them.
 fn audit(verdict: &Verdict, response: &mut AdmissionResponse) -> Vec<(String, String)> {
-    let audits: Vec<_> = verdict.violations.iter().filter(|v| v.enforcement == Enforcement::Audit).collect();
+    let audits: Vec<_> = verdict
+        .violations
+        .iter()
+        .filter(|v| v.enforcement == Enforcement::Audit)
+        .collect();
     if audits.is_empty() {
         return Vec::new();
     }
-    let listed: Vec<_> =
-        audits.iter().map(|v| json!({"policy": v.policy, "rule": v.rule, "message": v.message})).collect();
-    response.audit_annotations.insert(AUDIT_ANNOTATION.to_owned(), serde_json::Value::Array(listed).to_string());
+    let listed: Vec<_> = audits
+        .iter()
+        .map(|v| json!({"policy": v.policy, "rule": v.rule, "message": v.message}))
+        .collect();
+    response.audit_annotations.insert(
+        AUDIT_ANNOTATION.to_owned(),
+        serde_json::Value::Array(listed).to_string(),
+    );
     audits.iter().map(|v| (v.policy.clone(), v.rule.clone())).collect()
 }
 
@@ -190,7 +218,12 @@ mod tests {
     }
 
     fn violation(enforcement: Enforcement, rule: &str) -> Violation {
-        Violation { policy: "limits".into(), rule: rule.into(), message: format!("{rule} broken"), enforcement }
+        Violation {
+            policy: "limits".into(),
+            rule: rule.into(),
+            message: format!("{rule} broken"),
+            enforcement,
+        }
     }
 
     #[test]
@@ -201,7 +234,10 @@ mod tests {
         assert!(a.response.allowed);
         assert_eq!(a.audited, [("limits".to_string(), "r1".to_string())]);
         let listed: Value = serde_json::from_str(&a.response.audit_annotations[AUDIT_ANNOTATION]).unwrap();
-        assert_eq!(listed, json!([{"policy": "limits", "rule": "r1", "message": "r1 broken"}]));
+        assert_eq!(
+            listed,
+            json!([{"policy": "limits", "rule": "r1", "message": "r1 broken"}])
+        );
         assert_eq!(a.response.warnings.len(), 1, "the Warn violation is a warning");
         assert!(a.response.warnings[0].contains("r2 broken"));
     }
@@ -231,27 +267,43 @@ mod tests {
         let status = a.response.status.unwrap();
         assert_eq!(status.code, 400);
         assert!(status.message.contains("spec.a: Required value"), "{}", status.message);
-        assert!(status.message.contains("spec.b[2]: Forbidden: no"), "{}", status.message);
+        assert!(
+            status.message.contains("spec.b[2]: Forbidden: no"),
+            "{}",
+            status.message
+        );
         assert_eq!(a.denied_by, ["spec.a", "spec.b[2]"]);
         assert_eq!(a.response.patch, None, "a denial carries no patch");
     }
 
     #[test]
     fn a_patch_that_does_not_apply_is_an_internal_error() {
-        let v = verdict(None, json!([{"op": "replace", "path": "/spec/nothing/here", "value": 1}]));
+        let v = verdict(
+            None,
+            json!([{"op": "replace", "path": "/spec/nothing/here", "value": 1}]),
+        );
         let a = translate(Endpoint::Mutate, &parsed(json!({"spec": {}})), &v);
         assert!(!a.response.allowed);
         assert_eq!(a.response.patch, None);
         assert_eq!(a.response.patch_type, None);
         let status = a.response.status.unwrap();
         assert_eq!(status.code, 500);
-        assert!(status.message.starts_with("internal error: the defaulting patch does not apply"), "{}", status.message);
+        assert!(
+            status
+                .message
+                .starts_with("internal error: the defaulting patch does not apply"),
+            "{}",
+            status.message
+        );
         assert_eq!(a.outcome, Outcome::Error);
     }
 
     #[test]
     fn a_validating_answer_never_carries_the_patch() {
-        let v = verdict(Some(json!({"spec": {"x": 1}})), json!([{"op": "add", "path": "/spec/x", "value": 1}]));
+        let v = verdict(
+            Some(json!({"spec": {"x": 1}})),
+            json!([{"op": "add", "path": "/spec/x", "value": 1}]),
+        );
         let a = translate(Endpoint::Validate, &parsed(json!({"spec": {}})), &v);
         assert!(a.response.allowed);
         assert_eq!((a.response.patch, a.response.patch_type), (None, None));

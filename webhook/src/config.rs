@@ -21,7 +21,11 @@ pub enum LogFormat {
 
 /// `kkp-webhook`'s configuration.
 #[derive(Clone, Debug, Parser)]
-#[command(name = "kkp-webhook", version, about = "Defaults and validates KKP Clusters and MachineDeployments at admission.")]
+#[command(
+    name = "kkp-webhook",
+    version,
+    about = "Defaults and validates KKP Clusters and MachineDeployments at admission."
+)]
 pub struct Config {
     /// PEM file with the serving certificate (and its chain); reloaded when it changes.
     #[arg(long, env = "KKP_WEBHOOK_TLS_CERT_FILE")]
@@ -91,7 +95,10 @@ impl Config {
     /// The engine's context this configuration starts with (no policies yet).
     pub fn context(&self) -> Context {
         let versions = VersionCatalog::from_versions(self.kubernetes_versions.clone()).unwrap_or_default();
-        Context { versions, ..Context::default() }
+        Context {
+            versions,
+            ..Context::default()
+        }
     }
 
     /// The request limits for the router.
@@ -114,7 +121,11 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { max_body_bytes: 16 * 1024 * 1024, request_timeout: Duration::from_secs(10), max_concurrency: 1024 }
+        Limits {
+            max_body_bytes: 16 * 1024 * 1024,
+            request_timeout: Duration::from_secs(10),
+            max_concurrency: 1024,
+        }
     }
 }
 
@@ -127,7 +138,9 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
     let s = s.trim();
     let split = s.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(s.len());
     let (number, unit) = s.split_at(split);
-    let value: f64 = number.parse().map_err(|_| format!("{s:?} is not a duration like 10s or 500ms"))?;
+    let value: f64 = number
+        .parse()
+        .map_err(|_| format!("{s:?} is not a duration like 10s or 500ms"))?;
     let seconds = match unit {
         "" | "s" => value,
         "ms" => value / 1000.0,
@@ -154,8 +167,14 @@ mod tests {
 
     #[test]
     fn defaults_match_the_documented_command_line() {
-        let c = Config::try_parse_from(["kkp-webhook", "--tls-cert-file", "c.pem", "--tls-private-key-file", "k.pem"])
-            .unwrap();
+        let c = Config::try_parse_from([
+            "kkp-webhook",
+            "--tls-cert-file",
+            "c.pem",
+            "--tls-private-key-file",
+            "k.pem",
+        ])
+        .unwrap();
         assert_eq!(c.listen_address, "0.0.0.0:8443".parse().unwrap());
         assert_eq!(c.health_listen_address, "0.0.0.0:8080".parse().unwrap());
         assert_eq!(c.max_body_bytes, 16 * 1024 * 1024);
@@ -175,12 +194,20 @@ mod tests {
         ])
         .unwrap();
         let catalog = c.context().versions;
-        assert_eq!(catalog.versions, [semver::Version::new(1, 35, 7), semver::Version::new(1, 36, 3)]);
+        assert_eq!(
+            catalog.versions,
+            [semver::Version::new(1, 35, 7), semver::Version::new(1, 36, 3)]
+        );
         assert_eq!(catalog.default, semver::Version::new(1, 36, 3));
         assert_eq!(c.log_format, LogFormat::Text);
         assert!(
-            Config::try_parse_from(["kkp-webhook", "--tls-cert-file=c", "--tls-private-key-file=k", "--kubernetes-versions=1.35"])
-                .is_err()
+            Config::try_parse_from([
+                "kkp-webhook",
+                "--tls-cert-file=c",
+                "--tls-private-key-file=k",
+                "--kubernetes-versions=1.35"
+            ])
+            .is_err()
         );
     }
 

@@ -116,7 +116,14 @@ impl Metrics {
             "Changes of the serving certificate files seen, by result (loaded, failed)",
             cert_reloads.clone(),
         );
-        Metrics { registry, requests, latency, denials, audits, cert_reloads }
+        Metrics {
+            registry,
+            requests,
+            latency,
+            denials,
+            audits,
+            cert_reloads,
+        }
     }
 
     /// Records one review.
@@ -128,23 +135,47 @@ impl Metrics {
         outcome: Outcome,
         took: Duration,
     ) {
-        self.requests.get_or_create(&RequestLabels { kind, operation, endpoint, result: outcome.as_str() }).inc();
-        self.latency.get_or_create(&LatencyLabels { endpoint }).observe(took.as_secs_f64());
+        self.requests
+            .get_or_create(&RequestLabels {
+                kind,
+                operation,
+                endpoint,
+                result: outcome.as_str(),
+            })
+            .inc();
+        self.latency
+            .get_or_create(&LatencyLabels { endpoint })
+            .observe(took.as_secs_f64());
     }
 
     /// Records one reason a review was denied.
     pub fn observe_denial(&self, kind: &'static str, endpoint: &'static str, rule: &str) {
-        self.denials.get_or_create(&DenialLabels { kind, endpoint, rule: generic_rule(rule) }).inc();
+        self.denials
+            .get_or_create(&DenialLabels {
+                kind,
+                endpoint,
+                rule: generic_rule(rule),
+            })
+            .inc();
     }
 
     /// Records one violation of an Audit-enforced policy.
     pub fn observe_audit(&self, policy: &str, rule: &str) {
-        self.audits.get_or_create(&AuditLabels { policy: policy.to_owned(), rule: rule.to_owned() }).inc();
+        self.audits
+            .get_or_create(&AuditLabels {
+                policy: policy.to_owned(),
+                rule: rule.to_owned(),
+            })
+            .inc();
     }
 
     /// Records a certificate reload attempt.
     pub fn observe_cert_reload(&self, ok: bool) {
-        self.cert_reloads.get_or_create(&ReloadLabels { result: if ok { "loaded" } else { "failed" } }).inc();
+        self.cert_reloads
+            .get_or_create(&ReloadLabels {
+                result: if ok { "loaded" } else { "failed" },
+            })
+            .inc();
     }
 
     /// The metrics in the Prometheus/OpenMetrics text format.
@@ -192,7 +223,13 @@ mod tests {
     #[test]
     fn rendered_metrics_carry_labels() {
         let m = Metrics::new();
-        m.observe_review("Cluster", "CREATE", "validate", Outcome::Denied, Duration::from_micros(300));
+        m.observe_review(
+            "Cluster",
+            "CREATE",
+            "validate",
+            Outcome::Denied,
+            Duration::from_micros(300),
+        );
         m.observe_denial("Cluster", "validate", "spec.version");
         m.observe_audit("limits", "max-replicas");
         m.observe_cert_reload(true);
@@ -203,9 +240,14 @@ mod tests {
             ),
             "{text}"
         );
-        assert!(text.contains(r#"kkp_webhook_admission_duration_seconds_count{endpoint="validate"} 1"#), "{text}");
         assert!(
-            text.contains(r#"kkp_webhook_admission_denials_total{kind="Cluster",endpoint="validate",rule="spec.version"} 1"#),
+            text.contains(r#"kkp_webhook_admission_duration_seconds_count{endpoint="validate"} 1"#),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                r#"kkp_webhook_admission_denials_total{kind="Cluster",endpoint="validate",rule="spec.version"} 1"#
+            ),
             "{text}"
         );
         assert!(text.contains(r#"kkp_webhook_policy_audit_violations_total{policy="limits",rule="max-replicas"} 1"#));

@@ -55,7 +55,9 @@ mod tests {
     fn a_patch_that_applies_is_base64_json() {
         let p = patch(json!([{"op": "add", "path": "/spec/x", "value": 1}]));
         let object = json!({"spec": {}});
-        let encoded = encode_checked(&object, &p, Some(&json!({"spec": {"x": 1}}))).unwrap().unwrap();
+        let encoded = encode_checked(&object, &p, Some(&json!({"spec": {"x": 1}})))
+            .unwrap()
+            .unwrap();
         let decoded: Value = serde_json::from_slice(&STANDARD.decode(encoded).unwrap()).unwrap();
         assert_eq!(decoded, json!([{"op": "add", "path": "/spec/x", "value": 1}]));
     }
@@ -63,7 +65,10 @@ mod tests {
     #[test]
     fn a_patch_that_does_not_apply_is_refused() {
         let p = patch(json!([{"op": "replace", "path": "/spec/missing/x", "value": 1}]));
-        assert!(matches!(encode_checked(&json!({"spec": {}}), &p, None), Err(PatchError::DoesNotApply(_))));
+        assert!(matches!(
+            encode_checked(&json!({"spec": {}}), &p, None),
+            Err(PatchError::DoesNotApply(_))
+        ));
     }
 
     #[test]

@@ -96,7 +96,10 @@ pub struct ParsedRequest {
 pub fn parse(body: &[u8]) -> Result<ParsedRequest, ReviewError> {
     let review: IncomingReview = serde_json::from_slice(body)?;
     if review.api_version != API_VERSION || review.kind != KIND {
-        return Err(ReviewError::WrongType { api_version: review.api_version, kind: review.kind });
+        return Err(ReviewError::WrongType {
+            api_version: review.api_version,
+            kind: review.kind,
+        });
     }
     let mut request = review.request.ok_or(ReviewError::NoRequest)?;
     if request.uid.is_empty() {
@@ -108,7 +111,11 @@ pub fn parse(body: &[u8]) -> Result<ParsedRequest, ReviewError> {
         username: std::mem::take(&mut request.user_info.username),
         groups: std::mem::take(&mut request.user_info.groups),
     };
-    Ok(ParsedRequest { request, operation, user })
+    Ok(ParsedRequest {
+        request,
+        operation,
+        user,
+    })
 }
 
 /// A `metav1.Status` as the apiserver reads it from a denial.
@@ -129,7 +136,12 @@ impl Status {
             422 => "Invalid",
             _ => "InternalError",
         };
-        Status { status: "Failure".into(), message: message.into(), reason: reason.into(), code }
+        Status {
+            status: "Failure".into(),
+            message: message.into(),
+            reason: reason.into(),
+            code,
+        }
     }
 }
 
@@ -166,7 +178,11 @@ impl AdmissionResponse {
     }
 
     pub fn deny(uid: &str, status: Status) -> Self {
-        AdmissionResponse { allowed: false, status: Some(status), ..AdmissionResponse::allow(uid) }
+        AdmissionResponse {
+            allowed: false,
+            status: Some(status),
+            ..AdmissionResponse::allow(uid)
+        }
     }
 }
 
@@ -181,7 +197,11 @@ pub struct ResponseReview {
 
 impl ResponseReview {
     pub fn new(response: AdmissionResponse) -> Self {
-        ResponseReview { api_version: API_VERSION.into(), kind: KIND.into(), response }
+        ResponseReview {
+            api_version: API_VERSION.into(),
+            kind: KIND.into(),
+            response,
+        }
     }
 }
 
@@ -209,9 +229,15 @@ mod tests {
     #[test]
     fn wrong_reviews_are_refused_with_the_reason() {
         let v1beta1 = json!({"apiVersion": "admission.k8s.io/v1beta1", "kind": KIND, "request": {"uid": "u"}});
-        assert!(matches!(parse(v1beta1.to_string().as_bytes()), Err(ReviewError::WrongType { .. })));
+        assert!(matches!(
+            parse(v1beta1.to_string().as_bytes()),
+            Err(ReviewError::WrongType { .. })
+        ));
         let no_request = json!({"apiVersion": API_VERSION, "kind": KIND});
-        assert!(matches!(parse(no_request.to_string().as_bytes()), Err(ReviewError::NoRequest)));
+        assert!(matches!(
+            parse(no_request.to_string().as_bytes()),
+            Err(ReviewError::NoRequest)
+        ));
         let no_uid = json!({"apiVersion": API_VERSION, "kind": KIND, "request": {"operation": "CREATE"}});
         assert!(matches!(parse(no_uid.to_string().as_bytes()), Err(ReviewError::NoUid)));
         let bad_op = json!({"apiVersion": API_VERSION, "kind": KIND, "request": {"uid": "u", "operation": "PATCH"}});

@@ -72,7 +72,9 @@ fn middleware_error(state: &AppState, err: BoxError, timeout: Duration) -> Respo
         format!("the review failed: {err}")
     };
     tracing::warn!(error = %message, "review not answered");
-    state.metrics().observe_review("Unknown", "UNKNOWN", "unknown", Outcome::Error, timeout);
+    state
+        .metrics()
+        .observe_review("Unknown", "UNKNOWN", "unknown", Outcome::Error, timeout);
     http_error(StatusCode::SERVICE_UNAVAILABLE, message)
 }
 
@@ -101,28 +103,50 @@ fn http_error(code: StatusCode, message: String) -> Response {
 }
 
 fn is_json(headers: &HeaderMap) -> bool {
-    let Some(value) = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) else { return false };
+    let Some(value) = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
     let media_type = value.split(';').next().unwrap_or("").trim();
     media_type.eq_ignore_ascii_case("application/json")
 }
 
-async fn review(endpoint: Endpoint, state: AppState, headers: HeaderMap, body: Result<Bytes, BytesRejection>) -> Response {
+async fn review(
+    endpoint: Endpoint,
+    state: AppState,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
     let started = Instant::now();
     let reject = |code: StatusCode, message: String| {
         tracing::info!(endpoint = endpoint.as_str(), code = code.as_u16(), error = %message, "request refused");
-        state.metrics().observe_review("Unknown", "UNKNOWN", endpoint.as_str(), Outcome::Error, started.elapsed());
+        state.metrics().observe_review(
+            "Unknown",
+            "UNKNOWN",
+            endpoint.as_str(),
+            Outcome::Error,
+            started.elapsed(),
+        );
         http_error(code, message)
     };
     if !is_json(&headers) {
-        let got = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("none");
-        return reject(StatusCode::UNSUPPORTED_MEDIA_TYPE, format!("expected Content-Type application/json, got {got}"));
+        let got = headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("none");
+        return reject(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            format!("expected Content-Type application/json, got {got}"),
+        );
     }
     let body = match body {
         Ok(b) => b,
         Err(rejection) => {
             let status = rejection.status();
             let message = if status == StatusCode::PAYLOAD_TOO_LARGE {
-                format!("the request body is larger than {} bytes", state.limits().max_body_bytes)
+                format!(
+                    "the request body is larger than {} bytes",
+                    state.limits().max_body_bytes
+                )
             } else {
                 rejection.body_text()
             };
@@ -172,8 +196,15 @@ async fn review(endpoint: Endpoint, state: AppState, headers: HeaderMap, body: R
     );
 
     match serde_json::to_vec(&ResponseReview::new(answer.response)) {
-        Ok(json) => ([(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], json).into_response(),
-        Err(e) => http_error(StatusCode::INTERNAL_SERVER_ERROR, format!("cannot encode the response: {e}")),
+        Ok(json) => (
+            [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))],
+            json,
+        )
+            .into_response(),
+        Err(e) => http_error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("cannot encode the response: {e}"),
+        ),
     }
 }
 
@@ -187,7 +218,10 @@ mod tests {
         assert!(!is_json(&h));
         h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
         assert!(is_json(&h));
-        h.insert(header::CONTENT_TYPE, HeaderValue::from_static("Application/JSON; charset=utf-8"));
+        h.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("Application/JSON; charset=utf-8"),
+        );
         assert!(is_json(&h));
         h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain"));
         assert!(!is_json(&h));

@@ -71,7 +71,9 @@ pub struct Server {
 }
 
 async fn listen(addr: SocketAddr) -> Result<TcpListener, ServeError> {
-    TcpListener::bind(addr).await.map_err(|source| ServeError::Bind { addr, source })
+    TcpListener::bind(addr)
+        .await
+        .map_err(|source| ServeError::Bind { addr, source })
 }
 
 impl Server {
@@ -167,7 +169,13 @@ impl Server {
 
     /// Waits until a shutdown started through a [`ShutdownHandle`] is done.
     pub async fn wait(self) -> Result<(), ServeError> {
-        let Server { tls_task, health_task, watcher_task, health_stop, .. } = self;
+        let Server {
+            tls_task,
+            health_task,
+            watcher_task,
+            health_stop,
+            ..
+        } = self;
         let tls_result = tls_task.await;
         health_stop.send_replace(true);
         let health_result = health_task.await;
@@ -191,8 +199,15 @@ async fn accept_loop(
 ) {
     let graceful = GracefulShutdown::new();
     let mut builder = auto::Builder::new(TokioExecutor::new());
-    builder.http1().timer(TokioTimer::new()).header_read_timeout(HEADER_READ_TIMEOUT).keep_alive(true);
-    builder.http2().timer(TokioTimer::new()).keep_alive_interval(Some(Duration::from_secs(30)));
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(HEADER_READ_TIMEOUT)
+        .keep_alive(true);
+    builder
+        .http2()
+        .timer(TokioTimer::new())
+        .keep_alive_interval(Some(Duration::from_secs(30)));
 
     loop {
         let accepted = tokio::select! {
@@ -234,7 +249,10 @@ async fn accept_loop(
 
     state.set_ready(false);
     drop(listener);
-    tracing::info!(connections = graceful.count(), "shutting down: draining open connections");
+    tracing::info!(
+        connections = graceful.count(),
+        "shutting down: draining open connections"
+    );
     if tokio::time::timeout(drain_timeout, graceful.shutdown()).await.is_err() {
         tracing::warn!(timeout = ?drain_timeout, "connections still open after the shutdown timeout; closing them");
     }

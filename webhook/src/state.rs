@@ -54,7 +54,10 @@ impl AppState {
 
     /// Replaces the policies in force, keeping the rest of the context.
     pub fn set_policies(&self, policies: PolicySet) {
-        self.context.rcu(|current| Context { policies: policies.clone(), ..Context::clone(current) });
+        self.context.rcu(|current| Context {
+            policies: policies.clone(),
+            ..Context::clone(current)
+        });
     }
 
     pub fn metrics(&self) -> &Metrics {
@@ -94,7 +97,13 @@ mod tests {
     #[test]
     fn set_policies_keeps_the_versions() {
         let versions = VersionCatalog::from_versions(vec![semver::Version::new(1, 36, 3)]).unwrap();
-        let state = AppState::new(Context { versions: versions.clone(), ..Context::default() }, Limits::default());
+        let state = AppState::new(
+            Context {
+                versions: versions.clone(),
+                ..Context::default()
+            },
+            Limits::default(),
+        );
         let before = state.context();
         state.set_policies(PolicySet::default());
         assert!(!Arc::ptr_eq(&before, &state.context()), "a new context was installed");

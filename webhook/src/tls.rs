@@ -28,9 +28,16 @@ pub enum TlsError {
     #[error("{path} holds no PEM certificate")]
     NoCertificate { path: PathBuf },
     #[error("cannot parse the PEM in {path}: {source}")]
-    Pem { path: PathBuf, source: rustls::pki_types::pem::Error },
+    Pem {
+        path: PathBuf,
+        source: rustls::pki_types::pem::Error,
+    },
     #[error("the key in {key} does not fit the certificate in {cert}: {source}")]
-    Key { cert: PathBuf, key: PathBuf, source: rustls::Error },
+    Key {
+        cert: PathBuf,
+        key: PathBuf,
+        source: rustls::Error,
+    },
     #[error("cannot build the TLS configuration: {0}")]
     Config(#[from] rustls::Error),
 }
@@ -46,7 +53,10 @@ pub fn install_crypto_provider() {
 }
 
 fn read(path: &Path) -> Result<Vec<u8>, TlsError> {
-    std::fs::read(path).map_err(|source| TlsError::Read { path: path.to_owned(), source })
+    std::fs::read(path).map_err(|source| TlsError::Read {
+        path: path.to_owned(),
+        source,
+    })
 }
 
 fn parse(
@@ -58,11 +68,19 @@ fn parse(
 ) -> Result<CertifiedKey, TlsError> {
     let chain = CertificateDer::pem_slice_iter(cert_pem)
         .collect::<Result<Vec<_>, _>>()
-        .map_err(|source| TlsError::Pem { path: cert_path.to_owned(), source })?;
+        .map_err(|source| TlsError::Pem {
+            path: cert_path.to_owned(),
+            source,
+        })?;
     if chain.is_empty() {
-        return Err(TlsError::NoCertificate { path: cert_path.to_owned() });
+        return Err(TlsError::NoCertificate {
+            path: cert_path.to_owned(),
+        });
     }
-    let key = PrivateKeyDer::from_pem_slice(key_pem).map_err(|source| TlsError::Pem { path: key_path.to_owned(), source })?;
+    let key = PrivateKeyDer::from_pem_slice(key_pem).map_err(|source| TlsError::Pem {
+        path: key_path.to_owned(),
+        source,
+    })?;
     CertifiedKey::from_der(chain, key, provider).map_err(|source| TlsError::Key {
         cert: cert_path.to_owned(),
         key: key_path.to_owned(),

@@ -66,10 +66,10 @@ fn populated_provider(spec: &ClusterSpec) -> Option<Provider> {
 pub fn default_cluster(spec: &mut ClusterSpec, phase: Phase) {
     let provider = populated_provider(spec);
 
-    if let (Some(cloud), Some(p)) = (spec.cloud.as_mut(), provider) {
-        if cloud.provider_name.as_deref().unwrap_or("").is_empty() {
-            cloud.provider_name = Some(p.name().to_owned());
-        }
+    if let (Some(cloud), Some(p)) = (spec.cloud.as_mut(), provider)
+        && cloud.provider_name.as_deref().unwrap_or("").is_empty()
+    {
+        cloud.provider_name = Some(p.name().to_owned());
     }
     default_provider_block(spec, provider);
 
@@ -78,7 +78,7 @@ pub fn default_cluster(spec: &mut ClusterSpec, phase: Phase) {
     spec.container_runtime
         .get_or_insert_with(|| DEFAULT_CONTAINER_RUNTIME.to_owned());
     spec.kubernetes_dashboard
-        .get_or_insert_with(|| KubernetesDashboard { enabled: Some(true) });
+        .get_or_insert(KubernetesDashboard { enabled: Some(true) });
     default_cni(spec);
     default_network(spec, provider);
     default_node_port_range(spec);
@@ -124,14 +124,15 @@ fn default_provider_block(spec: &mut ClusterSpec, provider: Option<Provider>) {
         provider,
         Provider::Aws | Provider::Azure | Provider::Gcp | Provider::Openstack
     );
-    if let Some(obj) = block.as_object_mut() {
-        if wants_node_port_ranges && !obj.contains_key("nodePortsAllowedIPRanges") {
-            let mut blocks = vec![json!("0.0.0.0/0")];
-            if dual_stack {
-                blocks.push(json!("::/0"));
-            }
-            obj.insert("nodePortsAllowedIPRanges".into(), json!({ "cidrBlocks": blocks }));
+    if let Some(obj) = block.as_object_mut()
+        && wants_node_port_ranges
+        && !obj.contains_key("nodePortsAllowedIPRanges")
+    {
+        let mut blocks = vec![json!("0.0.0.0/0")];
+        if dual_stack {
+            blocks.push(json!("::/0"));
         }
+        obj.insert("nodePortsAllowedIPRanges".into(), json!({ "cidrBlocks": blocks }));
     }
     schema::apply_defaults(schema::cluster_cloud_schema_json(provider), &mut block);
     let mut cloud_value = serde_json::to_value(&*cloud).unwrap_or_else(|_| json!({}));
@@ -147,10 +148,11 @@ fn default_cni(spec: &mut ClusterSpec) {
         version: None,
     });
     let kind = cni.type_.get_or_insert_with(|| cni::DEFAULT_TYPE.to_owned()).clone();
-    if cni.version.as_deref().unwrap_or("").is_empty() && kind != cni::NONE {
-        if let Some(v) = cni::default_version(&kind) {
-            cni.version = Some(v.to_owned());
-        }
+    if cni.version.as_deref().unwrap_or("").is_empty()
+        && kind != cni::NONE
+        && let Some(v) = cni::default_version(&kind)
+    {
+        cni.version = Some(v.to_owned());
     }
 }
 

@@ -4,9 +4,17 @@
 use std::fmt;
 
 use serde::Serialize;
-use serde_json::Value;
 
-use crate::admission::{ResourceKind, UserInfo};
+mod compile;
+mod evaluate;
+mod facts;
+mod quantity;
+pub mod resource;
+
+pub use compile::{CompiledCel, CompiledPolicy, PolicyError, compile};
+pub use evaluate::{evaluate, matching};
+pub use facts::INITIAL_MACHINE_DEPLOYMENT_ANNOTATION;
+pub use resource::{AdmissionPolicy, AdmissionPolicySpec, AdmissionPolicyStatus, CelRule, PolicyRules};
 
 /// What happens when a policy's rule is broken.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, serde::Deserialize, schemars::JsonSchema)]
@@ -51,20 +59,37 @@ pub struct PolicySet {
     policies: Vec<CompiledPolicy>,
 }
 
-/// A policy ready to evaluate.
-#[derive(Clone, Debug)]
-pub struct CompiledPolicy {
-    pub name: String,
-}
-
 impl PolicySet {
+    pub fn new(policies: Vec<CompiledPolicy>) -> Self {
+        PolicySet { policies }
+    }
+
+    /// Compiles every policy; the ones that do not compile come back apart, with the reason, and
+    /// do not stop the others.
+    pub fn compile<'a>(
+        policies: impl IntoIterator<Item = &'a AdmissionPolicy>,
+    ) -> (PolicySet, Vec<(String, PolicyError)>) {
+        let mut ok = Vec::new();
+        let mut failed = Vec::new();
+        for p in policies {
+            match compile(p) {
+                Ok(c) => ok.push(c),
+                Err(e) => failed.push((kube::ResourceExt::name_any(p), e)),
+            }
+        }
+        ok.sort_by(|a, b| a.name.cmp(&b.name));
+        (PolicySet { policies: ok }, failed)
+    }
+
     pub fn is_empty(&self) -> bool {
         self.policies.is_empty()
     }
-}
 
-/// Evaluates every policy that selects the object and does not exempt the user.
-pub fn evaluate(set: &PolicySet, kind: &ResourceKind, object: &Value, user: Option<&UserInfo>) -> Vec<Violation> {
-    let _ = (kind, object, user);
-    set.policies.iter().flat_map(|_| Vec::<Violation>::new()).collect()
+    pub fn len(&self) -> usize {
+        self.policies.len()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &CompiledPolicy> {
+        self.policies.iter()
+    }
 }

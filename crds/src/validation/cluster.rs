@@ -116,14 +116,14 @@ fn validate_version(spec: &ClusterSpec, catalog: &VersionCatalog, creating: bool
 
 fn validate_expose_strategy(spec: &ClusterSpec, p: &Path, f: &mut Findings) {
     let strategy = spec.expose_strategy.as_deref();
-    if let Some(s) = strategy {
-        if !EXPOSE_STRATEGIES.contains(&s) {
-            f.error(FieldError::not_supported(
-                p.child("exposeStrategy"),
-                s,
-                &EXPOSE_STRATEGIES,
-            ));
-        }
+    if let Some(s) = strategy
+        && !EXPOSE_STRATEGIES.contains(&s)
+    {
+        f.error(FieldError::not_supported(
+            p.child("exposeStrategy"),
+            s,
+            &EXPOSE_STRATEGIES,
+        ));
     }
     if let Some(ranges) = &spec.api_server_allowed_ip_ranges {
         let blocks = ranges.cidr_blocks.as_deref().unwrap_or_default();
@@ -235,7 +235,7 @@ fn validate_cloud(spec: &ClusterSpec, creating: bool, p: &Path, f: &mut Findings
                     block,
                     &path.child(only),
                 ));
-                provider_rules(provider, block, &path.child(only), f);
+                provider_rules(block, &path.child(only), f);
             }
         }
         many => {
@@ -250,9 +250,10 @@ fn validate_cloud(spec: &ClusterSpec, creating: bool, p: &Path, f: &mut Findings
 }
 
 /// The rules of a provider block that a schema cannot say.
-fn provider_rules(provider: Provider, block: &Value, p: &Path, f: &mut Findings) {
+fn provider_rules(block: &Value, p: &Path, f: &mut Findings) {
     let s = |k: &str| block.get(k).and_then(Value::as_str).unwrap_or("");
-    for key in ["nodePortsAllowedIPRange"] {
+    {
+        let key = "nodePortsAllowedIPRange";
         let v = s(key);
         if !v.is_empty() && v.parse::<IpNet>().is_err() {
             f.error(FieldError::invalid(p.child(key), v, "not a valid CIDR"));
@@ -351,10 +352,10 @@ fn validate_components_override(spec: &ClusterSpec, p: &Path, f: &mut Findings) 
                     .and_then(Value::as_i64)
             };
             for key in ["leaseDurationSeconds", "renewDeadlineSeconds", "retryPeriodSeconds"] {
-                if let Some(v) = n(key) {
-                    if v < 0 {
-                        f.error(FieldError::invalid(le.child(key), v, "must not be negative"));
-                    }
+                if let Some(v) = n(key)
+                    && v < 0
+                {
+                    f.error(FieldError::invalid(le.child(key), v, "must not be negative"));
                 }
             }
             match (n("leaseDurationSeconds"), n("renewDeadlineSeconds")) {
@@ -490,38 +491,37 @@ fn validate_auth(spec: &ClusterSpec, p: &Path, f: &mut Findings) {
             "cannot be used together with spec.oidc.issuerURL",
         ));
     }
-    if let Some(authz) = &spec.authorization_config {
-        if authz.get("authorizationWebhookConfiguration").is_some()
-            && authz.get("authorizationConfigurationFile").is_some()
-        {
-            f.error(FieldError::forbidden(
-                p.child("authorizationConfig"),
-                "authorizationWebhookConfiguration and authorizationConfigurationFile are mutually exclusive",
-            ));
-        }
+    if let Some(authz) = &spec.authorization_config
+        && authz.get("authorizationWebhookConfiguration").is_some()
+        && authz.get("authorizationConfigurationFile").is_some()
+    {
+        f.error(FieldError::forbidden(
+            p.child("authorizationConfig"),
+            "authorizationWebhookConfiguration and authorizationConfigurationFile are mutually exclusive",
+        ));
     }
 }
 
 fn validate_update_window(spec: &ClusterSpec, p: &Path, f: &mut Findings) {
     let Some(window) = &spec.update_window else { return };
     let path = p.child("updateWindow");
-    if let Some(start) = window.start.as_deref().filter(|s| !s.is_empty()) {
-        if !is_window_start(start) {
-            f.error(FieldError::invalid(
-                path.child("start"),
-                start,
-                "must be a time such as 22:30 or Mon 21:00",
-            ));
-        }
+    if let Some(start) = window.start.as_deref().filter(|s| !s.is_empty())
+        && !is_window_start(start)
+    {
+        f.error(FieldError::invalid(
+            path.child("start"),
+            start,
+            "must be a time such as 22:30 or Mon 21:00",
+        ));
     }
-    if let Some(length) = window.length.as_deref().filter(|s| !s.is_empty()) {
-        if !is_go_duration(length) {
-            f.error(FieldError::invalid(
-                path.child("length"),
-                length,
-                "must be a duration such as 1h30m",
-            ));
-        }
+    if let Some(length) = window.length.as_deref().filter(|s| !s.is_empty())
+        && !is_go_duration(length)
+    {
+        f.error(FieldError::invalid(
+            path.child("length"),
+            length,
+            "must be a duration such as 1h30m",
+        ));
     }
 }
 

@@ -29,23 +29,23 @@ fn parse_blocks(ranges: Option<&NetworkRanges>, p: &Path, f: &mut Findings) -> V
             }
         })
         .collect();
-    if let Some(Some(first)) = parsed.first() {
-        if !matches!(first, IpNet::V4(_)) {
-            f.error(FieldError::invalid(
-                path.index(0),
-                blocks[0].as_str(),
-                "the first CIDR must be IPv4",
-            ));
-        }
+    if let Some(Some(first)) = parsed.first()
+        && !matches!(first, IpNet::V4(_))
+    {
+        f.error(FieldError::invalid(
+            path.index(0),
+            blocks[0].as_str(),
+            "the first CIDR must be IPv4",
+        ));
     }
-    if let Some(Some(second)) = parsed.get(1) {
-        if !matches!(second, IpNet::V6(_)) {
-            f.error(FieldError::invalid(
-                path.index(1),
-                blocks[1].as_str(),
-                "the second CIDR must be IPv6",
-            ));
-        }
+    if let Some(Some(second)) = parsed.get(1)
+        && !matches!(second, IpNet::V6(_))
+    {
+        f.error(FieldError::invalid(
+            path.index(1),
+            blocks[1].as_str(),
+            "the second CIDR must be IPv6",
+        ));
     }
     parsed
 }
@@ -80,29 +80,29 @@ pub fn validate(spec: &ClusterSpec, p: &Path, f: &mut Findings) {
             }
         }
     }
-    if let (Some(Some(IpNet::V4(pod))), Some(mask)) = (pods.first(), net.node_cidr_mask_size_ipv4) {
-        if mask <= i32::from(pod.prefix_len()) || mask > 32 {
-            f.error(FieldError::invalid(
-                p.child("nodeCidrMaskSizeIPv4"),
-                mask,
-                format!(
-                    "must be longer than the pod CIDR prefix /{} and at most 32",
-                    pod.prefix_len()
-                ),
-            ));
-        }
+    if let (Some(Some(IpNet::V4(pod))), Some(mask)) = (pods.first(), net.node_cidr_mask_size_ipv4)
+        && (mask <= i32::from(pod.prefix_len()) || mask > 32)
+    {
+        f.error(FieldError::invalid(
+            p.child("nodeCidrMaskSizeIPv4"),
+            mask,
+            format!(
+                "must be longer than the pod CIDR prefix /{} and at most 32",
+                pod.prefix_len()
+            ),
+        ));
     }
-    if let (Some(Some(IpNet::V6(pod))), Some(mask)) = (pods.get(1), net.node_cidr_mask_size_ipv6) {
-        if mask <= i32::from(pod.prefix_len()) || mask > 128 {
-            f.error(FieldError::invalid(
-                p.child("nodeCidrMaskSizeIPv6"),
-                mask,
-                format!(
-                    "must be longer than the pod CIDR prefix /{} and at most 128",
-                    pod.prefix_len()
-                ),
-            ));
-        }
+    if let (Some(Some(IpNet::V6(pod))), Some(mask)) = (pods.get(1), net.node_cidr_mask_size_ipv6)
+        && (mask <= i32::from(pod.prefix_len()) || mask > 128)
+    {
+        f.error(FieldError::invalid(
+            p.child("nodeCidrMaskSizeIPv6"),
+            mask,
+            format!(
+                "must be longer than the pod CIDR prefix /{} and at most 128",
+                pod.prefix_len()
+            ),
+        ));
     }
     match net.dns_domain.as_deref() {
         None | Some("") => f.error(FieldError::required(p.child("dnsDomain"), "")),

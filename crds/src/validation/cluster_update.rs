@@ -55,16 +55,17 @@ pub fn validate_cluster_update(old: &Cluster, new: &Cluster, catalog: &VersionCa
 
     validate_version_update(old, new, catalog, &spec, &mut f);
 
-    if !has_label(new, UNSAFE_EXPOSE_STRATEGY_MIGRATION_LABEL) && o.expose_strategy.is_some() {
-        if o.expose_strategy != n.expose_strategy {
-            f.error(FieldError::invalid(
-                spec.child("exposeStrategy"),
-                n.expose_strategy.clone().unwrap_or_default(),
-                format!(
-                    "field is immutable unless the cluster has the label {UNSAFE_EXPOSE_STRATEGY_MIGRATION_LABEL}=true"
-                ),
-            ));
-        }
+    if !has_label(new, UNSAFE_EXPOSE_STRATEGY_MIGRATION_LABEL)
+        && o.expose_strategy.is_some()
+        && o.expose_strategy != n.expose_strategy
+    {
+        f.error(FieldError::invalid(
+            spec.child("exposeStrategy"),
+            n.expose_strategy.clone().unwrap_or_default(),
+            format!(
+                "field is immutable unless the cluster has the label {UNSAFE_EXPOSE_STRATEGY_MIGRATION_LABEL}=true"
+            ),
+        ));
     }
     let range = |c: &Cluster| {
         c.spec

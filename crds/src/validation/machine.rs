@@ -21,14 +21,14 @@ pub fn validate_machine_deployment(
 ) -> Findings {
     let mut f = Findings::default();
     let spec_path = Path::root("spec");
-    if let Some(name) = md.metadata.name.as_deref() {
-        if !names::is_dns1123_subdomain(name) {
-            f.error(FieldError::invalid(
-                Path::root("metadata").child("name"),
-                name,
-                "must be a DNS-1123 subdomain: lower case letters, digits, '-' and '.'",
-            ));
-        }
+    if let Some(name) = md.metadata.name.as_deref()
+        && !names::is_dns1123_subdomain(name)
+    {
+        f.error(FieldError::invalid(
+            Path::root("metadata").child("name"),
+            name,
+            "must be a DNS-1123 subdomain: lower case letters, digits, '-' and '.'",
+        ));
     }
     let spec = &md.spec;
     if let Some(r) = spec.replicas.filter(|r| *r < 0) {
@@ -125,14 +125,14 @@ fn int_or_percent(v: &IntOrString) -> Option<(i64, bool)> {
 fn validate_strategy(md: &MachineDeployment, p: &Path, f: &mut Findings) {
     let Some(strategy) = &md.spec.strategy else { return };
     let path = p.child("strategy");
-    if let Some(t) = strategy.type_.as_deref() {
-        if t != defaulting::ROLLING_UPDATE {
-            f.error(FieldError::not_supported(
-                path.child("type"),
-                t,
-                &[defaulting::ROLLING_UPDATE],
-            ));
-        }
+    if let Some(t) = strategy.type_.as_deref()
+        && t != defaulting::ROLLING_UPDATE
+    {
+        f.error(FieldError::not_supported(
+            path.child("type"),
+            t,
+            &[defaulting::ROLLING_UPDATE],
+        ));
     }
     let Some(rolling) = &strategy.rolling_update else {
         return;
@@ -162,14 +162,14 @@ fn validate_strategy(md: &MachineDeployment, p: &Path, f: &mut Findings) {
     };
     let unavailable = parsed(&rolling.max_unavailable, "maxUnavailable");
     let surge = parsed(&rolling.max_surge, "maxSurge");
-    if let Some((n, true)) = unavailable {
-        if n > 100 {
-            f.error(FieldError::invalid(
-                rp.child("maxUnavailable"),
-                format!("{n}%"),
-                "must not be greater than 100%",
-            ));
-        }
+    if let Some((n, true)) = unavailable
+        && n > 100
+    {
+        f.error(FieldError::invalid(
+            rp.child("maxUnavailable"),
+            format!("{n}%"),
+            "must not be greater than 100%",
+        ));
     }
     if matches!(unavailable, Some((0, _))) && matches!(surge, Some((0, _))) {
         f.error(FieldError::invalid(

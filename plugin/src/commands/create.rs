@@ -1,8 +1,68 @@
-//! `kubectl kkp create`.
+//! `kubectl kkp create cluster`: generate the objects (the same flags as `generate cluster`),
+//! check them locally with the admission engine, server-side apply the Cluster to the management
+//! (seed) cluster, wait until KKP reports it Running and healthy, then apply the
+//! MachineDeployments into the user cluster's `kube-system` through the cluster's own kubeconfig.
+//!
+//! Re-running the same command converges: server-side apply is idempotent, a running cluster is
+//! seen at once, and an interrupted run picks up where it stopped.
 
-use clap::{Args, Subcommand};
+mod cluster_id;
+
+use std::io::Write as _;
+use std::time::Duration;
+
+use clap::{ArgAction, Args, Subcommand};
+use kkp_crds::admission::ResourceKind;
+use serde_json::Value;
 
 use super::GlobalArgs;
+use super::generate::{self, TemplateArgs};
+use super::validate;
+use crate::exit::Reported;
+use crate::kube::apply::{Applied, Applier, ApplyError, ApplyOptions, DryRun, sort_for_apply};
+use crate::kube::client::Connection;
+use crate::kube::resources::ResolveError;
+use crate::kube::secret::{self, Convention, LookupError};
+use crate::kube::wait::{self, Deadline, Poll, Progress};
+use crate::kube::{duration, kkp};
+use crate::output::{self, OutputFormat};
+
+const CREATE_CLUSTER_ABOUT: &str = "\
+Create a KKP cluster: generate its objects from a template (the flags of `generate cluster`),
+check them locally with the same engine as the admission webhook, apply the Cluster to the
+management (seed) cluster with server-side apply (field manager kubectl-kkp), wait until KKP
+reports it Running with every component healthy, then apply the MachineDeployments into the
+user cluster's kube-system namespace through the cluster's own kubeconfig.
+
+NAME is the cluster ID. Without NAME, or with --generate-name, a KKP-style ID is generated (ten
+characters) and NAME, if given, becomes the human-readable name.
+
+--wait is on by default, because the MachineDeployments can only be applied once the user cluster
+runs. With --wait=false only the Cluster (and any other management-cluster objects) is applied;
+run the same command again later to finish. Re-running converges: server-side apply is idempotent
+and a running cluster is seen at once, so an interrupted run can simply be repeated.
+
+The objects are sent as the template makes them; the seed's and the user cluster's admission
+webhooks default them, exactly as the local check did.
+
+Exit codes: 0 done, 1 invalid objects or a refused request (nothing invalid is ever sent),
+124 the wait timed out (the message says what was awaited and the last state seen).";
+
+const CREATE_CLUSTER_EXAMPLES: &str = "\
+Examples:
+  # Create a Hetzner cluster with two workers, waiting until it runs
+  kubectl kkp create cluster demo --provider hetzner --datacenter hetzner-fsn1 \\
+      --project p8kfs2x9jw --set HETZNER_LOCATION=fsn1 --worker-machine-count 2
+
+  # Let KKP-style IDs name it, keeping \"demo\" as the human-readable name
+  kubectl kkp create cluster demo --generate-name --provider hetzner ...
+
+  # What would be sent, and what the seed's admission says about it
+  kubectl kkp create cluster demo --provider hetzner ... --dry-run=client
+  kubectl kkp create cluster demo --provider hetzner ... --dry-run=server
+
+  # Apply the Cluster only, and finish later with the same command
+  kubectl kkp create cluster demo --provider hetzner ... --wait=false";
 
 #[derive(Debug, Args)]
 pub struct CreateCommand {
@@ -11,8 +71,409 @@ pub struct CreateCommand {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum CreateWhat {}
+pub enum CreateWhat {
+    /// Create a KKP cluster and its machine deployments, and wait until it runs.
+    #[command(long_about = CREATE_CLUSTER_ABOUT, after_help = CREATE_CLUSTER_EXAMPLES)]
+    Cluster(CreateClusterArgs),
+}
 
-pub async fn run(cmd: CreateCommand, _g: &GlobalArgs) -> anyhow::Result<()> {
-    match cmd.what {}
+/// Flags of `create cluster`.
+#[derive(Debug, Args)]
+pub struct CreateClusterArgs {
+    /// The cluster ID; generated when absent (then see --generate-name).
+    #[arg(value_name = "NAME")]
+    pub name: Option<String>,
+    #[command(flatten)]
+    pub template: TemplateArgs,
+    /// Generate a KKP-style cluster ID; NAME, if given, becomes the human-readable name.
+    #[arg(long)]
+    pub generate_name: bool,
+    /// none: send; client: print what would be sent; server: let the seed run admission without
+    /// persisting (the MachineDeployments are not sent).
+    #[arg(long, value_enum, value_name = "MODE", default_value_t = DryRun::None, num_args = 0..=1,
+          require_equals = true, default_missing_value = "client")]
+    pub dry_run: DryRun,
+    /// Wait until the cluster runs and apply its MachineDeployments (--wait=false: apply the Cluster only).
+    #[arg(long, value_name = "BOOL", default_value_t = true, action = ArgAction::Set, num_args = 0..=1,
+          require_equals = true, default_missing_value = "true")]
+    pub wait: bool,
+    /// How long to wait in all, like 30s, 15m or 1h.
+    #[arg(long, value_name = "DURATION", default_value = "15m", value_parser = duration::parse)]
+    pub timeout: Duration,
+    /// Print the objects (as sent, or as the server returned them) in this format.
+    #[arg(short = 'o', long, value_enum, value_name = "FORMAT")]
+    pub output: Option<OutputFormat>,
+    /// Take over fields another field manager owns instead of failing with a conflict.
+    #[arg(long)]
+    pub force_conflicts: bool,
+}
+
+/// How often the cluster is looked at while waiting.
+const POLL_INTERVAL: Duration = Duration::from_secs(1);
+
+pub async fn run(cmd: CreateCommand, g: &GlobalArgs) -> anyhow::Result<()> {
+    match cmd.what {
+        CreateWhat::Cluster(args) => create_cluster(args, g).await,
+    }
+}
+
+/// The generated objects, by where they go.
+#[derive(Debug, Default)]
+struct Plan {
+    /// The KKP Cluster, if the template makes one.
+    cluster: Option<Value>,
+    /// MachineDeployments, for the user cluster.
+    machine_deployments: Vec<Value>,
+    /// Everything else, for the management cluster.
+    others: Vec<Value>,
+}
+
+impl Plan {
+    fn split(objects: Vec<Value>) -> anyhow::Result<Self> {
+        let mut plan = Plan::default();
+        for object in objects {
+            match ResourceKind::of(&object) {
+                ResourceKind::Cluster if plan.cluster.is_some() => {
+                    anyhow::bail!("the template makes more than one KKP Cluster; create cluster handles one at a time")
+                }
+                ResourceKind::Cluster => plan.cluster = Some(object),
+                ResourceKind::MachineDeployment => plan.machine_deployments.push(object),
+                ResourceKind::Other { .. } => plan.others.push(object),
+            }
+        }
+        Ok(plan)
+    }
+
+    /// The objects for the management cluster, in apply order.
+    fn for_management(&self) -> Vec<Value> {
+        let mut objects: Vec<Value> = self.others.iter().cloned().chain(self.cluster.clone()).collect();
+        sort_for_apply(&mut objects);
+        objects
+    }
+
+    /// Every object, as generated.
+    fn all(&self) -> Vec<Value> {
+        let mut all = self.for_management();
+        all.extend(self.machine_deployments.iter().cloned());
+        all
+    }
+}
+
+/// The cluster ID and the template flags to render with.
+fn resolve_name(args: &CreateClusterArgs) -> (String, TemplateArgs, bool) {
+    let mut template = args.template.clone();
+    match (&args.name, args.generate_name) {
+        (Some(name), false) => (name.clone(), template, false),
+        (given, _) => {
+            let id = cluster_id::generate(&mut rand::rng());
+            if let Some(human) = given {
+                template.human_readable_name.get_or_insert_with(|| human.clone());
+            }
+            (id, template, true)
+        }
+    }
+}
+
+/// Runs the local admission check; on any error prints every one (per object and field) and
+/// returns an error that stops the command before anything is sent.
+fn check_locally(objects: &[Value]) -> anyhow::Result<()> {
+    let inputs: Vec<validate::Input> = objects.iter().cloned().map(validate::Input::generated).collect();
+    let checked = validate::check(inputs, &validate::CheckOptions::default());
+    let mut stderr = std::io::stderr().lock();
+    for c in checked.iter().filter(|c| c.allowed()) {
+        for w in c.warnings() {
+            let _ = writeln!(stderr, "Warning: {} {}: {w}", c.kind(), c.name());
+        }
+    }
+    let invalid: Vec<&validate::Checked> = checked.iter().filter(|c| !c.allowed()).collect();
+    if invalid.is_empty() {
+        return Ok(());
+    }
+    let mut report = Vec::new();
+    validate::write_text_report(&mut report, &invalid, false)?;
+    let _ = stderr.write_all(&report);
+    let errors: usize = invalid.iter().map(|c| c.error_count()).sum();
+    let message = format!(
+        "the cluster's objects are not valid ({errors} {}); nothing was sent. Fix the flags or variables they come \
+         from (see kubectl kkp generate cluster --list-variables) and run the command again",
+        if errors == 1 { "error" } else { "errors" }
+    );
+    let _ = writeln!(stderr, "error: {message}");
+    Err(Reported(message).into())
+}
+
+async fn create_cluster(args: CreateClusterArgs, g: &GlobalArgs) -> anyhow::Result<()> {
+    let (id, template, generated) = resolve_name(&args);
+    let plan = Plan::split(generate::render(&id, &template)?)?;
+    check_locally(&plan.all())?;
+    if generated {
+        eprintln!("Generated cluster ID {id:?}; to re-run or resume this command, pass it as NAME.");
+    }
+
+    if args.dry_run == DryRun::Client {
+        output::print_objects(&plan.all(), args.output.unwrap_or_default());
+        eprintln!("(dry run: nothing was sent)");
+        return Ok(());
+    }
+
+    let seed = Connection::from_global(g).await?;
+    let options = ApplyOptions {
+        dry_run: args.dry_run == DryRun::Server,
+        force_conflicts: args.force_conflicts,
+    };
+    let mut applied = Vec::new();
+    {
+        let mut applier = Applier::new(&seed, options);
+        for object in plan.for_management() {
+            let done = applier
+                .apply(&object)
+                .await
+                .map_err(|e| explain_apply(e, &seed, "management"))?;
+            report(&done, args.output);
+            applied.push(done);
+        }
+    }
+
+    if args.dry_run == DryRun::Server {
+        if !plan.machine_deployments.is_empty() {
+            eprintln!(
+                "{} MachineDeployment(s) not checked by the server: they go into the user cluster, which exists only \
+                 once the cluster runs (they passed the local check).",
+                plan.machine_deployments.len()
+            );
+        }
+        finish_output(&applied, args.output);
+        return Ok(());
+    }
+
+    let Some(_) = plan.cluster else {
+        if !plan.machine_deployments.is_empty() {
+            anyhow::bail!(
+                "the template makes MachineDeployments but no KKP Cluster, so there is no user cluster to put them into"
+            );
+        }
+        finish_output(&applied, args.output);
+        return Ok(());
+    };
+
+    if !args.wait {
+        finish_output(&applied, args.output);
+        if !plan.machine_deployments.is_empty() {
+            eprintln!(
+                "Not waiting (--wait=false): the {} MachineDeployment(s) were not applied yet. Once the cluster runs, \
+                 run the same command again (with NAME {id}) to apply them.",
+                plan.machine_deployments.len()
+            );
+        }
+        return Ok(());
+    }
+
+    let deadline = Deadline::new(args.timeout);
+    let mut progress = Progress::stderr(format!("cluster {id:?}"));
+    let waited = tokio::select! {
+        result = wait_and_apply_workers(&seed, &id, &plan, options, deadline, &mut progress) => result,
+        _ = tokio::signal::ctrl_c() => {
+            progress.finish();
+            Err(anyhow::anyhow!(
+                "interrupted; the cluster {id:?} was applied. Run the same command again (with NAME {id}) to continue"
+            ))
+        }
+    };
+    let workers = waited?;
+    for done in &workers {
+        report(done, args.output);
+    }
+    applied.extend(workers);
+    finish_output(&applied, args.output);
+    eprintln!(
+        "Cluster {id:?} is running. Get its kubeconfig with: kubectl kkp get kubeconfig {id} --merge --set-current"
+    );
+    Ok(())
+}
+
+/// Waits for the cluster, its kubeconfig and the user cluster's MachineDeployment API, then
+/// applies the MachineDeployments.
+async fn wait_and_apply_workers<W: std::io::Write>(
+    seed: &Connection,
+    id: &str,
+    plan: &Plan,
+    options: ApplyOptions,
+    deadline: Deadline,
+    progress: &mut Progress<W>,
+) -> anyhow::Result<Vec<Applied>> {
+    let what = format!("cluster {id:?} to be Running and healthy");
+    wait::poll(progress, deadline, POLL_INTERVAL, &what, || async {
+        match kkp::get_cluster_opt(seed, id).await? {
+            None => Err(anyhow::anyhow!(
+                "cluster {id:?} disappeared from the management cluster ({}) while waiting for it",
+                seed.describe()
+            )),
+            Some(c) if c.pointer("/metadata/deletionTimestamp").is_some_and(|v| !v.is_null()) => Err(anyhow::anyhow!(
+                "cluster {id:?} is being deleted; it will not become Running"
+            )),
+            Some(c) if kkp::is_running_and_healthy(&c) => Ok(Poll::Ready(())),
+            Some(c) => Ok(Poll::Pending(kkp::state_line(&c))),
+        }
+    })
+    .await?;
+    progress.note(&format!("cluster {id:?}: Running and healthy"));
+    if plan.machine_deployments.is_empty() {
+        return Ok(Vec::new());
+    }
+
+    progress.relabel(format!("cluster {id:?} kubeconfig"));
+    let what = format!("the kubeconfig secret of cluster {id:?}");
+    let found = wait::poll(progress, deadline, POLL_INTERVAL, &what, || async {
+        match secret::find(seed, id, &seed.namespace, Some(Convention::Kkp)).await {
+            Ok(found) => Ok(Poll::Ready(found)),
+            Err(LookupError::NotReady { secret, .. }) => Ok(Poll::Pending(format!("waiting for {secret}"))),
+            Err(e) => Err(e.into()),
+        }
+    })
+    .await?;
+
+    let user = Connection::from_kubeconfig_text(&found.text, &found.secret.to_string()).await?;
+    progress.relabel(format!("cluster {id:?} machine deployments"));
+    let what = format!("the user cluster of {id:?} to accept its MachineDeployments");
+    let mut applied = Vec::new();
+    for md in &plan.machine_deployments {
+        let done = wait::poll(progress, deadline, POLL_INTERVAL, &what, || async {
+            match applier_apply(&mut Applier::new(&user, options), md).await {
+                Ok(done) => Ok(Poll::Ready(done)),
+                Err(Retry::Later(state)) => Ok(Poll::Pending(state)),
+                Err(Retry::Never(e)) => Err(explain_apply(e, &user, "user")),
+            }
+        })
+        .await?;
+        applied.push(done);
+    }
+    Ok(applied)
+}
+
+/// Whether a failed apply into the user cluster is worth retrying.
+enum Retry {
+    Later(String),
+    Never(ApplyError),
+}
+
+async fn applier_apply(applier: &mut Applier<'_>, md: &Value) -> Result<Applied, Retry> {
+    match applier.apply(md).await {
+        Ok(done) => Ok(done),
+        Err(ApplyError::Resolve {
+            source: ResolveError::NotServed(_),
+            ..
+        }) => Err(Retry::Later(
+            "the user cluster does not serve machinedeployments.cluster.k8s.io yet".to_owned(),
+        )),
+        Err(ApplyError::Resolve {
+            source: ResolveError::Request { source, .. },
+            ..
+        }) => Err(Retry::Later(format!("the user cluster is not reachable yet: {source}"))),
+        Err(ApplyError::Request(message)) => Err(Retry::Later(message)),
+        Err(e) => Err(Retry::Never(e)),
+    }
+}
+
+fn explain_apply(err: ApplyError, conn: &Connection, which: &str) -> anyhow::Error {
+    match err {
+        ApplyError::Rejected { .. } | ApplyError::Conflict { .. } => {
+            anyhow::anyhow!("{err} (on the {which} cluster, {})", conn.describe())
+        }
+        other => other.into(),
+    }
+}
+
+/// One line per applied object, as kubectl prints them, unless -o prints the objects.
+fn report(done: &Applied, format: Option<OutputFormat>) {
+    if format.is_none() {
+        println!("{}", done.summary());
+    }
+}
+
+fn finish_output(applied: &[Applied], format: Option<OutputFormat>) {
+    if let Some(format) = format {
+        let objects: Vec<Value> = applied.iter().map(|a| a.object.clone()).collect();
+        output::print_objects(&objects, format);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+    use serde_json::json;
+
+    #[derive(Debug, Parser)]
+    struct Cli {
+        #[command(flatten)]
+        args: CreateClusterArgs,
+    }
+
+    fn parse(args: &[&str]) -> CreateClusterArgs {
+        let mut argv = vec!["create"];
+        argv.extend_from_slice(args);
+        Cli::try_parse_from(argv).expect("parses").args
+    }
+
+    #[test]
+    fn flags_default_to_waiting_fifteen_minutes_and_sending() {
+        let args = parse(&["demo", "--provider", "hetzner"]);
+        assert!(args.wait);
+        assert_eq!(args.timeout, Duration::from_secs(900));
+        assert_eq!(args.dry_run, DryRun::None);
+        let args = parse(&[
+            "demo",
+            "--provider",
+            "hetzner",
+            "--wait=false",
+            "--dry-run",
+            "--timeout",
+            "30s",
+        ]);
+        assert!(!args.wait);
+        assert_eq!(args.dry_run, DryRun::Client);
+        assert_eq!(args.timeout, Duration::from_secs(30));
+        assert_eq!(
+            parse(&["--dry-run=server", "--provider", "aws"]).dry_run,
+            DryRun::Server
+        );
+    }
+
+    #[test]
+    fn a_name_is_kept_unless_an_id_is_asked_for() {
+        let (id, template, generated) = resolve_name(&parse(&["demo", "--provider", "hetzner"]));
+        assert_eq!(id, "demo");
+        assert!(!generated);
+        assert_eq!(template.human_readable_name, None);
+
+        let (id, template, generated) = resolve_name(&parse(&["demo", "--generate-name", "--provider", "hetzner"]));
+        assert!(generated && cluster_id::looks_generated(&id), "{id}");
+        assert_eq!(template.human_readable_name.as_deref(), Some("demo"));
+
+        let (id, _, generated) = resolve_name(&parse(&["--provider", "hetzner"]));
+        assert!(generated && cluster_id::looks_generated(&id), "{id}");
+
+        let explicit = parse(&[
+            "demo",
+            "--generate-name",
+            "--human-readable-name",
+            "Demo",
+            "--provider",
+            "aws",
+        ]);
+        assert_eq!(resolve_name(&explicit).1.human_readable_name.as_deref(), Some("Demo"));
+    }
+
+    #[test]
+    fn the_plan_sends_the_cluster_to_the_seed_and_workers_to_the_user_cluster() {
+        let cluster = json!({"apiVersion": "kubermatic.k8c.io/v1", "kind": "Cluster", "metadata": {"name": "a"}});
+        let md =
+            json!({"apiVersion": "cluster.k8s.io/v1alpha1", "kind": "MachineDeployment", "metadata": {"name": "w"}});
+        let secret = json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s"}});
+        let plan = Plan::split(vec![md.clone(), cluster.clone(), secret.clone()]).expect("split");
+        assert_eq!(plan.for_management(), vec![secret, cluster.clone()]);
+        assert_eq!(plan.machine_deployments, vec![md]);
+        assert_eq!(plan.all().len(), 3);
+        assert!(Plan::split(vec![cluster.clone(), cluster]).is_err());
+    }
 }

@@ -16,7 +16,7 @@ use self::tree::Node;
 use super::GlobalArgs;
 use super::get::table::age_since;
 use crate::kube::client::Connection;
-use crate::kube::resources::{self, ResolveError, Resolver};
+use crate::kube::resources;
 use crate::kube::secret::{self, Convention, LookupError};
 use crate::kube::{errors, kkp};
 
@@ -93,26 +93,20 @@ async fn machine_deployments(conn: &Connection, name: &str) -> MachineDeployment
         Ok(user) => user,
         Err(e) => return MachineDeployments::Unavailable(format!("{e:#}")),
     };
-    let gvk = resources::gvk_of(&serde_json::json!({
-        "apiVersion": "cluster.k8s.io/v1alpha1", "kind": "MachineDeployment"
-    }))
-    .unwrap_or_else(|_| ::kube::api::GroupVersionKind::gvk("cluster.k8s.io", "v1alpha1", "MachineDeployment"));
-    let resource = match Resolver::new(user.client.clone()).resolve(&gvk).await {
-        Ok(found) => found.resource,
-        Err(ResolveError::NotServed(_)) => {
-            return MachineDeployments::Unavailable(
-                "the user cluster does not serve machinedeployments.cluster.k8s.io (yet)".to_owned(),
-            );
-        }
-        Err(ResolveError::Request { source, .. }) => {
-            return MachineDeployments::Unavailable(errors::explain(&source, &user, "reaching the user cluster"));
-        }
-    };
-    let api: Api<DynamicObject> =
-        Api::namespaced_with(user.client.clone(), kkp_crds::machine::MACHINE_DEPLOYMENT_NAMESPACE, &resource);
+    let api: Api<DynamicObject> = Api::namespaced_with(
+        user.client.clone(),
+        kkp_crds::machine::MACHINE_DEPLOYMENT_NAMESPACE,
+        &resources::machine_deployment(),
+    );
     match api.list(&ListParams::default()).await {
         Ok(list) => MachineDeployments::Listed(
-            list.items.into_iter().map(|o| serde_json::to_value(o).unwrap_or(Value::Null)).collect(),
+            list.items
+                .into_iter()
+                .map(|o| serde_json::to_value(o).unwrap_or(Value::Null))
+                .collect(),
+        ),
+        Err(e) if errors::is_not_found(&e) => MachineDeployments::Unavailable(
+            "the user cluster does not serve machinedeployments.cluster.k8s.io (yet)".to_owned(),
         ),
         Err(e) => MachineDeployments::Unavailable(errors::explain(&e, &user, "listing machine deployments")),
     }
@@ -131,7 +125,12 @@ fn pad(text: &str, width: usize) -> String {
 }
 
 /// The whole tree for a cluster.
-pub fn cluster_tree(cluster: &Value, mds: &MachineDeployments, style: Style, now: k8s_openapi::jiff::Timestamp) -> Node {
+pub fn cluster_tree(
+    cluster: &Value,
+    mds: &MachineDeployments,
+    style: Style,
+    now: k8s_openapi::jiff::Timestamp,
+) -> Node {
     let text = |p: &str| kkp::text(cluster, p);
     let name = text("/metadata/name").unwrap_or("?");
     let mut title = format!("{} {}", style.dim("Cluster"), style.bold(name));
@@ -184,7 +183,11 @@ pub fn cluster_tree(cluster: &Value, mds: &MachineDeployments, style: Style, now
             style.red(&format!(
                 "for {} (waiting for finalizers: {})",
                 age_since(Some(deleted), now),
-                if finalizers.is_empty() { "none".to_owned() } else { finalizers.join(", ") }
+                if finalizers.is_empty() {
+                    "none".to_owned()
+                } else {
+                    finalizers.join(", ")
+                }
             )),
         ));
     }
@@ -233,7 +236,13 @@ fn conditions_node(cluster: &Value, style: Style, now: k8s_openapi::jiff::Timest
     node
 }
 
-fn condition_line(kind: &str, condition: &Value, width: usize, style: Style, now: k8s_openapi::jiff::Timestamp) -> Node {
+fn condition_line(
+    kind: &str,
+    condition: &Value,
+    width: usize,
+    style: Style,
+    now: k8s_openapi::jiff::Timestamp,
+) -> Node {
     let get = |k: &str| condition.get(k).and_then(Value::as_str).filter(|s| !s.is_empty());
     let status = get("status").unwrap_or("Unknown");
     let good = match status {
@@ -281,7 +290,11 @@ fn machine_deployment_node(md: &Value, style: Style, now: k8s_openapi::jiff::Tim
     let updated = int("/status/updatedReplicas");
     let name = kkp::text(md, "/metadata/name").unwrap_or("?");
     let counts = format!("replicas {desired}, ready {ready}, available {available}, up to date {updated}");
-    let counts = if available >= desired { style.green(&counts) } else { style.yellow(&counts) };
+    let counts = if available >= desired {
+        style.green(&counts)
+    } else {
+        style.yellow(&counts)
+    };
     let mut line = format!("{}   {counts}", style.bold(name));
     let value = |p: &str| kkp::text(md, &format!("/spec/template/spec/providerSpec/value{p}"));
     let details: Vec<String> = [
@@ -334,17 +347,28 @@ mod tests {
         let md = json!({"metadata": {"name": "abc-worker"}, "spec": {"replicas": 3, "template": {"spec": {
             "versions": {"kubelet": "1.35.7"}, "providerSpec": {"value": {"cloudProvider": "hetzner", "operatingSystem": "ubuntu"}}}}},
             "status": {"readyReplicas": 1, "availableReplicas": 1}});
-        let tree = cluster_tree(&running(), &MachineDeployments::Listed(vec![md]), Style { color: false }, now());
+        let tree = cluster_tree(
+            &running(),
+            &MachineDeployments::Listed(vec![md]),
+            Style { color: false },
+            now(),
+        );
         let text = tree::render(&tree, Style { color: false });
         assert!(text.starts_with("Cluster abc (demo)\n"), "{text}");
         assert!(text.contains("├─ Provider:   hetzner / fsn1\n"), "{text}");
-        assert!(text.contains("├─ Phase:      Running (not every component is up)\n"), "{text}");
+        assert!(
+            text.contains("├─ Phase:      Running (not every component is up)\n"),
+            "{text}"
+        );
         assert!(text.contains("├─ Address:    https://abc.example:6443\n"), "{text}");
         assert!(text.contains("├─ Age:        30m\n"), "{text}");
         assert!(text.contains("│  ├─ ✓ apiserver   up\n"), "{text}");
         assert!(text.contains("│  ├─ … etcd        provisioning\n"), "{text}");
         assert!(text.contains("│  └─ ✗ scheduler   down\n"), "{text}");
-        assert!(text.contains("│  └─ ✓ ClusterControllerReconciledSuccessfully   True   5m\n"), "{text}");
+        assert!(
+            text.contains("│  └─ ✓ ClusterControllerReconciledSuccessfully   True   5m\n"),
+            "{text}"
+        );
         assert!(
             text.contains("   └─ abc-worker   replicas 3, ready 1, available 1, up to date 0   provider hetzner, os ubuntu, kubelet 1.35.7\n"),
             "{text}"
@@ -357,7 +381,10 @@ mod tests {
         let mds = MachineDeployments::Unavailable("the user cluster did not answer".into());
         let style = Style { color: true };
         let text = tree::render(&cluster_tree(&running(), &mds, style, now()), style);
-        assert!(text.contains("not available: the user cluster did not answer"), "{text}");
+        assert!(
+            text.contains("not available: the user cluster did not answer"),
+            "{text}"
+        );
         assert!(text.contains("\x1b[32m✓\x1b[0m"), "{text}");
         assert!(text.contains("\x1b[31m✗\x1b[0m"), "{text}");
     }
@@ -366,12 +393,20 @@ mod tests {
     fn a_new_cluster_without_status_is_described_too() {
         let fresh = json!({"metadata": {"name": "x"}, "spec": {}});
         let text = tree::render(
-            &cluster_tree(&fresh, &MachineDeployments::Listed(vec![]), Style { color: false }, now()),
+            &cluster_tree(
+                &fresh,
+                &MachineDeployments::Listed(vec![]),
+                Style { color: false },
+                now(),
+            ),
             Style { color: false },
         );
         assert!(text.contains("Phase:      no status yet"), "{text}");
         assert!(text.contains("Health\n│  └─ not reported yet"), "{text}");
         assert!(text.contains("Conditions\n│  └─ none"), "{text}");
-        assert!(text.contains("MachineDeployments (kube-system in the user cluster)\n   └─ none"), "{text}");
+        assert!(
+            text.contains("MachineDeployments (kube-system in the user cluster)\n   └─ none"),
+            "{text}"
+        );
     }
 }

@@ -19,7 +19,7 @@ use crate::output::{self, OutputFormat};
 use crate::template::variables::{self, EnvReader, Variables};
 use crate::template::{self, Prepared, RenderError, TemplateSource, builtin, config};
 
-const GENERATE_ABOUT: &str = "\
+pub const GENERATE_ABOUT: &str = "\
 Print the objects of a cluster without contacting any cluster.
 
 The objects come from a template: a built-in one for a provider and flavor, or any
@@ -71,7 +71,8 @@ Examples:
       --project p8kfs2x9jw --set HETZNER_LOCATION=fsn1 --worker-machine-count 2
 
   # The same, in the dual-stack flavor, with variables from a file, as JSON
-  kubectl kkp generate cluster demo --provider hetzner --flavor dual-stack --values demo.yaml -o json
+  kubectl kkp generate cluster demo --provider hetzner --flavor dual-stack \\
+      --values demo.yaml -o json
 
   # See the variables of the AWS template, their values and where they come from
   kubectl kkp generate cluster demo --provider aws --list-variables
@@ -96,7 +97,7 @@ fn known_variables_help() -> String {
 }
 
 #[derive(Debug, Args)]
-#[command(long_about = GENERATE_ABOUT, after_help = GENERATE_EXAMPLES)]
+#[command(after_help = GENERATE_EXAMPLES)]
 pub struct GenerateCommand {
     #[command(subcommand)]
     pub what: GenerateWhat,
@@ -552,6 +553,8 @@ mod tests {
             "AZURE_LOCATION" => "westeurope",
             "GCP_ZONE" => "europe-west3-a",
             "GCP_REGION" => "europe-west3",
+            "GCP_NETWORK" => "global/networks/kubernetes",
+            "GCP_SUBNETWORK" => "projects/demo-project/regions/europe-west3/subnetworks/kubernetes",
             "DO_REGION" => "fra1",
             "HETZNER_LOCATION" => "fsn1",
             "OPENSTACK_IMAGE" => "Ubuntu 24.04",

@@ -54,7 +54,15 @@ pub async fn run(cmd: GetCommand, g: &GlobalArgs) -> anyhow::Result<()> {
 }
 
 /// The table's headers.
-pub const HEADERS: [&str; 7] = ["NAME", "HUMAN NAME", "PROVIDER", "DATACENTER", "VERSION", "PHASE", "AGE"];
+pub const HEADERS: [&str; 7] = [
+    "NAME",
+    "HUMAN NAME",
+    "PROVIDER",
+    "DATACENTER",
+    "VERSION",
+    "PHASE",
+    "AGE",
+];
 
 /// One table row for a cluster.
 pub fn row(cluster: &Value, now: k8s_openapi::jiff::Timestamp) -> Vec<String> {
@@ -133,9 +141,15 @@ mod tests {
         let c = json!({"metadata": {"name": "abc", "creationTimestamp": "2026-01-01T00:55:00Z"},
             "spec": {"humanReadableName": "demo", "version": "1.35.7", "cloud": {"dc": "fsn1", "providerName": "hetzner"}},
             "status": {"phase": "Running"}});
-        assert_eq!(row(&c, now), ["abc", "demo", "hetzner", "fsn1", "1.35.7", "Running", "5m"]);
+        assert_eq!(
+            row(&c, now),
+            ["abc", "demo", "hetzner", "fsn1", "1.35.7", "Running", "5m"]
+        );
         let bare = json!({"metadata": {"name": "x"}});
-        assert_eq!(row(&bare, now), ["x", "<none>", "<none>", "<none>", "<none>", "<none>", "<unknown>"]);
+        assert_eq!(
+            row(&bare, now),
+            ["x", "<none>", "<none>", "<none>", "<none>", "<none>", "<unknown>"]
+        );
     }
 
     #[test]

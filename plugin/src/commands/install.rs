@@ -1,12 +1,377 @@
-//! `kubectl kkp install`.
+//! `kubectl kkp install`: puts the CRDs and the admission webhook into the current cluster with
+//! server-side apply. Without `--cert-manager` the serving certificate is generated here (a CA
+//! and a certificate for the webhook Service, kept in the `kkp-webhook-tls` Secret and trusted
+//! through the webhook configurations' caBundle); an installed certificate that is still good is
+//! kept, so running `install` again changes nothing.
 
-use clap::Args;
+mod certs;
 
+use std::time::Duration;
+
+use ::kube::Api;
+use clap::{ArgAction, Args};
+use k8s_openapi::api::core::v1::{Namespace, Secret};
+use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+use kkp_manifests::Variant;
+use serde_json::Value;
+
+use self::certs::ServingCerts;
 use super::GlobalArgs;
+use crate::kube::apply::{Applied, Applier, ApplyOptions, DryRun, parse_documents, sort_for_apply};
+use crate::kube::client::Connection;
+use crate::kube::resources::{self, ResolveError, Resolver};
+use crate::kube::wait::{self, Deadline, Poll, Progress};
+use crate::kube::{duration, errors};
+use crate::output::{self, OutputFormat};
 
+const INSTALL_ABOUT: &str = "\
+Install the CRDs (KKP Cluster; machine-controller MachineDeployment, MachineSet, Machine) and the
+kkp-webhook admission webhook into the cluster of the current context, with server-side apply
+(field manager kubectl-kkp).
+
+The webhook needs a serving certificate. By default one is generated: a CA and a certificate for
+kkp-webhook.kkp-system.svc (and .svc.cluster.local), stored in the Secret kkp-system/kkp-webhook-tls,
+with the CA filled into both webhook configurations. A certificate already installed is kept while
+it is valid for more than 30 days (--renew-certificate replaces it), so re-running install changes
+nothing. With --cert-manager, cert-manager issues the certificate and injects the CA instead;
+cert-manager must be installed first.
+
+Use --crds=false or --webhook=false to install only one part. On a KKP seed, KKP's own CRDs are in
+charge: install the webhook only there.";
+
+const INSTALL_EXAMPLES: &str = "\
+Examples:
+  # Everything, with a generated certificate
+  kubectl kkp install
+
+  # Only the CRDs, for a test cluster
+  kubectl kkp install --webhook=false
+
+  # The webhook with a certificate from cert-manager, into another cluster
+  kubectl kkp install --crds=false --cert-manager --context prod-seed
+
+  # Review what would be applied
+  kubectl kkp install --dry-run=client > kkp-install.yaml";
+
+/// Flags of `install`.
 #[derive(Debug, Args)]
-pub struct InstallArgs {}
+#[command(long_about = INSTALL_ABOUT, after_help = INSTALL_EXAMPLES)]
+pub struct InstallArgs {
+    /// Install the CRDs generated from the engine's types (--crds=false to skip).
+    #[arg(long, value_name = "BOOL", default_value_t = true, action = ArgAction::Set, num_args = 0..=1,
+          require_equals = true, default_missing_value = "true")]
+    pub crds: bool,
+    /// Install the admission webhook (--webhook=false to skip).
+    #[arg(long, value_name = "BOOL", default_value_t = true, action = ArgAction::Set, num_args = 0..=1,
+          require_equals = true, default_missing_value = "true")]
+    pub webhook: bool,
+    /// Let cert-manager issue the serving certificate and inject the CA.
+    #[arg(long)]
+    pub cert_manager: bool,
+    /// Generate a new certificate even if the installed one is still good.
+    #[arg(long, conflicts_with = "cert_manager")]
+    pub renew_certificate: bool,
+    /// The webhook image [default: the image of this release].
+    #[arg(long, value_name = "IMAGE")]
+    pub image: Option<String>,
+    /// none: apply; client: print everything that would be applied; server: let the server check
+    /// it without persisting.
+    #[arg(long, value_enum, value_name = "MODE", default_value_t = DryRun::None, num_args = 0..=1,
+          require_equals = true, default_missing_value = "client")]
+    pub dry_run: DryRun,
+    /// Print the objects in this format instead of one line per object.
+    #[arg(short = 'o', long, value_enum, value_name = "FORMAT")]
+    pub output: Option<OutputFormat>,
+    /// Take over fields another field manager owns instead of failing with a conflict.
+    #[arg(long)]
+    pub force_conflicts: bool,
+    /// How long to wait for the CRDs to be established.
+    #[arg(long, value_name = "DURATION", default_value = "1m", value_parser = duration::parse)]
+    pub timeout: Duration,
+}
 
-pub async fn run(_args: InstallArgs, _g: &GlobalArgs) -> anyhow::Result<()> {
-    anyhow::bail!("kubectl kkp install is not available in this build")
+/// The CRDs, as objects.
+pub fn crd_objects() -> anyhow::Result<Vec<Value>> {
+    let mut objects = Vec::new();
+    for (file, yaml) in kkp_crds::crdgen::all() {
+        objects.extend(parse_documents(&yaml, file)?);
+    }
+    Ok(objects)
+}
+
+/// The webhook's objects for a variant; `certs` is required for generated certificates.
+pub fn webhook_objects(
+    variant: Variant,
+    certs: Option<&ServingCerts>,
+    image: Option<&str>,
+) -> anyhow::Result<Vec<Value>> {
+    let mut objects = Vec::new();
+    for (file, yaml) in kkp_manifests::webhook_manifests(variant) {
+        let mut text = yaml.to_owned();
+        if let Some(image) = image {
+            text = kkp_manifests::with_image(&text, image);
+        }
+        if let Some(certs) = certs {
+            text = kkp_manifests::with_ca_bundle(&text, certs.ca_pem.as_bytes());
+        }
+        objects.extend(parse_documents(&text, file)?);
+    }
+    if let Some(certs) = certs {
+        let secret = kkp_manifests::tls_secret(
+            certs.cert_pem.as_bytes(),
+            certs.key_pem.as_bytes(),
+            certs.ca_pem.as_bytes(),
+        );
+        objects.extend(parse_documents(&secret, "the TLS Secret")?);
+    }
+    if variant == Variant::GeneratedCerts {
+        if let Some(left) = objects
+            .iter()
+            .find(|o| o.to_string().contains(kkp_manifests::CA_BUNDLE_PLACEHOLDER))
+        {
+            anyhow::bail!("{} still has the caBundle placeholder", resources::kubectl_name(left));
+        }
+    }
+    Ok(objects)
+}
+
+/// The certificate installed in the cluster, if the Secret holds all three parts.
+async fn installed_certs(conn: &Connection) -> anyhow::Result<Option<ServingCerts>> {
+    let api: Api<Secret> = Api::namespaced(conn.client.clone(), kkp_manifests::NAMESPACE);
+    let secret = api
+        .get_opt(kkp_manifests::TLS_SECRET_NAME)
+        .await
+        .map_err(|e| anyhow::anyhow!(errors::explain(&e, conn, "reading the webhook's certificate Secret")))?;
+    let Some(data) = secret.and_then(|s| s.data) else {
+        return Ok(None);
+    };
+    let text = |k: &str| data.get(k).and_then(|b| String::from_utf8(b.0.clone()).ok());
+    Ok(match (text("ca.crt"), text("tls.crt"), text("tls.key")) {
+        (Some(ca_pem), Some(cert_pem), Some(key_pem)) => Some(ServingCerts {
+            ca_pem,
+            cert_pem,
+            key_pem,
+        }),
+        _ => None,
+    })
+}
+
+/// The certificate to install: the installed one while it is good, else a new one.
+async fn choose_certs(conn: &Connection, renew: bool) -> anyhow::Result<ServingCerts> {
+    if !renew {
+        if let Some(installed) = installed_certs(conn).await? {
+            let now = time::OffsetDateTime::now_utc().unix_timestamp();
+            match certs::why_not_reusable(&installed, now) {
+                None => return Ok(installed),
+                Some(why) => eprintln!("Replacing the webhook's serving certificate: {why}."),
+            }
+        }
+    }
+    Ok(certs::generate()?)
+}
+
+pub async fn run(args: InstallArgs, g: &GlobalArgs) -> anyhow::Result<()> {
+    if !args.crds && !args.webhook {
+        anyhow::bail!("nothing to install: --crds=false and --webhook=false; leave one of them on");
+    }
+    let variant = if args.cert_manager {
+        Variant::CertManager
+    } else {
+        Variant::GeneratedCerts
+    };
+    let crds = if args.crds { crd_objects()? } else { Vec::new() };
+
+    if args.dry_run == DryRun::Client {
+        let certs = match (args.webhook, variant) {
+            (true, Variant::GeneratedCerts) => Some(certs::generate()?),
+            _ => None,
+        };
+        let mut objects = crds;
+        if args.webhook {
+            objects.extend(webhook_objects(variant, certs.as_ref(), args.image.as_deref())?);
+        }
+        sort_for_apply(&mut objects);
+        output::print_objects(&objects, args.output.unwrap_or_default());
+        eprintln!("(dry run: nothing was sent)");
+        return Ok(());
+    }
+
+    let conn = Connection::from_global(g).await?;
+    let options = ApplyOptions {
+        dry_run: args.dry_run == DryRun::Server,
+        force_conflicts: args.force_conflicts,
+    };
+    if args.webhook && variant == Variant::CertManager {
+        require_cert_manager(&conn).await?;
+    }
+    let mut applied = Vec::new();
+    let mut applier = Applier::new(&conn, options);
+
+    for crd in &crds {
+        let done = applier.apply(crd).await?;
+        report(&done, args.output);
+        applied.push(done);
+    }
+    if !crds.is_empty() && !options.dry_run {
+        wait_established(&conn, &crds, args.timeout).await?;
+    }
+
+    if args.webhook {
+        let certs = match variant {
+            Variant::GeneratedCerts => Some(choose_certs(&conn, args.renew_certificate).await?),
+            Variant::CertManager => None,
+        };
+        let mut objects = webhook_objects(variant, certs.as_ref(), args.image.as_deref())?;
+        sort_for_apply(&mut objects);
+        let namespace_missing = options.dry_run && !namespace_exists(&conn).await?;
+        let mut skipped = 0;
+        for object in &objects {
+            if namespace_missing && resources::meta_str(object, "namespace") == Some(kkp_manifests::NAMESPACE) {
+                skipped += 1;
+                continue;
+            }
+            let done = applier.apply(object).await?;
+            report(&done, args.output);
+            applied.push(done);
+        }
+        if skipped > 0 {
+            eprintln!(
+                "{skipped} object(s) in namespace {} not checked: the namespace does not exist yet, so the server \
+                 cannot dry-run objects in it.",
+                kkp_manifests::NAMESPACE
+            );
+        }
+    }
+
+    if let Some(format) = args.output {
+        let objects: Vec<Value> = applied.iter().map(|a| a.object.clone()).collect();
+        output::print_objects(&objects, format);
+    }
+    if !options.dry_run && args.webhook {
+        eprintln!(
+            "Installed the webhook into {} ({}). It admits objects once its pods run: \
+             kubectl -n {} rollout status deployment/{}",
+            conn.describe(),
+            conn.server,
+            kkp_manifests::NAMESPACE,
+            kkp_manifests::NAME
+        );
+    }
+    Ok(())
+}
+
+fn report(done: &Applied, format: Option<OutputFormat>) {
+    if format.is_none() {
+        println!("{}", done.summary());
+    }
+}
+
+async fn namespace_exists(conn: &Connection) -> anyhow::Result<bool> {
+    let api: Api<Namespace> = Api::all(conn.client.clone());
+    api.get_opt(kkp_manifests::NAMESPACE)
+        .await
+        .map(|n| n.is_some())
+        .map_err(|e| anyhow::anyhow!(errors::explain(&e, conn, "reading the webhook's namespace")))
+}
+
+async fn require_cert_manager(conn: &Connection) -> anyhow::Result<()> {
+    let gvk = ::kube::api::GroupVersionKind::gvk("cert-manager.io", "v1", "Certificate");
+    match Resolver::new(conn.client.clone()).resolve(&gvk).await {
+        Ok(_) => Ok(()),
+        Err(ResolveError::NotServed(_)) => anyhow::bail!(
+            "--cert-manager: {} ({}) does not serve certificates.cert-manager.io/v1; install cert-manager first, or \
+             leave out --cert-manager to use a generated certificate",
+            conn.describe(),
+            conn.server
+        ),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Waits until every CRD is Established and its names accepted.
+async fn wait_established(conn: &Connection, crds: &[Value], timeout: Duration) -> anyhow::Result<()> {
+    let api: Api<CustomResourceDefinition> = Api::all(conn.client.clone());
+    let names: Vec<String> = crds
+        .iter()
+        .filter_map(|c| resources::meta_str(c, "name"))
+        .map(str::to_owned)
+        .collect();
+    let mut progress = Progress::stderr("CRDs");
+    let what = format!("CRDs {} to be established", names.join(", "));
+    wait::poll(
+        &mut progress,
+        Deadline::new(timeout),
+        Duration::from_millis(250),
+        &what,
+        || async {
+            let mut pending = Vec::new();
+            for name in &names {
+                let crd = api
+                    .get(name)
+                    .await
+                    .map_err(|e| anyhow::anyhow!(errors::explain(&e, conn, &format!("reading CRD {name}"))))?;
+                let conditions = crd.status.and_then(|s| s.conditions).unwrap_or_default();
+                let ok = |t: &str| conditions.iter().any(|c| c.type_ == t && c.status == "True");
+                if !(ok("Established") && ok("NamesAccepted")) {
+                    pending.push(name.clone());
+                }
+            }
+            Ok(if pending.is_empty() {
+                Poll::Ready(())
+            } else {
+                Poll::Pending(format!("not yet established: {}", pending.join(", ")))
+            })
+        },
+    )
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_crd_of_the_engine_is_installed() {
+        let crds = crd_objects().expect("CRDs parse");
+        let names: Vec<&str> = crds.iter().filter_map(|c| resources::meta_str(c, "name")).collect();
+        assert!(names.contains(&"clusters.kubermatic.k8c.io"), "{names:?}");
+        assert!(names.contains(&"machinedeployments.cluster.k8s.io"), "{names:?}");
+        assert!(crds.iter().all(|c| c["kind"] == "CustomResourceDefinition"));
+    }
+
+    #[test]
+    fn generated_certificates_fill_the_ca_bundle_and_the_secret() {
+        let certs = certs::generate().expect("certs");
+        let objects = webhook_objects(
+            Variant::GeneratedCerts,
+            Some(&certs),
+            Some("example.org/kkp-webhook:dev"),
+        )
+        .expect("objects");
+        let text = serde_json::to_string(&objects).expect("json");
+        assert!(!text.contains(kkp_manifests::CA_BUNDLE_PLACEHOLDER));
+        assert!(text.contains("example.org/kkp-webhook:dev"));
+        let secret = objects.iter().find(|o| o["kind"] == "Secret").expect("the TLS Secret");
+        assert_eq!(
+            resources::meta_str(secret, "name"),
+            Some(kkp_manifests::TLS_SECRET_NAME)
+        );
+        use base64::Engine as _;
+        let ca = base64::engine::general_purpose::STANDARD.encode(certs.ca_pem.as_bytes());
+        let bundles: Vec<&Value> = objects
+            .iter()
+            .filter(|o| o["kind"].as_str().is_some_and(|k| k.ends_with("WebhookConfiguration")))
+            .flat_map(|o| o["webhooks"].as_array().into_iter().flatten())
+            .map(|w| &w["clientConfig"]["caBundle"])
+            .collect();
+        assert!(!bundles.is_empty());
+        assert!(bundles.iter().all(|b| b.as_str() == Some(ca.as_str())), "{bundles:?}");
+    }
+
+    #[test]
+    fn cert_manager_objects_need_no_generated_certificate() {
+        let objects = webhook_objects(Variant::CertManager, None, None).expect("objects");
+        assert!(objects.iter().any(|o| o["kind"] == "Certificate"));
+        assert!(!objects.iter().any(|o| o["kind"] == "Secret"));
+    }
 }

@@ -17,6 +17,7 @@ use crate::cli::{Cli, Command};
 
 /// Flags every command takes, named as kubectl names them.
 #[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
     /// Path to the kubeconfig file to use (KUBECONFIG may list several, separated by ':').
     #[arg(long, global = true, env = "KUBECONFIG", value_name = "FILE", hide_env_values = true)]
@@ -57,5 +58,6 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Policy(c) => policy::run(c, &g).await,
         Command::Version(c) => version::run(c, &g).await,
         Command::Completion(c) => completion::run(c, &g).await,
+        Command::Complete(c) => completion::run_complete(c, &g).await,
     }
 }

@@ -17,7 +17,7 @@ use super::GlobalArgs;
 use crate::output;
 use crate::template::documents::{self, Place};
 
-const ABOUT: &str = "\
+pub const ABOUT: &str = "\
 Answer locally what admission would answer for the objects in files, without contacting any
 cluster.
 
@@ -43,7 +43,7 @@ Examples:
   kubectl kkp validate -f md.yaml --kubernetes-versions 1.34.3,1.35.2 --cluster-version 1.34.3";
 
 #[derive(Debug, Args)]
-#[command(long_about = ABOUT, after_help = EXAMPLES)]
+#[command(after_help = EXAMPLES)]
 pub struct ValidateArgs {
     /// Files or directories to check; `-` reads stdin. Repeatable.
     #[arg(short = 'f', long = "filename", value_name = "FILE", required = true, num_args = 1.., value_hint = clap::ValueHint::AnyPath)]

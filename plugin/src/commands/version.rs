@@ -11,7 +11,7 @@ use serde::Serialize;
 use super::GlobalArgs;
 use crate::output;
 
-const ABOUT: &str = "\
+pub const ABOUT: &str = "\
 Print the plugin's version, the Kubernetes version new clusters get by default, the versions on
 offer and the providers the built-in templates cover. Nothing is contacted: these are the
 answers of the engine built into this binary.";
@@ -22,7 +22,7 @@ Examples:
   kubectl kkp version -o json";
 
 #[derive(Debug, Args)]
-#[command(long_about = ABOUT, after_help = EXAMPLES)]
+#[command(after_help = EXAMPLES)]
 pub struct VersionArgs {
     /// Output format: text for people, or json / yaml.
     #[arg(short = 'o', long, value_enum, default_value_t = VersionFormat::Text, value_name = "FORMAT")]

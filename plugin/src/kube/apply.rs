@@ -44,6 +44,16 @@ impl Applied {
     }
 }
 
+/// `--dry-run`, as kubectl spells it: `none` sends for real, `client` prints what would be sent
+/// without contacting the cluster, `server` asks the server to run admission without persisting.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum DryRun {
+    #[default]
+    None,
+    Client,
+    Server,
+}
+
 /// How to apply.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct ApplyOptions {
@@ -103,9 +113,14 @@ impl<'a> Applier<'a> {
             .resolver
             .resolve(&gvk)
             .await
-            .map_err(|source| ApplyError::Resolve { name: name.clone(), source })?;
+            .map_err(|source| ApplyError::Resolve {
+                name: name.clone(),
+                source,
+            })?;
         let api: Api<DynamicObject> = if found.namespaced {
-            let ns = meta_str(object, "namespace").filter(|n| !n.is_empty()).unwrap_or(&self.conn.namespace);
+            let ns = meta_str(object, "namespace")
+                .filter(|n| !n.is_empty())
+                .unwrap_or(&self.conn.namespace);
             Api::namespaced_with(self.conn.client.clone(), ns, &found.resource)
         } else {
             Api::all_with(self.conn.client.clone(), &found.resource)
@@ -121,19 +136,20 @@ impl<'a> Applier<'a> {
         if self.options.dry_run {
             params = params.dry_run();
         }
-        let returned = api.patch(&object_name, &params, &Patch::Apply(object)).await.map_err(|e| {
-            match errors::status(&e) {
-                Some(s) if s.code == 409 => ApplyError::Conflict {
-                    name: name.clone(),
-                    message: s.message.clone(),
-                },
-                Some(s) if matches!(s.code, 400 | 403 | 422) => ApplyError::Rejected {
-                    name: name.clone(),
-                    message: s.message.clone(),
-                },
-                _ => ApplyError::Request(errors::explain(&e, self.conn, &format!("applying {name}"))),
-            }
-        })?;
+        let returned =
+            api.patch(&object_name, &params, &Patch::Apply(object))
+                .await
+                .map_err(|e| match errors::status(&e) {
+                    Some(s) if s.code == 409 => ApplyError::Conflict {
+                        name: name.clone(),
+                        message: s.message.clone(),
+                    },
+                    Some(s) if matches!(s.code, 400 | 403 | 422) => ApplyError::Rejected {
+                        name: name.clone(),
+                        message: s.message.clone(),
+                    },
+                    _ => ApplyError::Request(errors::explain(&e, self.conn, &format!("applying {name}"))),
+                })?;
         let returned = serde_json::to_value(&returned)
             .map_err(|e| ApplyError::Request(format!("reading the server's answer for {name}: {e}")))?;
         let rv = |o: &Value| meta_str(o, "resourceVersion").map(str::to_owned);
@@ -141,7 +157,11 @@ impl<'a> Applier<'a> {
             None => Outcome::Created,
             Some(b) => {
                 let b = serde_json::to_value(&b).unwrap_or(Value::Null);
-                if rv(&b) == rv(&returned) { Outcome::Unchanged } else { Outcome::Configured }
+                if rv(&b) == rv(&returned) {
+                    Outcome::Unchanged
+                } else {
+                    Outcome::Configured
+                }
             }
         };
         Ok(Applied {
@@ -150,6 +170,20 @@ impl<'a> Applier<'a> {
             dry_run: self.options.dry_run,
         })
     }
+}
+
+/// The objects in a multi-document YAML text; empty documents are skipped.
+pub fn parse_documents(text: &str, origin: &str) -> Result<Vec<Value>, ApplyError> {
+    use serde::Deserialize as _;
+    let mut objects = Vec::new();
+    for (i, document) in serde_yaml::Deserializer::from_str(text).enumerate() {
+        let value = Value::deserialize(document)
+            .map_err(|e| ApplyError::Invalid(format!("{origin}: document {} is not valid YAML: {e}", i + 1)))?;
+        if !value.is_null() {
+            objects.push(value);
+        }
+    }
+    Ok(objects)
 }
 
 /// Where a kind goes in the apply order: namespaces and CRDs first, then what workloads need,
@@ -161,8 +195,7 @@ fn rank(object: &Value) -> u8 {
         "ServiceAccount" | "Secret" | "ConfigMap" => 2,
         "ClusterRole" | "Role" => 3,
         "ClusterRoleBinding" | "RoleBinding" => 4,
-        "Issuer" | "ClusterIssuer" => 5,
-        "Certificate" => 6,
+        "Issuer" | "ClusterIssuer" | "Certificate" => 5,
         "Service" => 7,
         "Deployment" | "StatefulSet" | "DaemonSet" => 8,
         "MutatingWebhookConfiguration" | "ValidatingWebhookConfiguration" => 10,
@@ -199,6 +232,18 @@ mod tests {
         sort_for_apply(&mut objects);
         let names: Vec<&str> = objects.iter().filter_map(|o| meta_str(o, "name")).collect();
         assert_eq!(names, ["ns", "crd", "tls", "s", "d", "c1", "c2", "v"]);
+    }
+
+    #[test]
+    fn multi_document_yaml_parses_without_empty_documents() {
+        let objects = parse_documents("# note\n---\na: 1\n---\n---\nb: 2\n", "test").expect("parses");
+        assert_eq!(objects, vec![json!({"a": 1}), json!({"b": 2})]);
+        assert!(
+            parse_documents("a: [", "x.yaml")
+                .expect_err("bad")
+                .to_string()
+                .starts_with("x.yaml: document 1")
+        );
     }
 
     #[test]

@@ -54,7 +54,9 @@ impl KubeconfigFiles {
         if !paths.is_empty() {
             return Ok(KubeconfigFiles { paths, explicit: true });
         }
-        let home = std::env::var_os("HOME").filter(|h| !h.is_empty()).ok_or(ConfigError::NoHome)?;
+        let home = std::env::var_os("HOME")
+            .filter(|h| !h.is_empty())
+            .ok_or(ConfigError::NoHome)?;
         Ok(KubeconfigFiles {
             paths: vec![PathBuf::from(home).join(".kube").join("config")],
             explicit: false,
@@ -62,12 +64,9 @@ impl KubeconfigFiles {
     }
 
     /// Exactly these files, as if passed with `--kubeconfig`.
+    #[cfg(test)]
     pub fn from_paths(paths: Vec<PathBuf>) -> Self {
         KubeconfigFiles { paths, explicit: true }
-    }
-
-    pub fn paths(&self) -> &[PathBuf] {
-        &self.paths
     }
 
     /// The file new entries are written to: the first of the list.
@@ -77,7 +76,11 @@ impl KubeconfigFiles {
 
     /// The files for messages, joined as in `KUBECONFIG`.
     pub fn describe(&self) -> String {
-        self.paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(":")
+        self.paths
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect::<Vec<_>>()
+            .join(":")
     }
 
     /// Reads and merges the files; the first definition of an entry wins.
@@ -112,7 +115,11 @@ impl KubeconfigFiles {
 pub fn select_context(kubeconfig: &Kubeconfig, flag: Option<&str>, files: &str) -> Result<String, ConfigError> {
     let available = || {
         let names: Vec<&str> = kubeconfig.contexts.iter().map(|c| c.name.as_str()).collect();
-        if names.is_empty() { "none".to_owned() } else { names.join(", ") }
+        if names.is_empty() {
+            "none".to_owned()
+        } else {
+            names.join(", ")
+        }
     };
     let wanted = match flag.filter(|c| !c.is_empty()) {
         Some(c) => c.to_owned(),
@@ -172,7 +179,10 @@ current-context: one\n";
         assert_eq!(merged.current_context.as_deref(), Some("one"));
         assert_eq!(merged.clusters.len(), 2);
         let one = merged.clusters.iter().find(|c| c.name == "one").expect("one");
-        assert_eq!(one.cluster.as_ref().and_then(|c| c.server.as_deref()), Some("https://one:6443"));
+        assert_eq!(
+            one.cluster.as_ref().and_then(|c| c.server.as_deref()),
+            Some("https://one:6443")
+        );
         assert_eq!(select_context(&merged, None, "x").expect("current"), "one");
         assert_eq!(select_context(&merged, Some("two"), "x").expect("flag"), "two");
         assert_eq!(context_namespace(&merged, "one").as_deref(), Some("ns1"));
@@ -188,7 +198,10 @@ current-context: one\n";
         let kc = files.load().expect("load");
         let err = select_context(&kc, Some("nope"), &files.describe()).expect_err("unknown");
         let text = err.to_string();
-        assert!(text.contains("\"nope\"") && text.contains("available contexts: one"), "{text}");
+        assert!(
+            text.contains("\"nope\"") && text.contains("available contexts: one"),
+            "{text}"
+        );
 
         let missing = KubeconfigFiles::from_paths(vec![dir.path().join("gone")]);
         assert!(matches!(missing.load(), Err(ConfigError::Missing(_))));
@@ -201,6 +214,9 @@ current-context: one\n";
         let kc = Kubeconfig::from_yaml("apiVersion: v1\nkind: Config\ncontexts:\n- name: a\n  context: {cluster: c}\n")
             .expect("parse");
         let err = select_context(&kc, None, "f").expect_err("no current");
-        assert!(err.to_string().contains("pass --context NAME (available contexts: a)"), "{err}");
+        assert!(
+            err.to_string().contains("pass --context NAME (available contexts: a)"),
+            "{err}"
+        );
     }
 }

@@ -14,21 +14,35 @@ pub fn parse(text: &str) -> Result<Duration, String> {
     let mut total = Duration::ZERO;
     let mut rest = s;
     while !rest.is_empty() {
-        let digits = rest.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(rest.len());
+        let digits = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(rest.len());
         if digits == 0 {
             return Err(format!("invalid duration {text:?}: expected a number at {rest:?}"));
         }
         let (number, after) = rest.split_at(digits);
-        let value: f64 = number.parse().map_err(|_| format!("invalid duration {text:?}: bad number {number:?}"))?;
-        let unit_len = after.find(|c: char| c.is_ascii_digit() || c == '.').unwrap_or(after.len());
+        let value: f64 = number
+            .parse()
+            .map_err(|_| format!("invalid duration {text:?}: bad number {number:?}"))?;
+        let unit_len = after
+            .find(|c: char| c.is_ascii_digit() || c == '.')
+            .unwrap_or(after.len());
         let (unit, next) = after.split_at(unit_len);
         let seconds = match unit {
             "ms" => value / 1000.0,
             "s" => value,
             "m" => value * 60.0,
             "h" => value * 3600.0,
-            "" => return Err(format!("invalid duration {text:?}: missing unit; use s, m or h (like 30s, 15m, 1h)")),
-            other => return Err(format!("invalid duration {text:?}: unknown unit {other:?}; use ms, s, m or h")),
+            "" => {
+                return Err(format!(
+                    "invalid duration {text:?}: missing unit; use s, m or h (like 30s, 15m, 1h)"
+                ));
+            }
+            other => {
+                return Err(format!(
+                    "invalid duration {text:?}: unknown unit {other:?}; use ms, s, m or h"
+                ));
+            }
         };
         total += Duration::from_secs_f64(seconds);
         rest = next;
@@ -40,7 +54,11 @@ pub fn parse(text: &str) -> Result<Duration, String> {
 pub fn format(d: Duration) -> String {
     let secs = d.as_secs();
     if secs == 0 {
-        return if d.is_zero() { "0s".into() } else { format!("{}ms", d.as_millis()) };
+        return if d.is_zero() {
+            "0s".into()
+        } else {
+            format!("{}ms", d.as_millis())
+        };
     }
     let (h, m, s) = (secs / 3600, (secs % 3600) / 60, secs % 60);
     let mut out = String::new();

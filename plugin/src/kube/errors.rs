@@ -20,20 +20,6 @@ pub fn is_not_found(err: &::kube::Error) -> bool {
     code(err) == Some(404)
 }
 
-pub fn is_conflict(err: &::kube::Error) -> bool {
-    code(err) == Some(409)
-}
-
-/// Whether the error came from the network rather than from the server's answer, so that
-/// retrying later may help.
-pub fn is_transient(err: &::kube::Error) -> bool {
-    match err {
-        ::kube::Error::Api(s) => matches!(s.code, 429 | 500 | 502 | 503 | 504),
-        ::kube::Error::HyperError(_) | ::kube::Error::Service(_) => true,
-        _ => false,
-    }
-}
-
 /// A message for a failed request: `doing` says what was attempted ("listing clusters").
 pub fn explain(err: &::kube::Error, conn: &Connection, doing: &str) -> String {
     let place = format!("{} ({})", conn.describe(), conn.server);
@@ -82,8 +68,7 @@ mod tests {
     fn codes_are_classified() {
         assert!(is_not_found(&api(404, "NotFound", "x")));
         assert!(!is_not_found(&api(409, "Conflict", "x")));
-        assert!(is_conflict(&api(409, "Conflict", "x")));
-        assert!(is_transient(&api(503, "ServiceUnavailable", "x")));
-        assert!(!is_transient(&api(400, "BadRequest", "x")));
+        assert_eq!(code(&api(503, "ServiceUnavailable", "x")), Some(503));
+        assert_eq!(code(&::kube::Error::LinesCodecMaxLineLengthExceeded), None);
     }
 }

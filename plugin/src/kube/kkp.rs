@@ -36,7 +36,11 @@ pub async fn get_cluster_opt(conn: &Connection, name: &str) -> anyhow::Result<Op
     match api.get_opt(name).await {
         Ok(found) => Ok(found.map(|o| serde_json::to_value(o).unwrap_or(Value::Null))),
         Err(e) if errors::is_not_found(&e) => Err(not_served(conn)),
-        Err(e) => Err(anyhow::anyhow!(errors::explain(&e, conn, &format!("reading cluster {name:?}")))),
+        Err(e) => Err(anyhow::anyhow!(errors::explain(
+            &e,
+            conn,
+            &format!("reading cluster {name:?}")
+        ))),
     }
 }
 
@@ -53,7 +57,11 @@ pub async fn list_clusters(conn: &Connection, selector: Option<&str>) -> anyhow:
         params = params.labels(s);
     }
     match api.list(&params).await {
-        Ok(list) => Ok(list.items.into_iter().map(|o| serde_json::to_value(o).unwrap_or(Value::Null)).collect()),
+        Ok(list) => Ok(list
+            .items
+            .into_iter()
+            .map(|o| serde_json::to_value(o).unwrap_or(Value::Null))
+            .collect()),
         Err(e) if errors::is_not_found(&e) => Err(not_served(conn)),
         Err(e) => Err(anyhow::anyhow!(errors::explain(&e, conn, "listing clusters"))),
     }
@@ -61,7 +69,10 @@ pub async fn list_clusters(conn: &Connection, selector: Option<&str>) -> anyhow:
 
 /// A string at a JSON pointer.
 pub fn text<'a>(object: &'a Value, pointer: &str) -> Option<&'a str> {
-    object.pointer(pointer).and_then(Value::as_str).filter(|s| !s.is_empty())
+    object
+        .pointer(pointer)
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
 }
 
 /// The provider: `spec.cloud.providerName`, else the name of the populated provider block.
@@ -80,7 +91,11 @@ pub fn health(cluster: &Value) -> BTreeMap<String, String> {
     cluster
         .pointer("/status/extendedHealth")
         .and_then(Value::as_object)
-        .map(|m| m.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or("").to_owned())).collect())
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| (k.clone(), v.as_str().unwrap_or("").to_owned()))
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -92,8 +107,12 @@ pub fn short_health(value: &str) -> String {
 /// Whether the cluster is Running with every reported component up, as the engine decides. Only
 /// the status is read, so a spec this plugin's types do not know cannot hide a running cluster.
 pub fn is_running_and_healthy(cluster: &Value) -> bool {
-    let Some(status) = cluster.get("status").cloned() else { return false };
-    let Ok(status) = serde_json::from_value::<kkp_crds::cluster::ClusterStatus>(status) else { return false };
+    let Some(status) = cluster.get("status").cloned() else {
+        return false;
+    };
+    let Ok(status) = serde_json::from_value::<kkp_crds::cluster::ClusterStatus>(status) else {
+        return false;
+    };
     let mut typed = kkp_crds::Cluster::new("", kkp_crds::cluster::ClusterSpec::default());
     typed.status = Some(status);
     typed.is_running_and_healthy()
@@ -118,7 +137,10 @@ pub fn state_line(cluster: &Value) -> String {
             line.push_str(&format!(": {message}"));
         }
     }
-    if cluster.pointer("/metadata/deletionTimestamp").is_some_and(|v| !v.is_null()) {
+    if cluster
+        .pointer("/metadata/deletionTimestamp")
+        .is_some_and(|v| !v.is_null())
+    {
         line.push_str("; being deleted");
     }
     line
@@ -139,8 +161,10 @@ mod tests {
 
     #[test]
     fn the_state_line_names_phase_health_and_errors() {
-        let c = cluster(json!({"phase": "Creating", "extendedHealth": {"etcd": "HealthStatusProvisioning", "apiserver": "HealthStatusUp"},
-            "errorReason": "ReconcileError", "errorMessage": "no quota"}));
+        let c = cluster(
+            json!({"phase": "Creating", "extendedHealth": {"etcd": "HealthStatusProvisioning", "apiserver": "HealthStatusUp"},
+            "errorReason": "ReconcileError", "errorMessage": "no quota"}),
+        );
         assert_eq!(
             state_line(&c),
             "phase Creating; apiserver up, etcd provisioning; error ReconcileError: no quota"
@@ -151,7 +175,9 @@ mod tests {
 
     #[test]
     fn running_and_healthy_comes_from_the_engine() {
-        let up = cluster(json!({"phase": "Running", "extendedHealth": {"apiserver": "HealthStatusUp", "etcd": "HealthStatusUp"}}));
+        let up = cluster(
+            json!({"phase": "Running", "extendedHealth": {"apiserver": "HealthStatusUp", "etcd": "HealthStatusUp"}}),
+        );
         assert!(is_running_and_healthy(&up));
         let down = cluster(json!({"phase": "Running", "extendedHealth": {"apiserver": "HealthStatusDown"}}));
         assert!(!is_running_and_healthy(&down));

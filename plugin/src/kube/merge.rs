@@ -73,11 +73,20 @@ fn name_of(entry: &Mapping) -> Option<&str> {
 }
 
 fn field<'a>(entry: &'a Mapping, inner: &str, key: &str) -> Option<&'a str> {
-    entry.get(inner).and_then(Value::as_mapping).and_then(|m| m.get(key)).and_then(Value::as_str)
+    entry
+        .get(inner)
+        .and_then(Value::as_mapping)
+        .and_then(|m| m.get(key))
+        .and_then(Value::as_str)
 }
 
+#[cfg(test)]
 fn names(config: &Mapping, list: &str) -> BTreeSet<String> {
-    entries(config, list).into_iter().filter_map(name_of).map(str::to_owned).collect()
+    entries(config, list)
+        .into_iter()
+        .filter_map(name_of)
+        .map(str::to_owned)
+        .collect()
 }
 
 fn server_of(config: &Mapping, cluster: &str) -> Option<String> {
@@ -96,7 +105,9 @@ fn find(config: &Mapping, list: &str, name: &str) -> Option<usize> {
 }
 
 fn list_mut<'a>(config: &'a mut Mapping, list: &str) -> &'a mut Vec<Value> {
-    let slot = config.entry(Value::from(list)).or_insert_with(|| Value::Sequence(Vec::new()));
+    let slot = config
+        .entry(Value::from(list))
+        .or_insert_with(|| Value::Sequence(Vec::new()));
     if !slot.is_sequence() {
         *slot = Value::Sequence(Vec::new());
     }
@@ -108,10 +119,16 @@ fn list_mut<'a>(config: &'a mut Mapping, list: &str) -> &'a mut Vec<Value> {
 
 /// The names an incoming entry may take, in order: its own, then `<name>-<cluster>`, `-2`, `-3`, ….
 fn candidates(name: &str, cluster: &str) -> impl Iterator<Item = String> {
-    let base = if name == cluster || cluster.is_empty() { name.to_owned() } else { format!("{name}-{cluster}") };
+    let base = if name == cluster || cluster.is_empty() {
+        name.to_owned()
+    } else {
+        format!("{name}-{cluster}")
+    };
     let first = name.to_owned();
     let second = (base != name).then(|| base.clone());
-    std::iter::once(first).chain(second).chain((2..).map(move |i| format!("{base}-{i}")))
+    std::iter::once(first)
+        .chain(second)
+        .chain((2..).map(move |i| format!("{base}-{i}")))
 }
 
 /// Puts `entry` into `list` under the first candidate name that is free or held by an entry
@@ -285,8 +302,11 @@ pub fn write_private(path: &Path, contents: &[u8]) -> Result<(), MergeError> {
         std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o600))
             .map_err(io(format!("setting the mode of {}", tmp.path().display())))?;
     }
-    tmp.write_all(contents).map_err(io(format!("writing {}", tmp.path().display())))?;
-    tmp.as_file().sync_all().map_err(io(format!("syncing {}", tmp.path().display())))?;
+    tmp.write_all(contents)
+        .map_err(io(format!("writing {}", tmp.path().display())))?;
+    tmp.as_file()
+        .sync_all()
+        .map_err(io(format!("syncing {}", tmp.path().display())))?;
     tmp.persist(&target).map_err(|e| MergeError::Io {
         context: format!("replacing {}", target.display()),
         source: e.error,
@@ -295,7 +315,12 @@ pub fn write_private(path: &Path, contents: &[u8]) -> Result<(), MergeError> {
 }
 
 /// Merges a kubeconfig into the file at `path` (created if missing) and writes it back.
-pub fn merge_into_file(path: &Path, incoming: &str, cluster: &str, set_current: bool) -> Result<MergeReport, MergeError> {
+pub fn merge_into_file(
+    path: &Path,
+    incoming: &str,
+    cluster: &str,
+    set_current: bool,
+) -> Result<MergeReport, MergeError> {
     let existing = match std::fs::read_to_string(path) {
         Ok(text) => text,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
@@ -353,12 +378,24 @@ current-context: admin
     fn clashing_entries_of_another_server_are_renamed_and_nothing_is_lost() {
         let (text, report) = merge_text(SEED, USER, "abc", true).expect("merge");
         let merged = parsed(&text);
-        assert_eq!(names(&merged, "clusters"), BTreeSet::from(["admin".into(), "admin-abc".into()]));
-        assert_eq!(names(&merged, "users"), BTreeSet::from(["admin".into(), "admin-abc".into()]));
-        assert_eq!(names(&merged, "contexts"), BTreeSet::from(["admin".into(), "admin-abc".into()]));
+        assert_eq!(
+            names(&merged, "clusters"),
+            BTreeSet::from(["admin".into(), "admin-abc".into()])
+        );
+        assert_eq!(
+            names(&merged, "users"),
+            BTreeSet::from(["admin".into(), "admin-abc".into()])
+        );
+        assert_eq!(
+            names(&merged, "contexts"),
+            BTreeSet::from(["admin".into(), "admin-abc".into()])
+        );
         assert_eq!(server_of(&merged, "admin").as_deref(), Some("https://seed:6443"));
         assert_eq!(server_of(&merged, "admin-abc").as_deref(), Some("https://user:6443"));
-        let ctx = entries(&merged, "contexts").into_iter().find(|c| name_of(c) == Some("admin-abc")).expect("ctx");
+        let ctx = entries(&merged, "contexts")
+            .into_iter()
+            .find(|c| name_of(c) == Some("admin-abc"))
+            .expect("ctx");
         assert_eq!(field(ctx, "context", "cluster"), Some("admin-abc"));
         assert_eq!(field(ctx, "context", "user"), Some("admin-abc"));
         assert_eq!(field(ctx, "context", "namespace"), Some("kube-system"));
@@ -398,8 +435,14 @@ current-context: admin
 
     #[test]
     fn a_kubeconfig_without_contexts_or_not_yaml_is_refused() {
-        assert!(matches!(merge_text(SEED, "apiVersion: v1\nclusters: []\n", "x", false), Err(MergeError::NoContext)));
-        assert!(matches!(merge_text(SEED, "- a\n- b\n", "x", false), Err(MergeError::Parse { .. })));
+        assert!(matches!(
+            merge_text(SEED, "apiVersion: v1\nclusters: []\n", "x", false),
+            Err(MergeError::NoContext)
+        ));
+        assert!(matches!(
+            merge_text(SEED, "- a\n- b\n", "x", false),
+            Err(MergeError::Parse { .. })
+        ));
     }
 
     #[test]
@@ -419,8 +462,13 @@ current-context: admin
         assert_eq!(report.context, "admin");
         let mode = std::fs::metadata(&path).expect("stat").permissions().mode() & 0o777;
         assert_eq!(mode, 0o600);
-        merge_into_file(&path, &SEED.replace("https://seed:6443", "https://seed2:6443"), "seed", false)
-            .expect("merge again");
+        merge_into_file(
+            &path,
+            &SEED.replace("https://seed:6443", "https://seed2:6443"),
+            "seed",
+            false,
+        )
+        .expect("merge again");
         let merged = parsed(&std::fs::read_to_string(&path).expect("read"));
         assert_eq!(entries(&merged, "contexts").len(), 2);
         let leftovers: Vec<_> = std::fs::read_dir(path.parent().expect("dir"))

@@ -31,14 +31,24 @@ pub fn clusters(client: &Client) -> Api<DynamicObject> {
 
 /// `kind.group/name` as kubectl prints it (`cluster.kubermatic.k8c.io/abc`).
 pub fn kubectl_name(object: &Value) -> String {
-    let kind = object.get("kind").and_then(Value::as_str).unwrap_or("object").to_ascii_lowercase();
+    let kind = object
+        .get("kind")
+        .and_then(Value::as_str)
+        .unwrap_or("object")
+        .to_ascii_lowercase();
     let group = object
         .get("apiVersion")
         .and_then(Value::as_str)
         .and_then(|v| v.rsplit_once('/').map(|(g, _)| g))
         .unwrap_or("");
-    let name = meta_str(object, "name").or_else(|| meta_str(object, "generateName")).unwrap_or("");
-    if group.is_empty() { format!("{kind}/{name}") } else { format!("{kind}.{group}/{name}") }
+    let name = meta_str(object, "name")
+        .or_else(|| meta_str(object, "generateName"))
+        .unwrap_or("");
+    if group.is_empty() {
+        format!("{kind}/{name}")
+    } else {
+        format!("{kind}.{group}/{name}")
+    }
 }
 
 /// `metadata.<key>` as a string.
@@ -132,7 +142,10 @@ mod tests {
         let ns = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "x"}});
         assert_eq!(kubectl_name(&ns), "namespace/x");
         let gvk = gvk_of(&c).expect("gvk");
-        assert_eq!((gvk.group.as_str(), gvk.version.as_str(), gvk.kind.as_str()), ("kubermatic.k8c.io", "v1", "Cluster"));
+        assert_eq!(
+            (gvk.group.as_str(), gvk.version.as_str(), gvk.kind.as_str()),
+            ("kubermatic.k8c.io", "v1", "Cluster")
+        );
         assert_eq!(describe_gvk(&gvk), "Cluster.kubermatic.k8c.io/v1");
         assert!(gvk_of(&json!({"kind": "X"})).is_err());
     }

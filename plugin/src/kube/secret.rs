@@ -166,7 +166,11 @@ async fn get_optional(api: &Api<DynamicObject>, name: &str) -> Result<Option<Val
 
 /// A short description of a KKP cluster's state for messages (`phase Creating`).
 pub fn kkp_state(cluster: &Value) -> String {
-    match cluster.pointer("/status/phase").and_then(Value::as_str).filter(|p| !p.is_empty()) {
+    match cluster
+        .pointer("/status/phase")
+        .and_then(Value::as_str)
+        .filter(|p| !p.is_empty())
+    {
         Some(phase) => format!("phase {phase}"),
         None => "no status yet".to_owned(),
     }
@@ -283,7 +287,10 @@ mod tests {
             tried: "KKP Cluster \"x\"".into(),
         };
         let text = err.to_string();
-        assert!(text.starts_with("cluster \"x\" not found on the management cluster (context \"seed\")"), "{text}");
+        assert!(
+            text.starts_with("cluster \"x\" not found on the management cluster (context \"seed\")"),
+            "{text}"
+        );
         assert!(text.ends_with("list clusters with: kubectl kkp get clusters"), "{text}");
     }
 }

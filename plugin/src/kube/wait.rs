@@ -37,10 +37,6 @@ impl Deadline {
     pub fn timeout(&self) -> Duration {
         self.timeout
     }
-
-    pub fn elapsed(&self) -> Duration {
-        self.started.elapsed()
-    }
 }
 
 const SPINNER: [char; 10] = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
@@ -113,7 +109,11 @@ impl<W: Write> Progress<W> {
         self.frame = (self.frame + 1) % SPINNER.len();
         let elapsed = super::duration::format(Duration::from_secs(self.started.elapsed().as_secs()));
         let state = self.last.as_deref().unwrap_or("starting");
-        let _ = write!(self.out, "\r\x1b[2K{} {}: {state} ({elapsed})", SPINNER[self.frame], self.label);
+        let _ = write!(
+            self.out,
+            "\r\x1b[2K{} {}: {state} ({elapsed})",
+            SPINNER[self.frame], self.label
+        );
         let _ = self.out.flush();
         self.spinner_visible = true;
     }
@@ -136,6 +136,7 @@ impl<W: Write> Progress<W> {
         self.last.as_deref()
     }
 
+    #[cfg(test)]
     pub fn into_inner(self) -> W {
         self.out
     }
@@ -222,9 +223,13 @@ mod tests {
     async fn a_timeout_names_what_was_awaited_and_the_last_state() {
         let mut p = Progress::new(Vec::new(), false, "w");
         let deadline = Deadline::new(Duration::from_millis(50));
-        let err = poll(&mut p, deadline, Duration::from_millis(10), "cluster \"x\" to be Running", || async {
-            Ok(Poll::<()>::Pending("phase Creating".into()))
-        })
+        let err = poll(
+            &mut p,
+            deadline,
+            Duration::from_millis(10),
+            "cluster \"x\" to be Running",
+            || async { Ok(Poll::<()>::Pending("phase Creating".into())) },
+        )
         .await
         .expect_err("times out");
         let timeout = err.downcast_ref::<WaitTimeout>().expect("a WaitTimeout");
@@ -236,17 +241,33 @@ mod tests {
     async fn ready_returns_the_value_and_errors_stop_the_wait() {
         let mut p = Progress::new(Vec::new(), false, "w");
         let mut n = 0;
-        let got = poll(&mut p, Deadline::new(Duration::from_secs(5)), Duration::from_millis(1), "x", || {
-            n += 1;
-            let ready = n >= 3;
-            async move { Ok(if ready { Poll::Ready(7) } else { Poll::Pending(format!("try {n}")) }) }
-        })
+        let got = poll(
+            &mut p,
+            Deadline::new(Duration::from_secs(5)),
+            Duration::from_millis(1),
+            "x",
+            || {
+                n += 1;
+                let ready = n >= 3;
+                async move {
+                    Ok(if ready {
+                        Poll::Ready(7)
+                    } else {
+                        Poll::Pending(format!("try {n}"))
+                    })
+                }
+            },
+        )
         .await
         .expect("ready");
         assert_eq!(got, 7);
-        let err = poll(&mut p, Deadline::new(Duration::from_secs(5)), Duration::from_millis(1), "x", || async {
-            Err::<Poll<()>, _>(anyhow::anyhow!("gone"))
-        })
+        let err = poll(
+            &mut p,
+            Deadline::new(Duration::from_secs(5)),
+            Duration::from_millis(1),
+            "x",
+            || async { Err::<Poll<()>, _>(anyhow::anyhow!("gone")) },
+        )
         .await
         .expect_err("fails");
         assert_eq!(err.to_string(), "gone");

@@ -21,10 +21,10 @@ impl Builtin {
 
 /// The flavors there are, and what each changes.
 pub const FLAVORS: [(&str, &str); 4] = [
-    ("default", "one worker MachineDeployment; the API server exposed as KKP's defaults say (NodePort)"),
-    ("dual-stack", "IPv4+IPv6 cluster network; the workers get IPv6 addresses too"),
-    ("loadbalancer", "the API server behind a cloud load balancer, reachable from API_SERVER_ALLOWED_IP_RANGES"),
-    ("ha", "workers spread over three availability zones, the API server behind a load balancer"),
+    ("default", "one MachineDeployment of workers; the API server exposed as KKP defaults it (NodePort)"),
+    ("dual-stack", "an IPv4+IPv6 cluster network; the workers get IPv6 addresses too"),
+    ("loadbalancer", "the API server behind a cloud load balancer, open to API_SERVER_ALLOWED_IP_RANGES"),
+    ("ha", "workers in three availability zones; the API server behind a cloud load balancer"),
 ];
 
 macro_rules! builtin {

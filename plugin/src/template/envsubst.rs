@@ -218,7 +218,7 @@ fn expand_nodes(nodes: &[Node], lookup: &dyn Lookup, out: &mut String, missing: 
 fn expand_expr(e: &Expr, lookup: &dyn Lookup, out: &mut String, missing: &mut Missing) {
     let set = lookup.value(&e.name);
     let value = || set.clone().or_else(|| lookup.fallback(&e.name));
-    let mut need = |missing: &mut Missing| {
+    let need = |missing: &mut Missing| {
         missing.names.insert(e.name.clone());
     };
     match &e.op {
@@ -672,14 +672,14 @@ mod tests {
     #[test]
     fn variables_say_required_and_default() {
         let t = Template::parse("${B:=x} ${A}\n${B} ${C:=${A}-c} ${D:+d} ${C:=other}").unwrap();
-        let vars = t.variables();
+        let infos = t.variables();
         let summary: Vec<(&str, bool, Option<&str>)> =
-            vars.iter().map(|v| (v.name.as_str(), v.required, v.default.as_deref())).collect();
+            infos.iter().map(|v| (v.name.as_str(), v.required, v.default.as_deref())).collect();
         assert_eq!(
             summary,
             [("A", true, None), ("B", true, Some("x")), ("C", false, Some("${A}-c")), ("D", false, None)]
         );
-        assert_eq!(vars[0].first_use, at(1, 9));
+        assert_eq!(infos[0].first_use, at(1, 9));
         assert_eq!(t.expand_default("C", &vars(&[("A", "a")])).unwrap().unwrap(), "a-c");
         assert!(t.expand_default("A", &vars(&[])).is_none());
     }

@@ -125,6 +125,8 @@ pub fn list(template: &Template, vars: &Variables) -> Vec<Listed> {
             let required = info.required && fallback.is_none();
             let (source, value) = if let Some((v, source)) = vars.user_value(&info.name) {
                 (source, Some(v))
+            } else if required {
+                (Source::Missing, None)
             } else if let Some(raw) = &info.default {
                 let value = match template.expand_default(&info.name, vars) {
                     Some(Ok(v)) => v,

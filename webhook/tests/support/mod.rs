@@ -35,6 +35,19 @@ pub fn cluster() -> Value {
     })
 }
 
+/// An object as the validating webhook sees it: after the mutating webhook defaulted it.
+pub fn defaulted(object: &Value) -> Value {
+    let ctx = kkp_crds::admission::Context::default();
+    kkp_crds::admission::mutate(&kkp_crds::admission::Request::create(object), &ctx)
+        .object
+        .expect("the fixture defaults cleanly")
+}
+
+/// [`cluster`] after defaulting.
+pub fn defaulted_cluster() -> Value {
+    defaulted(&cluster())
+}
+
 /// A minimal machine-controller MachineDeployment on Hetzner.
 pub fn machine_deployment() -> Value {
     json!({
@@ -117,12 +130,16 @@ pub async fn call(app: axum::Router, path: &str, content_type: Option<&str>, bod
 /// Sends a review to a router and returns the status and the JSON answer.
 pub async fn call_json(app: axum::Router, path: &str, review: &Value) -> (StatusCode, Value) {
     let (status, body) = call(app, path, Some("application/json"), review.to_string().into_bytes()).await;
-    let json = serde_json::from_slice(&body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&body)));
+    let json =
+        serde_json::from_slice(&body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&body)));
     (status, json)
 }
 
 pub async fn get(app: axum::Router, path: &str) -> (StatusCode, String) {
-    let resp = app.oneshot(Request::get(path).body(Body::empty()).unwrap()).await.unwrap();
+    let resp = app
+        .oneshot(Request::get(path).body(Body::empty()).unwrap())
+        .await
+        .unwrap();
     let status = resp.status();
     let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX).await.unwrap();
     (status, String::from_utf8_lossy(&bytes).into_owned())
@@ -204,6 +221,9 @@ pub fn client_config(ca_pems: &[&str], alpn: &[&[u8]]) -> Arc<rustls::ClientConf
         .with_root_certificates(roots)
         .with_no_client_auth();
     config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
+    // Full handshakes only: a resumed session shows the certificate of the session it resumes,
+    // which would hide a certificate swap.
+    config.resumption = rustls::client::Resumption::disabled();
     Arc::new(config)
 }
 
@@ -211,7 +231,9 @@ pub fn client_config(ca_pems: &[&str], alpn: &[&[u8]]) -> Arc<rustls::ClientConf
 pub async fn tls_connect(addr: SocketAddr, config: Arc<rustls::ClientConfig>) -> std::io::Result<TlsStream<TcpStream>> {
     let tcp = TcpStream::connect(addr).await?;
     tcp.set_nodelay(true)?;
-    TlsConnector::from(config).connect(ServerName::try_from("localhost").unwrap(), tcp).await
+    TlsConnector::from(config)
+        .connect(ServerName::try_from("localhost").unwrap(), tcp)
+        .await
 }
 
 /// The common name of the certificate the server presented on a connection.
@@ -219,7 +241,12 @@ pub fn peer_common_name(stream: &TlsStream<TcpStream>) -> String {
     let (_, conn) = stream.get_ref();
     let der = conn.peer_certificates().expect("a peer certificate")[0].clone();
     let (_, cert) = x509_parser::parse_x509_certificate(der.as_ref()).expect("an X.509 certificate");
-    cert.subject().iter_common_name().next().and_then(|cn| cn.as_str().ok()).unwrap_or("").to_owned()
+    cert.subject()
+        .iter_common_name()
+        .next()
+        .and_then(|cn| cn.as_str().ok())
+        .unwrap_or("")
+        .to_owned()
 }
 
 /// One HTTP connection to the webhook.
@@ -245,7 +272,9 @@ impl Client {
 
     /// Connects with HTTP/1.1 to a server trusting `ca_pem`.
     pub async fn connect(addr: SocketAddr, ca_pem: &str) -> Client {
-        let stream = tls_connect(addr, client_config(&[ca_pem], &[b"http/1.1"])).await.unwrap();
+        let stream = tls_connect(addr, client_config(&[ca_pem], &[b"http/1.1"]))
+            .await
+            .unwrap();
         Client::http1(stream).await.unwrap()
     }
 
@@ -283,7 +312,10 @@ pub async fn http_get(addr: SocketAddr, path: &str) -> (StatusCode, String) {
     let tcp = TcpStream::connect(addr).await.unwrap();
     let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(tcp)).await.unwrap();
     tokio::spawn(conn);
-    let req = Request::get(path).header(header::HOST, "localhost").body(Full::new(Bytes::new())).unwrap();
+    let req = Request::get(path)
+        .header(header::HOST, "localhost")
+        .body(Full::new(Bytes::new()))
+        .unwrap();
     let resp = sender.send_request(req).await.unwrap();
     let status = resp.status();
     let body = resp.into_body().collect().await.unwrap().to_bytes();

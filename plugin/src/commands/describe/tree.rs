@@ -17,6 +17,7 @@ impl Node {
         }
     }
 
+    #[cfg(test)]
     pub fn with(mut self, children: Vec<Node>) -> Self {
         self.children = children;
         self

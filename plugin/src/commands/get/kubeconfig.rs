@@ -65,9 +65,14 @@ pub async fn run(args: GetKubeconfigArgs, g: &GlobalArgs) -> anyhow::Result<()> 
 
 /// What `--merge` tells the user: where, under which context, what was renamed, what next.
 pub fn merge_message(cluster: &str, file: &str, report: &MergeReport) -> String {
-    let mut text = format!("Merged the kubeconfig of cluster {cluster:?} into {file} as context {:?}.\n", report.context);
+    let mut text = format!(
+        "Merged the kubeconfig of cluster {cluster:?} into {file} as context {:?}.\n",
+        report.context
+    );
     for (kind, from, to) in &report.renamed {
-        text.push_str(&format!("  {kind} {from:?} exists for another server, so it was added as {to:?}\n"));
+        text.push_str(&format!(
+            "  {kind} {from:?} exists for another server, so it was added as {to:?}\n"
+        ));
     }
     if !report.replaced.is_empty() {
         text.push_str(&format!("  refreshed: {}\n", report.replaced.join(", ")));
@@ -75,7 +80,10 @@ pub fn merge_message(cluster: &str, file: &str, report: &MergeReport) -> String 
     if report.current_context_set {
         text.push_str(&format!("Current context is now {:?}.\n", report.context));
     } else {
-        text.push_str(&format!("Switch to it with: kubectl config use-context {}\n", report.context));
+        text.push_str(&format!(
+            "Switch to it with: kubectl config use-context {}\n",
+            report.context
+        ));
     }
     text
 }
@@ -92,10 +100,24 @@ mod tests {
             ..MergeReport::default()
         };
         let text = merge_message("abc", "/home/u/.kube/config", &report);
-        assert!(text.starts_with("Merged the kubeconfig of cluster \"abc\" into /home/u/.kube/config as context \"admin-abc\".\n"), "{text}");
-        assert!(text.contains("context \"admin\" exists for another server, so it was added as \"admin-abc\""), "{text}");
-        assert!(text.ends_with("Switch to it with: kubectl config use-context admin-abc\n"), "{text}");
-        let current = MergeReport { current_context_set: true, ..report };
+        assert!(
+            text.starts_with(
+                "Merged the kubeconfig of cluster \"abc\" into /home/u/.kube/config as context \"admin-abc\".\n"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains("context \"admin\" exists for another server, so it was added as \"admin-abc\""),
+            "{text}"
+        );
+        assert!(
+            text.ends_with("Switch to it with: kubectl config use-context admin-abc\n"),
+            "{text}"
+        );
+        let current = MergeReport {
+            current_context_set: true,
+            ..report
+        };
         assert!(merge_message("abc", "f", &current).ends_with("Current context is now \"admin-abc\".\n"));
     }
 }

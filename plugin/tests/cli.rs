@@ -1,0 +1,547 @@
+//! Whole runs of the `kubectl-kkp` and `kubectl_complete-kkp` binaries, snapshotted with their
+//! exit code, stdout and stderr. Every run gets a clean environment (no KUBECONFIG, no user
+//! config file) and runs in a known folder, so the snapshots hold no machine-specific text.
+
+use std::path::{Path, PathBuf};
+
+const SSH_KEY: &str =
+    "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGQ1cZf3cpkBZ4/0rlFWzPm1YjFnKVzFAQVIGrLvGsc4 demo@example.com";
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
+}
+
+fn upstream_examples() -> PathBuf {
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/upstream-examples"))
+}
+
+/// A run of a binary in `dir` with only the environment given here.
+struct Run {
+    cmd: assert_cmd::Command,
+}
+
+impl Run {
+    fn of(bin: &str, args: &[&str]) -> Self {
+        let mut cmd = assert_cmd::Command::new(bin);
+        cmd.args(args)
+            .env_clear()
+            .env("HOME", "/nonexistent-home")
+            .env("COLUMNS", "100")
+            .env("NO_COLOR", "1")
+            .current_dir(fixtures());
+        Run { cmd }
+    }
+
+    fn kkp(args: &[&str]) -> Self {
+        Run::of(env!("CARGO_BIN_EXE_kubectl-kkp"), args)
+    }
+
+    fn env(mut self, key: &str, value: &str) -> Self {
+        self.cmd.env(key, value);
+        self
+    }
+
+    fn dir(mut self, dir: &Path) -> Self {
+        self.cmd.current_dir(dir);
+        self
+    }
+
+    fn stdin(mut self, text: &str) -> Self {
+        self.cmd.write_stdin(text.to_owned());
+        self
+    }
+
+    /// Exit code, stdout and stderr in one text.
+    fn output(mut self) -> Output {
+        let out = self.cmd.output().expect("the binary runs");
+        Output {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    fn snapshot(self) -> String {
+        self.output().to_string()
+    }
+}
+
+struct Output {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl std::fmt::Display for Output {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "exit_code: {}\n----- stdout -----\n{}----- stderr -----\n{}", self.code, self.stdout, self.stderr)
+    }
+}
+
+/// The arguments of `generate cluster demo` for a provider, with every required variable.
+fn generate_args(provider: &str) -> Vec<String> {
+    let mut args: Vec<String> = [
+        "generate",
+        "cluster",
+        "demo",
+        "--provider",
+        provider,
+        "--project",
+        "p8kfs2x9jw",
+        "--datacenter",
+        &format!("{provider}-dc1"),
+        "--ssh-public-key",
+        SSH_KEY,
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let required: &[&str] = match provider {
+        "aws" => &["AWS_REGION=eu-central-1", "AWS_VPC_ID=vpc-0a1b2c3d"],
+        "azure" => &["AZURE_LOCATION=westeurope"],
+        "digitalocean" => &["DO_REGION=fra1"],
+        "gcp" => &["GCP_ZONE=europe-west3-a"],
+        "hetzner" => &["HETZNER_LOCATION=fsn1"],
+        "kubevirt" => &["KUBEVIRT_OS_IMAGE=docker://quay.io/kubermatic-virt-disks/ubuntu:24.04"],
+        "openstack" => &["OPENSTACK_IMAGE=Ubuntu 24.04"],
+        "vsphere" => &["VSPHERE_TEMPLATE_VM=ubuntu-24.04", "VSPHERE_DATASTORE=datastore1", "VSPHERE_DATACENTER=dc1"],
+        _ => &[],
+    };
+    for r in required {
+        args.push("--set".into());
+        args.push(r.to_string());
+    }
+    args
+}
+
+fn run_generate(provider: &str) -> String {
+    let args = generate_args(provider);
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    Run::kkp(&refs).snapshot()
+}
+
+mod help {
+    use super::*;
+
+    #[test]
+    fn generate() {
+        insta::assert_snapshot!("help_generate", Run::kkp(&["generate", "--help"]).snapshot());
+    }
+
+    #[test]
+    fn generate_cluster() {
+        insta::assert_snapshot!("help_generate_cluster", Run::kkp(&["generate", "cluster", "--help"]).snapshot());
+    }
+
+    #[test]
+    fn validate() {
+        insta::assert_snapshot!("help_validate", Run::kkp(&["validate", "--help"]).snapshot());
+    }
+
+    #[test]
+    fn version() {
+        insta::assert_snapshot!("help_version", Run::kkp(&["version", "--help"]).snapshot());
+    }
+
+    #[test]
+    fn completion() {
+        insta::assert_snapshot!("help_completion", Run::kkp(&["completion", "--help"]).snapshot());
+    }
+}
+
+mod generate {
+    use super::*;
+
+    #[test]
+    fn aws() {
+        insta::assert_snapshot!("generate_aws", run_generate("aws"));
+    }
+
+    #[test]
+    fn azure() {
+        insta::assert_snapshot!("generate_azure", run_generate("azure"));
+    }
+
+    #[test]
+    fn digitalocean() {
+        insta::assert_snapshot!("generate_digitalocean", run_generate("digitalocean"));
+    }
+
+    #[test]
+    fn gcp() {
+        insta::assert_snapshot!("generate_gcp", run_generate("gcp"));
+    }
+
+    #[test]
+    fn hetzner() {
+        insta::assert_snapshot!("generate_hetzner", run_generate("hetzner"));
+    }
+
+    #[test]
+    fn kubevirt() {
+        insta::assert_snapshot!("generate_kubevirt", run_generate("kubevirt"));
+    }
+
+    #[test]
+    fn openstack() {
+        insta::assert_snapshot!("generate_openstack", run_generate("openstack"));
+    }
+
+    #[test]
+    fn vsphere() {
+        insta::assert_snapshot!("generate_vsphere", run_generate("vsphere"));
+    }
+
+    #[test]
+    fn flavor_ha_as_names() {
+        let mut args = generate_args("aws");
+        args.extend(["--flavor", "ha", "-o", "name"].map(String::from));
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        insta::assert_snapshot!("generate_aws_ha_names", Run::kkp(&refs).snapshot());
+    }
+
+    #[test]
+    fn json_output_is_a_list() {
+        let mut args = generate_args("hetzner");
+        args.extend(["-o", "json"].map(String::from));
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = Run::kkp(&refs).output();
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        let list: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+        assert_eq!(list["kind"], "List");
+        assert_eq!(list["items"][0]["kind"], "Cluster");
+        assert_eq!(list["items"][1]["spec"]["template"]["spec"]["versions"]["kubelet"], list["items"][0]["spec"]["version"]);
+    }
+
+    #[test]
+    fn skip_validation_prints_the_template_as_written() {
+        let mut args = generate_args("hetzner");
+        args.push("--skip-validation".into());
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        insta::assert_snapshot!("generate_hetzner_skip_validation", Run::kkp(&refs).snapshot());
+    }
+
+    #[test]
+    fn env_and_values_file_fill_variables() {
+        let out = Run::kkp(&["generate", "cluster", "demo", "--provider", "hetzner", "--values", "values.yaml"])
+            .env("KKP_PROJECT_ID", "from-env")
+            .output();
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        assert!(out.stdout.contains("project-id: from-env\n"), "env beats --values:\n{}", out.stdout);
+        assert!(out.stdout.contains("dc: hetzner-nbg1\n"), "{}", out.stdout);
+        assert!(out.stdout.contains("serverType: cpx31\n"), "{}", out.stdout);
+    }
+
+    #[test]
+    fn user_config_file_is_the_lowest_layer() {
+        let home = tempfile::tempdir().unwrap();
+        let dir = home.path().join("kubectl-kkp");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(
+            dir.join("config.yaml"),
+            "variables:\n  KKP_PROJECT_ID: from-config\n  KKP_DATACENTER: hetzner-hel1\n  HETZNER_LOCATION: hel1\n",
+        )
+        .unwrap();
+        let config_home = home.path().to_str().unwrap();
+        let out = Run::kkp(&["generate", "cluster", "demo", "--provider", "hetzner", "--datacenter", "from-flag"])
+            .env("XDG_CONFIG_HOME", config_home)
+            .output();
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        assert!(out.stdout.contains("project-id: from-config\n"), "{}", out.stdout);
+        assert!(out.stdout.contains("dc: from-flag\n"), "the flag beats the config file:\n{}", out.stdout);
+        let listing = Run::kkp(&["generate", "cluster", "demo", "--provider", "hetzner", "--list-variables"])
+            .env("XDG_CONFIG_HOME", config_home)
+            .env("HETZNER_LOCATION", "from-env")
+            .output();
+        assert_eq!(row(&listing.stdout, "KKP_PROJECT_ID"), ["KKP_PROJECT_ID", "yes", "config", "from-config"]);
+        assert_eq!(row(&listing.stdout, "HETZNER_LOCATION"), ["HETZNER_LOCATION", "yes", "env", "from-env"]);
+    }
+
+    #[test]
+    fn write_to_a_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("demo.yaml");
+        let mut args = generate_args("hetzner");
+        args.extend(["--write-to".to_owned(), target.display().to_string()]);
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = Run::kkp(&refs).output();
+        assert_eq!((out.code, out.stdout.as_str()), (0, ""), "{}", out.stderr);
+        let written = std::fs::read_to_string(&target).unwrap();
+        assert!(written.starts_with("apiVersion: kubermatic.k8c.io/v1\n"), "{written}");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            assert_eq!(std::fs::metadata(&target).unwrap().permissions().mode() & 0o777, 0o600);
+        }
+    }
+
+    #[test]
+    fn generated_objects_validate() {
+        let args = generate_args("gcp");
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        let generated = Run::kkp(&refs).output();
+        assert_eq!(generated.code, 0, "{}", generated.stderr);
+        let checked = Run::kkp(&["validate", "-f", "-"]).stdin(&generated.stdout).output();
+        assert_eq!(checked.code, 0, "{}{}", checked.stdout, checked.stderr);
+        assert_eq!(checked.stdout, "✓ Cluster demo: valid\n✓ MachineDeployment demo-worker: valid\n");
+    }
+}
+
+/// The cells of a `--list-variables` table row.
+fn row<'a>(table: &'a str, name: &str) -> Vec<&'a str> {
+    table
+        .lines()
+        .map(|l| l.split_whitespace().collect::<Vec<_>>())
+        .find(|cells| cells.first() == Some(&name))
+        .unwrap_or_default()
+}
+
+mod variables {
+    use super::*;
+
+    #[test]
+    fn list_variables_table() {
+        insta::assert_snapshot!(
+            "list_variables_hetzner",
+            Run::kkp(&[
+                "generate",
+                "cluster",
+                "demo",
+                "--provider",
+                "hetzner",
+                "--project",
+                "p8kfs2x9jw",
+                "--values",
+                "values.yaml",
+                "--list-variables",
+            ])
+            .env("HZ_TOKEN", "a-secret-token")
+            .env("HETZNER_SERVER_TYPE", "cx32")
+            .snapshot()
+        );
+    }
+
+    #[test]
+    fn list_variables_json() {
+        insta::assert_snapshot!(
+            "list_variables_aws_json",
+            Run::kkp(&["generate", "cluster", "demo", "--provider", "aws", "--list-variables", "-o", "json"])
+                .env("AWS_SECRET_ACCESS_KEY", "do-not-print-me")
+                .snapshot()
+        );
+    }
+
+    #[test]
+    fn missing_variables_are_reported_together() {
+        insta::assert_snapshot!(
+            "missing_variables",
+            Run::kkp(&["generate", "cluster", "demo", "--provider", "aws"]).snapshot()
+        );
+    }
+
+    #[test]
+    fn bad_provider() {
+        insta::assert_snapshot!(
+            "bad_provider",
+            Run::kkp(&["generate", "cluster", "demo", "--provider", "foo"]).snapshot()
+        );
+    }
+
+    #[test]
+    fn bad_flavor() {
+        insta::assert_snapshot!(
+            "bad_flavor",
+            Run::kkp(&["generate", "cluster", "demo", "--provider", "kubevirt", "--flavor", "ha"]).snapshot()
+        );
+    }
+
+    #[test]
+    fn provider_is_required_without_from() {
+        let out = Run::kkp(&["generate", "cluster", "demo"]).output();
+        assert_eq!(out.code, 2);
+        assert!(out.stderr.contains("--provider <NAME>"), "{}", out.stderr);
+    }
+
+    #[test]
+    fn values_that_fail_validation_are_reported_per_field() {
+        let mut args = generate_args("hetzner");
+        args.extend(["--kubernetes-version", "1.30.2", "--set", "WORKER_OS=windows"].map(String::from));
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        insta::assert_snapshot!("generate_invalid_values", Run::kkp(&refs).snapshot());
+    }
+
+    #[test]
+    fn template_syntax_errors_name_the_place() {
+        insta::assert_snapshot!(
+            "template_syntax_error",
+            Run::kkp(&["generate", "cluster", "demo", "--from", "-"])
+                .stdin("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${CLUSTER_NAME\n")
+                .snapshot()
+        );
+    }
+}
+
+mod from_template {
+    use super::*;
+
+    const CAPI_TEMPLATE: &str = "capi/kubernetes/release/cluster-template.yaml";
+
+    #[test]
+    fn cluster_api_template_with_variables_set() {
+        insta::assert_snapshot!(
+            "from_capi_template",
+            Run::kkp(&[
+                "generate",
+                "cluster",
+                "demo",
+                "--from",
+                CAPI_TEMPLATE,
+                "--kubernetes-version",
+                "v1.35.7",
+                "--set",
+                "KUBERNETES_CONTROL_PLANE_SERVICE_TYPE=LoadBalancer",
+                "--set",
+                "CONTROL_PLANE_MACHINE_COUNT=3",
+                "--worker-machine-count",
+                "2",
+            ])
+            .dir(&upstream_examples())
+            .snapshot()
+        );
+    }
+
+    #[test]
+    fn cluster_api_template_variables() {
+        insta::assert_snapshot!(
+            "from_capi_template_list_variables",
+            Run::kkp(&["generate", "cluster", "demo", "--from", CAPI_TEMPLATE, "--list-variables"])
+                .dir(&upstream_examples())
+                .snapshot()
+        );
+    }
+
+    #[test]
+    fn cluster_api_template_missing_variables() {
+        insta::assert_snapshot!(
+            "from_capi_template_missing",
+            Run::kkp(&["generate", "cluster", "demo", "--from", CAPI_TEMPLATE]).dir(&upstream_examples()).snapshot()
+        );
+    }
+}
+
+mod validate {
+    use super::*;
+
+    #[test]
+    fn valid_objects() {
+        insta::assert_snapshot!("validate_valid", Run::kkp(&["validate", "-f", "cluster-valid.yaml"]).snapshot());
+    }
+
+    #[test]
+    fn invalid_objects() {
+        insta::assert_snapshot!("validate_invalid", Run::kkp(&["validate", "-f", "cluster-invalid.yaml"]).snapshot());
+    }
+
+    #[test]
+    fn invalid_objects_json() {
+        insta::assert_snapshot!(
+            "validate_invalid_json",
+            Run::kkp(&["validate", "-f", "cluster-invalid.yaml", "-o", "json"]).snapshot()
+        );
+    }
+
+    #[test]
+    fn foreign_cluster_kind_is_skipped() {
+        insta::assert_snapshot!(
+            "validate_foreign",
+            Run::kkp(&["validate", "-f", "lookalike-kind-config-cluster.yaml"]).dir(&upstream_examples()).snapshot()
+        );
+    }
+
+    #[test]
+    fn upstream_machine_deployment_with_placeholders() {
+        insta::assert_snapshot!(
+            "validate_upstream_md_hetzner",
+            Run::kkp(&["validate", "-f", "md-hetzner.yaml", "--cluster-version", "1.34.2"])
+                .dir(&upstream_examples())
+                .snapshot()
+        );
+    }
+
+    #[test]
+    fn several_files_json_lists_and_broken_yaml() {
+        insta::assert_snapshot!(
+            "validate_several_files",
+            Run::kkp(&["validate", "-f", "cluster-valid.yaml", "machinedeployment.json", "broken.yaml"]).snapshot()
+        );
+    }
+
+    #[test]
+    fn stdin_and_version_overrides() {
+        let text = std::fs::read_to_string(fixtures().join("cluster-valid.yaml")).unwrap();
+        insta::assert_snapshot!(
+            "validate_stdin_versions",
+            Run::kkp(&["validate", "-f", "-", "--kubernetes-versions", "1.34.3,1.35.2"]).stdin(&text).snapshot()
+        );
+    }
+
+    #[test]
+    fn missing_file() {
+        let out = Run::kkp(&["validate", "-f", "no-such-file.yaml"]).output();
+        assert_eq!(out.code, 1);
+        assert!(out.stdout.starts_with("✗ no-such-file.yaml: cannot read: "), "{}", out.stdout);
+        assert_eq!(out.stderr, "error: 1 input could not be read\n");
+    }
+}
+
+mod version {
+    use super::*;
+
+    #[test]
+    fn text() {
+        insta::assert_snapshot!("version", Run::kkp(&["version"]).snapshot());
+    }
+
+    #[test]
+    fn json() {
+        let out = Run::kkp(&["version", "-o", "json"]).output();
+        assert_eq!(out.code, 0);
+        let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+        assert_eq!(v["pluginVersion"], env!("CARGO_PKG_VERSION"));
+        assert_eq!(v["defaultKubernetesVersion"], kkp_crds::versions::VersionCatalog::default().default.to_string());
+    }
+}
+
+mod completion {
+    use super::*;
+
+    fn complete(words: &[&str]) -> String {
+        Run::of(env!("CARGO_BIN_EXE_kubectl_complete-kkp"), words).snapshot()
+    }
+
+    #[test]
+    fn scripts_for_each_shell() {
+        for (shell, marker) in [("bash", "_kubectl-kkp()"), ("zsh", "#compdef kubectl-kkp"), ("fish", "complete -c kubectl-kkp")] {
+            let out = Run::kkp(&["completion", shell]).output();
+            assert_eq!(out.code, 0, "{shell}: {}", out.stderr);
+            assert!(out.stdout.contains(marker), "{shell}: no {marker:?}");
+
+        }
+    }
+
+    #[test]
+    fn kubectl_plugin_completion() {
+        insta::assert_snapshot!("complete_top", complete(&[""]));
+        insta::assert_snapshot!("complete_provider", complete(&["generate", "cluster", "demo", "--provider", ""]));
+        insta::assert_snapshot!("complete_output", complete(&["generate", "cluster", "demo", "-o", ""]));
+        insta::assert_snapshot!("complete_flags", complete(&["validate", "--"]));
+        insta::assert_snapshot!("complete_file", complete(&["validate", "-f", "clu"]));
+    }
+
+    #[test]
+    fn global_flags_before_the_command_are_words_too() {
+        let out = Run::kkp(&["__complete", "--", "-n", "kube-system", "gen"]).output();
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        assert_eq!(out.stdout, "generate\tPrint cluster and worker objects without contacting any cluster\n:4\n");
+    }
+}
