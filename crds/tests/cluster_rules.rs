@@ -223,6 +223,22 @@ fn aws_iam_reconciling_needs_role_and_profile() {
 }
 
 #[test]
+fn provider_block_cidrs_are_checked_once() {
+    let aws = defaulted(&cluster(Provider::Aws));
+    let bad = with(
+        &aws,
+        "/spec/cloud/aws/nodePortsAllowedIPRanges/cidrBlocks/0",
+        json!("0.0.0.0/99"),
+    );
+    let errors = create_errors(&bad);
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(
+        errors[0].starts_with("spec.cloud.aws.nodePortsAllowedIPRanges.cidrBlocks[0]: Invalid value: \"0.0.0.0/99\""),
+        "{errors:?}"
+    );
+}
+
+#[test]
 fn machine_networks_only_on_vsphere() {
     let net = json!([{ "cidr": "192.168.1.0/24", "gateway": "192.168.1.1", "dnsServers": ["8.8.8.8"] }]);
     fails(

@@ -235,7 +235,6 @@ fn validate_cloud(spec: &ClusterSpec, creating: bool, p: &Path, f: &mut Findings
                     block,
                     &path.child(only),
                 ));
-                provider_rules(block, &path.child(only), f);
             }
         }
         many => {
@@ -245,33 +244,6 @@ fn validate_cloud(spec: &ClusterSpec, creating: bool, p: &Path, f: &mut Findings
                 path.clone(),
                 format!("exactly one provider block may be set, found {}", names.join(", ")),
             ))
-        }
-    }
-}
-
-/// The rules of a provider block that a schema cannot say.
-fn provider_rules(block: &Value, p: &Path, f: &mut Findings) {
-    let s = |k: &str| block.get(k).and_then(Value::as_str).unwrap_or("");
-    {
-        let key = "nodePortsAllowedIPRange";
-        let v = s(key);
-        if !v.is_empty() && v.parse::<IpNet>().is_err() {
-            f.error(FieldError::invalid(p.child(key), v, "not a valid CIDR"));
-        }
-    }
-    if let Some(blocks) = block
-        .pointer("/nodePortsAllowedIPRanges/cidrBlocks")
-        .and_then(Value::as_array)
-    {
-        for (i, b) in blocks.iter().enumerate() {
-            let text = b.as_str().unwrap_or("");
-            if text.parse::<IpNet>().is_err() {
-                f.error(FieldError::invalid(
-                    p.child("nodePortsAllowedIPRanges").child("cidrBlocks").index(i),
-                    b.clone(),
-                    "not a valid CIDR",
-                ));
-            }
         }
     }
 }
