@@ -30,6 +30,7 @@ pub mod shared;
 mod startup;
 pub mod users;
 pub mod versions;
+pub mod webhook_support;
 mod workdir;
 
 pub use binaries::bin_dir;

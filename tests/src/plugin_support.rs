@@ -45,14 +45,17 @@ fn build_plugin() -> Result<PathBuf, String> {
         .map_err(|e| format!("cannot run cargo to build {PLUGIN_PACKAGE}: {e}"))?;
     if !built.status.success() {
         let stderr = String::from_utf8_lossy(&built.stderr);
-        return Err(format!("cargo build -p {PLUGIN_PACKAGE} failed ({}):\n{stderr}", built.status));
+        return Err(format!(
+            "cargo build -p {PLUGIN_PACKAGE} failed ({}):\n{stderr}",
+            built.status
+        ));
     }
     let metadata = cargo()
         .args(["metadata", "--format-version", "1", "--no-deps"])
         .output()
         .map_err(|e| format!("cannot run cargo metadata: {e}"))?;
-    let parsed: serde_json::Value = serde_json::from_slice(&metadata.stdout)
-        .map_err(|e| format!("cargo metadata printed no JSON ({e})"))?;
+    let parsed: serde_json::Value =
+        serde_json::from_slice(&metadata.stdout).map_err(|e| format!("cargo metadata printed no JSON ({e})"))?;
     let target = parsed
         .get("target_directory")
         .and_then(serde_json::Value::as_str)
@@ -76,7 +79,10 @@ pub struct Ran {
 impl Ran {
     /// stdout and stderr, for assertion messages.
     pub fn both(&self) -> String {
-        format!("exit {:?}\n--- stdout\n{}--- stderr\n{}", self.code, self.stdout, self.stderr)
+        format!(
+            "exit {:?}\n--- stdout\n{}--- stderr\n{}",
+            self.code, self.stdout, self.stderr
+        )
     }
 }
 
@@ -113,7 +119,10 @@ pub fn run(mut command: Command, timeout: Duration) -> Result<Ran, HarnessError>
     let err = drain(child.stderr.take());
     let started = std::time::Instant::now();
     let status = loop {
-        if let Some(status) = child.try_wait().map_err(|e| HarnessError::io("waiting for a command", e))? {
+        if let Some(status) = child
+            .try_wait()
+            .map_err(|e| HarnessError::io("waiting for a command", e))?
+        {
             break status;
         }
         if started.elapsed() > timeout {
@@ -201,7 +210,12 @@ mod tests {
 
     #[test]
     fn the_kubectl_environment_is_clean_and_finds_the_plugin() {
-        let cmd = kubectl(Path::new("/k/bin"), Path::new("/p/debug"), Path::new("/c/kc"), Path::new("/h"));
+        let cmd = kubectl(
+            Path::new("/k/bin"),
+            Path::new("/p/debug"),
+            Path::new("/c/kc"),
+            Path::new("/h"),
+        );
         let envs: std::collections::HashMap<_, _> = cmd
             .get_envs()
             .filter_map(|(k, v)| Some((k.to_string_lossy().into_owned(), v?.to_string_lossy().into_owned())))

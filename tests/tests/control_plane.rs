@@ -506,3 +506,22 @@ async fn kubectl_plugins_see_the_admin_kubeconfig() {
         format!("kubeconfig={} args=x", plane.kubeconfig_path().display())
     );
 }
+
+#[test]
+fn a_panicking_test_still_stops_its_control_plane() {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let test = std::thread::spawn(move || {
+        let plane = ControlPlane::start_blocking(ControlPlaneOptions::named("panics")).expect("start");
+        tx.send((plane.pids(), plane.dir().to_path_buf())).expect("send");
+        panic!("a failing test (expected by a_panicking_test_still_stops_its_control_plane)");
+    });
+    assert!(test.join().is_err(), "the thread panicked");
+    let (pids, dir) = rx.recv().expect("the plane had started");
+    assert_eq!(pids.len(), 2);
+    for pid in pids {
+        // SAFETY: signal 0 only checks whether the pid exists.
+        let alive = unsafe { libc::kill(pid as libc::pid_t, 0) } == 0;
+        assert!(!alive, "pid {pid} survived the panic");
+    }
+    assert!(!dir.exists(), "{} was not removed", dir.display());
+}

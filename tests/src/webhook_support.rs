@@ -1,0 +1,216 @@
+//! Running an admission webhook next to a test control plane: a serving certificate the apiserver
+//! trusts for `https://127.0.0.1`, the shipped webhook configurations pointed at a URL instead of
+//! a Service, and waiting until the apiserver really calls the webhook.
+
+use std::future::Future;
+use std::net::{IpAddr, Ipv4Addr};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use k8s_openapi::api::admissionregistration::v1::{MutatingWebhookConfiguration, ValidatingWebhookConfiguration};
+use kube::Api;
+use kube::api::{DeleteParams, Patch, PatchParams};
+use serde::Deserialize as _;
+use serde_json::{Value, json};
+use tempfile::TempDir;
+
+use crate::crds::FIELD_MANAGER;
+use crate::error::HarnessError;
+use crate::pki::CertificateAuthority;
+use crate::workdir::write_file;
+
+/// A CA and a serving certificate for 127.0.0.1 (and `localhost`), written to a temp dir that
+/// lives as long as this value.
+#[derive(Debug)]
+pub struct ServingCert {
+    /// PEM of the CA: the `caBundle` of the webhook configurations.
+    pub ca_pem: String,
+    pub cert_path: PathBuf,
+    pub key_path: PathBuf,
+    _dir: TempDir,
+}
+
+impl ServingCert {
+    pub fn generate(common_name: &str) -> Result<Self, HarnessError> {
+        let ca = CertificateAuthority::new(&format!("{common_name}-ca"))?;
+        let serving = ca.issue_serving(
+            common_name,
+            &["localhost"],
+            &[IpAddr::V4(Ipv4Addr::LOCALHOST)],
+        )?;
+        let dir = tempfile::Builder::new()
+            .prefix("kkp-e2e-webhook-")
+            .tempdir()
+            .map_err(|e| HarnessError::io("creating the webhook's certificate dir", e))?;
+        let cert_path = dir.path().join("tls.crt");
+        let key_path = dir.path().join("tls.key");
+        write_file(&cert_path, &serving.cert_pem)?;
+        write_file(&key_path, &serving.key_pem)?;
+        Ok(ServingCert {
+            ca_pem: ca.cert().cert_pem.clone(),
+            cert_path,
+            key_path,
+            _dir: dir,
+        })
+    }
+}
+
+/// The webhook configurations applied by [`register_webhooks`], to remove them again.
+#[derive(Debug, Clone, Default)]
+pub struct Registered {
+    pub mutating: Vec<String>,
+    pub validating: Vec<String>,
+}
+
+/// Points every webhook of the Mutating/ValidatingWebhookConfigurations in `yaml` at
+/// `base_url` + the path its Service reference named (`/mutate`, `/validate`), trusting `ca_pem`,
+/// and server-side applies them. Other documents in `yaml` are ignored.
+pub async fn register_webhooks(
+    client: &kube::Client,
+    yaml: &str,
+    base_url: &str,
+    ca_pem: &str,
+) -> Result<Registered, HarnessError> {
+    let mut registered = Registered::default();
+    let params = PatchParams::apply(FIELD_MANAGER).force();
+    for (index, document) in serde_yaml::Deserializer::from_str(yaml).enumerate() {
+        let mut value = Value::deserialize(document)
+            .map_err(|e| HarnessError::InvalidInput(format!("document {index} of the webhook YAML: {e}")))?;
+        let kind = value.get("kind").and_then(Value::as_str).unwrap_or("").to_owned();
+        if kind != "MutatingWebhookConfiguration" && kind != "ValidatingWebhookConfiguration" {
+            continue;
+        }
+        point_at_url(&mut value, base_url, ca_pem)?;
+        let name = value
+            .pointer("/metadata/name")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_owned();
+        let bad = |e: serde_json::Error| HarnessError::InvalidInput(format!("{kind} {name}: {e}"));
+        if kind == "MutatingWebhookConfiguration" {
+            let typed: MutatingWebhookConfiguration = serde_json::from_value(value).map_err(bad)?;
+            Api::<MutatingWebhookConfiguration>::all(client.clone())
+                .patch(&name, &params, &Patch::Apply(&typed))
+                .await?;
+            registered.mutating.push(name);
+        } else {
+            let typed: ValidatingWebhookConfiguration = serde_json::from_value(value).map_err(bad)?;
+            Api::<ValidatingWebhookConfiguration>::all(client.clone())
+                .patch(&name, &params, &Patch::Apply(&typed))
+                .await?;
+            registered.validating.push(name);
+        }
+    }
+    if registered.mutating.is_empty() && registered.validating.is_empty() {
+        return Err(HarnessError::InvalidInput(
+            "no Mutating/ValidatingWebhookConfiguration in the webhook YAML".into(),
+        ));
+    }
+    Ok(registered)
+}
+
+/// Replaces each webhook's `clientConfig` with `{url, caBundle}`.
+fn point_at_url(configuration: &mut Value, base_url: &str, ca_pem: &str) -> Result<(), HarnessError> {
+    let webhooks = configuration
+        .get_mut("webhooks")
+        .and_then(Value::as_array_mut)
+        .ok_or_else(|| HarnessError::InvalidInput("a webhook configuration without webhooks".into()))?;
+    for webhook in webhooks {
+        let path = webhook
+            .pointer("/clientConfig/service/path")
+            .or_else(|| webhook.pointer("/clientConfig/url"))
+            .and_then(Value::as_str)
+            .map(|p| p.rsplit_once("://").map_or(p, |(_, rest)| rest.find('/').map_or("", |i| &rest[i..])))
+            .unwrap_or("")
+            .to_owned();
+        webhook["clientConfig"] = json!({
+            "url": format!("{}{path}", base_url.trim_end_matches('/')),
+            "caBundle": STANDARD.encode(ca_pem),
+        });
+    }
+    // cert-manager's injection annotation has nothing to inject here.
+    if let Some(annotations) = configuration
+        .pointer_mut("/metadata/annotations")
+        .and_then(Value::as_object_mut)
+    {
+        annotations.remove("cert-manager.io/inject-ca-from");
+    }
+    Ok(())
+}
+
+/// Deletes the webhook configurations [`register_webhooks`] applied.
+pub async fn unregister_webhooks(client: &kube::Client, registered: &Registered) -> Result<(), HarnessError> {
+    let params = DeleteParams::default();
+    for name in &registered.mutating {
+        Api::<MutatingWebhookConfiguration>::all(client.clone())
+            .delete(name, &params)
+            .await?;
+    }
+    for name in &registered.validating {
+        Api::<ValidatingWebhookConfiguration>::all(client.clone())
+            .delete(name, &params)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Retries `probe` every 200 ms until it answers `Ok(value)`, for at most `timeout`; the error
+/// names `what` and the probe's last complaint.
+pub async fn wait_until<T, F, Fut>(what: &str, timeout: Duration, mut probe: F) -> Result<T, HarnessError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, String>>,
+{
+    let started = Instant::now();
+    loop {
+        let last = match probe().await {
+            Ok(value) => return Ok(value),
+            Err(why) => why,
+        };
+        if started.elapsed() >= timeout {
+            return Err(HarnessError::InvalidInput(format!(
+                "{what}: not after {timeout:?}; last: {last}"
+            )));
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn service_references_become_urls() {
+        let mut config = json!({
+            "kind": "ValidatingWebhookConfiguration",
+            "metadata": {"name": "w", "annotations": {"cert-manager.io/inject-ca-from": "ns/cert", "keep": "me"}},
+            "webhooks": [
+                {"name": "a", "clientConfig": {"service": {"name": "s", "namespace": "n", "path": "/validate"}, "caBundle": "eA=="}},
+                {"name": "b", "clientConfig": {"url": "https://example.test:8443/mutate"}}
+            ]
+        });
+        point_at_url(&mut config, "https://127.0.0.1:9443/", "PEM").expect("rewritten");
+        assert_eq!(
+            config["webhooks"][0]["clientConfig"],
+            json!({"url": "https://127.0.0.1:9443/validate", "caBundle": STANDARD.encode("PEM")})
+        );
+        assert_eq!(
+            config["webhooks"][1]["clientConfig"]["url"],
+            "https://127.0.0.1:9443/mutate"
+        );
+        assert_eq!(config["metadata"]["annotations"], json!({"keep": "me"}));
+        assert!(point_at_url(&mut json!({"kind": "X"}), "https://x", "PEM").is_err());
+    }
+
+    #[test]
+    fn serving_certificates_are_for_loopback() {
+        let cert = ServingCert::generate("webhook").expect("generated");
+        let pem = std::fs::read_to_string(&cert.cert_path).expect("the certificate file");
+        assert!(pem.starts_with("-----BEGIN CERTIFICATE-----"), "{pem}");
+        assert!(cert.key_path.is_file());
+        assert!(cert.ca_pem.starts_with("-----BEGIN CERTIFICATE-----"));
+    }
+}

@@ -1,0 +1,782 @@
+//! End to end: `kubectl kkp` run through the real kubectl against two real control planes, a
+//! management ("seed") cluster with the KKP Cluster CRD and a user cluster with the
+//! MachineDeployment CRD. A small stand-in for KKP's seed controller (below) plays KKP: it
+//! reports new clusters Creating, then Running and healthy, writes their `admin-kubeconfig`
+//! Secret (the user control plane's admin kubeconfig) and holds a finalizer on deletion for a
+//! moment, like KKP's cleanup.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use k8s_openapi::api::core::v1::{Namespace, Secret};
+use kkp_e2e::plugin_support::{self, Ran, SeedAndUser};
+use kube::Api;
+use kube::api::{ApiResource, DynamicObject, Patch, PatchParams, PostParams};
+use serde_json::{Value, json};
+
+/// Clusters the stand-in controller manages; others are left alone (no status ever).
+const MANAGED_PREFIX: &str = "e2e-";
+/// The finalizer the stand-in controller holds until a deleted cluster has been "cleaned up".
+const FINALIZER: &str = "kubermatic.k8c.io/cleanup-e2e";
+/// How long a managed cluster stays Creating before it runs.
+const CREATING_FOR: Duration = Duration::from_secs(2);
+/// How long a plugin run may take before the test gives up on it.
+const RUN_TIMEOUT: Duration = Duration::from_secs(180);
+
+struct Env {
+    planes: &'static SeedAndUser,
+    plugin_dir: &'static Path,
+    home: tempfile::TempDir,
+}
+
+/// The control planes with their CRDs, the built plugin, and the stand-in controller, once per
+/// test binary.
+fn env() -> &'static Env {
+    static ENV: OnceLock<Result<Env, String>> = OnceLock::new();
+    let env = ENV.get_or_init(|| {
+        let plugin_dir = plugin_support::plugin_dir().map_err(|e| e.to_string())?;
+        let planes = plugin_support::seed_and_user().map_err(|e| e.to_string())?;
+        rt().block_on(install_crds(planes))?;
+        start_fake_kkp(planes);
+        let home = tempfile::tempdir().map_err(|e| e.to_string())?;
+        Ok(Env {
+            planes,
+            plugin_dir,
+            home,
+        })
+    });
+    match env {
+        Ok(env) => env,
+        Err(e) => panic!("the end-to-end environment did not start: {e}"),
+    }
+}
+
+fn rt() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a tokio runtime")
+}
+
+/// A CRD of the engine as YAML, made installable: with the API approval annotation the
+/// apiserver wants on CRDs of `*.k8s.io` groups (as `kubectl kkp install` adds it), and without
+/// free-form fields (`Option<Value>` in the types) in `required` lists, where the generator
+/// currently puts them although the types make them optional.
+fn crd(file: &str) -> String {
+    let yaml = kkp_crds::crdgen::all()
+        .into_iter()
+        .find(|(name, _)| *name == file)
+        .map(|(_, yaml)| yaml)
+        .unwrap_or_else(|| panic!("no CRD file {file}"));
+    let mut crd: Value = serde_yaml::from_str(&yaml).expect("the CRD parses");
+    if crd["spec"]["group"].as_str().is_some_and(|g| g.ends_with("k8s.io")) {
+        crd["metadata"]["annotations"]["api-approved.kubernetes.io"] = Value::from("unapproved, legacy API");
+    }
+    for version in crd["spec"]["versions"].as_array_mut().into_iter().flatten() {
+        drop_free_form_required(&mut version["schema"]["openAPIV3Schema"]);
+    }
+    serde_yaml::to_string(&crd).expect("renders")
+}
+
+fn drop_free_form_required(schema: &mut Value) {
+    let Some(obj) = schema.as_object_mut() else { return };
+    let free_form: Vec<String> = obj
+        .get("properties")
+        .and_then(Value::as_object)
+        .map(|props| {
+            props
+                .iter()
+                .filter(|(_, p)| p.get("type").is_none() && p.get("x-kubernetes-preserve-unknown-fields").is_some())
+                .map(|(k, _)| k.clone())
+                .collect()
+        })
+        .unwrap_or_default();
+    if let Some(Value::Array(required)) = obj.get_mut("required") {
+        required.retain(|r| r.as_str().is_none_or(|r| !free_form.iter().any(|f| f == r)));
+        if required.is_empty() {
+            obj.remove("required");
+        }
+    }
+    for (_, child) in obj.iter_mut() {
+        match child {
+            Value::Object(_) => drop_free_form_required(child),
+            Value::Array(items) => items.iter_mut().for_each(drop_free_form_required),
+            _ => {}
+        }
+    }
+}
+
+async fn install_crds(planes: &SeedAndUser) -> Result<(), String> {
+    let seed = planes.seed.client().await.map_err(|e| e.to_string())?;
+    kkp_e2e::install_crds(&seed, &crd("kubermatic.k8c.io_clusters.yaml"))
+        .await
+        .map_err(|e| e.to_string())?;
+    let user = planes.user.client().await.map_err(|e| e.to_string())?;
+    kkp_e2e::install_crds(&user, &crd("cluster.k8s.io_machinedeployments.yaml"))
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(())
+}
+
+fn clusters_resource() -> ApiResource {
+    ApiResource::erase::<kkp_crds::Cluster>(&())
+}
+
+fn machine_deployments_resource() -> ApiResource {
+    ApiResource::erase::<kkp_crds::MachineDeployment>(&())
+}
+
+/// The user control plane's admin kubeconfig, named the way KKP names its entries: the cluster
+/// and the context after the cluster ID, the user `default`.
+fn kkp_style_kubeconfig(user_kubeconfig: &str, id: &str) -> String {
+    let mut config: serde_yaml::Value = serde_yaml::from_str(user_kubeconfig).expect("the harness kubeconfig parses");
+    let rename = |list: &mut serde_yaml::Value, name: &str| {
+        if let Some(entry) = list.get_mut(0) {
+            entry["name"] = serde_yaml::Value::from(name);
+        }
+    };
+    rename(&mut config["clusters"], id);
+    rename(&mut config["users"], "default");
+    rename(&mut config["contexts"], id);
+    config["contexts"][0]["context"]["cluster"] = serde_yaml::Value::from(id);
+    config["contexts"][0]["context"]["user"] = serde_yaml::Value::from("default");
+    config["current-context"] = serde_yaml::Value::from(id);
+    serde_yaml::to_string(&config).expect("renders")
+}
+
+/// Starts the stand-in for KKP's seed controller on its own thread and runtime.
+fn start_fake_kkp(planes: &'static SeedAndUser) {
+    std::thread::spawn(move || {
+        rt().block_on(async move {
+            let seed = planes.seed.client().await.expect("a seed client");
+            let mut seen: HashMap<String, Instant> = HashMap::new();
+            let mut deleting: HashMap<String, Instant> = HashMap::new();
+            loop {
+                if let Err(e) = reconcile(&seed, planes, &mut seen, &mut deleting).await {
+                    eprintln!("fake KKP: {e}");
+                }
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+        })
+    });
+}
+
+async fn reconcile(
+    seed: &kube::Client,
+    planes: &SeedAndUser,
+    seen: &mut HashMap<String, Instant>,
+    deleting: &mut HashMap<String, Instant>,
+) -> Result<(), kube::Error> {
+    let clusters: Api<DynamicObject> = Api::all_with(seed.clone(), &clusters_resource());
+    for cluster in clusters.list(&Default::default()).await? {
+        let Some(name) = cluster.metadata.name.clone() else {
+            continue;
+        };
+        if !name.starts_with(MANAGED_PREFIX) {
+            continue;
+        }
+        let finalizers = cluster.metadata.finalizers.clone().unwrap_or_default();
+        if cluster.metadata.deletion_timestamp.is_some() {
+            let since = *deleting.entry(name.clone()).or_insert_with(Instant::now);
+            if since.elapsed() >= Duration::from_secs(1) && finalizers.iter().any(|f| f == FINALIZER) {
+                let patch = json!({"metadata": {"finalizers": null}});
+                clusters
+                    .patch(&name, &PatchParams::default(), &Patch::Merge(&patch))
+                    .await?;
+            }
+            continue;
+        }
+        if !finalizers.iter().any(|f| f == FINALIZER) {
+            let patch = json!({"metadata": {"finalizers": [FINALIZER]}});
+            clusters
+                .patch(&name, &PatchParams::default(), &Patch::Merge(&patch))
+                .await?;
+        }
+        let first_seen = *seen.entry(name.clone()).or_insert_with(Instant::now);
+        let phase = cluster
+            .data
+            .pointer("/status/phase")
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        if phase.is_empty() {
+            let status = json!({"status": {"phase": "Creating", "extendedHealth": {
+                "apiserver": "HealthStatusProvisioning", "etcd": "HealthStatusProvisioning"}}});
+            clusters
+                .patch_status(&name, &PatchParams::default(), &Patch::Merge(&status))
+                .await?;
+        } else if phase == "Creating" && first_seen.elapsed() >= CREATING_FOR {
+            run_cluster(seed, planes, &clusters, &name).await?;
+        }
+    }
+    Ok(())
+}
+
+/// What KKP does once a control plane is up: its namespace, its admin kubeconfig, its status.
+async fn run_cluster(
+    seed: &kube::Client,
+    planes: &SeedAndUser,
+    clusters: &Api<DynamicObject>,
+    name: &str,
+) -> Result<(), kube::Error> {
+    let namespace = format!("cluster-{name}");
+    let namespaces: Api<Namespace> = Api::all(seed.clone());
+    let ns: Namespace = serde_json::from_value(json!({"metadata": {"name": namespace}})).expect("a namespace");
+    match namespaces.create(&PostParams::default(), &ns).await {
+        Ok(_) => {}
+        Err(kube::Error::Api(s)) if s.code == 409 => {}
+        Err(e) => return Err(e),
+    }
+    let secrets: Api<Secret> = Api::namespaced(seed.clone(), &namespace);
+    let secret = json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "admin-kubeconfig"},
+        "stringData": {"kubeconfig": kkp_style_kubeconfig(planes.user.kubeconfig(), name)}});
+    secrets
+        .patch(
+            "admin-kubeconfig",
+            &PatchParams::apply("fake-kkp").force(),
+            &Patch::Apply(&secret),
+        )
+        .await?;
+    let up = "HealthStatusUp";
+    let status = json!({"status": {
+        "phase": "Running",
+        "namespaceName": namespace,
+        "address": {"url": planes.user.server_url(), "port": planes.user.apiserver_port()},
+        "extendedHealth": {"apiserver": up, "etcd": up, "controller": up, "scheduler": up, "machineController": up},
+        "conditions": {"ClusterControllerReconciledSuccessfully": {"status": "True", "reason": "Reconciled"}}
+    }});
+    clusters
+        .patch_status(name, &PatchParams::default(), &Patch::Merge(&status))
+        .await?;
+    Ok(())
+}
+
+/// `kubectl kkp ARGS` with the seed as the kubeconfig.
+fn kkp(args: &[&str]) -> Ran {
+    let env = env();
+    kkp_with(env.planes.seed.kubeconfig_path(), args)
+}
+
+/// `kubectl kkp ARGS` with `KUBECONFIG` set to `kubeconfig`.
+fn kkp_with(kubeconfig: &Path, args: &[&str]) -> Ran {
+    let env = env();
+    let mut command = plugin_support::kubectl(env.planes.seed.bin_dir(), env.plugin_dir, kubeconfig, env.home.path());
+    command.arg("kkp").args(args);
+    plugin_support::run(command, RUN_TIMEOUT).expect("kubectl kkp runs")
+}
+
+/// Plain `kubectl ARGS`.
+fn kubectl(kubeconfig: &Path, args: &[&str]) -> Ran {
+    let env = env();
+    let mut command = plugin_support::kubectl(env.planes.seed.bin_dir(), env.plugin_dir, kubeconfig, env.home.path());
+    command.args(args);
+    plugin_support::run(command, RUN_TIMEOUT).expect("kubectl runs")
+}
+
+/// The flags of a valid Hetzner cluster.
+fn template_flags() -> Vec<&'static str> {
+    vec![
+        "--provider",
+        "hetzner",
+        "--datacenter",
+        "hetzner-fsn1",
+        "--project",
+        "p8kfs2x9jw",
+        "--set",
+        "HETZNER_LOCATION=fsn1",
+        "--set",
+        "HETZNER_NETWORK=net1",
+    ]
+}
+
+fn create(name: &str, extra: &[&str]) -> Ran {
+    let mut args = vec!["create", "cluster", name];
+    args.extend(template_flags());
+    args.extend_from_slice(&["--timeout", "2m"]);
+    args.extend_from_slice(extra);
+    kkp(&args)
+}
+
+/// A managed cluster, created and running.
+fn running_cluster(prefix: &str) -> String {
+    let name = kkp_e2e::unique_name(&format!("{MANAGED_PREFIX}{prefix}"));
+    let ran = create(&name, &[]);
+    assert_eq!(ran.code, Some(0), "{}", ran.both());
+    name
+}
+
+async fn seed_cluster(name: &str) -> Option<DynamicObject> {
+    let seed = env().planes.seed.client().await.expect("a seed client");
+    let api: Api<DynamicObject> = Api::all_with(seed, &clusters_resource());
+    api.get_opt(name).await.expect("reading the cluster")
+}
+
+async fn user_machine_deployment(name: &str) -> Option<DynamicObject> {
+    let user = env().planes.user.client().await.expect("a user client");
+    let api: Api<DynamicObject> = Api::namespaced_with(user, "kube-system", &machine_deployments_resource());
+    api.get_opt(name).await.expect("reading the machine deployment")
+}
+
+#[cfg(unix)]
+fn mode(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::metadata(path).expect("stat").permissions().mode() & 0o777
+}
+
+#[test]
+fn create_waits_for_the_cluster_applies_its_workers_and_converges() {
+    let name = kkp_e2e::unique_name("e2e-create");
+    let ran = create(&name, &[]);
+    assert_eq!(ran.code, Some(0), "{}", ran.both());
+    assert!(
+        ran.stdout
+            .contains(&format!("cluster.kubermatic.k8c.io/{name} created")),
+        "{}",
+        ran.both()
+    );
+    assert!(
+        ran.stdout
+            .contains(&format!("machinedeployment.cluster.k8s.io/{name}-worker created")),
+        "{}",
+        ran.both()
+    );
+    assert!(
+        ran.stderr.contains("phase Creating"),
+        "progress shows the phase: {}",
+        ran.both()
+    );
+    assert!(ran.stderr.contains("Running and healthy"), "{}", ran.both());
+    assert!(
+        !ran.stderr.contains('\u{1b}'),
+        "no spinner without a terminal: {}",
+        ran.both()
+    );
+    assert!(
+        ran.stderr.contains(&format!("kubectl kkp get kubeconfig {name}")),
+        "{}",
+        ran.both()
+    );
+
+    rt().block_on(async {
+        let cluster = seed_cluster(&name).await.expect("the Cluster is on the seed");
+        let labels = cluster.metadata.labels.clone().unwrap_or_default();
+        assert_eq!(labels.get("project-id").map(String::as_str), Some("p8kfs2x9jw"));
+        let managers: Vec<String> = cluster
+            .metadata
+            .managed_fields
+            .iter()
+            .flatten()
+            .filter_map(|m| m.manager.clone())
+            .collect();
+        assert!(managers.iter().any(|m| m == "kubectl-kkp"), "{managers:?}");
+        let md = user_machine_deployment(&format!("{name}-worker"))
+            .await
+            .expect("the MachineDeployment is in the user cluster");
+        assert_eq!(md.data.pointer("/spec/replicas").and_then(Value::as_i64), Some(1));
+    });
+
+    // The same command again: everything is there already and nothing changes.
+    let again = create(&name, &[]);
+    assert_eq!(again.code, Some(0), "{}", again.both());
+    assert!(
+        again
+            .stdout
+            .contains(&format!("cluster.kubermatic.k8c.io/{name} unchanged")),
+        "{}",
+        again.both()
+    );
+    assert!(
+        again
+            .stdout
+            .contains(&format!("machinedeployment.cluster.k8s.io/{name}-worker unchanged")),
+        "{}",
+        again.both()
+    );
+    assert!(
+        !again.stderr.contains("phase Creating"),
+        "a running cluster is seen at once: {}",
+        again.both()
+    );
+
+    // -o json prints what the servers returned.
+    let json_run = create(&name, &["-o", "json"]);
+    assert_eq!(json_run.code, Some(0), "{}", json_run.both());
+    let list: Value = serde_json::from_str(&json_run.stdout).expect("JSON on stdout");
+    assert_eq!(list["kind"], "List");
+    assert_eq!(list["items"][0]["metadata"]["name"], name.as_str());
+}
+
+#[test]
+fn an_interrupted_create_is_finished_by_running_it_again() {
+    let name = kkp_e2e::unique_name("e2e-resume");
+    let first = create(&name, &["--wait=false"]);
+    assert_eq!(first.code, Some(0), "{}", first.both());
+    assert!(first.stderr.contains("were not applied yet"), "{}", first.both());
+    assert!(
+        rt().block_on(user_machine_deployment(&format!("{name}-worker")))
+            .is_none()
+    );
+    let second = create(&name, &[]);
+    assert_eq!(second.code, Some(0), "{}", second.both());
+    assert!(
+        second
+            .stdout
+            .contains(&format!("cluster.kubermatic.k8c.io/{name} unchanged")),
+        "{}",
+        second.both()
+    );
+    assert!(
+        rt().block_on(user_machine_deployment(&format!("{name}-worker")))
+            .is_some()
+    );
+}
+
+#[test]
+fn get_kubeconfig_prints_writes_and_merges_without_losing_entries() {
+    let env = env();
+    let name = running_cluster("kubeconfig");
+    let user_server = env.planes.user.server_url();
+
+    let printed = kkp(&["get", "kubeconfig", &name]);
+    assert_eq!(printed.code, Some(0), "{}", printed.both());
+    assert!(printed.stdout.contains(&user_server), "{}", printed.both());
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("out").join("kubeconfig");
+    let written = kkp(&[
+        "get",
+        "kubeconfig",
+        &name,
+        "--output-file",
+        file.to_str().expect("utf8"),
+    ]);
+    assert_eq!(written.code, Some(0), "{}", written.both());
+    assert!(written.stdout.is_empty(), "{}", written.both());
+    assert_eq!(mode(&file), 0o600);
+    assert!(std::fs::read_to_string(&file).expect("read").contains(&user_server));
+
+    // A kubeconfig of the user's own: the seed plus a user named like KKP's ("default") used
+    // by another context, which the merge must keep.
+    let mut mine: serde_yaml::Value =
+        serde_yaml::from_str(env.planes.seed.kubeconfig()).expect("the seed kubeconfig parses");
+    let users = mine["users"].as_sequence_mut().expect("users");
+    users.push(serde_yaml::from_str("{name: default, user: {token: not-a-real-token}}").expect("yaml"));
+    let contexts = mine["contexts"].as_sequence_mut().expect("contexts");
+    contexts.push(serde_yaml::from_str("{name: other, context: {cluster: seed, user: default}}").expect("yaml"));
+    let merged_path: PathBuf = dir.path().join("config");
+    std::fs::write(&merged_path, serde_yaml::to_string(&mine).expect("yaml")).expect("write");
+
+    let merged = kkp(&[
+        "--kubeconfig",
+        merged_path.to_str().expect("utf8"),
+        "get",
+        "kubeconfig",
+        &name,
+        "--merge",
+        "--set-current",
+    ]);
+    assert_eq!(merged.code, Some(0), "{}", merged.both());
+    assert!(
+        merged.stderr.contains(&format!("as context \"{name}\"")),
+        "{}",
+        merged.both()
+    );
+    assert!(
+        merged.stderr.contains("\"default\" exists for another server"),
+        "{}",
+        merged.both()
+    );
+    assert_eq!(mode(&merged_path), 0o600);
+
+    // Plain kubectl with the merged file reaches the user cluster.
+    let ns = kubectl(&merged_path, &["get", "ns"]);
+    assert_eq!(ns.code, Some(0), "{}", ns.both());
+    assert!(ns.stdout.contains("kube-system"), "{}", ns.both());
+    let mds = kubectl(
+        &merged_path,
+        &[
+            "-n",
+            "kube-system",
+            "get",
+            "machinedeployments.cluster.k8s.io",
+            "-o",
+            "name",
+        ],
+    );
+    assert_eq!(mds.code, Some(0), "{}", mds.both());
+    assert!(
+        mds.stdout.contains(&format!("{name}-worker")),
+        "only the user cluster has it: {}",
+        mds.both()
+    );
+
+    // Nothing of the user's own was lost, and the seed is still reachable through its context.
+    let contexts = kubectl(&merged_path, &["config", "get-contexts", "-o", "name"]);
+    for want in ["seed", "other", name.as_str()] {
+        assert!(
+            contexts.stdout.lines().any(|l| l == want),
+            "{want}: {}",
+            contexts.both()
+        );
+    }
+    let users = kubectl(&merged_path, &["config", "view", "-o", "jsonpath={.users[*].name}"]);
+    let users: Vec<&str> = users.stdout.split_whitespace().collect();
+    assert!(
+        users.contains(&"default") && users.contains(&format!("default-{name}").as_str()),
+        "{users:?}"
+    );
+    let seed_ns = kubectl(&merged_path, &["--context", "seed", "get", "ns", "-o", "name"]);
+    assert_eq!(seed_ns.code, Some(0), "{}", seed_ns.both());
+
+    // Merging again refreshes the same entries instead of adding more.
+    let again = kkp(&[
+        "--kubeconfig",
+        merged_path.to_str().expect("utf8"),
+        "get",
+        "kubeconfig",
+        &name,
+        "--merge",
+    ]);
+    assert_eq!(again.code, Some(0), "{}", again.both());
+    let contexts = kubectl(&merged_path, &["config", "get-contexts", "-o", "name"]);
+    assert_eq!(contexts.stdout.lines().count(), 3, "{}", contexts.both());
+}
+
+#[test]
+fn get_lists_and_shows_clusters_like_kubectl() {
+    let name = running_cluster("get");
+    let table = kkp(&["get", "clusters"]);
+    assert_eq!(table.code, Some(0), "{}", table.both());
+    let header = table.stdout.lines().next().expect("a header");
+    for column in [
+        "NAME",
+        "HUMAN NAME",
+        "PROVIDER",
+        "DATACENTER",
+        "VERSION",
+        "PHASE",
+        "AGE",
+    ] {
+        assert!(header.contains(column), "{header}");
+    }
+    let row = table
+        .stdout
+        .lines()
+        .find(|l| l.starts_with(&format!("{name} ")))
+        .expect("a row for the cluster");
+    let cells: Vec<&str> = row.split_whitespace().collect();
+    assert_eq!(
+        &cells[..6],
+        [
+            name.as_str(),
+            name.as_str(),
+            "hetzner",
+            "hetzner-fsn1",
+            "1.35.7",
+            "Running"
+        ],
+        "{row}"
+    );
+    assert!(
+        cells[6].ends_with('s') || cells[6].ends_with('m'),
+        "an age like 5s or 2m: {row}"
+    );
+
+    let one = kkp(&["get", "cluster", &name, "--no-headers"]);
+    assert_eq!(one.code, Some(0), "{}", one.both());
+    assert_eq!(one.stdout.lines().count(), 1, "{}", one.both());
+
+    let json = kkp(&["get", "clusters", "-A", "-o", "json"]);
+    assert_eq!(json.code, Some(0), "{}", json.both());
+    let list: Value = serde_json::from_str(&json.stdout).expect("JSON");
+    assert_eq!(list["kind"], "List");
+    assert!(
+        list["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .any(|c| c["metadata"]["name"] == name.as_str())
+    );
+
+    let object = kkp(&["get", "cluster", &name, "-o", "yaml"]);
+    let parsed: Value = serde_yaml::from_str(&object.stdout).expect("YAML");
+    assert_eq!(parsed["status"]["phase"], "Running");
+    assert!(
+        parsed["metadata"].get("managedFields").is_none(),
+        "managed fields are hidden like kubectl does"
+    );
+
+    let names = kkp(&["get", "clusters", "-l", "project-id=p8kfs2x9jw", "-o", "name"]);
+    assert!(
+        names
+            .stdout
+            .lines()
+            .any(|l| l == format!("cluster.kubermatic.k8c.io/{name}")),
+        "{}",
+        names.both()
+    );
+    let none = kkp(&["get", "clusters", "-l", "project-id=nope"]);
+    assert_eq!(none.code, Some(0), "{}", none.both());
+    assert!(
+        none.stdout.is_empty() && none.stderr.contains("No clusters found"),
+        "{}",
+        none.both()
+    );
+}
+
+#[test]
+fn describe_shows_health_conditions_and_workers() {
+    let name = running_cluster("describe");
+    let ran = kkp(&["describe", "cluster", &name]);
+    assert_eq!(ran.code, Some(0), "{}", ran.both());
+    let text = &ran.stdout;
+    assert!(
+        text.starts_with(&format!("Cluster {name}\n")),
+        "the human name is the name: {text}"
+    );
+    assert!(text.contains("Phase:      Running\n"), "{text}");
+    assert!(text.contains("✓ apiserver"), "{text}");
+    assert!(text.contains("✓ ClusterControllerReconciledSuccessfully"), "{text}");
+    assert!(
+        text.contains(&format!("{name}-worker   replicas 1")),
+        "workers are read from the user cluster: {text}"
+    );
+    assert!(!text.contains('\u{1b}'), "plain text when not on a terminal: {text}");
+
+    let coloured = kkp(&["describe", "cluster", &name, "--color=always"]);
+    assert!(coloured.stdout.contains("\u{1b}[32m✓"), "{}", coloured.both());
+}
+
+#[test]
+fn dry_runs_send_nothing() {
+    let name = kkp_e2e::unique_name("e2e-dry");
+    let client = create(&name, &["--dry-run=client"]);
+    assert_eq!(client.code, Some(0), "{}", client.both());
+    let docs: Vec<Value> = client
+        .stdout
+        .split("\n---\n")
+        .map(|d| serde_yaml::from_str(d).expect("YAML documents"))
+        .collect();
+    assert_eq!(docs[0]["kind"], "Cluster");
+    assert_eq!(docs[1]["kind"], "MachineDeployment");
+
+    let server = create(&name, &["--dry-run=server"]);
+    assert_eq!(server.code, Some(0), "{}", server.both());
+    assert!(
+        server
+            .stdout
+            .contains(&format!("cluster.kubermatic.k8c.io/{name} created (server dry run)")),
+        "{}",
+        server.both()
+    );
+    assert!(server.stderr.contains("not checked by the server"), "{}", server.both());
+    assert!(
+        rt().block_on(seed_cluster(&name)).is_none(),
+        "a dry run leaves nothing behind"
+    );
+}
+
+#[test]
+fn invalid_objects_are_refused_before_anything_is_sent() {
+    let name = kkp_e2e::unique_name("e2e-invalid");
+    let ran = create(&name, &["--kubernetes-version", "1.20.0"]);
+    assert_eq!(ran.code, Some(1), "{}", ran.both());
+    assert!(
+        ran.stderr.contains("spec.version"),
+        "the field is named: {}",
+        ran.both()
+    );
+    assert!(ran.stderr.contains("nothing was sent"), "{}", ran.both());
+    assert_eq!(ran.stderr.matches("error:").count(), 1, "reported once: {}", ran.both());
+    assert!(rt().block_on(seed_cluster(&name)).is_none());
+}
+
+#[test]
+fn delete_asks_first_and_waits_for_the_finalizers() {
+    let name = running_cluster("delete");
+    let refused = kkp(&["delete", "cluster", &name]);
+    assert_eq!(refused.code, Some(1), "{}", refused.both());
+    assert!(refused.stderr.contains("pass --yes"), "{}", refused.both());
+    assert!(rt().block_on(seed_cluster(&name)).is_some(), "nothing was deleted");
+
+    let deleted = kkp(&["delete", "cluster", &name, "--yes", "--wait", "--timeout", "1m"]);
+    assert_eq!(deleted.code, Some(0), "{}", deleted.both());
+    assert!(
+        deleted
+            .stdout
+            .contains(&format!("cluster.kubermatic.k8c.io \"{name}\" deleted")),
+        "{}",
+        deleted.both()
+    );
+    assert!(
+        deleted.stderr.contains(&format!("waiting for finalizers: {FINALIZER}")),
+        "{}",
+        deleted.both()
+    );
+    assert!(deleted.stderr.contains("is gone"), "{}", deleted.both());
+    assert!(rt().block_on(seed_cluster(&name)).is_none());
+
+    let again = kkp(&["delete", "cluster", &name, "--yes"]);
+    assert_eq!(again.code, Some(1), "{}", again.both());
+    assert!(again.stderr.contains("not found"), "{}", again.both());
+    let ignored = kkp(&["delete", "cluster", &name, "--yes", "--ignore-not-found"]);
+    assert_eq!(ignored.code, Some(0), "{}", ignored.both());
+}
+
+#[test]
+fn a_cluster_that_is_not_found_is_an_error_that_says_what_to_do() {
+    for args in [
+        vec!["get", "cluster", "no-such-cluster"],
+        vec!["describe", "cluster", "no-such-cluster"],
+        vec!["get", "kubeconfig", "no-such-cluster"],
+    ] {
+        let ran = kkp(&args);
+        assert_eq!(ran.code, Some(1), "{args:?}: {}", ran.both());
+        assert!(
+            ran.stderr
+                .contains("cluster \"no-such-cluster\" not found on the management cluster (context \"seed\")"),
+            "{args:?}: {}",
+            ran.both()
+        );
+        assert!(
+            ran.stderr.contains("kubectl kkp get clusters"),
+            "{args:?}: {}",
+            ran.both()
+        );
+    }
+    let bad_context = kkp(&["--context", "nope", "get", "clusters"]);
+    assert_eq!(bad_context.code, Some(1), "{}", bad_context.both());
+    assert!(
+        bad_context.stderr.contains("available contexts: seed"),
+        "{}",
+        bad_context.both()
+    );
+}
+
+#[test]
+fn a_wait_that_times_out_exits_124_and_says_what_it_waited_for() {
+    // Not managed by the stand-in controller: nobody will ever report this cluster running.
+    let name = kkp_e2e::unique_name("lonely");
+    let mut args = vec!["create", "cluster", name.as_str()];
+    args.extend(template_flags());
+    args.extend_from_slice(&["--timeout", "3s"]);
+    let started = Instant::now();
+    let ran = kkp(&args);
+    assert_eq!(ran.code, Some(124), "{}", ran.both());
+    assert!(started.elapsed() < Duration::from_secs(60), "the timeout is honoured");
+    assert!(ran.stderr.contains("timed out"), "{}", ran.both());
+    assert!(
+        ran.stderr
+            .contains(&format!("cluster \"{name}\" to be Running and healthy")),
+        "{}",
+        ran.both()
+    );
+    assert!(ran.stderr.contains("last seen: no status yet"), "{}", ran.both());
+    assert!(
+        rt().block_on(seed_cluster(&name)).is_some(),
+        "the Cluster itself was applied"
+    );
+    let cleanup = kkp(&["delete", "cluster", &name, "--yes"]);
+    assert_eq!(cleanup.code, Some(0), "{}", cleanup.both());
+}
