@@ -251,7 +251,7 @@ impl Verdict {
 
 /// Errors from decoding an object into our types, with the field path serde reached.
 fn parse<T: serde::de::DeserializeOwned>(value: &Value) -> Result<T, FieldError> {
-    serde_path_to_error::deserialize::<_, T>(value.clone()).map_err(|e| {
+    serde_path_to_error::deserialize::<_, T>(value).map_err(|e| {
         let path = e.path().to_string();
         let path = if path == "." {
             Path::default()

@@ -13,7 +13,7 @@ use serde_with::skip_serializing_none;
 
 use crate::providers::{
     AwsCloudSpec, AzureCloudSpec, DigitaloceanCloudSpec, GcpCloudSpec, HetznerCloudSpec, KubevirtCloudSpec,
-    OpenstackCloudSpec, VsphereCloudSpec,
+    OpenstackCloudSpec, Provider, VsphereCloudSpec,
 };
 
 /// Extra fields kept as they came.
@@ -341,20 +341,53 @@ impl Cluster {
                 .is_some_and(|h| !h.is_empty() && h.values().all(|v| v == HEALTH_UP))
     }
 
-    /// The provider named by the populated block, whatever `providerName` says.
+    /// The provider blocks that are set, whatever `providerName` says.
     pub fn provider_block_names(&self) -> Vec<String> {
-        let Some(cloud) = self.spec.cloud.as_ref() else {
-            return Vec::new();
-        };
-        let value = serde_json::to_value(cloud).unwrap_or(Value::Null);
-        value
-            .as_object()
-            .map(|m| {
-                m.keys()
-                    .filter(|k| *k != "dc" && *k != "providerName")
-                    .cloned()
-                    .collect()
-            })
+        self.spec
+            .cloud
+            .as_ref()
+            .map(|c| c.block_names().into_iter().map(str::to_owned).collect())
             .unwrap_or_default()
     }
 }
+
+macro_rules! provider_blocks {
+    ($($variant:ident => $field:ident),* $(,)?) => {
+        impl CloudSpec {
+            /// The names of every provider block that is set, ours and others'.
+            pub fn block_names(&self) -> Vec<&str> {
+                let mut names = Vec::new();
+                $(if self.$field.is_some() { names.push(Provider::$variant.name()); })*
+                names.extend(self.other.keys().map(String::as_str));
+                names.sort_unstable();
+                names
+            }
+
+            /// A provider's block as JSON, when set.
+            pub fn block_value(&self, provider: Provider) -> Option<Value> {
+                match provider {
+                    $(Provider::$variant => self.$field.as_ref().and_then(|b| serde_json::to_value(b).ok()),)*
+                }
+            }
+
+            /// Replaces a provider's block with this JSON; a block that no longer parses is left as it was.
+            pub fn set_block_value(&mut self, provider: Provider, value: Value) -> Result<(), serde_json::Error> {
+                match provider {
+                    $(Provider::$variant => self.$field = Some(serde_json::from_value(value)?),)*
+                }
+                Ok(())
+            }
+        }
+    };
+}
+
+provider_blocks!(
+    Aws => aws,
+    Azure => azure,
+    Gcp => gcp,
+    Hetzner => hetzner,
+    Vsphere => vsphere,
+    Openstack => openstack,
+    Digitalocean => digitalocean,
+    Kubevirt => kubevirt,
+);

@@ -1,6 +1,6 @@
 use std::collections::BTreeMap;
 
-use serde_json::{Value, json};
+use serde_json::json;
 
 use super::Phase;
 use crate::cluster::{
@@ -113,12 +113,8 @@ fn default_provider_block(spec: &mut ClusterSpec, provider: Option<Provider>) {
         .and_then(|n| n.pods.as_ref())
         .and_then(|p| p.cidr_blocks.as_ref())
         .is_some_and(|b| b.len() == 2);
-    let mut block = match serde_json::to_value(&*cloud)
-        .ok()
-        .and_then(|mut c| c.get_mut(provider.name()).map(Value::take))
-    {
-        Some(b) => b,
-        None => return,
+    let Some(mut block) = cloud.block_value(provider) else {
+        return;
     };
     let wants_node_port_ranges = matches!(
         provider,
@@ -135,11 +131,8 @@ fn default_provider_block(spec: &mut ClusterSpec, provider: Option<Provider>) {
         obj.insert("nodePortsAllowedIPRanges".into(), json!({ "cidrBlocks": blocks }));
     }
     schema::apply_defaults(schema::cluster_cloud_schema_json(provider), &mut block);
-    let mut cloud_value = serde_json::to_value(&*cloud).unwrap_or_else(|_| json!({}));
-    cloud_value[provider.name()] = block;
-    if let Ok(updated) = serde_json::from_value(cloud_value) {
-        *cloud = updated;
-    }
+    // A block that does not parse after defaulting is left for validation to report.
+    let _ = cloud.set_block_value(provider, block);
 }
 
 fn default_cni(spec: &mut ClusterSpec) {

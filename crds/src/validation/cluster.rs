@@ -203,11 +203,7 @@ fn validate_cloud(spec: &ClusterSpec, creating: bool, p: &Path, f: &mut Findings
             "the datacenter to run the cluster in",
         ));
     }
-    let value = serde_json::to_value(cloud).unwrap_or(Value::Null);
-    let blocks: Vec<&String> = value
-        .as_object()
-        .map(|m| m.keys().filter(|k| *k != "dc" && *k != "providerName").collect())
-        .unwrap_or_default();
+    let blocks = cloud.block_names();
     let provider_name = cloud.provider_name.as_deref().unwrap_or("");
     match blocks.as_slice() {
         [] => f.error(FieldError::required(
@@ -218,7 +214,7 @@ fn validate_cloud(spec: &ClusterSpec, creating: bool, p: &Path, f: &mut Findings
             ),
         )),
         [only] => {
-            if !provider_name.is_empty() && provider_name != only.as_str() {
+            if !provider_name.is_empty() && provider_name != *only {
                 f.error(FieldError::invalid(
                     path.child("providerName"),
                     provider_name,
@@ -228,23 +224,20 @@ fn validate_cloud(spec: &ClusterSpec, creating: bool, p: &Path, f: &mut Findings
             if provider_name.is_empty() && creating {
                 f.error(FieldError::required(path.child("providerName"), ""));
             }
-            if let Some(provider) = Provider::from_name(only) {
-                let block = &value[only.as_str()];
+            if let Some(provider) = Provider::from_name(only)
+                && let Some(block) = cloud.block_value(provider)
+            {
                 f.errors.extend(schema::check(
                     schema::cluster_cloud_schema(provider),
-                    block,
+                    &block,
                     &path.child(only),
                 ));
             }
         }
-        many => {
-            let mut names: Vec<&str> = many.iter().map(|s| s.as_str()).collect();
-            names.sort_unstable();
-            f.error(FieldError::forbidden(
-                path.clone(),
-                format!("exactly one provider block may be set, found {}", names.join(", ")),
-            ))
-        }
+        many => f.error(FieldError::forbidden(
+            path.clone(),
+            format!("exactly one provider block may be set, found {}", many.join(", ")),
+        )),
     }
 }
 
@@ -569,19 +562,18 @@ fn deprecations(spec: &ClusterSpec, p: &Path, f: &mut Findings) {
             p.child("clusterNetwork").child("coreDNSReplicas")
         ));
     }
-    let cloud = spec
-        .cloud
-        .as_ref()
-        .and_then(|c| serde_json::to_value(c).ok())
-        .unwrap_or(Value::Null);
-    for (pointer, replacement) in [
-        ("/vsphere/vmNetName", "networks"),
-        ("/kubevirt/infraStorageClasses", "storageClasses"),
-    ] {
-        if cloud.pointer(pointer).is_some() {
+    let cloud = p.child("cloud");
+    if let Some(c) = &spec.cloud {
+        if c.vsphere.as_ref().is_some_and(|v| v.vm_net_name.is_some()) {
             f.warn(format!(
-                "{}: deprecated; use {replacement}",
-                p.child("cloud").pointer(pointer)
+                "{}: deprecated; use networks",
+                cloud.child("vsphere").child("vmNetName")
+            ));
+        }
+        if c.kubevirt.as_ref().is_some_and(|k| k.infra_storage_classes.is_some()) {
+            f.warn(format!(
+                "{}: deprecated; use storageClasses",
+                cloud.child("kubevirt").child("infraStorageClasses")
             ));
         }
     }
