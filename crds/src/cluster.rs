@@ -78,16 +78,22 @@ pub struct ClusterSpec {
     pub oidc: Option<OidcSettings>,
     pub authentication_configuration: Option<AuthenticationConfiguration>,
     pub encryption_configuration: Option<EncryptionConfiguration>,
+    #[serde(default)]
     #[schemars(schema_with = "crate::crdgen::preserve_unknown")]
     pub components_override: Option<Value>,
+    #[serde(default)]
     #[schemars(schema_with = "crate::crdgen::preserve_unknown")]
     pub audit_logging: Option<Value>,
+    #[serde(default)]
     #[schemars(schema_with = "crate::crdgen::preserve_unknown")]
     pub authorization_config: Option<Value>,
+    #[serde(default)]
     #[schemars(schema_with = "crate::crdgen::preserve_unknown")]
     pub opa_integration: Option<Value>,
+    #[serde(default)]
     #[schemars(schema_with = "crate::crdgen::preserve_unknown")]
     pub service_account: Option<Value>,
+    #[serde(default)]
     #[schemars(schema_with = "crate::crdgen::preserve_unknown")]
     pub mla: Option<Value>,
     pub pause: Option<bool>,
@@ -265,6 +271,7 @@ pub struct SecretboxEncryptionConfiguration {
 pub struct SecretboxKey {
     pub name: Option<String>,
     pub value: Option<String>,
+    #[serde(default)]
     #[schemars(schema_with = "crate::crdgen::preserve_unknown")]
     pub secret_ref: Option<Value>,
 }

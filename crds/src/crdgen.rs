@@ -43,6 +43,10 @@ pub fn make_structural(schema: &mut Value) {
     }
 }
 
+/// `*.k8s.io` groups are protected: the apiserver wants an API approval annotation, which a group
+/// outside Kubernetes itself marks as unapproved.
+const API_APPROVAL: &str = "api-approved.kubernetes.io";
+
 fn render<K: CustomResourceExt>(note: &str) -> String {
     let mut crd = serde_json::to_value(K::crd()).expect("a CRD serialises");
     if let Some(versions) = crd.pointer_mut("/spec/versions").and_then(Value::as_array_mut) {
@@ -52,7 +56,11 @@ fn render<K: CustomResourceExt>(note: &str) -> String {
             }
         }
     }
-    let annotations = json!({ "kubectl-kkp.dev/note": note });
+    let mut annotations = json!({ "kubectl-kkp.dev/note": note });
+    if K::crd().spec.group.ends_with(".k8s.io") {
+        annotations[API_APPROVAL] =
+            json!("unapproved, machine-controller's API group, installed for tests and standalone use");
+    }
     crd["metadata"]["annotations"] = annotations;
     let yaml = serde_yaml::to_string(&crd).expect("a CRD renders as YAML");
     format!("# Generated from the Rust types in crds/src by `cargo run -p kkp-crds --bin crdgen`. Do not edit.\n{yaml}")

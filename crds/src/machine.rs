@@ -111,6 +111,7 @@ pub struct MachineSpec {
     pub taints: Option<Vec<Taint>>,
     pub provider_spec: Option<ProviderSpec>,
     pub versions: Option<MachineVersionInfo>,
+    #[serde(default)]
     #[schemars(schema_with = "crate::crdgen::preserve_unknown")]
     pub config_source: Option<Value>,
     #[serde(rename = "providerID")]
@@ -141,6 +142,7 @@ pub struct MachineVersionInfo {
 #[serde(rename_all = "camelCase")]
 pub struct ProviderSpec {
     pub value: Option<ProviderConfig>,
+    #[serde(default)]
     #[schemars(schema_with = "crate::crdgen::preserve_unknown")]
     pub value_from: Option<Value>,
 }
@@ -154,11 +156,14 @@ pub struct ProviderConfig {
     pub ca_public_key: Option<String>,
     /// machine-controller's provider name: `aws`, `gce` (not `gcp`), `vsphere`, …
     pub cloud_provider: Option<String>,
+    #[serde(default)]
     #[schemars(schema_with = "crate::crdgen::preserve_unknown")]
     pub cloud_provider_spec: Option<Value>,
     pub operating_system: Option<String>,
+    #[serde(default)]
     #[schemars(schema_with = "crate::crdgen::preserve_unknown")]
     pub operating_system_spec: Option<Value>,
+    #[serde(default)]
     #[schemars(schema_with = "crate::crdgen::preserve_unknown")]
     pub network: Option<Value>,
     pub overwrite_cloud_config: Option<String>,
@@ -224,6 +229,7 @@ pub struct MachineSpecRoot {
 #[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct MachineStatus {
+    #[serde(default)]
     #[schemars(schema_with = "crate::crdgen::preserve_unknown")]
     pub node_ref: Option<Value>,
     pub versions: Option<MachineVersionInfo>,
