@@ -63,13 +63,21 @@ fn measure(program: &Path, args: &[&str], config_home: &Path, runs: usize) -> Re
 }
 
 fn find_kubectl() -> Option<PathBuf> {
-    let on_path = std::env::var_os("PATH")
-        .and_then(|p| std::env::split_paths(&p).map(|d| d.join("kubectl")).find(|p| p.is_file()));
+    let on_path = std::env::var_os("PATH").and_then(|p| {
+        std::env::split_paths(&p)
+            .map(|d| d.join("kubectl"))
+            .find(|p| p.is_file())
+    });
     if on_path.is_some() {
         return on_path;
     }
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/control-plane.sh");
-    let out = Command::new("bash").arg(script).arg("dir").stderr(Stdio::null()).output().ok()?;
+    let out = Command::new("bash")
+        .arg(script)
+        .arg("dir")
+        .stderr(Stdio::null())
+        .output()
+        .ok()?;
     let dir = String::from_utf8(out.stdout).ok()?;
     Some(PathBuf::from(dir.trim()).join("kubectl")).filter(|p| p.is_file())
 }
@@ -86,7 +94,11 @@ fn row(name: &str, s: &Stats) {
 }
 
 fn main() {
-    let runs: usize = std::env::var("KKP_BENCH_RUNS").ok().and_then(|v| v.parse().ok()).unwrap_or(200).max(1);
+    let runs: usize = std::env::var("KKP_BENCH_RUNS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(200)
+        .max(1);
     let plugin = Path::new(env!("CARGO_BIN_EXE_kubectl-kkp"));
     let config_home = std::env::temp_dir().join(format!("kkp-bench-{}", std::process::id()));
     if let Err(e) = std::fs::create_dir_all(&config_home) {
@@ -110,7 +122,10 @@ fn main() {
     ];
 
     println!("{runs} runs each, wall time of the whole process\n");
-    println!("{:<36} {:>10} {:>10} {:>10} {:>10} {:>10}", "command", "min", "median", "mean", "p95", "max");
+    println!(
+        "{:<36} {:>10} {:>10} {:>10} {:>10} {:>10}",
+        "command", "min", "median", "mean", "p95", "max"
+    );
     let mut failed = false;
     let mut median = None;
     match measure(plugin, &generate, &config_home, runs) {

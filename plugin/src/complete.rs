@@ -14,11 +14,15 @@ const PLUGIN: &str = "kubectl-kkp";
 
 fn plugin_binary() -> Option<PathBuf> {
     let name = format!("{PLUGIN}{}", std::env::consts::EXE_SUFFIX);
-    let beside = std::env::current_exe().ok().and_then(|exe| exe.parent().map(|dir| dir.join(&name)));
+    let beside = std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.parent().map(|dir| dir.join(&name)));
     if let Some(path) = beside.filter(|p| p.is_file()) {
         return Some(path);
     }
-    std::env::split_paths(&std::env::var_os("PATH")?).map(|dir| dir.join(&name)).find(|p| p.is_file())
+    std::env::split_paths(&std::env::var_os("PATH")?)
+        .map(|dir| dir.join(&name))
+        .find(|p| p.is_file())
 }
 
 fn main() -> ExitCode {

@@ -23,10 +23,10 @@ pub enum OutputFormat {
 pub fn print_objects(objs: &[Value], format: OutputFormat) {
     let stdout = io::stdout();
     let mut out = stdout.lock();
-    if let Err(e) = write_objects(&mut out, objs, format).and_then(|()| out.flush()) {
-        if e.kind() != io::ErrorKind::BrokenPipe {
-            eprintln!("error: cannot write to stdout: {e}");
-        }
+    if let Err(e) = write_objects(&mut out, objs, format).and_then(|()| out.flush())
+        && e.kind() != io::ErrorKind::BrokenPipe
+    {
+        eprintln!("error: cannot write to stdout: {e}");
     }
 }
 
@@ -107,8 +107,14 @@ mod tests {
     fn names_follow_kubectl() {
         assert_eq!(resource_name(&cluster()), "cluster.kubermatic.k8c.io/demo");
         assert_eq!(resource_name(&md()), "machinedeployment.cluster.k8s.io/demo-worker");
-        assert_eq!(resource_name(&json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "x"}})), "configmap/x");
-        assert_eq!(written(&[cluster(), md()], OutputFormat::Name), "cluster.kubermatic.k8c.io/demo\nmachinedeployment.cluster.k8s.io/demo-worker\n");
+        assert_eq!(
+            resource_name(&json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "x"}})),
+            "configmap/x"
+        );
+        assert_eq!(
+            written(&[cluster(), md()], OutputFormat::Name),
+            "cluster.kubermatic.k8c.io/demo\nmachinedeployment.cluster.k8s.io/demo-worker\n"
+        );
     }
 
     #[test]

@@ -74,7 +74,11 @@ struct Output {
 
 impl std::fmt::Display for Output {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "exit_code: {}\n----- stdout -----\n{}----- stderr -----\n{}", self.code, self.stdout, self.stderr)
+        write!(
+            f,
+            "exit_code: {}\n----- stdout -----\n{}----- stderr -----\n{}",
+            self.code, self.stdout, self.stderr
+        )
     }
 }
 
@@ -104,7 +108,11 @@ fn generate_args(provider: &str) -> Vec<String> {
         "hetzner" => &["HETZNER_LOCATION=fsn1"],
         "kubevirt" => &["KUBEVIRT_OS_IMAGE=docker://quay.io/kubermatic-virt-disks/ubuntu:24.04"],
         "openstack" => &["OPENSTACK_IMAGE=Ubuntu 24.04"],
-        "vsphere" => &["VSPHERE_TEMPLATE_VM=ubuntu-24.04", "VSPHERE_DATASTORE=datastore1", "VSPHERE_DATACENTER=dc1"],
+        "vsphere" => &[
+            "VSPHERE_TEMPLATE_VM=ubuntu-24.04",
+            "VSPHERE_DATASTORE=datastore1",
+            "VSPHERE_DATACENTER=dc1",
+        ],
         _ => &[],
     };
     for r in required {
@@ -130,7 +138,10 @@ mod help {
 
     #[test]
     fn generate_cluster() {
-        insta::assert_snapshot!("help_generate_cluster", Run::kkp(&["generate", "cluster", "--help"]).snapshot());
+        insta::assert_snapshot!(
+            "help_generate_cluster",
+            Run::kkp(&["generate", "cluster", "--help"]).snapshot()
+        );
     }
 
     #[test]
@@ -210,7 +221,10 @@ mod generate {
         let list: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
         assert_eq!(list["kind"], "List");
         assert_eq!(list["items"][0]["kind"], "Cluster");
-        assert_eq!(list["items"][1]["spec"]["template"]["spec"]["versions"]["kubelet"], list["items"][0]["spec"]["version"]);
+        assert_eq!(
+            list["items"][1]["spec"]["template"]["spec"]["versions"]["kubelet"],
+            list["items"][0]["spec"]["version"]
+        );
     }
 
     #[test]
@@ -223,11 +237,23 @@ mod generate {
 
     #[test]
     fn env_and_values_file_fill_variables() {
-        let out = Run::kkp(&["generate", "cluster", "demo", "--provider", "hetzner", "--values", "values.yaml"])
-            .env("KKP_PROJECT_ID", "from-env")
-            .output();
+        let out = Run::kkp(&[
+            "generate",
+            "cluster",
+            "demo",
+            "--provider",
+            "hetzner",
+            "--values",
+            "values.yaml",
+        ])
+        .env("KKP_PROJECT_ID", "from-env")
+        .output();
         assert_eq!(out.code, 0, "{}", out.stderr);
-        assert!(out.stdout.contains("project-id: from-env\n"), "env beats --values:\n{}", out.stdout);
+        assert!(
+            out.stdout.contains("project-id: from-env\n"),
+            "env beats --values:\n{}",
+            out.stdout
+        );
         assert!(out.stdout.contains("dc: hetzner-nbg1\n"), "{}", out.stdout);
         assert!(out.stdout.contains("serverType: cpx31\n"), "{}", out.stdout);
     }
@@ -243,18 +269,43 @@ mod generate {
         )
         .unwrap();
         let config_home = home.path().to_str().unwrap();
-        let out = Run::kkp(&["generate", "cluster", "demo", "--provider", "hetzner", "--datacenter", "from-flag"])
-            .env("XDG_CONFIG_HOME", config_home)
-            .output();
+        let out = Run::kkp(&[
+            "generate",
+            "cluster",
+            "demo",
+            "--provider",
+            "hetzner",
+            "--datacenter",
+            "from-flag",
+        ])
+        .env("XDG_CONFIG_HOME", config_home)
+        .output();
         assert_eq!(out.code, 0, "{}", out.stderr);
         assert!(out.stdout.contains("project-id: from-config\n"), "{}", out.stdout);
-        assert!(out.stdout.contains("dc: from-flag\n"), "the flag beats the config file:\n{}", out.stdout);
-        let listing = Run::kkp(&["generate", "cluster", "demo", "--provider", "hetzner", "--list-variables"])
-            .env("XDG_CONFIG_HOME", config_home)
-            .env("HETZNER_LOCATION", "from-env")
-            .output();
-        assert_eq!(row(&listing.stdout, "KKP_PROJECT_ID"), ["KKP_PROJECT_ID", "yes", "config", "from-config"]);
-        assert_eq!(row(&listing.stdout, "HETZNER_LOCATION"), ["HETZNER_LOCATION", "yes", "env", "from-env"]);
+        assert!(
+            out.stdout.contains("dc: from-flag\n"),
+            "the flag beats the config file:\n{}",
+            out.stdout
+        );
+        let listing = Run::kkp(&[
+            "generate",
+            "cluster",
+            "demo",
+            "--provider",
+            "hetzner",
+            "--list-variables",
+        ])
+        .env("XDG_CONFIG_HOME", config_home)
+        .env("HETZNER_LOCATION", "from-env")
+        .output();
+        assert_eq!(
+            row(&listing.stdout, "KKP_PROJECT_ID"),
+            ["KKP_PROJECT_ID", "yes", "config", "from-config"]
+        );
+        assert_eq!(
+            row(&listing.stdout, "HETZNER_LOCATION"),
+            ["HETZNER_LOCATION", "yes", "env", "from-env"]
+        );
     }
 
     #[test]
@@ -283,7 +334,10 @@ mod generate {
         assert_eq!(generated.code, 0, "{}", generated.stderr);
         let checked = Run::kkp(&["validate", "-f", "-"]).stdin(&generated.stdout).output();
         assert_eq!(checked.code, 0, "{}{}", checked.stdout, checked.stderr);
-        assert_eq!(checked.stdout, "✓ Cluster demo: valid\n✓ MachineDeployment demo-worker: valid\n");
+        assert_eq!(
+            checked.stdout,
+            "✓ Cluster demo: valid\n✓ MachineDeployment demo-worker: valid\n"
+        );
     }
 }
 
@@ -325,9 +379,18 @@ mod variables {
     fn list_variables_json() {
         insta::assert_snapshot!(
             "list_variables_aws_json",
-            Run::kkp(&["generate", "cluster", "demo", "--provider", "aws", "--list-variables", "-o", "json"])
-                .env("AWS_SECRET_ACCESS_KEY", "do-not-print-me")
-                .snapshot()
+            Run::kkp(&[
+                "generate",
+                "cluster",
+                "demo",
+                "--provider",
+                "aws",
+                "--list-variables",
+                "-o",
+                "json"
+            ])
+            .env("AWS_SECRET_ACCESS_KEY", "do-not-print-me")
+            .snapshot()
         );
     }
 
@@ -351,7 +414,16 @@ mod variables {
     fn bad_flavor() {
         insta::assert_snapshot!(
             "bad_flavor",
-            Run::kkp(&["generate", "cluster", "demo", "--provider", "kubevirt", "--flavor", "ha"]).snapshot()
+            Run::kkp(&[
+                "generate",
+                "cluster",
+                "demo",
+                "--provider",
+                "kubevirt",
+                "--flavor",
+                "ha"
+            ])
+            .snapshot()
         );
     }
 
@@ -411,12 +483,28 @@ mod from_template {
     }
 
     #[test]
+    fn namespace_flag_fills_namespace() {
+        let out = Run::kkp(&["generate", "cluster", "demo", "-n", "clusters", "--from", "-"])
+            .stdin("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${CLUSTER_NAME}\n  namespace: ${NAMESPACE}\n")
+            .output();
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        assert_eq!(out.stdout, "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: demo\n  namespace: clusters\n");
+    }
+
+    #[test]
     fn cluster_api_template_variables() {
         insta::assert_snapshot!(
             "from_capi_template_list_variables",
-            Run::kkp(&["generate", "cluster", "demo", "--from", CAPI_TEMPLATE, "--list-variables"])
-                .dir(&upstream_examples())
-                .snapshot()
+            Run::kkp(&[
+                "generate",
+                "cluster",
+                "demo",
+                "--from",
+                CAPI_TEMPLATE,
+                "--list-variables"
+            ])
+            .dir(&upstream_examples())
+            .snapshot()
         );
     }
 
@@ -424,7 +512,9 @@ mod from_template {
     fn cluster_api_template_missing_variables() {
         insta::assert_snapshot!(
             "from_capi_template_missing",
-            Run::kkp(&["generate", "cluster", "demo", "--from", CAPI_TEMPLATE]).dir(&upstream_examples()).snapshot()
+            Run::kkp(&["generate", "cluster", "demo", "--from", CAPI_TEMPLATE])
+                .dir(&upstream_examples())
+                .snapshot()
         );
     }
 }
@@ -434,12 +524,18 @@ mod validate {
 
     #[test]
     fn valid_objects() {
-        insta::assert_snapshot!("validate_valid", Run::kkp(&["validate", "-f", "cluster-valid.yaml"]).snapshot());
+        insta::assert_snapshot!(
+            "validate_valid",
+            Run::kkp(&["validate", "-f", "cluster-valid.yaml"]).snapshot()
+        );
     }
 
     #[test]
     fn invalid_objects() {
-        insta::assert_snapshot!("validate_invalid", Run::kkp(&["validate", "-f", "cluster-invalid.yaml"]).snapshot());
+        insta::assert_snapshot!(
+            "validate_invalid",
+            Run::kkp(&["validate", "-f", "cluster-invalid.yaml"]).snapshot()
+        );
     }
 
     #[test]
@@ -454,7 +550,9 @@ mod validate {
     fn foreign_cluster_kind_is_skipped() {
         insta::assert_snapshot!(
             "validate_foreign",
-            Run::kkp(&["validate", "-f", "lookalike-kind-config-cluster.yaml"]).dir(&upstream_examples()).snapshot()
+            Run::kkp(&["validate", "-f", "lookalike-kind-config-cluster.yaml"])
+                .dir(&upstream_examples())
+                .snapshot()
         );
     }
 
@@ -472,7 +570,14 @@ mod validate {
     fn several_files_json_lists_and_broken_yaml() {
         insta::assert_snapshot!(
             "validate_several_files",
-            Run::kkp(&["validate", "-f", "cluster-valid.yaml", "machinedeployment.json", "broken.yaml"]).snapshot()
+            Run::kkp(&[
+                "validate",
+                "-f",
+                "cluster-valid.yaml",
+                "machinedeployment.json",
+                "broken.yaml"
+            ])
+            .snapshot()
         );
     }
 
@@ -481,7 +586,9 @@ mod validate {
         let text = std::fs::read_to_string(fixtures().join("cluster-valid.yaml")).unwrap();
         insta::assert_snapshot!(
             "validate_stdin_versions",
-            Run::kkp(&["validate", "-f", "-", "--kubernetes-versions", "1.34.3,1.35.2"]).stdin(&text).snapshot()
+            Run::kkp(&["validate", "-f", "-", "--kubernetes-versions", "1.34.3,1.35.2"])
+                .stdin(&text)
+                .snapshot()
         );
     }
 
@@ -489,7 +596,11 @@ mod validate {
     fn missing_file() {
         let out = Run::kkp(&["validate", "-f", "no-such-file.yaml"]).output();
         assert_eq!(out.code, 1);
-        assert!(out.stdout.starts_with("✗ no-such-file.yaml: cannot read: "), "{}", out.stdout);
+        assert!(
+            out.stdout.starts_with("✗ no-such-file.yaml: cannot read: "),
+            "{}",
+            out.stdout
+        );
         assert_eq!(out.stderr, "error: 1 input could not be read\n");
     }
 }
@@ -508,7 +619,10 @@ mod version {
         assert_eq!(out.code, 0);
         let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
         assert_eq!(v["pluginVersion"], env!("CARGO_PKG_VERSION"));
-        assert_eq!(v["defaultKubernetesVersion"], kkp_crds::versions::VersionCatalog::default().default.to_string());
+        assert_eq!(
+            v["defaultKubernetesVersion"],
+            kkp_crds::versions::VersionCatalog::default().default.to_string()
+        );
     }
 }
 
@@ -521,18 +635,24 @@ mod completion {
 
     #[test]
     fn scripts_for_each_shell() {
-        for (shell, marker) in [("bash", "_kubectl-kkp()"), ("zsh", "#compdef kubectl-kkp"), ("fish", "complete -c kubectl-kkp")] {
+        for (shell, marker) in [
+            ("bash", "kubectl__kkp__subcmd__generate__subcmd__cluster)"),
+            ("zsh", "#compdef kubectl-kkp"),
+            ("fish", "complete -c kubectl-kkp"),
+        ] {
             let out = Run::kkp(&["completion", shell]).output();
             assert_eq!(out.code, 0, "{shell}: {}", out.stderr);
             assert!(out.stdout.contains(marker), "{shell}: no {marker:?}");
-
         }
     }
 
     #[test]
     fn kubectl_plugin_completion() {
         insta::assert_snapshot!("complete_top", complete(&[""]));
-        insta::assert_snapshot!("complete_provider", complete(&["generate", "cluster", "demo", "--provider", ""]));
+        insta::assert_snapshot!(
+            "complete_provider",
+            complete(&["generate", "cluster", "demo", "--provider", ""])
+        );
         insta::assert_snapshot!("complete_output", complete(&["generate", "cluster", "demo", "-o", ""]));
         insta::assert_snapshot!("complete_flags", complete(&["validate", "--"]));
         insta::assert_snapshot!("complete_file", complete(&["validate", "-f", "clu"]));
@@ -542,6 +662,9 @@ mod completion {
     fn global_flags_before_the_command_are_words_too() {
         let out = Run::kkp(&["__complete", "--", "-n", "kube-system", "gen"]).output();
         assert_eq!(out.code, 0, "{}", out.stderr);
-        assert_eq!(out.stdout, "generate\tPrint cluster and worker objects without contacting any cluster\n:4\n");
+        assert_eq!(
+            out.stdout,
+            "generate\tPrint cluster and worker objects without contacting any cluster\n:4\n"
+        );
     }
 }

@@ -60,52 +60,13 @@ fn rt() -> tokio::runtime::Runtime {
         .expect("a tokio runtime")
 }
 
-/// A CRD of the engine as YAML, made installable: with the API approval annotation the
-/// apiserver wants on CRDs of `*.k8s.io` groups (as `kubectl kkp install` adds it), and without
-/// free-form fields (`Option<Value>` in the types) in `required` lists, where the generator
-/// currently puts them although the types make them optional.
+/// A CRD manifest this project ships, exactly as generated.
 fn crd(file: &str) -> String {
-    let yaml = kkp_crds::crdgen::all()
+    kkp_crds::crdgen::all()
         .into_iter()
         .find(|(name, _)| *name == file)
         .map(|(_, yaml)| yaml)
-        .unwrap_or_else(|| panic!("no CRD file {file}"));
-    let mut crd: Value = serde_yaml::from_str(&yaml).expect("the CRD parses");
-    if crd["spec"]["group"].as_str().is_some_and(|g| g.ends_with("k8s.io")) {
-        crd["metadata"]["annotations"]["api-approved.kubernetes.io"] = Value::from("unapproved, legacy API");
-    }
-    for version in crd["spec"]["versions"].as_array_mut().into_iter().flatten() {
-        drop_free_form_required(&mut version["schema"]["openAPIV3Schema"]);
-    }
-    serde_yaml::to_string(&crd).expect("renders")
-}
-
-fn drop_free_form_required(schema: &mut Value) {
-    let Some(obj) = schema.as_object_mut() else { return };
-    let free_form: Vec<String> = obj
-        .get("properties")
-        .and_then(Value::as_object)
-        .map(|props| {
-            props
-                .iter()
-                .filter(|(_, p)| p.get("type").is_none() && p.get("x-kubernetes-preserve-unknown-fields").is_some())
-                .map(|(k, _)| k.clone())
-                .collect()
-        })
-        .unwrap_or_default();
-    if let Some(Value::Array(required)) = obj.get_mut("required") {
-        required.retain(|r| r.as_str().is_none_or(|r| !free_form.iter().any(|f| f == r)));
-        if required.is_empty() {
-            obj.remove("required");
-        }
-    }
-    for (_, child) in obj.iter_mut() {
-        match child {
-            Value::Object(_) => drop_free_form_required(child),
-            Value::Array(items) => items.iter_mut().for_each(drop_free_form_required),
-            _ => {}
-        }
-    }
+        .unwrap_or_else(|| panic!("no CRD file {file}"))
 }
 
 async fn install_crds(planes: &SeedAndUser) -> Result<(), String> {
@@ -530,9 +491,13 @@ fn get_kubeconfig_prints_writes_and_merges_without_losing_entries() {
     assert_eq!(seed_ns.code, Some(0), "{}", seed_ns.both());
 
     // Merging again refreshes the same entries instead of adding more.
+    // Its current context is the user cluster now, so the seed is named explicitly.
+    let path = merged_path.to_str().expect("utf8");
     let again = kkp(&[
         "--kubeconfig",
-        merged_path.to_str().expect("utf8"),
+        path,
+        "--context",
+        "seed",
         "get",
         "kubeconfig",
         &name,
@@ -635,7 +600,7 @@ fn describe_shows_health_conditions_and_workers() {
         text.starts_with(&format!("Cluster {name}\n")),
         "the human name is the name: {text}"
     );
-    assert!(text.contains("Phase:      Running\n"), "{text}");
+    assert!(text.contains("Phase:     Running\n"), "{text}");
     assert!(text.contains("✓ apiserver"), "{text}");
     assert!(text.contains("✓ ClusterControllerReconciledSuccessfully"), "{text}");
     assert!(
@@ -761,6 +726,7 @@ fn a_wait_that_times_out_exits_124_and_says_what_it_waited_for() {
     let mut args = vec!["create", "cluster", name.as_str()];
     args.extend(template_flags());
     args.extend_from_slice(&["--timeout", "3s"]);
+    env();
     let started = Instant::now();
     let ran = kkp(&args);
     assert_eq!(ran.code, Some(124), "{}", ran.both());
@@ -777,6 +743,75 @@ fn a_wait_that_times_out_exits_124_and_says_what_it_waited_for() {
         rt().block_on(seed_cluster(&name)).is_some(),
         "the Cluster itself was applied"
     );
+
+    // describe says why it cannot show the workers of a cluster that never ran.
+    let described = kkp(&["describe", "cluster", &name]);
+    assert_eq!(described.code, Some(0), "{}", described.both());
+    assert!(
+        described.stdout.contains("Phase:     no status yet"),
+        "{}",
+        described.both()
+    );
+    let why = format!("not available: the user cluster's kubeconfig (secret cluster-{name}/admin-kubeconfig");
+    assert!(described.stdout.contains(&why), "{}", described.both());
     let cleanup = kkp(&["delete", "cluster", &name, "--yes"]);
     assert_eq!(cleanup.code, Some(0), "{}", cleanup.both());
+}
+
+#[test]
+fn get_kubeconfig_finds_cluster_api_and_kind_provider_secrets() {
+    let env = env();
+    let namespace = kkp_e2e::unique_name("capi");
+    let capi = kkp_e2e::unique_name("capi-cluster");
+    let kind = kkp_e2e::unique_name("kind-cluster");
+    let capi_text = kkp_style_kubeconfig(env.planes.user.kubeconfig(), &capi);
+    let kind_text = kkp_style_kubeconfig(env.planes.user.kubeconfig(), &kind);
+    rt().block_on(async {
+        let seed = env.planes.seed.client().await.expect("a seed client");
+        let namespaces: Api<Namespace> = Api::all(seed.clone());
+        let ns: Namespace = serde_json::from_value(json!({"metadata": {"name": namespace}})).expect("a namespace");
+        namespaces
+            .create(&PostParams::default(), &ns)
+            .await
+            .expect("the namespace");
+        let secrets: Api<Secret> = Api::namespaced(seed, &namespace);
+        for (name, key, text) in [
+            (format!("{capi}-kubeconfig"), "value", &capi_text),
+            (format!("{kind}-config"), "config", &kind_text),
+        ] {
+            let secret: Secret = serde_json::from_value(json!({"metadata": {"name": name}, "stringData": {key: text}}))
+                .expect("a secret");
+            secrets
+                .create(&PostParams::default(), &secret)
+                .await
+                .expect("the secret");
+        }
+    });
+
+    let found = kkp(&["get", "kubeconfig", &capi, "-n", &namespace]);
+    assert_eq!(found.code, Some(0), "{}", found.both());
+    assert_eq!(found.stdout, capi_text);
+    let found = kkp(&["get", "kubeconfig", &kind, "-n", &namespace]);
+    assert_eq!(found.code, Some(0), "{}", found.both());
+    assert_eq!(found.stdout, kind_text);
+
+    // Another namespace has neither: the error lists every place it looked.
+    let missing = kkp(&["get", "kubeconfig", &capi]);
+    assert_eq!(missing.code, Some(1), "{}", missing.both());
+    assert!(
+        missing
+            .stderr
+            .contains(&format!("Cluster API secret default/{capi}-kubeconfig")),
+        "{}",
+        missing.both()
+    );
+    assert!(
+        missing
+            .stderr
+            .contains(&format!("kind provider secret default/{capi}-config")),
+        "{}",
+        missing.both()
+    );
+    let only_kkp = kkp(&["get", "kubeconfig", &capi, "-n", &namespace, "--convention", "kkp"]);
+    assert_eq!(only_kkp.code, Some(1), "{}", only_kkp.both());
 }

@@ -1,7 +1,6 @@
 //! End to end: kkp-webhook behind a real kube-apiserver. The webhook runs in this process (TLS on
 //! 127.0.0.1, a serving certificate for that IP), the shipped Mutating and ValidatingWebhookConfigurations
-//! point at it by `url` and `caBundle`, and the generated CRDs are installed (with two visible
-//! workarounds for defects of the generated CRDs, see [`installable`]). Everything below goes
+//! point at it by `url` and `caBundle`, and the generated CRDs are installed as shipped. Everything below goes
 //! through the apiserver, mostly with the real kubectl: a minimal Cluster and MachineDeployment come
 //! back defaulted exactly as the engine defaults them, broken ones are denied with every field error
 //! in the message kubectl prints, changes of immutable fields are refused, `--dry-run=server` gives
@@ -125,11 +124,7 @@ fn start_webhook() -> Result<Webhook, String> {
 async fn register(plane: &'static ControlPlane, base_url: &str, ca_pem: &str) -> Result<Registered, String> {
     let admin = plane.client().await.map_err(|e| e.to_string())?;
     for crd in [CLUSTER_CRD, MACHINE_DEPLOYMENT_CRD] {
-        let (yaml, changed) = installable(crd);
-        for change in changed {
-            eprintln!("CRD workaround: {change}");
-        }
-        install_crds(&admin, &yaml).await.map_err(|e| e.to_string())?;
+        install_crds(&admin, crd).await.map_err(|e| e.to_string())?;
     }
     let shipped = kkp_manifests::webhook_manifests(kkp_manifests::Variant::GeneratedCerts)
         .into_iter()
@@ -173,74 +168,6 @@ async fn wait_until_answering(admin: &Client) -> Result<(), String> {
     .map_err(|e| e.to_string())
 }
 
-/// The generated CRD made installable, and what had to change. Two defects of the generated CRDs
-/// block a real apiserver, so they are worked around here, visibly:
-/// - CRDs of `*.k8s.io` groups (`cluster.k8s.io`) need the `api-approved.kubernetes.io`
-///   annotation, or the apiserver refuses the CRD (`kubectl kkp install` adds it the same way);
-/// - free-form fields (`Option<Value>` in the types, schema `x-kubernetes-preserve-unknown-fields`
-///   without a type) are listed as `required` although the types make them optional, so the
-///   apiserver refuses every minimal object (`spec.auditLogging: Required value`, ...).
-fn installable(yaml: &str) -> (String, Vec<String>) {
-    let mut crd: Value = serde_yaml::from_str(yaml).expect("the CRD parses");
-    let name = crd["metadata"]["name"].as_str().unwrap_or_default().to_owned();
-    let mut changed = Vec::new();
-    let group = crd["spec"]["group"].as_str().unwrap_or_default().to_owned();
-    let approval = "api-approved.kubernetes.io";
-    if (group.ends_with(".k8s.io") || group.ends_with(".kubernetes.io"))
-        && crd.pointer(&format!("/metadata/annotations/{approval}")).is_none()
-    {
-        crd["metadata"]["annotations"][approval] = json!("unapproved, legacy API");
-        changed.push(format!("{name}: added the annotation {approval}"));
-    }
-    for version in crd["spec"]["versions"].as_array_mut().into_iter().flatten() {
-        let mut dropped = Vec::new();
-        optional_free_form(&mut version["schema"]["openAPIV3Schema"], "", &mut dropped);
-        if !dropped.is_empty() {
-            changed.push(format!(
-                "{name}: free-form fields no longer required: {}",
-                dropped.join(", ")
-            ));
-        }
-    }
-    (serde_yaml::to_string(&crd).expect("YAML"), changed)
-}
-
-/// Takes free-form properties out of the `required` lists of `schema` and below.
-fn optional_free_form(schema: &mut Value, path: &str, dropped: &mut Vec<String>) {
-    let Some(node) = schema.as_object_mut() else {
-        return;
-    };
-    let free_form: Vec<String> = node
-        .get("properties")
-        .and_then(Value::as_object)
-        .into_iter()
-        .flatten()
-        .filter(|(_, p)| p.get("type").is_none() && p.get("x-kubernetes-preserve-unknown-fields") == Some(&json!(true)))
-        .map(|(k, _)| k.clone())
-        .collect();
-    if let Some(required) = node.get_mut("required").and_then(Value::as_array_mut) {
-        required.retain(|r| {
-            let free = r.as_str().is_some_and(|r| free_form.iter().any(|f| f == r));
-            if free {
-                dropped.push(format!("{path}.{}", r.as_str().unwrap_or_default()));
-            }
-            !free
-        });
-        if required.is_empty() {
-            node.remove("required");
-        }
-    }
-    if let Some(properties) = node.get_mut("properties").and_then(Value::as_object_mut) {
-        for (key, child) in properties.iter_mut() {
-            optional_free_form(child, &format!("{path}.{key}"), dropped);
-        }
-    }
-    for key in ["items", "additionalProperties"] {
-        if let Some(child) = node.get_mut(key) {
-            optional_free_form(child, &format!("{path}[]"), dropped);
-        }
-    }
-}
 
 // ---- objects --------------------------------------------------------------------------------------
 

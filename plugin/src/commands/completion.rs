@@ -63,9 +63,35 @@ pub async fn run(args: CompletionArgs, _g: &GlobalArgs) -> anyhow::Result<()> {
         CompletionShell::Fish => clap_complete::Shell::Fish,
     };
     let mut script = Vec::new();
-    let mut cmd = Cli::command().name(PLUGIN_BINARY).bin_name(PLUGIN_BINARY);
-    clap_complete::generate(shell, &mut cmd, PLUGIN_BINARY, &mut script);
+    clap_complete::generate(shell, &mut script_command(), PLUGIN_BINARY, &mut script);
+    if shell == clap_complete::Shell::Bash {
+        script = fix_bash_names(&script);
+    }
     write_stdout(&script)
+}
+
+/// clap_complete's bash script names a subcommand's case label after the binary with its `-`
+/// turned into the subcommand separator (`kubectl__subcmd__kkp__subcmd__generate`), but sets the
+/// variable it matches from the binary with `-` turned into `__` (`kubectl__kkp__subcmd__generate`),
+/// so nothing below the top level would complete. This makes the labels match.
+fn fix_bash_names(script: &[u8]) -> Vec<u8> {
+    let broken = format!("{}__subcmd__", PLUGIN_BINARY.replace('-', "__subcmd__"));
+    let fixed = format!("{}__subcmd__", PLUGIN_BINARY.replace('-', "__"));
+    String::from_utf8_lossy(script).replace(&broken, &fixed).into_bytes()
+}
+
+/// The command tree as the scripts see it: named after the binary, without hidden commands.
+fn script_command() -> Command {
+    let cli = Cli::command();
+    let subcommands: Vec<Command> = cli.get_subcommands().filter(|s| !s.is_hide_set()).cloned().collect();
+    let mut cmd = Command::new(PLUGIN_BINARY)
+        .version(env!("CARGO_PKG_VERSION"))
+        .args(cli.get_arguments().cloned())
+        .subcommands(subcommands);
+    if let Some(about) = cli.get_about() {
+        cmd = cmd.about(about.clone());
+    }
+    cmd
 }
 
 pub async fn run_complete(args: CompleteArgs, _g: &GlobalArgs) -> anyhow::Result<()> {
@@ -113,7 +139,8 @@ impl Completion {
 }
 
 fn first_line(text: Option<&clap::builder::StyledStr>) -> Option<String> {
-    text.map(|t| t.to_string()).and_then(|t| t.lines().next().map(|l| l.trim_end_matches('.').to_owned()))
+    text.map(|t| t.to_string())
+        .and_then(|t| t.lines().next().map(|l| l.trim_end_matches('.').to_owned()))
 }
 
 fn takes_value(arg: &Arg) -> bool {
@@ -121,7 +148,8 @@ fn takes_value(arg: &Arg) -> bool {
 }
 
 fn find_long<'a>(cmd: &'a Command, name: &str) -> Option<&'a Arg> {
-    cmd.get_arguments().find(|a| a.get_long() == Some(name) || a.get_all_aliases().is_some_and(|al| al.contains(&name)))
+    cmd.get_arguments()
+        .find(|a| a.get_long() == Some(name) || a.get_all_aliases().is_some_and(|al| al.contains(&name)))
 }
 
 fn find_short(cmd: &Command, c: char) -> Option<&Arg> {
@@ -207,11 +235,16 @@ pub fn complete(root: &Command, words: &[String]) -> Completion {
             .filter(|s| !s.is_hide_set() && s.get_name().starts_with(current))
             .map(|s| (s.get_name().to_owned(), first_line(s.get_about())))
             .collect();
-        return Completion { candidates, directive: DIRECTIVE_NO_FILE_COMP };
+        return Completion {
+            candidates,
+            directive: DIRECTIVE_NO_FILE_COMP,
+        };
     }
     let positional_args: Vec<&Arg> = cmd.get_positionals().collect();
     let arg = positional_args.get(positionals).or_else(|| {
-        positional_args.last().filter(|a| a.get_num_args().is_some_and(|n| n.max_values() > 1))
+        positional_args
+            .last()
+            .filter(|a| a.get_num_args().is_some_and(|n| n.max_values() > 1))
     });
     match arg {
         Some(arg) => values(arg, current, ""),
@@ -220,22 +253,35 @@ pub fn complete(root: &Command, words: &[String]) -> Completion {
 }
 
 fn nothing(directive: u8) -> Completion {
-    Completion { candidates: Vec::new(), directive }
+    Completion {
+        candidates: Vec::new(),
+        directive,
+    }
 }
 
 /// The values an option or positional takes, or file names where it takes a path.
 fn values(arg: &Arg, partial: &str, prefix: &str) -> Completion {
     let possible = arg.get_possible_values();
     if possible.is_empty() {
-        let wants_path = matches!(arg.get_value_hint(), ValueHint::AnyPath | ValueHint::FilePath | ValueHint::DirPath);
-        return nothing(if wants_path { DIRECTIVE_DEFAULT } else { DIRECTIVE_NO_FILE_COMP });
+        let wants_path = matches!(
+            arg.get_value_hint(),
+            ValueHint::AnyPath | ValueHint::FilePath | ValueHint::DirPath
+        );
+        return nothing(if wants_path {
+            DIRECTIVE_DEFAULT
+        } else {
+            DIRECTIVE_NO_FILE_COMP
+        });
     }
     let candidates = possible
         .iter()
         .filter(|v| !v.is_hide_set() && v.get_name().starts_with(partial))
         .map(|v| (format!("{prefix}{}", v.get_name()), first_line(v.get_help())))
         .collect();
-    Completion { candidates, directive: DIRECTIVE_NO_FILE_COMP }
+    Completion {
+        candidates,
+        directive: DIRECTIVE_NO_FILE_COMP,
+    }
 }
 
 /// The flags of a command (its own and the global ones) that start with `current`, leaving out
@@ -261,7 +307,10 @@ fn flags(cmd: &Command, current: &str, used: &HashSet<String>) -> Completion {
             }
         }
     }
-    Completion { candidates, directive: DIRECTIVE_NO_FILE_COMP }
+    Completion {
+        candidates,
+        directive: DIRECTIVE_NO_FILE_COMP,
+    }
 }
 
 #[cfg(test)]
@@ -293,10 +342,31 @@ mod tests {
     #[test]
     fn provider_values_and_output_formats() {
         let c = ask(&["generate", "cluster", "demo", "--provider", ""]);
-        assert_eq!(names(&c), ["aws", "azure", "digitalocean", "gcp", "hetzner", "kubevirt", "openstack", "vsphere"]);
-        assert_eq!(names(&ask(&["generate", "cluster", "demo", "--provider", "h"])), ["hetzner"]);
-        assert_eq!(names(&ask(&["generate", "cluster", "demo", "-o", ""])), ["yaml", "json", "name"]);
-        assert_eq!(names(&ask(&["generate", "cluster", "demo", "--output=j"])), ["--output=json"]);
+        assert_eq!(
+            names(&c),
+            [
+                "aws",
+                "azure",
+                "digitalocean",
+                "gcp",
+                "hetzner",
+                "kubevirt",
+                "openstack",
+                "vsphere"
+            ]
+        );
+        assert_eq!(
+            names(&ask(&["generate", "cluster", "demo", "--provider", "h"])),
+            ["hetzner"]
+        );
+        assert_eq!(
+            names(&ask(&["generate", "cluster", "demo", "-o", ""])),
+            ["yaml", "json", "name"]
+        );
+        assert_eq!(
+            names(&ask(&["generate", "cluster", "demo", "--output=j"])),
+            ["--output=json"]
+        );
         assert_eq!(names(&ask(&["completion", ""])), ["bash", "zsh", "fish"]);
     }
 
@@ -304,7 +374,10 @@ mod tests {
     fn flags_include_globals_and_skip_used_ones() {
         let c = ask(&["generate", "cluster", "demo", "--provider", "aws", "--"]);
         let n = names(&c);
-        assert!(n.contains(&"--flavor") && n.contains(&"--kubeconfig") && n.contains(&"--set"), "{n:?}");
+        assert!(
+            n.contains(&"--flavor") && n.contains(&"--kubeconfig") && n.contains(&"--set"),
+            "{n:?}"
+        );
         assert!(!n.contains(&"--provider"), "{n:?}");
         assert!(!n.contains(&"-o"), "long only after --: {n:?}");
         let c = ask(&["generate", "cluster", "demo", "--set", "A=1", "--se"]);
@@ -316,7 +389,10 @@ mod tests {
     #[test]
     fn file_arguments_let_the_shell_complete_files() {
         assert_eq!(ask(&["validate", "-f", ""]).directive, DIRECTIVE_DEFAULT);
-        assert_eq!(ask(&["generate", "cluster", "demo", "--from", ""]).directive, DIRECTIVE_DEFAULT);
+        assert_eq!(
+            ask(&["generate", "cluster", "demo", "--from", ""]).directive,
+            DIRECTIVE_DEFAULT
+        );
         assert_eq!(ask(&["generate", "cluster", ""]).directive, DIRECTIVE_NO_FILE_COMP);
     }
 

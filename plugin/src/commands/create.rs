@@ -217,6 +217,7 @@ async fn create_cluster(args: CreateClusterArgs, g: &GlobalArgs) -> anyhow::Resu
     }
 
     let seed = Connection::from_global(g).await?;
+    crate::kube::policies::check_before_apply(&seed, &plan.all()).await?;
     let options = ApplyOptions {
         dry_run: args.dry_run == DryRun::Server,
         force_conflicts: args.force_conflicts,
@@ -246,7 +247,7 @@ async fn create_cluster(args: CreateClusterArgs, g: &GlobalArgs) -> anyhow::Resu
         return Ok(());
     }
 
-    let Some(_) = plan.cluster else {
+    if plan.cluster.is_none() {
         if !plan.machine_deployments.is_empty() {
             anyhow::bail!(
                 "the template makes MachineDeployments but no KKP Cluster, so there is no user cluster to put them into"
@@ -254,7 +255,7 @@ async fn create_cluster(args: CreateClusterArgs, g: &GlobalArgs) -> anyhow::Resu
         }
         finish_output(&applied, args.output);
         return Ok(());
-    };
+    }
 
     if !args.wait {
         finish_output(&applied, args.output);

@@ -134,12 +134,12 @@ pub fn cluster_tree(
     let text = |p: &str| kkp::text(cluster, p);
     let name = text("/metadata/name").unwrap_or("?");
     let mut title = format!("{} {}", style.dim("Cluster"), style.bold(name));
-    if let Some(human) = text("/spec/humanReadableName") {
+    if let Some(human) = text("/spec/humanReadableName").filter(|h| *h != name) {
         title.push_str(&format!(" ({human})"));
     }
     let mut root = Node::new(title);
 
-    let field = |label: &str, value: String| Node::new(format!("{} {value}", pad(&format!("{label}:"), 12)));
+    let field = |label: &str, value: String| Node::new(format!("{} {value}", pad(&format!("{label}:"), 10)));
     let provider = kkp::provider(cluster).unwrap_or_else(|| "<none>".into());
     let dc = text("/spec/cloud/dc").unwrap_or("<none>");
     root.push(field("Provider", format!("{provider} / {dc}")));
@@ -274,15 +274,20 @@ fn machine_deployments_node(mds: &MachineDeployments, style: Style, now: k8s_ope
         MachineDeployments::Unavailable(why) => node.push(Node::new(style.yellow(&format!("not available: {why}")))),
         MachineDeployments::Listed(list) if list.is_empty() => node.push(Node::new(style.dim("none"))),
         MachineDeployments::Listed(list) => {
+            let width = list
+                .iter()
+                .filter_map(|md| kkp::text(md, "/metadata/name"))
+                .map(|n| n.chars().count())
+                .max();
             for md in list {
-                node.push(machine_deployment_node(md, style, now));
+                node.push(machine_deployment_node(md, width.unwrap_or(0), style, now));
             }
         }
     }
     node
 }
 
-fn machine_deployment_node(md: &Value, style: Style, now: k8s_openapi::jiff::Timestamp) -> Node {
+fn machine_deployment_node(md: &Value, name_width: usize, style: Style, now: k8s_openapi::jiff::Timestamp) -> Node {
     let int = |p: &str| md.pointer(p).and_then(Value::as_i64).unwrap_or(0);
     let desired = md.pointer("/spec/replicas").and_then(Value::as_i64).unwrap_or(1);
     let ready = int("/status/readyReplicas");
@@ -295,7 +300,11 @@ fn machine_deployment_node(md: &Value, style: Style, now: k8s_openapi::jiff::Tim
     } else {
         style.yellow(&counts)
     };
-    let mut line = format!("{}   {counts}", style.bold(name));
+    let mut line = format!(
+        "{}{}   {counts}",
+        style.bold(name),
+        pad("", name_width.saturating_sub(name.chars().count()))
+    );
     let value = |p: &str| kkp::text(md, &format!("/spec/template/spec/providerSpec/value{p}"));
     let details: Vec<String> = [
         value("/cloudProvider").map(|p| format!("provider {p}")),
@@ -355,13 +364,13 @@ mod tests {
         );
         let text = tree::render(&tree, Style { color: false });
         assert!(text.starts_with("Cluster abc (demo)\n"), "{text}");
-        assert!(text.contains("├─ Provider:   hetzner / fsn1\n"), "{text}");
+        assert!(text.contains("├─ Provider:  hetzner / fsn1\n"), "{text}");
         assert!(
-            text.contains("├─ Phase:      Running (not every component is up)\n"),
+            text.contains("├─ Phase:     Running (not every component is up)\n"),
             "{text}"
         );
-        assert!(text.contains("├─ Address:    https://abc.example:6443\n"), "{text}");
-        assert!(text.contains("├─ Age:        30m\n"), "{text}");
+        assert!(text.contains("├─ Address:   https://abc.example:6443\n"), "{text}");
+        assert!(text.contains("├─ Age:       30m\n"), "{text}");
         assert!(text.contains("│  ├─ ✓ apiserver   up\n"), "{text}");
         assert!(text.contains("│  ├─ … etcd        provisioning\n"), "{text}");
         assert!(text.contains("│  └─ ✗ scheduler   down\n"), "{text}");
@@ -401,7 +410,7 @@ mod tests {
             ),
             Style { color: false },
         );
-        assert!(text.contains("Phase:      no status yet"), "{text}");
+        assert!(text.contains("Phase:     no status yet"), "{text}");
         assert!(text.contains("Health\n│  └─ not reported yet"), "{text}");
         assert!(text.contains("Conditions\n│  └─ none"), "{text}");
         assert!(

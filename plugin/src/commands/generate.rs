@@ -171,16 +171,21 @@ pub struct TemplateArgs {
     /// A YAML file of variables (KEY: value); repeatable, later files win. Below the environment.
     #[arg(long = "values", value_name = "FILE", value_hint = clap::ValueHint::FilePath)]
     pub values: Vec<PathBuf>,
+    /// The global `-n/--namespace`, which fills NAMESPACE (as clusterctl's --target-namespace
+    /// does); the command copies it here before rendering.
+    #[arg(skip)]
+    pub namespace: Option<String>,
 }
 
 /// The variables the named flags set, and the flag for each.
-pub const FLAG_VARIABLES: [(&str, &str); 6] = [
+pub const FLAG_VARIABLES: [(&str, &str); 7] = [
     ("KKP_PROJECT_ID", "--project"),
     ("KKP_DATACENTER", "--datacenter"),
     ("KKP_HUMAN_READABLE_NAME", "--human-readable-name"),
     ("KUBERNETES_VERSION", "--kubernetes-version"),
     ("WORKER_MACHINE_COUNT", "--worker-machine-count"),
     ("SSH_PUBLIC_KEYS", "--ssh-public-key"),
+    ("NAMESPACE", "-n/--namespace"),
 ];
 
 fn provider_names() -> Vec<&'static str> {
@@ -262,10 +267,16 @@ fn template_source(args: &TemplateArgs) -> anyhow::Result<TemplateSource> {
         return Ok(TemplateSource::File(PathBuf::from(from)));
     }
     let Some(name) = args.provider.as_deref() else {
-        bail!("--provider is required unless --from gives a template; use one of: {}", provider_names().join(", "));
+        bail!(
+            "--provider is required unless --from gives a template; use one of: {}",
+            provider_names().join(", ")
+        );
     };
     let Some(provider) = Provider::from_name(name) else {
-        bail!("--provider {name:?} is not supported; use one of: {}", provider_names().join(", "));
+        bail!(
+            "--provider {name:?} is not supported; use one of: {}",
+            provider_names().join(", ")
+        );
     };
     let flavor = args.flavor.as_deref().unwrap_or("default");
     match builtin::find(provider, flavor) {
@@ -300,6 +311,7 @@ fn variables_from(name: &str, args: &TemplateArgs, env: EnvReader) -> anyhow::Re
         ("KKP_DATACENTER", args.datacenter.clone()),
         ("KKP_HUMAN_READABLE_NAME", args.human_readable_name.clone()),
         ("WORKER_MACHINE_COUNT", args.worker_machine_count.map(|c| c.to_string())),
+        ("NAMESPACE", args.namespace.clone()),
     ];
     for (var, value) in named {
         if let Some(v) = value {
@@ -308,7 +320,9 @@ fn variables_from(name: &str, args: &TemplateArgs, env: EnvReader) -> anyhow::Re
     }
     if let Some(version) = &args.kubernetes_version {
         if let Err(e) = versions::parse(version) {
-            bail!("--kubernetes-version {version:?} is not a Kubernetes version ({e}); use MAJOR.MINOR.PATCH, such as 1.35.7");
+            bail!(
+                "--kubernetes-version {version:?} is not a Kubernetes version ({e}); use MAJOR.MINOR.PATCH, such as 1.35.7"
+            );
         }
         flags.insert("KUBERNETES_VERSION".to_owned(), version.clone());
     }
@@ -326,7 +340,10 @@ fn variables_from(name: &str, args: &TemplateArgs, env: EnvReader) -> anyhow::Re
     }
 
     let fallbacks = BTreeMap::from([
-        ("KUBERNETES_VERSION".to_owned(), VersionCatalog::default().default.to_string()),
+        (
+            "KUBERNETES_VERSION".to_owned(),
+            VersionCatalog::default().default.to_string(),
+        ),
         ("WORKER_MACHINE_COUNT".to_owned(), "1".to_owned()),
         ("SSH_PUBLIC_KEYS".to_owned(), "[]".to_owned()),
     ]);
@@ -340,7 +357,10 @@ fn ssh_keys(args: &TemplateArgs) -> anyhow::Result<Vec<String>> {
             .with_context(|| format!("--ssh-public-key-file {}: cannot read the file", path.display()))?;
         let before = keys.len();
         keys.extend(
-            text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')).map(str::to_owned),
+            text.lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty() && !l.starts_with('#'))
+                .map(str::to_owned),
         );
         if keys.len() == before {
             bail!("--ssh-public-key-file {}: the file holds no keys", path.display());
@@ -349,9 +369,12 @@ fn ssh_keys(args: &TemplateArgs) -> anyhow::Result<Vec<String>> {
     Ok(keys)
 }
 
-pub async fn run(cmd: GenerateCommand, _g: &GlobalArgs) -> anyhow::Result<()> {
+pub async fn run(cmd: GenerateCommand, g: &GlobalArgs) -> anyhow::Result<()> {
     match cmd.what {
-        GenerateWhat::Cluster(args) => generate_cluster(&args),
+        GenerateWhat::Cluster(mut args) => {
+            args.template.namespace = g.namespace.clone();
+            generate_cluster(&args)
+        }
     }
 }
 
@@ -425,7 +448,9 @@ fn write_file(path: &Path, objects: &[Value], format: OutputFormat) -> anyhow::R
         use std::os::unix::fs::OpenOptionsExt;
         options.mode(0o600);
     }
-    let mut file = options.open(path).with_context(|| format!("--write-to {}: cannot open the file", path.display()))?;
+    let mut file = options
+        .open(path)
+        .with_context(|| format!("--write-to {}: cannot open the file", path.display()))?;
     output::write_objects(&mut file, objects, format)
         .and_then(|()| file.flush())
         .with_context(|| format!("--write-to {}: cannot write the file", path.display()))
@@ -441,7 +466,10 @@ mod tests {
     }
 
     fn args(provider: &str) -> TemplateArgs {
-        TemplateArgs { provider: Some(provider.to_owned()), ..TemplateArgs::default() }
+        TemplateArgs {
+            provider: Some(provider.to_owned()),
+            ..TemplateArgs::default()
+        }
     }
 
     #[test]
@@ -472,17 +500,33 @@ mod tests {
     fn flag_values_are_checked() {
         let mut a = args("hetzner");
         a.set = vec!["NOEQUALS".into()];
-        assert_eq!(variables_from("d", &a, env_of(&[])).unwrap_err().to_string(), "--set \"NOEQUALS\": expected KEY=VALUE");
+        assert_eq!(
+            variables_from("d", &a, env_of(&[])).unwrap_err().to_string(),
+            "--set \"NOEQUALS\": expected KEY=VALUE"
+        );
         a.set = vec!["bad-name=1".into()];
-        assert!(variables_from("d", &a, env_of(&[])).unwrap_err().to_string().contains("not a valid variable name"));
+        assert!(
+            variables_from("d", &a, env_of(&[]))
+                .unwrap_err()
+                .to_string()
+                .contains("not a valid variable name")
+        );
         let mut a = args("hetzner");
         a.kubernetes_version = Some("1.35".into());
         let err = variables_from("d", &a, env_of(&[])).unwrap_err().to_string();
-        assert!(err.starts_with("--kubernetes-version \"1.35\" is not a Kubernetes version"), "{err}");
+        assert!(
+            err.starts_with("--kubernetes-version \"1.35\" is not a Kubernetes version"),
+            "{err}"
+        );
         let mut a = args("hetzner");
         a.from = Some("https://example.com/t.yaml".into());
         a.provider = None;
-        assert!(template_source(&a).unwrap_err().to_string().contains("local files only"));
+        assert!(
+            template_source(&a)
+                .unwrap_err()
+                .to_string()
+                .contains("local files only")
+        );
     }
 
     #[test]
@@ -509,7 +553,10 @@ mod tests {
         a.ssh_public_key_files = vec![file];
         let vars = variables_from("d", &a, env_of(&[])).unwrap();
         let list: Vec<String> = serde_json::from_str(&vars.user_value("SSH_PUBLIC_KEYS").unwrap().0).unwrap();
-        assert_eq!(list, ["ssh-ed25519 AAAAX e@f", "ssh-ed25519 AAAAC3 a@b", "ssh-rsa AAAAB3 c@d"]);
+        assert_eq!(
+            list,
+            ["ssh-ed25519 AAAAX e@f", "ssh-ed25519 AAAAC3 a@b", "ssh-rsa AAAAB3 c@d"]
+        );
     }
 
     /// Every built-in template, given its required variables, yields objects the engine admits
@@ -522,7 +569,8 @@ mod tests {
             a.project = Some("p8kfs2x9jw".into());
             a.datacenter = Some(format!("{}-dc", b.provider.name()));
             a.ssh_public_keys = vec![
-                "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGQ1cZf3cpkBZ4/0rlFWzPm1YjFnKVzFAQVIGrLvGsc4 demo@example.com".into(),
+                "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGQ1cZf3cpkBZ4/0rlFWzPm1YjFnKVzFAQVIGrLvGsc4 demo@example.com"
+                    .into(),
             ];
             let prepared = prepare("demo", &a, env_of(&[])).unwrap();
             let required: Vec<String> = prepared
@@ -541,7 +589,14 @@ mod tests {
             );
             for c in &checked {
                 assert!(c.is_ours(), "{}: {} is not checked", b.label(), c.kind());
-                assert!(c.allowed(), "{}: {} {}: {:?}", b.label(), c.kind(), c.name(), c.messages());
+                assert!(
+                    c.allowed(),
+                    "{}: {} {}: {:?}",
+                    b.label(),
+                    c.kind(),
+                    c.name(),
+                    c.messages()
+                );
             }
         }
     }

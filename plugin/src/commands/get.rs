@@ -24,6 +24,9 @@ pub enum GetWhat {
     Clusters(GetClustersArgs),
     /// Print a cluster's kubeconfig, write it to a file, or merge it into your kubeconfig.
     Kubeconfig(kubeconfig::GetKubeconfigArgs),
+    /// List the admission policies (NAME, ENFORCEMENT, COMPILED, MATCHED, DENIED, AGE), or show the named ones.
+    #[command(visible_alias = "policy")]
+    Policies(super::get_policies::GetPoliciesArgs),
 }
 
 /// Flags of `get clusters`.
@@ -50,6 +53,7 @@ pub async fn run(cmd: GetCommand, g: &GlobalArgs) -> anyhow::Result<()> {
     match cmd.what {
         GetWhat::Clusters(args) => clusters(args, g).await,
         GetWhat::Kubeconfig(args) => kubeconfig::run(args, g).await,
+        GetWhat::Policies(args) => super::get_policies::run(args, g).await,
     }
 }
 

@@ -90,7 +90,7 @@ pub struct InstallArgs {
     pub timeout: Duration,
 }
 
-/// The CRDs, as objects.
+/// The CRDs, as objects, exactly as the engine generates them.
 pub fn crd_objects() -> anyhow::Result<Vec<Value>> {
     let mut objects = Vec::new();
     for (file, yaml) in kkp_crds::crdgen::all() {
@@ -124,13 +124,12 @@ pub fn webhook_objects(
         );
         objects.extend(parse_documents(&secret, "the TLS Secret")?);
     }
-    if variant == Variant::GeneratedCerts {
-        if let Some(left) = objects
+    if variant == Variant::GeneratedCerts
+        && let Some(left) = objects
             .iter()
             .find(|o| o.to_string().contains(kkp_manifests::CA_BUNDLE_PLACEHOLDER))
-        {
-            anyhow::bail!("{} still has the caBundle placeholder", resources::kubectl_name(left));
-        }
+    {
+        anyhow::bail!("{} still has the caBundle placeholder", resources::kubectl_name(left));
     }
     Ok(objects)
 }
@@ -158,13 +157,11 @@ async fn installed_certs(conn: &Connection) -> anyhow::Result<Option<ServingCert
 
 /// The certificate to install: the installed one while it is good, else a new one.
 async fn choose_certs(conn: &Connection, renew: bool) -> anyhow::Result<ServingCerts> {
-    if !renew {
-        if let Some(installed) = installed_certs(conn).await? {
-            let now = time::OffsetDateTime::now_utc().unix_timestamp();
-            match certs::why_not_reusable(&installed, now) {
-                None => return Ok(installed),
-                Some(why) => eprintln!("Replacing the webhook's serving certificate: {why}."),
-            }
+    if !renew && let Some(installed) = installed_certs(conn).await? {
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        match certs::why_not_reusable(&installed, now) {
+            None => return Ok(installed),
+            Some(why) => eprintln!("Replacing the webhook's serving certificate: {why}."),
         }
     }
     Ok(certs::generate()?)
@@ -337,6 +334,19 @@ mod tests {
         assert!(names.contains(&"clusters.kubermatic.k8c.io"), "{names:?}");
         assert!(names.contains(&"machinedeployments.cluster.k8s.io"), "{names:?}");
         assert!(crds.iter().all(|c| c["kind"] == "CustomResourceDefinition"));
+        let md = crds
+            .iter()
+            .find(|c| resources::meta_str(c, "name") == Some("machinedeployments.cluster.k8s.io"));
+        let md = md.expect("the MachineDeployment CRD");
+        assert!(md["metadata"]["annotations"]["api-approved.kubernetes.io"].is_string(), "{md}");
+        let cluster = crds
+            .iter()
+            .find(|c| resources::meta_str(c, "name") == Some("clusters.kubermatic.k8c.io"));
+        assert!(
+            cluster.expect("the Cluster CRD")["metadata"]["annotations"]
+                .get("api-approved.kubernetes.io")
+                .is_none()
+        );
     }
 
     #[test]

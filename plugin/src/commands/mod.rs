@@ -6,6 +6,7 @@ pub mod delete;
 pub mod describe;
 pub mod generate;
 pub mod get;
+pub mod get_policies;
 pub mod install;
 pub mod policy;
 pub mod validate;

@@ -1,8 +1,46 @@
-//! `kubectl kkp policy`.
+//! `kubectl kkp policy`: admission policies offline. `policy test` evaluates policies on objects
+//! with the same engine as the webhook, without contacting any cluster.
 
+use std::io::{self, Read as _, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context as _, bail};
 use clap::{Args, Subcommand};
+use kkp_crds::admission::UserInfo;
+use kkp_crds::policy::{self, AdmissionPolicy, Enforcement, PolicySet, Violation};
+use serde::Serialize;
+use serde_json::Value;
 
 use super::GlobalArgs;
+use crate::kube::policies::{Evaluated, evaluate_objects};
+use crate::output;
+use crate::template::documents::{self, Place};
+
+const TEST_ABOUT: &str = "\
+Evaluate admission policies on objects offline, with the same engine as the admission webhook.
+
+Files may hold several YAML documents, JSON objects or Lists, and may mix AdmissionPolicy objects
+(policy.kubectl-kkp.io/v1alpha1) with the objects to test: every AdmissionPolicy found is in force,
+every other object is tested. KKP Clusters and machine-controller MachineDeployments are defaulted
+first, as the mutating webhook does before the validating one; other objects are skipped.
+
+For each object the output lists every rule it breaks, with the policy and its enforcement: Deny
+(the webhook refuses the object), Warn (admitted with a warning) or Audit (admitted and recorded).
+Use --as and --as-group to see what a user or group exempted by a policy would get.
+
+The exit code is 1 when an object breaks a Deny rule, a policy does not compile or a file cannot
+be read, and 0 otherwise.";
+
+const TEST_EXAMPLES: &str = "\
+Examples:
+  # Would this cluster pass the platform's policies?
+  kubectl kkp policy test -f policies.yaml -f cluster.yaml
+
+  # Generated objects, from stdin, as JSON
+  kubectl kkp generate cluster demo --provider hetzner ... | kubectl kkp policy test -f policies.yaml -f - -o json
+
+  # As a member of a group some policies exempt
+  kubectl kkp policy test -f policies.yaml -f cluster.yaml --as alice --as-group platform-admins";
 
 #[derive(Debug, Args)]
 pub struct PolicyCommand {
@@ -11,8 +49,486 @@ pub struct PolicyCommand {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum PolicyWhat {}
+pub enum PolicyWhat {
+    /// Evaluate AdmissionPolicies on objects offline and list the rules each object breaks.
+    #[command(long_about = TEST_ABOUT, after_help = TEST_EXAMPLES)]
+    Test(PolicyTestArgs),
+}
+
+/// Flags of `policy test`.
+#[derive(Debug, Args)]
+pub struct PolicyTestArgs {
+    /// Files or directories with policies and objects; `-` reads stdin. Repeatable.
+    #[arg(short = 'f', long = "filename", value_name = "FILE", required = true, num_args = 1.., value_hint = clap::ValueHint::AnyPath)]
+    pub files: Vec<String>,
+    /// Output format: `text` for people, `json` for one result per object.
+    #[arg(short = 'o', long, value_enum, default_value_t = TestFormat::Text, value_name = "FORMAT")]
+    pub output: TestFormat,
+    /// Evaluate as this user (for policies' user exemptions).
+    #[arg(long = "as", value_name = "USER")]
+    pub as_user: Option<String>,
+    /// Evaluate as a member of this group (for policies' group exemptions). Repeatable.
+    #[arg(long = "as-group", value_name = "GROUP")]
+    pub as_groups: Vec<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum TestFormat {
+    Text,
+    Json,
+}
 
 pub async fn run(cmd: PolicyCommand, _g: &GlobalArgs) -> anyhow::Result<()> {
-    match cmd.what {}
+    match cmd.what {
+        PolicyWhat::Test(args) => test(args),
+    }
+}
+
+/// Something read from the files.
+#[derive(Debug)]
+struct Found {
+    file: String,
+    place: Option<Place>,
+    value: Value,
+}
+
+/// A policy from the files and whether it compiled.
+#[derive(Debug, Serialize)]
+struct PolicyReport {
+    name: String,
+    file: String,
+    enforcement: Enforcement,
+    compiled: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
+}
+
+/// One object's result.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ObjectReport {
+    file: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    document: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    item: Option<usize>,
+    api_version: Option<String>,
+    kind: String,
+    name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    namespace: Option<String>,
+    /// False when a Deny rule is broken.
+    allowed: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    skipped: Option<String>,
+    matched: Vec<String>,
+    violations: Vec<Violation>,
+    #[serde(skip)]
+    subject: String,
+}
+
+#[derive(Debug, Serialize)]
+struct Report {
+    policies: Vec<PolicyReport>,
+    results: Vec<ObjectReport>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    unreadable: Vec<String>,
+}
+
+fn is_policy(value: &Value) -> bool {
+    value.get("kind").and_then(Value::as_str) == Some("AdmissionPolicy")
+        && value
+            .get("apiVersion")
+            .and_then(Value::as_str)
+            .is_some_and(|v| v.starts_with("policy.kubectl-kkp.io/"))
+}
+
+fn where_in(file: &str, place: Option<Place>) -> String {
+    match place {
+        Some(p) => format!("{file}, {p}"),
+        None => file.to_owned(),
+    }
+}
+
+/// Compiles the policies found, one report each (also for those that do not parse or compile).
+fn compile_policies(found: &[Found]) -> (PolicySet, Vec<PolicyReport>) {
+    let mut parsed = Vec::new();
+    let mut reports = Vec::new();
+    for f in found {
+        let name = f
+            .value
+            .pointer("/metadata/name")
+            .and_then(Value::as_str)
+            .unwrap_or("(unnamed)")
+            .to_owned();
+        let at = where_in(&f.file, f.place);
+        match serde_json::from_value::<AdmissionPolicy>(f.value.clone()) {
+            Ok(p) => {
+                let enforcement = p.spec.enforcement.unwrap_or_default();
+                let error = policy::compile(&p).err().map(|e| e.to_string());
+                reports.push(PolicyReport {
+                    name,
+                    file: at,
+                    enforcement,
+                    compiled: error.is_none(),
+                    error,
+                });
+                parsed.push(p);
+            }
+            Err(e) => reports.push(PolicyReport {
+                name,
+                file: at,
+                enforcement: Enforcement::default(),
+                compiled: false,
+                error: Some(format!("the policy does not parse: {e}")),
+            }),
+        }
+    }
+    (PolicySet::compile(&parsed).0, reports)
+}
+
+fn object_report(f: &Found, e: Evaluated) -> ObjectReport {
+    ObjectReport {
+        file: f.file.clone(),
+        document: f.place.map(|p| p.number),
+        item: f.place.and_then(|p| p.item.map(|i| i + 1)),
+        api_version: f.value.get("apiVersion").and_then(Value::as_str).map(str::to_owned),
+        subject: e.subject(),
+        kind: e.kind.to_string(),
+        name: e.name.clone(),
+        namespace: e.namespace.clone(),
+        allowed: !e.denied(),
+        skipped: e.skipped.clone(),
+        matched: e.matched,
+        violations: e.violations,
+    }
+}
+
+fn test(args: PolicyTestArgs) -> anyhow::Result<()> {
+    let files = expand_files(&args.files)?;
+    let mut policies = Vec::new();
+    let mut objects = Vec::new();
+    let mut unreadable = Vec::new();
+    for file in &files {
+        for item in read_file(file, &mut unreadable) {
+            if is_policy(&item.value) {
+                policies.push(item);
+            } else {
+                objects.push(item);
+            }
+        }
+    }
+    if policies.is_empty() && unreadable.is_empty() {
+        bail!(
+            "no AdmissionPolicy (policy.kubectl-kkp.io/v1alpha1) in {}; give the policies with -f too",
+            files.join(", ")
+        );
+    }
+    if objects.is_empty() && unreadable.is_empty() {
+        bail!("no objects to test in {}", files.join(", "));
+    }
+    let (set, policy_reports) = compile_policies(&policies);
+    let user = args.as_user.as_ref().map(|name| UserInfo {
+        username: name.clone(),
+        groups: args.as_groups.clone(),
+    });
+    let user = user.or_else(|| {
+        (!args.as_groups.is_empty()).then(|| UserInfo {
+            username: String::new(),
+            groups: args.as_groups.clone(),
+        })
+    });
+    let values: Vec<&Value> = objects.iter().map(|o| &o.value).collect();
+    let results: Vec<ObjectReport> = evaluate_objects(&values, &set, user.as_ref())
+        .into_iter()
+        .zip(&objects)
+        .map(|(e, f)| object_report(f, e))
+        .collect();
+    let report = Report {
+        policies: policy_reports,
+        results,
+        unreadable,
+    };
+
+    let mut out = io::stdout().lock();
+    let written = match args.output {
+        TestFormat::Text => write_text(&mut out, &report),
+        TestFormat::Json => serde_json::to_value(&report)
+            .map_err(io::Error::other)
+            .and_then(|v| writeln!(out, "{}", output::to_json(&v))),
+    };
+    match written.and_then(|()| out.flush()) {
+        Err(e) if e.kind() != io::ErrorKind::BrokenPipe => return Err(e).context("cannot write to stdout"),
+        _ => {}
+    }
+    outcome(&report)
+}
+
+/// The exit: an error naming what failed, or Ok.
+fn outcome(report: &Report) -> anyhow::Result<()> {
+    let denied = report.results.iter().filter(|r| !r.allowed).count();
+    let broken = report.policies.iter().filter(|p| !p.compiled).count();
+    let unreadable = report.unreadable.len();
+    let mut problems = Vec::new();
+    if denied > 0 {
+        problems.push(format!(
+            "{denied} of {} {} denied by policy",
+            report.results.len(),
+            if report.results.len() == 1 {
+                "object would be"
+            } else {
+                "objects would be"
+            }
+        ));
+    }
+    if broken > 0 {
+        problems.push(format!(
+            "{broken} {} not compile",
+            if broken == 1 { "policy does" } else { "policies do" }
+        ));
+    }
+    if unreadable > 0 {
+        problems.push(format!(
+            "{unreadable} {} could not be read",
+            if unreadable == 1 { "input" } else { "inputs" }
+        ));
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        bail!("{}", problems.join("; "))
+    }
+}
+
+fn write_text(w: &mut dyn Write, report: &Report) -> io::Result<()> {
+    writeln!(w, "Policies:")?;
+    for p in &report.policies {
+        match &p.error {
+            None => writeln!(w, "  ✓ {} ({})", p.name, p.enforcement)?,
+            Some(e) => writeln!(
+                w,
+                "  ✗ {} ({}): not enforced: {}",
+                p.name,
+                p.file,
+                e.replace('\n', "\n      ")
+            )?,
+        }
+    }
+    writeln!(w)?;
+    for r in &report.results {
+        if let Some(why) = &r.skipped {
+            writeln!(w, "○ {}: skipped: {why}", r.subject)?;
+            continue;
+        }
+        let deny = r
+            .violations
+            .iter()
+            .filter(|v| v.enforcement == Enforcement::Deny)
+            .count();
+        let (mark, what) = match (deny, r.violations.len()) {
+            (0, 0) => (
+                "✓",
+                format!("no violations ({} of the policies apply)", r.matched.len()),
+            ),
+            (0, n) => (
+                "!",
+                format!("admitted with {n} {}", if n == 1 { "violation" } else { "violations" }),
+            ),
+            (d, _) => (
+                "✗",
+                format!("denied: {d} Deny {}", if d == 1 { "rule" } else { "rules" }),
+            ),
+        };
+        writeln!(w, "{mark} {}: {what}", r.subject)?;
+        for v in &r.violations {
+            writeln!(
+                w,
+                "  - {:<5}  {}/{}: {}",
+                v.enforcement.to_string(),
+                v.policy,
+                v.rule,
+                v.message
+            )?;
+        }
+    }
+    for u in &report.unreadable {
+        writeln!(w, "✗ {u}")?;
+    }
+    Ok(())
+}
+
+/// Files as given, the YAML and JSON files of directories (sorted by name), and `-` once at most.
+fn expand_files(given: &[String]) -> anyhow::Result<Vec<String>> {
+    let mut out = Vec::new();
+    let mut stdin_seen = false;
+    for f in given {
+        if f == "-" {
+            if stdin_seen {
+                bail!("-f -: stdin can be read only once");
+            }
+            stdin_seen = true;
+            out.push(f.clone());
+        } else if Path::new(f).is_dir() {
+            let mut entries: Vec<PathBuf> = std::fs::read_dir(f)
+                .and_then(|d| d.map(|e| e.map(|e| e.path())).collect())
+                .with_context(|| format!("-f {f}: cannot read the directory"))?;
+            entries.sort();
+            out.extend(
+                entries
+                    .into_iter()
+                    .filter(|p| {
+                        p.is_file()
+                            && p.extension()
+                                .and_then(|e| e.to_str())
+                                .is_some_and(|e| ["yaml", "yml", "json"].contains(&e))
+                    })
+                    .map(|p| p.display().to_string()),
+            );
+        } else {
+            out.push(f.clone());
+        }
+    }
+    Ok(out)
+}
+
+fn read_file(file: &str, unreadable: &mut Vec<String>) -> Vec<Found> {
+    let shown = if file == "-" {
+        "stdin".to_owned()
+    } else {
+        file.to_owned()
+    };
+    let text = if file == "-" {
+        let mut text = String::new();
+        io::stdin().read_to_string(&mut text).map(|_| text)
+    } else {
+        std::fs::read_to_string(file)
+    };
+    let text = match text {
+        Ok(t) => t,
+        Err(e) => {
+            unreadable.push(format!("{shown}: cannot read: {e}"));
+            return Vec::new();
+        }
+    };
+    let (docs, errors) = documents::parse_stream(&text);
+    unreadable.extend(errors.into_iter().map(|e| format!("{shown}: {e}")));
+    docs.into_iter()
+        .map(|d| Found {
+            file: shown.clone(),
+            place: Some(d.place()),
+            value: d.value,
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn found(value: Value, number: usize) -> Found {
+        Found {
+            file: "in.yaml".into(),
+            place: Some(Place { number, item: None }),
+            value,
+        }
+    }
+
+    fn policy(name: &str, spec: Value) -> Value {
+        json!({"apiVersion": "policy.kubectl-kkp.io/v1alpha1", "kind": "AdmissionPolicy",
+               "metadata": {"name": name}, "spec": spec})
+    }
+
+    fn cluster() -> Value {
+        json!({"apiVersion": "kubermatic.k8c.io/v1", "kind": "Cluster",
+               "metadata": {"name": "abcd123456"},
+               "spec": {"humanReadableName": "demo", "version": "1.35.7",
+                        "cloud": {"dc": "hetzner-fsn1", "hetzner": {"token": "x"}}}})
+    }
+
+    #[test]
+    fn policies_are_told_apart_from_objects() {
+        assert!(is_policy(&policy("p", json!({}))));
+        assert!(!is_policy(&cluster()));
+        assert!(!is_policy(
+            &json!({"apiVersion": "other.io/v1", "kind": "AdmissionPolicy"})
+        ));
+    }
+
+    #[test]
+    fn broken_policies_are_reported_and_the_others_enforced() {
+        let found = [
+            found(policy("only-aws", json!({"rules": {"providers": ["aws"]}})), 1),
+            found(policy("bad", json!({"rules": {"kubernetesVersions": "latest"}})), 2),
+            found(policy("unparsable", json!({"rules": {"maxReplicas": "many"}})), 3),
+        ];
+        let (set, reports) = compile_policies(&found);
+        assert_eq!(set.len(), 1);
+        assert!(reports[0].compiled);
+        assert!(!reports[1].compiled);
+        assert!(
+            reports[1]
+                .error
+                .as_deref()
+                .is_some_and(|e| e.starts_with("rules.kubernetesVersions")),
+            "{reports:?}"
+        );
+        assert!(
+            reports[2]
+                .error
+                .as_deref()
+                .is_some_and(|e| e.starts_with("the policy does not parse")),
+            "{reports:?}"
+        );
+        assert_eq!(reports[2].file, "in.yaml, document 3");
+    }
+
+    #[test]
+    fn the_text_report_names_policy_rule_and_enforcement() {
+        let policies = [
+            found(policy("only-aws", json!({"rules": {"providers": ["aws"]}})), 1),
+            found(
+                policy(
+                    "team-label",
+                    json!({"enforcement": "Warn", "rules": {"requiredLabels": ["team"]}}),
+                ),
+                2,
+            ),
+        ];
+        let (set, policy_reports) = compile_policies(&policies);
+        let objects = [found(cluster(), 3)];
+        let values: Vec<&Value> = objects.iter().map(|o| &o.value).collect();
+        let results: Vec<ObjectReport> = evaluate_objects(&values, &set, None)
+            .into_iter()
+            .zip(&objects)
+            .map(|(e, f)| object_report(f, e))
+            .collect();
+        let report = Report {
+            policies: policy_reports,
+            results,
+            unreadable: Vec::new(),
+        };
+        let mut text = Vec::new();
+        write_text(&mut text, &report).expect("written");
+        let text = String::from_utf8(text).expect("utf-8");
+        assert_eq!(
+            text,
+            "Policies:\n  ✓ only-aws (Deny)\n  ✓ team-label (Warn)\n\n✗ Cluster abcd123456: denied: 1 Deny rule\n  \
+             - Deny   only-aws/providers: provider \"hetzner\" is not allowed; allowed: aws\n  \
+             - Warn   team-label/requiredLabels: the label team is required\n"
+        );
+        assert_eq!(
+            outcome(&report).unwrap_err().to_string(),
+            "1 of 1 object would be denied by policy"
+        );
+        let json = serde_json::to_value(&report).expect("json");
+        assert_eq!(json["results"][0]["allowed"], false);
+        assert_eq!(json["results"][0]["document"], 3);
+        assert_eq!(json["results"][0]["matched"], json!(["only-aws", "team-label"]));
+        assert_eq!(
+            json["results"][0]["violations"][1],
+            json!({"policy": "team-label", "rule": "requiredLabels",
+                   "message": "the label team is required", "enforcement": "Warn"})
+        );
+    }
 }

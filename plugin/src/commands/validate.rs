@@ -81,7 +81,11 @@ pub struct Input {
 impl Input {
     /// An object that came from a template rather than a file.
     pub fn generated(value: Value) -> Self {
-        Input { file: None, place: None, value }
+        Input {
+            file: None,
+            place: None,
+            value,
+        }
     }
 }
 
@@ -117,11 +121,19 @@ impl Checked {
     }
 
     pub fn name(&self) -> String {
-        if self.verdict.name.is_empty() { "(unnamed)".to_owned() } else { self.verdict.name.clone() }
+        if self.verdict.name.is_empty() {
+            "(unnamed)".to_owned()
+        } else {
+            self.verdict.name.clone()
+        }
     }
 
     pub fn warnings(&self) -> Vec<String> {
-        if self.is_ours() { self.verdict.all_warnings() } else { Vec::new() }
+        if self.is_ours() {
+            self.verdict.all_warnings()
+        } else {
+            Vec::new()
+        }
     }
 
     pub fn error_count(&self) -> usize {
@@ -151,7 +163,11 @@ impl Checked {
 /// Runs admission (defaulting, then validation, as a CREATE) on every object.
 pub fn check(inputs: Vec<Input>, opts: &CheckOptions) -> Vec<Checked> {
     let cluster_version = opts.cluster_version.clone().or_else(|| lone_cluster_version(&inputs));
-    let ctx = Context { versions: opts.versions.clone(), cluster_version, ..Context::default() };
+    let ctx = Context {
+        versions: opts.versions.clone(),
+        cluster_version,
+        ..Context::default()
+    };
     inputs
         .into_iter()
         .map(|input| {
@@ -162,7 +178,9 @@ pub fn check(inputs: Vec<Input>, opts: &CheckOptions) -> Vec<Checked> {
 }
 
 fn lone_cluster_version(inputs: &[Input]) -> Option<semver::Version> {
-    let mut clusters = inputs.iter().filter(|i| ResourceKind::of(&i.value) == ResourceKind::Cluster);
+    let mut clusters = inputs
+        .iter()
+        .filter(|i| ResourceKind::of(&i.value) == ResourceKind::Cluster);
     let only = clusters.next()?;
     if clusters.next().is_some() {
         return None;
@@ -241,9 +259,17 @@ impl JsonResult {
                 message: e.to_string(),
             })
             .collect();
-        errors.extend(c.verdict.violations.iter().filter(|v| v.enforcement == Enforcement::Deny).map(|v| {
-            JsonError { field: String::new(), kind: "policy".to_owned(), message: v.to_string() }
-        }));
+        errors.extend(
+            c.verdict
+                .violations
+                .iter()
+                .filter(|v| v.enforcement == Enforcement::Deny)
+                .map(|v| JsonError {
+                    field: String::new(),
+                    kind: "policy".to_owned(),
+                    message: v.to_string(),
+                }),
+        );
         JsonResult {
             file: c.input.file.clone(),
             document: c.input.place.map(|p| p.number),
@@ -270,7 +296,11 @@ impl JsonResult {
             namespace: None,
             allowed: false,
             skipped: None,
-            errors: vec![JsonError { field: String::new(), kind: "parse".to_owned(), message }],
+            errors: vec![JsonError {
+                field: String::new(),
+                kind: "parse".to_owned(),
+                message,
+            }],
             warnings: Vec::new(),
         }
     }
@@ -309,7 +339,11 @@ pub async fn run(args: ValidateArgs, _g: &GlobalArgs) -> anyhow::Result<()> {
         }
         ReportFormat::Json => {
             let mut results: Vec<JsonResult> = checked.iter().map(JsonResult::of).collect();
-            results.extend(unreadable.iter().map(|u| JsonResult::unreadable(&u.file, u.place, u.message.clone())));
+            results.extend(
+                unreadable
+                    .iter()
+                    .map(|u| JsonResult::unreadable(&u.file, u.place, u.message.clone())),
+            );
             let value = serde_json::to_value(&results)?;
             writeln!(out, "{}", output::to_json(&value))
         }
@@ -323,7 +357,10 @@ pub async fn run(args: ValidateArgs, _g: &GlobalArgs) -> anyhow::Result<()> {
     match (invalid, unreadable.len()) {
         (0, 0) => Ok(()),
         (0, n) => bail!("{n} {} could not be read", if n == 1 { "input" } else { "inputs" }),
-        (i, 0) => bail!("{i} of {total} {} invalid", if total == 1 { "object is" } else { "objects are" }),
+        (i, 0) => bail!(
+            "{i} of {total} {} invalid",
+            if total == 1 { "object is" } else { "objects are" }
+        ),
         (i, n) => bail!(
             "{i} of {total} {} invalid and {n} {} could not be read",
             if total == 1 { "object is" } else { "objects are" },
@@ -336,7 +373,12 @@ fn options(args: &ValidateArgs) -> anyhow::Result<CheckOptions> {
     let mut opts = CheckOptions::default();
     if !args.kubernetes_versions.is_empty() {
         let mut list = Vec::new();
-        for raw in args.kubernetes_versions.iter().map(|v| v.trim()).filter(|v| !v.is_empty()) {
+        for raw in args
+            .kubernetes_versions
+            .iter()
+            .map(|v| v.trim())
+            .filter(|v| !v.is_empty())
+        {
             let v = versions::parse(raw).map_err(|e| {
                 anyhow::anyhow!(
                     "--kubernetes-versions: {raw:?} is not a Kubernetes version ({e}); use MAJOR.MINOR.PATCH, such as 1.35.7"
@@ -349,7 +391,9 @@ fn options(args: &ValidateArgs) -> anyhow::Result<CheckOptions> {
     }
     if let Some(raw) = &args.cluster_version {
         opts.cluster_version = Some(versions::parse(raw).map_err(|e| {
-            anyhow::anyhow!("--cluster-version {raw:?} is not a Kubernetes version ({e}); use MAJOR.MINOR.PATCH, such as 1.35.7")
+            anyhow::anyhow!(
+                "--cluster-version {raw:?} is not a Kubernetes version ({e}); use MAJOR.MINOR.PATCH, such as 1.35.7"
+            )
         })?);
     }
     Ok(opts)
@@ -380,14 +424,20 @@ fn expand_files(given: &[String], recursive: bool) -> anyhow::Result<Vec<String>
 }
 
 fn collect_dir(dir: &Path, recursive: bool, out: &mut Vec<String>) -> io::Result<()> {
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)?.map(|e| e.map(|e| e.path())).collect::<Result<_, _>>()?;
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)?
+        .map(|e| e.map(|e| e.path()))
+        .collect::<Result<_, _>>()?;
     entries.sort();
     for path in entries {
         if path.is_dir() {
             if recursive {
                 collect_dir(&path, recursive, out)?;
             }
-        } else if path.extension().and_then(|e| e.to_str()).is_some_and(|e| ["yaml", "yml", "json"].contains(&e)) {
+        } else if path
+            .extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| ["yaml", "yml", "json"].contains(&e))
+        {
             out.push(path.display().to_string());
         }
     }
@@ -404,17 +454,33 @@ fn read_objects(file: &str, inputs: &mut Vec<Input>, unreadable: &mut Vec<Unread
     let text = match text {
         Ok(t) => t,
         Err(e) => {
-            unreadable.push(Unreadable { file: file.to_owned(), place: None, message: format!("cannot read: {e}") });
+            unreadable.push(Unreadable {
+                file: file.to_owned(),
+                place: None,
+                message: format!("cannot read: {e}"),
+            });
             return;
         }
     };
-    let shown = if file == "-" { "stdin".to_owned() } else { file.to_owned() };
+    let shown = if file == "-" {
+        "stdin".to_owned()
+    } else {
+        file.to_owned()
+    };
     let (docs, errors) = documents::parse_stream(&text);
     for doc in docs {
-        inputs.push(Input { file: Some(shown.clone()), place: Some(doc.place()), value: doc.value });
+        inputs.push(Input {
+            file: Some(shown.clone()),
+            place: Some(doc.place()),
+            value: doc.value,
+        });
     }
     for e in errors {
-        unreadable.push(Unreadable { file: shown.clone(), place: None, message: e.to_string() });
+        unreadable.push(Unreadable {
+            file: shown.clone(),
+            place: None,
+            message: e.to_string(),
+        });
     }
 }
 
@@ -460,7 +526,9 @@ mod tests {
         let checked = check(inputs, &CheckOptions::default());
         let messages = checked[1].messages();
         assert!(
-            messages.iter().any(|m| m.starts_with("spec.template.spec.versions.kubelet: Invalid value")),
+            messages
+                .iter()
+                .any(|m| m.starts_with("spec.template.spec.versions.kubelet: Invalid value")),
             "{messages:?}"
         );
     }
@@ -473,6 +541,9 @@ mod tests {
         write_text_report(&mut text, &[&checked[0]], false).unwrap();
         let text = String::from_utf8(text).unwrap();
         assert!(text.starts_with("✗ MachineDeployment w: "), "{text}");
-        assert!(text.contains("\n  - spec.template.spec.versions.kubelet: Required value"), "{text}");
+        assert!(
+            text.contains("\n  - spec.template.spec.versions.kubelet: Required value"),
+            "{text}"
+        );
     }
 }

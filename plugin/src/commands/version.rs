@@ -86,10 +86,16 @@ mod tests {
     #[test]
     fn version_names_the_engine_default() {
         let info = info();
-        assert_eq!(info.default_kubernetes_version, VersionCatalog::default().default.to_string());
+        assert_eq!(
+            info.default_kubernetes_version,
+            VersionCatalog::default().default.to_string()
+        );
         assert!(info.kubernetes_versions.contains(&info.default_kubernetes_version));
         let t = text(&info);
-        assert!(t.starts_with(&format!("kubectl-kkp {}\n", env!("CARGO_PKG_VERSION"))), "{t}");
+        assert!(
+            t.starts_with(&format!("kubectl-kkp {}\n", env!("CARGO_PKG_VERSION"))),
+            "{t}"
+        );
         assert!(t.contains("Providers: aws, azure, digitalocean, gcp, hetzner, kubevirt, openstack, vsphere\n"));
     }
 }

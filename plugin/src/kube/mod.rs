@@ -11,6 +11,7 @@ pub mod duration;
 pub mod errors;
 pub mod kkp;
 pub mod merge;
+pub mod policies;
 pub mod resources;
 pub mod secret;
 pub mod wait;

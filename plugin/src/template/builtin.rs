@@ -21,10 +21,22 @@ impl Builtin {
 
 /// The flavors there are, and what each changes.
 pub const FLAVORS: [(&str, &str); 4] = [
-    ("default", "one MachineDeployment of workers; the API server exposed as KKP defaults it (NodePort)"),
-    ("dual-stack", "an IPv4+IPv6 cluster network; the workers get IPv6 addresses too"),
-    ("loadbalancer", "the API server behind a cloud load balancer, open to API_SERVER_ALLOWED_IP_RANGES"),
-    ("ha", "workers in three availability zones; the API server behind a cloud load balancer"),
+    (
+        "default",
+        "one MachineDeployment of workers; the API server exposed as KKP defaults it (NodePort)",
+    ),
+    (
+        "dual-stack",
+        "an IPv4+IPv6 cluster network; the workers get IPv6 addresses too",
+    ),
+    (
+        "loadbalancer",
+        "the API server behind a cloud load balancer, open to API_SERVER_ALLOWED_IP_RANGES",
+    ),
+    (
+        "ha",
+        "workers in three availability zones; the API server behind a cloud load balancer",
+    ),
 ];
 
 macro_rules! builtin {
@@ -46,7 +58,11 @@ pub static BUILTINS: &[Builtin] = &[
     builtin!(Azure, "loadbalancer", "azure/cluster-template-loadbalancer.yaml"),
     builtin!(Azure, "ha", "azure/cluster-template-ha.yaml"),
     builtin!(Digitalocean, "default", "digitalocean/cluster-template.yaml"),
-    builtin!(Digitalocean, "loadbalancer", "digitalocean/cluster-template-loadbalancer.yaml"),
+    builtin!(
+        Digitalocean,
+        "loadbalancer",
+        "digitalocean/cluster-template-loadbalancer.yaml"
+    ),
     builtin!(Gcp, "default", "gcp/cluster-template.yaml"),
     builtin!(Gcp, "dual-stack", "gcp/cluster-template-dual-stack.yaml"),
     builtin!(Gcp, "loadbalancer", "gcp/cluster-template-loadbalancer.yaml"),
@@ -57,7 +73,11 @@ pub static BUILTINS: &[Builtin] = &[
     builtin!(Kubevirt, "default", "kubevirt/cluster-template.yaml"),
     builtin!(Openstack, "default", "openstack/cluster-template.yaml"),
     builtin!(Openstack, "dual-stack", "openstack/cluster-template-dual-stack.yaml"),
-    builtin!(Openstack, "loadbalancer", "openstack/cluster-template-loadbalancer.yaml"),
+    builtin!(
+        Openstack,
+        "loadbalancer",
+        "openstack/cluster-template-loadbalancer.yaml"
+    ),
     builtin!(Vsphere, "default", "vsphere/cluster-template.yaml"),
 ];
 
@@ -86,7 +106,11 @@ pub fn find(provider: Provider, flavor: &str) -> Option<&'static Builtin> {
 pub fn catalog() -> String {
     let mut out = String::from("Built-in templates (--provider, --flavor):\n");
     for provider in Provider::ALL {
-        out.push_str(&format!("  {:<14}{}\n", provider.name(), flavors_of(provider).join(", ")));
+        out.push_str(&format!(
+            "  {:<14}{}\n",
+            provider.name(),
+            flavors_of(provider).join(", ")
+        ));
     }
     out.push_str("\nFlavors:\n");
     for (name, what) in FLAVORS {

@@ -38,7 +38,12 @@ pub fn load_user_config(path: &Path) -> Result<BTreeMap<String, String>, ConfigE
     let text = match std::fs::read_to_string(path) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(BTreeMap::new()),
-        Err(source) => return Err(ConfigError::Read { path: path.display().to_string(), source }),
+        Err(source) => {
+            return Err(ConfigError::Read {
+                path: path.display().to_string(),
+                source,
+            });
+        }
     };
     let shown = path.display().to_string();
     let doc = parse(&text, &shown)?;
@@ -52,7 +57,10 @@ pub fn load_user_config(path: &Path) -> Result<BTreeMap<String, String>, ConfigE
 /// A `--values FILE` (`-` is not accepted: stdin may carry the template).
 pub fn load_values(path: &Path) -> Result<BTreeMap<String, String>, ConfigError> {
     let shown = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: shown.clone(), source })?;
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        path: shown.clone(),
+        source,
+    })?;
     let doc = parse(&text, &shown)?;
     match doc.get("variables") {
         Some(Value::Object(vars)) if doc.as_object().is_some_and(|m| m.len() == 1) => to_variables(vars, &shown),
@@ -68,7 +76,10 @@ fn parse(text: &str, path: &str) -> Result<Value, ConfigError> {
     if text.trim().is_empty() {
         return Ok(Value::Null);
     }
-    let doc: Value = serde_yaml::from_str(text).map_err(|source| ConfigError::Parse { path: path.to_owned(), source })?;
+    let doc: Value = serde_yaml::from_str(text).map_err(|source| ConfigError::Parse {
+        path: path.to_owned(),
+        source,
+    })?;
     match doc {
         Value::Object(_) | Value::Null => Ok(doc),
         _ => Err(ConfigError::NotAMap { path: path.to_owned() }),
@@ -81,7 +92,10 @@ fn to_variables(map: &serde_json::Map<String, Value>, path: &str) -> Result<BTre
     let mut out = BTreeMap::new();
     for (name, value) in map {
         if !is_valid_name(name) {
-            return Err(ConfigError::BadName { path: path.to_owned(), name: name.clone() });
+            return Err(ConfigError::BadName {
+                path: path.to_owned(),
+                name: name.clone(),
+            });
         }
         let text = match value {
             Value::String(s) => s.clone(),
@@ -107,7 +121,11 @@ mod tests {
     #[test]
     fn values_files_hold_a_map_or_a_variables_map() {
         let dir = tempfile::tempdir().unwrap();
-        let plain = write(dir.path(), "plain.yaml", "A: x\nCOUNT: 3\nFLAG: true\nLIST: [a, b]\nEMPTY:\n");
+        let plain = write(
+            dir.path(),
+            "plain.yaml",
+            "A: x\nCOUNT: 3\nFLAG: true\nLIST: [a, b]\nEMPTY:\n",
+        );
         let vars = load_values(&plain).unwrap();
         assert_eq!(vars["A"], "x");
         assert_eq!(vars["COUNT"], "3");
@@ -130,14 +148,21 @@ mod tests {
         assert!(err.contains("\"foo-bar\" is not a valid variable name"), "{err}");
         let broken = write(dir.path(), "broken.yaml", "a: [\n");
         assert!(matches!(load_values(&broken), Err(ConfigError::Parse { .. })));
-        assert!(matches!(load_values(&dir.path().join("absent.yaml")), Err(ConfigError::Read { .. })));
+        assert!(matches!(
+            load_values(&dir.path().join("absent.yaml")),
+            Err(ConfigError::Read { .. })
+        ));
     }
 
     #[test]
     fn user_config_reads_variables_and_may_be_absent() {
         let dir = tempfile::tempdir().unwrap();
         assert!(load_user_config(&dir.path().join("none.yaml")).unwrap().is_empty());
-        let cfg = write(dir.path(), "config.yaml", "variables:\n  KKP_PROJECT_ID: p1\nother: ignored\n");
+        let cfg = write(
+            dir.path(),
+            "config.yaml",
+            "variables:\n  KKP_PROJECT_ID: p1\nother: ignored\n",
+        );
         assert_eq!(load_user_config(&cfg).unwrap()["KKP_PROJECT_ID"], "p1");
         let no_vars = write(dir.path(), "novars.yaml", "other: 1\n");
         assert!(load_user_config(&no_vars).unwrap().is_empty());

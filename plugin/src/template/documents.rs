@@ -19,7 +19,10 @@ pub struct Document {
 
 impl Document {
     pub fn place(&self) -> Place {
-        Place { number: self.number, item: self.item }
+        Place {
+            number: self.number,
+            item: self.item,
+        }
     }
 }
 
@@ -58,21 +61,38 @@ pub fn parse_stream(text: &str) -> (Vec<Document>, Vec<DocumentError>) {
     let mut push = |number: usize, value: Value, errors: &mut Vec<DocumentError>| match value {
         Value::Null => {}
         Value::Object(_) if is_list(&value) => {
-            let items = value.get("items").and_then(Value::as_array).cloned().unwrap_or_default();
+            let items = value
+                .get("items")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default();
             for (i, item) in items.into_iter().enumerate() {
                 let place = Place { number, item: Some(i) };
                 if item.is_object() {
-                    docs.push(Document { number, item: Some(i), value: item });
+                    docs.push(Document {
+                        number,
+                        item: Some(i),
+                        value: item,
+                    });
                 } else {
                     errors.push(DocumentError::NotAnObject { place });
                 }
             }
         }
-        Value::Object(_) => docs.push(Document { number, item: None, value }),
-        _ => errors.push(DocumentError::NotAnObject { place: Place { number, item: None } }),
+        Value::Object(_) => docs.push(Document {
+            number,
+            item: None,
+            value,
+        }),
+        _ => errors.push(DocumentError::NotAnObject {
+            place: Place { number, item: None },
+        }),
     };
-    if text.trim_start().starts_with(['{', '[']) {
-        for (i, item) in serde_json::Deserializer::from_str(text).into_iter::<Value>().enumerate() {
+    if looks_like_json(text) {
+        for (i, item) in serde_json::Deserializer::from_str(text)
+            .into_iter::<Value>()
+            .enumerate()
+        {
             match item {
                 Ok(Value::Array(values)) => {
                     for value in values {
@@ -100,8 +120,21 @@ pub fn parse_stream(text: &str) -> (Vec<Document>, Vec<DocumentError>) {
     (docs, errors)
 }
 
+/// Text that starts like JSON and whose first value parses as JSON; YAML flow mappings such as
+/// `{a: 1}` start the same way but are read as YAML.
+fn looks_like_json(text: &str) -> bool {
+    text.trim_start().starts_with(['{', '['])
+        && serde_json::Deserializer::from_str(text)
+            .into_iter::<Value>()
+            .next()
+            .is_some_and(|first| first.is_ok())
+}
+
 fn is_list(value: &Value) -> bool {
-    value.get("kind").and_then(Value::as_str).is_some_and(|k| k.ends_with("List"))
+    value
+        .get("kind")
+        .and_then(Value::as_str)
+        .is_some_and(|k| k.ends_with("List"))
         && value.get("items").is_some_and(Value::is_array)
 }
 
@@ -124,6 +157,11 @@ mod tests {
     }
 
     #[test]
+    fn yaml_flow_mappings_are_not_taken_for_json() {
+        assert_eq!(values("{a: 1, b: [x]}\n"), [serde_json::json!({"a": 1, "b": ["x"]})]);
+    }
+
+    #[test]
     fn json_objects_arrays_and_lists() {
         assert_eq!(values(r#"{"a": 1} {"b": 2}"#).len(), 2);
         assert_eq!(values(r#"[{"a": 1}, {"b": 2}]"#).len(), 2);
@@ -136,10 +174,21 @@ mod tests {
         let (docs, errors) = parse_stream("a: 1\n---\nb: [\n---\nc: 3\n");
         assert_eq!(docs.len(), 1);
         assert_eq!(errors.len(), 1);
-        assert!(errors[0].to_string().starts_with("document 2: invalid YAML"), "{}", errors[0]);
+        assert!(
+            errors[0].to_string().starts_with("document 2: invalid YAML"),
+            "{}",
+            errors[0]
+        );
         let (_, errors) = parse_stream("- a\n");
-        assert_eq!(errors[0].to_string(), "document 1: not an object: expected a map with apiVersion, kind and metadata");
-        let (_, errors) = parse_stream("{\"a\": ");
-        assert!(errors[0].to_string().starts_with("document 1: invalid JSON"));
+        assert_eq!(
+            errors[0].to_string(),
+            "document 1: not an object: expected a map with apiVersion, kind and metadata"
+        );
+        let (_, errors) = parse_stream("{\"a\": 1} {\"b\": ");
+        assert!(
+            errors[0].to_string().starts_with("document 2: invalid JSON"),
+            "{}",
+            errors[0]
+        );
     }
 }

@@ -122,7 +122,8 @@ enum Op {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct VariableInfo {
     pub name: String,
-    /// Some use of it has no default, so it needs a value.
+    /// A use of it outside any other expression's default, alternate or message has no default
+    /// of its own, so it always needs a value.
     pub required: bool,
     /// The text of its first default, as written (`${CLUSTER_NAME}-vnet`).
     pub default: Option<String>,
@@ -148,7 +149,10 @@ impl Template {
     pub fn parse(text: &str) -> Result<Template, ParseError> {
         let mut scanner = Scanner::new(text);
         let nodes = scanner.nodes(None)?;
-        Ok(Template { nodes, uses: scanner.uses })
+        Ok(Template {
+            nodes,
+            uses: scanner.uses,
+        })
     }
 
     /// Every variable the template uses, sorted by name.
@@ -177,7 +181,11 @@ impl Template {
         let mut out = String::new();
         let mut missing = Missing::default();
         expand_nodes(&self.nodes, lookup, &mut out, &mut missing);
-        if missing.names.is_empty() { Ok(out) } else { Err(missing) }
+        if missing.names.is_empty() {
+            Ok(out)
+        } else {
+            Err(missing)
+        }
     }
 
     /// Expands the first default written for `name`, as the template would use it.
@@ -186,7 +194,11 @@ impl Template {
         let mut out = String::new();
         let mut missing = Missing::default();
         expand_nodes(arg, lookup, &mut out, &mut missing);
-        Some(if missing.names.is_empty() { Ok(out) } else { Err(missing) })
+        Some(if missing.names.is_empty() {
+            Ok(out)
+        } else {
+            Err(missing)
+        })
     }
 }
 
@@ -287,11 +299,38 @@ struct Scanner<'a> {
     line: usize,
     column: usize,
     uses: Vec<(String, Position, Use)>,
+    /// How many defaults, alternates or messages the scanner is inside: uses there are needed
+    /// only when that branch is taken, so they do not make a variable required.
+    nesting: usize,
 }
 
 impl<'a> Scanner<'a> {
     fn new(src: &'a str) -> Self {
-        Scanner { src, pos: 0, line: 1, column: 1, uses: Vec::new() }
+        Scanner {
+            src,
+            pos: 0,
+            line: 1,
+            column: 1,
+            uses: Vec::new(),
+            nesting: 0,
+        }
+    }
+
+    /// A use without a default: required at the top level, conditional inside another expression.
+    fn plain_use(&self) -> Use {
+        if self.nesting == 0 {
+            Use::Required
+        } else {
+            Use::Optional
+        }
+    }
+
+    /// The argument of an expression opened at `at`: text and expressions up to its closing brace.
+    fn argument(&mut self, at: Position) -> Result<Vec<Node>, ParseError> {
+        self.nesting += 1;
+        let nodes = self.nodes(Some(at));
+        self.nesting -= 1;
+        nodes
     }
 
     fn peek(&self) -> Option<char> {
@@ -315,7 +354,10 @@ impl<'a> Scanner<'a> {
     }
 
     fn here(&self) -> Position {
-        Position { line: self.line, column: self.column }
+        Position {
+            line: self.line,
+            column: self.column,
+        }
     }
 
     fn skip_spaces(&mut self) {
@@ -391,7 +433,10 @@ impl<'a> Scanner<'a> {
     fn rest_of_expr(&mut self, at: Position, start: usize) -> ParseError {
         while let Some(c) = self.peek() {
             if c == '}' {
-                return ParseError::InvalidName { name: self.src[start..self.pos].trim_end().to_owned(), at };
+                return ParseError::InvalidName {
+                    name: self.src[start..self.pos].trim_end().to_owned(),
+                    at,
+                };
             }
             if c == '\n' {
                 break;
@@ -409,7 +454,10 @@ impl<'a> Scanner<'a> {
                 Ok(())
             }
             None | Some('\n') => Err(ParseError::Unterminated { at }),
-            Some(_) => Err(ParseError::Unsupported { what: what.to_owned(), at }),
+            Some(_) => Err(ParseError::Unsupported {
+                what: what.to_owned(),
+                at,
+            }),
         }
     }
 
@@ -427,7 +475,7 @@ impl<'a> Scanner<'a> {
                 return Err(self.rest_of_expr(at, start));
             }
             self.expect_close(at, "an expression after \"${#NAME\"")?;
-            self.uses.push((name.clone(), at, Use::Required));
+            self.uses.push((name.clone(), at, self.plain_use()));
             return Ok(Expr { name, op: Op::Length });
         }
         let name = self.name();
@@ -459,13 +507,13 @@ impl<'a> Scanner<'a> {
         let op = match op_char {
             '}' => {
                 self.bump();
-                self.uses.push((name.clone(), at, Use::Required));
+                self.uses.push((name.clone(), at, self.plain_use()));
                 Op::Value
             }
             '-' | '=' => {
                 self.bump();
                 let start = self.pos;
-                let arg = self.nodes(Some(at))?;
+                let arg = self.argument(at)?;
                 let raw = self.src[start..self.pos - 1].to_owned();
                 self.uses.push((name.clone(), at, Use::Default(raw.clone())));
                 Op::Default { when_empty, arg, raw }
@@ -473,12 +521,18 @@ impl<'a> Scanner<'a> {
             '+' => {
                 self.bump();
                 self.uses.push((name.clone(), at, Use::Optional));
-                Op::Alternate { when_empty, arg: self.nodes(Some(at))? }
+                Op::Alternate {
+                    when_empty,
+                    arg: self.argument(at)?,
+                }
             }
             '?' => {
                 self.bump();
-                self.uses.push((name.clone(), at, Use::Required));
-                Op::Required { when_empty, message: self.nodes(Some(at))? }
+                self.uses.push((name.clone(), at, self.plain_use()));
+                Op::Required {
+                    when_empty,
+                    message: self.argument(at)?,
+                }
             }
             '^' | ',' => {
                 self.bump();
@@ -487,8 +541,12 @@ impl<'a> Scanner<'a> {
                     self.bump();
                 }
                 self.expect_close(at, &format!("the expression \"${{{name}{op_char}…\""))?;
-                self.uses.push((name.clone(), at, Use::Required));
-                if op_char == '^' { Op::Upper { all } } else { Op::Lower { all } }
+                self.uses.push((name.clone(), at, self.plain_use()));
+                if op_char == '^' {
+                    Op::Upper { all }
+                } else {
+                    Op::Lower { all }
+                }
             }
             '#' | '%' => {
                 return Err(ParseError::Unsupported {
@@ -497,7 +555,10 @@ impl<'a> Scanner<'a> {
                 });
             }
             '/' => {
-                return Err(ParseError::Unsupported { what: format!("the replacement \"${{{name}/…}}\""), at });
+                return Err(ParseError::Unsupported {
+                    what: format!("the replacement \"${{{name}/…}}\""),
+                    at,
+                });
             }
             '\n' => return Err(ParseError::Unterminated { at }),
             _ => return Err(self.rest_of_expr(at, start)),
@@ -519,7 +580,10 @@ mod tests {
     }
 
     fn missing(names: &[&str]) -> Missing {
-        Missing { names: names.iter().map(|s| s.to_string()).collect(), messages: BTreeMap::new() }
+        Missing {
+            names: names.iter().map(|s| s.to_string()).collect(),
+            messages: BTreeMap::new(),
+        }
     }
 
     fn at(line: usize, column: usize) -> Position {
@@ -633,13 +697,31 @@ mod tests {
 
     #[test]
     fn unterminated_expressions_point_at_their_start() {
-        assert_eq!(Template::parse("a: ${V").unwrap_err(), ParseError::Unterminated { at: at(1, 4) });
-        assert_eq!(Template::parse("x\n  ${V:=abc").unwrap_err(), ParseError::Unterminated { at: at(2, 3) });
-        assert_eq!(Template::parse("${").unwrap_err(), ParseError::Unterminated { at: at(1, 1) });
-        assert_eq!(Template::parse("${A:=${B}").unwrap_err(), ParseError::Unterminated { at: at(1, 1) });
-        assert_eq!(Template::parse("${V\n}").unwrap_err(), ParseError::Unterminated { at: at(1, 1) });
+        assert_eq!(
+            Template::parse("a: ${V").unwrap_err(),
+            ParseError::Unterminated { at: at(1, 4) }
+        );
+        assert_eq!(
+            Template::parse("x\n  ${V:=abc").unwrap_err(),
+            ParseError::Unterminated { at: at(2, 3) }
+        );
+        assert_eq!(
+            Template::parse("${").unwrap_err(),
+            ParseError::Unterminated { at: at(1, 1) }
+        );
+        assert_eq!(
+            Template::parse("${A:=${B}").unwrap_err(),
+            ParseError::Unterminated { at: at(1, 1) }
+        );
+        assert_eq!(
+            Template::parse("${V\n}").unwrap_err(),
+            ParseError::Unterminated { at: at(1, 1) }
+        );
         let msg = Template::parse("a: ${V").unwrap_err().to_string();
-        assert_eq!(msg, "line 1, column 4: unterminated \"${\": add the closing \"}\" (or write \"$$\" for a literal \"$\")");
+        assert_eq!(
+            msg,
+            "line 1, column 4: unterminated \"${\": add the closing \"}\" (or write \"$$\" for a literal \"$\")"
+        );
     }
 
     #[test]
@@ -653,9 +735,15 @@ mod tests {
         assert_eq!(invalid("${FOO.BAR}"), "FOO.BAR");
         assert_eq!(invalid("${-X}"), "-X");
         assert_eq!(invalid("${é}"), "é");
-        assert_eq!(Template::parse("${}").unwrap_err(), ParseError::EmptyName { at: at(1, 1) });
+        assert_eq!(
+            Template::parse("${}").unwrap_err(),
+            ParseError::EmptyName { at: at(1, 1) }
+        );
         assert!(
-            Template::parse("  ${9}").unwrap_err().to_string().starts_with("line 1, column 3: invalid variable name \"9\"")
+            Template::parse("  ${9}")
+                .unwrap_err()
+                .to_string()
+                .starts_with("line 1, column 3: invalid variable name \"9\"")
         );
     }
 
@@ -671,13 +759,23 @@ mod tests {
 
     #[test]
     fn variables_say_required_and_default() {
-        let t = Template::parse("${B:=x} ${A}\n${B} ${C:=${A}-c} ${D:+d} ${C:=other}").unwrap();
+        let t = Template::parse("${B:=x} ${A}\n${B} ${C:=${A}-c} ${D:+d} ${C:=other} ${E:+[${E}]} ${F:=${G}}").unwrap();
         let infos = t.variables();
-        let summary: Vec<(&str, bool, Option<&str>)> =
-            infos.iter().map(|v| (v.name.as_str(), v.required, v.default.as_deref())).collect();
+        let summary: Vec<(&str, bool, Option<&str>)> = infos
+            .iter()
+            .map(|v| (v.name.as_str(), v.required, v.default.as_deref()))
+            .collect();
         assert_eq!(
             summary,
-            [("A", true, None), ("B", true, Some("x")), ("C", false, Some("${A}-c")), ("D", false, None)]
+            [
+                ("A", true, None),
+                ("B", true, Some("x")),
+                ("C", false, Some("${A}-c")),
+                ("D", false, None),
+                ("E", false, None),
+                ("F", false, Some("${G}")),
+                ("G", false, None),
+            ]
         );
         assert_eq!(infos[0].first_use, at(1, 9));
         assert_eq!(t.expand_default("C", &vars(&[("A", "a")])).unwrap().unwrap(), "a-c");
@@ -687,7 +785,10 @@ mod tests {
     #[test]
     fn multibyte_text_is_kept() {
         assert_eq!(expand("ü ${V} ✓", &[("V", "ß")]).unwrap(), "ü ß ✓");
-        assert_eq!(Template::parse("ü ${").unwrap_err(), ParseError::Unterminated { at: at(1, 3) });
+        assert_eq!(
+            Template::parse("ü ${").unwrap_err(),
+            ParseError::Unterminated { at: at(1, 3) }
+        );
     }
 
     #[test]

@@ -38,13 +38,18 @@ impl TemplateSource {
     fn read(&self) -> Result<String, TemplateError> {
         match self {
             TemplateSource::Builtin(b) => Ok(b.text.to_owned()),
-            TemplateSource::File(path) => std::fs::read_to_string(path)
-                .map_err(|source| TemplateError::Read { label: self.label(), source }),
+            TemplateSource::File(path) => std::fs::read_to_string(path).map_err(|source| TemplateError::Read {
+                label: self.label(),
+                source,
+            }),
             TemplateSource::Stdin => {
                 let mut text = String::new();
                 std::io::stdin()
                     .read_to_string(&mut text)
-                    .map_err(|source| TemplateError::Read { label: self.label(), source })?;
+                    .map_err(|source| TemplateError::Read {
+                        label: self.label(),
+                        source,
+                    })?;
                 Ok(text)
             }
         }
@@ -88,8 +93,15 @@ pub struct Prepared {
 pub fn prepare(source: &TemplateSource, variables: Variables) -> Result<Prepared, TemplateError> {
     let label = source.label();
     let text = source.read()?;
-    let template = Template::parse(&text).map_err(|source| TemplateError::Parse { label: label.clone(), source })?;
-    Ok(Prepared { label, template, variables })
+    let template = Template::parse(&text).map_err(|source| TemplateError::Parse {
+        label: label.clone(),
+        source,
+    })?;
+    Ok(Prepared {
+        label,
+        template,
+        variables,
+    })
 }
 
 impl Prepared {
@@ -103,10 +115,17 @@ impl Prepared {
         let text = self.template.expand(&self.variables).map_err(RenderError::Missing)?;
         let (docs, errors) = documents::parse_stream(&text);
         if !errors.is_empty() {
-            return Err(TemplateError::Documents { label: self.label.clone(), errors }.into());
+            return Err(TemplateError::Documents {
+                label: self.label.clone(),
+                errors,
+            }
+            .into());
         }
         if docs.is_empty() {
-            return Err(TemplateError::Empty { label: self.label.clone() }.into());
+            return Err(TemplateError::Empty {
+                label: self.label.clone(),
+            }
+            .into());
         }
         Ok(docs.into_iter().map(|d| d.value).collect())
     }

@@ -17,8 +17,13 @@ pub enum Source {
     Flag,
     Env,
     Config,
+    /// The template's default, or the plugin's.
     Default,
+    /// No value, and the template needs one.
     Missing,
+    /// No value, and none needed with the other values as they are (the variable is only used
+    /// where another one's value makes it irrelevant, as in `${A:=${B}}` with `A` set).
+    Unset,
 }
 
 impl fmt::Display for Source {
@@ -29,6 +34,7 @@ impl fmt::Display for Source {
             Source::Config => "config",
             Source::Default => "default",
             Source::Missing => "missing",
+            Source::Unset => "unset",
         })
     }
 }
@@ -67,7 +73,12 @@ impl Variables {
         config: BTreeMap<String, String>,
         fallbacks: BTreeMap<String, String>,
     ) -> Self {
-        Variables { flags, env, config, fallbacks }
+        Variables {
+            flags,
+            env,
+            config,
+            fallbacks,
+        }
     }
 
     /// The value the user set and where, if any.
@@ -115,8 +126,10 @@ pub struct Listed {
 
 pub const MASK: &str = "********";
 
-/// Each variable of a template with its resolved value and where that comes from.
+/// Each variable of a template with its resolved value and where that comes from. A variable is
+/// `missing` exactly when rendering would report it missing.
 pub fn list(template: &Template, vars: &Variables) -> Vec<Listed> {
+    let missing = template.expand(vars).err().map(|m| m.names).unwrap_or_default();
     template
         .variables()
         .into_iter()
@@ -125,7 +138,7 @@ pub fn list(template: &Template, vars: &Variables) -> Vec<Listed> {
             let required = info.required && fallback.is_none();
             let (source, value) = if let Some((v, source)) = vars.user_value(&info.name) {
                 (source, Some(v))
-            } else if required {
+            } else if missing.contains(&info.name) {
                 (Source::Missing, None)
             } else if let Some(raw) = &info.default {
                 let value = match template.expand_default(&info.name, vars) {
@@ -136,11 +149,17 @@ pub fn list(template: &Template, vars: &Variables) -> Vec<Listed> {
             } else if let Some(v) = fallback {
                 (Source::Default, Some(v.to_owned()))
             } else {
-                (Source::Missing, None)
+                (Source::Unset, None)
             };
             let masked = is_sensitive(&info.name) && value.as_deref().is_some_and(|v| !v.is_empty());
             let value = if masked { Some(MASK.to_owned()) } else { value };
-            Listed { name: info.name, required, source, value, masked }
+            Listed {
+                name: info.name,
+                required,
+                source,
+                value,
+                masked,
+            }
         })
         .collect()
 }
@@ -151,12 +170,17 @@ pub fn table(listed: &[Listed]) -> String {
         .iter()
         .map(|l| {
             let value = match (&l.value, l.source) {
-                (_, Source::Missing) => String::new(),
+                (_, Source::Missing | Source::Unset) => String::new(),
                 (Some(v), _) if v.is_empty() => "\"\"".to_owned(),
                 (Some(v), _) => v.replace('\n', "\\n"),
                 (None, _) => String::new(),
             };
-            [l.name.clone(), if l.required { "yes" } else { "no" }.to_owned(), l.source.to_string(), value]
+            [
+                l.name.clone(),
+                if l.required { "yes" } else { "no" }.to_owned(),
+                l.source.to_string(),
+                value,
+            ]
         })
         .collect();
     let header = ["NAME", "REQUIRED", "SOURCE", "VALUE"].map(str::to_owned);
@@ -214,18 +238,22 @@ mod tests {
     #[test]
     fn template_default_beats_fallback() {
         let vars = Variables::new(map(&[]), env_of(&[]), map(&[]), map(&[("V", "fallback")]));
-        assert_eq!(Template::parse("${V:=template}").unwrap().expand(&vars).unwrap(), "template");
+        assert_eq!(
+            Template::parse("${V:=template}").unwrap().expand(&vars).unwrap(),
+            "template"
+        );
         assert_eq!(Template::parse("${V}").unwrap().expand(&vars).unwrap(), "fallback");
     }
 
     #[test]
     fn listing_shows_sources_masks_secrets_and_requirement() {
         let t = Template::parse(
-            "${CLUSTER_NAME} ${HCLOUD_TOKEN} ${API_KEY:=} ${VNET:=${CLUSTER_NAME}-vnet} ${MISSING} ${VERSION}",
+            "${CLUSTER_NAME} ${HCLOUD_TOKEN} ${API_KEY:=} ${VNET:=${CLUSTER_NAME}-vnet} ${MISSING} ${VERSION} \
+             ${NET:+[${NET}]} ${A:=${B}} ${C:=${D}}",
         )
         .unwrap();
         let vars = Variables::new(
-            map(&[("CLUSTER_NAME", "demo")]),
+            map(&[("CLUSTER_NAME", "demo"), ("A", "a")]),
             env_of(&[("HCLOUD_TOKEN", "s3cr3t")]),
             map(&[]),
             map(&[("VERSION", "1.35.7")]),
@@ -237,13 +265,22 @@ mod tests {
         assert!(row("HCLOUD_TOKEN").masked && row("HCLOUD_TOKEN").required);
         assert_eq!(row("API_KEY").value.as_deref(), Some(""));
         assert!(!row("API_KEY").masked && !row("API_KEY").required);
-        assert_eq!((row("VNET").source, row("VNET").value), (Source::Default, Some("demo-vnet".into())));
+        assert_eq!(
+            (row("VNET").source, row("VNET").value),
+            (Source::Default, Some("demo-vnet".into()))
+        );
         assert_eq!((row("MISSING").source, row("MISSING").value), (Source::Missing, None));
         assert!(row("MISSING").required);
         assert!(!row("VERSION").required);
         assert_eq!(row("VERSION").source, Source::Default);
+        assert_eq!((row("NET").source, row("NET").required), (Source::Unset, false));
+        assert_eq!(row("B").source, Source::Unset);
+        assert_eq!((row("D").source, row("D").required), (Source::Missing, false));
         let text = table(&listed);
-        assert!(text.starts_with("NAME           REQUIRED   SOURCE    VALUE\n"), "{text}");
+        assert!(
+            text.starts_with("NAME           REQUIRED   SOURCE    VALUE\n"),
+            "{text}"
+        );
         assert!(text.contains("\nMISSING        yes        missing\n"), "{text}");
         assert!(!text.contains("s3cr3t"));
     }

@@ -1,0 +1,425 @@
+//! Admission policies: read from a cluster (when the user may read them) and evaluated locally
+//! with the same engine as the webhook, so `create cluster` can say which rules its objects break
+//! before it sends anything, and `policy test` can answer offline.
+
+use std::collections::BTreeMap;
+
+use ::kube::api::{Api, ApiResource, DynamicObject, ListParams, PostParams};
+use ::kube::{Client, ResourceExt};
+use k8s_openapi::api::authentication::v1::SelfSubjectReview;
+use kkp_crds::admission::{self, Context, Request, ResourceKind, UserInfo};
+use kkp_crds::policy::{self, AdmissionPolicy, Enforcement, PolicySet, Violation};
+use kkp_crds::versions;
+use serde_json::Value;
+
+use super::client::Connection;
+use super::errors;
+use crate::exit::Reported;
+
+/// The AdmissionPolicy resource (`admissionpolicies.policy.kubectl-kkp.io`, cluster-scoped).
+pub fn policy_resource() -> ApiResource {
+    ApiResource::erase::<AdmissionPolicy>(&())
+}
+
+/// The AdmissionPolicy API of a cluster.
+pub fn policies_api(client: &Client) -> Api<DynamicObject> {
+    Api::all_with(client.clone(), &policy_resource())
+}
+
+/// The admission policies of the cluster, compiled; `None` when the user may not list them (403)
+/// or the cluster has none to list (404: the resource is not installed). Policies that do not
+/// parse or compile are left out, as the webhook leaves them out.
+pub async fn fetch_policies(client: &Client) -> anyhow::Result<Option<PolicySet>> {
+    let list = match policies_api(client).list(&ListParams::default()).await {
+        Ok(list) => list,
+        Err(e) if errors::code(&e) == Some(403) => {
+            tracing::info!(
+                "not allowed to list admissionpolicies.policy.kubectl-kkp.io (403); checking without the cluster's \
+                 admission policies (the webhook still applies them)"
+            );
+            return Ok(None);
+        }
+        Err(e) if errors::code(&e) == Some(404) => {
+            tracing::info!(
+                "the cluster serves no admissionpolicies.policy.kubectl-kkp.io; no admission policies to check"
+            );
+            return Ok(None);
+        }
+        Err(e) => return Err(anyhow::anyhow!("listing admission policies: {e}")),
+    };
+    let mut parsed = Vec::new();
+    for object in list.items {
+        let name = object.name_any();
+        match serde_json::to_value(&object).and_then(serde_json::from_value::<AdmissionPolicy>) {
+            Ok(p) => parsed.push(p),
+            Err(e) => tracing::info!(policy = %name, error = %e, "admission policy skipped: it does not parse"),
+        }
+    }
+    let (set, failed) = PolicySet::compile(&parsed);
+    for (name, error) in failed {
+        tracing::info!(policy = %name, error = %error, "admission policy skipped: it does not compile");
+    }
+    tracing::info!(policies = set.len(), "read the cluster's admission policies");
+    Ok(Some(set))
+}
+
+/// Who the cluster says the user is (a SelfSubjectReview), for policy exemptions; `None` when it
+/// cannot tell.
+pub async fn whoami(client: &Client) -> Option<UserInfo> {
+    let api: Api<SelfSubjectReview> = Api::all(client.clone());
+    let review = SelfSubjectReview::default();
+    match api.create(&PostParams::default(), &review).await {
+        Ok(answer) => {
+            let info = answer.status?.user_info?;
+            Some(UserInfo {
+                username: info.username.unwrap_or_default(),
+                groups: info.groups.unwrap_or_default(),
+            })
+        }
+        Err(e) => {
+            tracing::info!(error = %e, "cannot tell who you are (SelfSubjectReview); policy exemptions are not applied");
+            None
+        }
+    }
+}
+
+/// What the policies say about one object.
+#[derive(Clone, Debug)]
+pub struct Evaluated {
+    pub kind: ResourceKind,
+    pub name: String,
+    pub namespace: Option<String>,
+    /// Why the object was not evaluated (not ours, …).
+    pub skipped: Option<String>,
+    /// The policies that selected the object.
+    pub matched: Vec<String>,
+    pub violations: Vec<Violation>,
+}
+
+impl Evaluated {
+    /// `Cluster demo`, `MachineDeployment kube-system/workers`.
+    pub fn subject(&self) -> String {
+        let name = if self.name.is_empty() { "(unnamed)" } else { &self.name };
+        match &self.namespace {
+            Some(ns) => format!("{} {ns}/{name}", self.kind),
+            None => format!("{} {name}", self.kind),
+        }
+    }
+
+    pub fn denied(&self) -> bool {
+        self.violations.iter().any(|v| v.enforcement == Enforcement::Deny)
+    }
+}
+
+/// The control plane version MachineDeployments are defaulted against: that of the one KKP
+/// Cluster among the objects, if there is exactly one.
+fn lone_cluster_version(objects: &[&Value]) -> Option<semver::Version> {
+    let mut clusters = objects.iter().filter(|o| ResourceKind::of(o) == ResourceKind::Cluster);
+    let only = clusters.next()?;
+    if clusters.next().is_some() {
+        return None;
+    }
+    versions::parse(only.pointer("/spec/version")?.as_str()?).ok()
+}
+
+/// Evaluates the policies on every object as admission would on CREATE: the object is defaulted
+/// first (the mutating webhook runs before the validating one), then the policies see it.
+pub fn evaluate_objects(objects: &[&Value], set: &PolicySet, user: Option<&UserInfo>) -> Vec<Evaluated> {
+    let ctx = Context {
+        policies: set.clone(),
+        cluster_version: lone_cluster_version(objects),
+        ..Context::default()
+    };
+    objects
+        .iter()
+        .map(|object| {
+            let request = Request {
+                user,
+                ..Request::create(object)
+            };
+            let verdict = admission::admit(&request, &ctx);
+            let seen = verdict.object.as_ref().unwrap_or(object);
+            let matched = if verdict.skipped.is_none() {
+                policy::matching(set, &verdict.kind, seen, user)
+                    .into_iter()
+                    .map(str::to_owned)
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            Evaluated {
+                kind: verdict.kind,
+                name: verdict.name,
+                namespace: verdict.namespace,
+                skipped: verdict.skipped,
+                matched,
+                violations: verdict.violations,
+            }
+        })
+        .collect()
+}
+
+/// `maxWorkers` over everything created at once: the replicas of all the MachineDeployments
+/// together, against each policy that selects the cluster (or, without a Cluster, the first
+/// MachineDeployment). The webhook sees one MachineDeployment at a time; only the plugin sees them
+/// all.
+pub fn worker_total_violations(objects: &[&Value], set: &PolicySet, user: Option<&UserInfo>) -> Vec<Violation> {
+    let deployments: Vec<&&Value> = objects
+        .iter()
+        .filter(|o| ResourceKind::of(o) == ResourceKind::MachineDeployment)
+        .collect();
+    if deployments.len() < 2 {
+        return Vec::new();
+    }
+    let total: i64 = deployments
+        .iter()
+        .map(|md| md.pointer("/spec/replicas").and_then(Value::as_i64).unwrap_or(1))
+        .sum();
+    let subject = objects
+        .iter()
+        .find(|o| ResourceKind::of(o) == ResourceKind::Cluster)
+        .or(deployments.first().copied());
+    let labels: BTreeMap<String, String> = subject
+        .and_then(|o| o.pointer("/metadata/labels"))
+        .and_then(Value::as_object)
+        .map(|m| {
+            m.iter()
+                .filter_map(|(k, v)| v.as_str().map(|s| (k.clone(), s.to_owned())))
+                .collect()
+        })
+        .unwrap_or_default();
+    set.iter()
+        .filter(|p| p.applies(&labels, user))
+        .filter_map(|p| {
+            let max = p.rules.max_workers?;
+            (total > max).then(|| Violation {
+                policy: p.name.clone(),
+                rule: "maxWorkers".to_owned(),
+                message: format!(
+                    "{total} workers across {} MachineDeployments exceed the maximum of {max} per cluster",
+                    deployments.len()
+                ),
+                enforcement: p.enforcement,
+            })
+        })
+        .collect()
+}
+
+/// Whether a policy exempts anyone (so its verdict depends on who asks).
+fn has_exemptions(set: &PolicySet, name: &str) -> bool {
+    set.iter()
+        .find(|p| p.name == name)
+        .is_some_and(|p| !p.exempt_users.is_empty() || !p.exempt_groups.is_empty())
+}
+
+/// Before `create cluster` applies anything: reads the policies of the cluster it applies to (when
+/// the user may), evaluates them on the objects and reports every violation on stderr. Deny
+/// violations stop the command, as the webhook would refuse the objects.
+pub async fn check_before_apply(conn: &Connection, objects: &[Value]) -> anyhow::Result<()> {
+    let Some(set) = fetch_policies(&conn.client).await? else {
+        return Ok(());
+    };
+    if set.is_empty() {
+        return Ok(());
+    }
+    let user = whoami(&conn.client).await;
+    let refs: Vec<&Value> = objects.iter().collect();
+    let mut found: Vec<(String, Violation)> = Vec::new();
+    for e in evaluate_objects(&refs, &set, user.as_ref()) {
+        let subject = e.subject();
+        found.extend(e.violations.into_iter().map(|v| (subject.clone(), v)));
+    }
+    // A MachineDeployment over the limit on its own is reported already.
+    let totals: Vec<Violation> = worker_total_violations(&refs, &set, user.as_ref())
+        .into_iter()
+        .filter(|v| !found.iter().any(|(_, f)| f.policy == v.policy && f.rule == v.rule))
+        .collect();
+    found.extend(totals.into_iter().map(|v| ("the cluster's workers".to_owned(), v)));
+    report(&mut std::io::stderr().lock(), &found, user.is_some(), &set, conn)
+}
+
+fn report(
+    w: &mut dyn std::io::Write,
+    found: &[(String, Violation)],
+    identity_known: bool,
+    set: &PolicySet,
+    conn: &Connection,
+) -> anyhow::Result<()> {
+    let mut denials = 0;
+    for (subject, v) in found {
+        let uncertain = !identity_known && has_exemptions(set, &v.policy);
+        match v.enforcement {
+            Enforcement::Deny if uncertain => writeln!(
+                w,
+                "Warning: {subject}: {v} (denied unless the policy exempts you; who you are could not be determined)"
+            )?,
+            Enforcement::Deny => {
+                denials += 1;
+                writeln!(w, "error: {subject}: {v}")?;
+            }
+            Enforcement::Warn => writeln!(w, "Warning: {subject}: {v}")?,
+            Enforcement::Audit => writeln!(w, "Audit: {subject}: {v} (admitted and recorded)")?,
+        }
+    }
+    if denials == 0 {
+        return Ok(());
+    }
+    let message = format!(
+        "the cluster's objects break {denials} admission policy {} of {}; nothing was sent. List the policies with: \
+         kubectl kkp get policies",
+        if denials == 1 { "rule" } else { "rules" },
+        conn.describe()
+    );
+    writeln!(w, "error: {message}")?;
+    Err(Reported(message).into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn policy(name: &str, spec: Value) -> AdmissionPolicy {
+        serde_json::from_value(json!({
+            "apiVersion": "policy.kubectl-kkp.io/v1alpha1", "kind": "AdmissionPolicy",
+            "metadata": {"name": name}, "spec": spec
+        }))
+        .expect("a policy")
+    }
+
+    fn set(policies: &[AdmissionPolicy]) -> PolicySet {
+        let (set, failed) = PolicySet::compile(policies);
+        assert!(failed.is_empty(), "{failed:?}");
+        set
+    }
+
+    fn cluster() -> Value {
+        json!({"apiVersion": "kubermatic.k8c.io/v1", "kind": "Cluster",
+               "metadata": {"name": "abcd123456", "labels": {"project-id": "p1"}},
+               "spec": {"humanReadableName": "demo", "version": "1.35.7",
+                        "cloud": {"dc": "hetzner-fsn1", "hetzner": {"token": "x"}}}})
+    }
+
+    fn md(name: &str, replicas: i64) -> Value {
+        json!({"apiVersion": "cluster.k8s.io/v1alpha1", "kind": "MachineDeployment",
+               "metadata": {"name": name, "namespace": "kube-system"},
+               "spec": {"replicas": replicas, "selector": {"matchLabels": {"pool": name}},
+                        "template": {"metadata": {"labels": {"pool": name}}, "spec": {
+                            "providerSpec": {"value": {"cloudProvider": "hetzner",
+                                "cloudProviderSpec": {"serverType": "cx22", "location": "fsn1"},
+                                "operatingSystem": "ubuntu", "operatingSystemSpec": {}}},
+                            "versions": {"kubelet": "1.35.7"}}}}})
+    }
+
+    #[test]
+    fn objects_are_defaulted_before_the_policies_see_them() {
+        // cniTypes looks at the defaulted CNI: the generated object has none.
+        let s = set(&[policy("canal-only", json!({"rules": {"cniTypes": ["canal"]}}))]);
+        let c = cluster();
+        let out = evaluate_objects(&[&c], &s, None);
+        assert_eq!(out[0].matched, ["canal-only"]);
+        assert_eq!(out[0].violations.len(), 1);
+        assert_eq!(out[0].violations[0].rule, "cniTypes");
+        assert!(out[0].denied());
+        assert_eq!(out[0].subject(), "Cluster abcd123456");
+    }
+
+    #[test]
+    fn exempted_users_are_not_checked_and_foreign_objects_are_skipped() {
+        let s = set(&[policy(
+            "only-aws",
+            json!({"exemptions": {"groups": ["admins"]}, "rules": {"providers": ["aws"]}}),
+        )]);
+        let c = cluster();
+        let cm = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "x"}});
+        let admin = UserInfo {
+            username: "carol".into(),
+            groups: vec!["admins".into()],
+        };
+        let out = evaluate_objects(&[&c, &cm], &s, Some(&admin));
+        assert!(out[0].violations.is_empty());
+        assert!(out[0].matched.is_empty());
+        assert!(out[1].skipped.is_some());
+        let out = evaluate_objects(&[&c], &s, None);
+        assert_eq!(out[0].violations[0].policy, "only-aws");
+    }
+
+    #[test]
+    fn workers_are_counted_over_all_machine_deployments() {
+        let s = set(&[policy("few-workers", json!({"rules": {"maxWorkers": 4}}))]);
+        let (c, a, b) = (cluster(), md("a", 3), md("b", 2));
+        let objects = [&c, &a, &b];
+        assert!(
+            evaluate_objects(&objects, &s, None)
+                .iter()
+                .all(|e| e.violations.is_empty()),
+            "each MachineDeployment alone is within the limit"
+        );
+        let total = worker_total_violations(&objects, &s, None);
+        assert_eq!(total.len(), 1);
+        assert_eq!(
+            total[0].message,
+            "5 workers across 2 MachineDeployments exceed the maximum of 4 per cluster"
+        );
+        let (small_a, small_b) = (md("a", 2), md("b", 2));
+        assert!(worker_total_violations(&[&c, &small_a, &small_b], &s, None).is_empty());
+    }
+
+    fn conn() -> Connection {
+        let config = ::kube::Config::new("https://127.0.0.1:1".parse().expect("a url"));
+        Connection {
+            client: Client::try_from(config).expect("a client"),
+            context: "seed".into(),
+            server: "https://127.0.0.1:1".into(),
+            namespace: "default".into(),
+            namespace_from_flag: false,
+        }
+    }
+
+    #[tokio::test]
+    async fn denials_stop_the_command_and_warnings_do_not() {
+        let s = set(&[
+            policy("only-aws", json!({"rules": {"providers": ["aws"]}})),
+            policy(
+                "exempting",
+                json!({"exemptions": {"users": ["root"]}, "rules": {"providers": ["aws"]}}),
+            ),
+        ]);
+        let violation = |policy: &str, enforcement| Violation {
+            policy: policy.into(),
+            rule: "providers".into(),
+            message: "provider \"hetzner\" is not allowed; allowed: aws".into(),
+            enforcement,
+        };
+        let c = conn();
+        let mut out = Vec::new();
+        let warned = [("Cluster a".to_owned(), violation("only-aws", Enforcement::Warn))];
+        assert!(report(&mut out, &warned, true, &s, &c).is_ok());
+        assert_eq!(
+            String::from_utf8_lossy(&out),
+            "Warning: Cluster a: policy \"only-aws\" rule providers: provider \"hetzner\" is not allowed; allowed: aws\n"
+        );
+        let mut out = Vec::new();
+        let denied = [
+            ("Cluster a".to_owned(), violation("only-aws", Enforcement::Deny)),
+            ("Cluster a".to_owned(), violation("exempting", Enforcement::Deny)),
+        ];
+        let err = report(&mut out, &denied, false, &s, &c).unwrap_err();
+        assert!(err.downcast_ref::<Reported>().is_some());
+        let text = String::from_utf8_lossy(&out);
+        assert!(
+            text.starts_with("error: Cluster a: policy \"only-aws\" rule providers: "),
+            "{text}"
+        );
+        assert!(
+            text.contains("Warning: Cluster a: policy \"exempting\" rule providers: provider \"hetzner\" is not allowed; allowed: aws (denied unless the policy exempts you"),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "error: the cluster's objects break 1 admission policy rule of context \"seed\"; nothing was sent"
+            ),
+            "{text}"
+        );
+    }
+}

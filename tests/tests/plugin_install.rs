@@ -1,0 +1,224 @@
+//! End to end: `kubectl kkp install` through the real kubectl into a real control plane of its
+//! own (the webhook it registers would otherwise answer for the other tests' objects).
+
+use std::path::Path;
+use std::time::Duration;
+
+use k8s_openapi::api::admissionregistration::v1::{MutatingWebhookConfiguration, ValidatingWebhookConfiguration};
+use k8s_openapi::api::core::v1::Secret;
+use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+use kkp_e2e::plugin_support::{self, Ran};
+use kkp_e2e::{ControlPlane, ControlPlaneOptions};
+use kube::Api;
+use serde_json::Value;
+
+const RUN_TIMEOUT: Duration = Duration::from_secs(180);
+
+fn kkp(plane: &ControlPlane, plugin_dir: &Path, home: &Path, args: &[&str]) -> Ran {
+    let mut command = plugin_support::kubectl(plane.bin_dir(), plugin_dir, plane.kubeconfig_path(), home);
+    command.arg("kkp").args(args);
+    plugin_support::run(command, RUN_TIMEOUT).expect("kubectl kkp runs")
+}
+
+fn rt() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a tokio runtime")
+}
+
+/// The webhook's serving certificate and CA as installed, and the caBundles of both webhook
+/// configurations.
+struct Installed {
+    ca: Vec<u8>,
+    cert: Vec<u8>,
+    bundles: Vec<Vec<u8>>,
+}
+
+async fn installed(client: &kube::Client) -> Installed {
+    let secrets: Api<Secret> = Api::namespaced(client.clone(), kkp_manifests::NAMESPACE);
+    let secret = secrets
+        .get(kkp_manifests::TLS_SECRET_NAME)
+        .await
+        .expect("the TLS Secret");
+    let data = secret.data.expect("data");
+    let mutating: Api<MutatingWebhookConfiguration> = Api::all(client.clone());
+    let validating: Api<ValidatingWebhookConfiguration> = Api::all(client.clone());
+    let mut bundles = Vec::new();
+    for hook in mutating
+        .get(kkp_manifests::NAME)
+        .await
+        .expect("mutating")
+        .webhooks
+        .unwrap_or_default()
+    {
+        bundles.extend(hook.client_config.ca_bundle.map(|b| b.0));
+    }
+    for hook in validating
+        .get(kkp_manifests::NAME)
+        .await
+        .expect("validating")
+        .webhooks
+        .unwrap_or_default()
+    {
+        bundles.extend(hook.client_config.ca_bundle.map(|b| b.0));
+    }
+    Installed {
+        ca: data["ca.crt"].0.clone(),
+        cert: data["tls.crt"].0.clone(),
+        bundles,
+    }
+}
+
+fn documents(text: &str) -> Vec<Value> {
+    text.split("\n---\n")
+        .map(|d| serde_yaml::from_str(d).expect("YAML documents"))
+        .collect()
+}
+
+#[test]
+fn install_puts_the_crds_and_the_webhook_in_and_running_it_again_changes_nothing() {
+    let plane = ControlPlane::start_blocking(ControlPlaneOptions::named("install")).expect("a control plane");
+    let plugin_dir = plugin_support::plugin_dir().expect("the plugin builds");
+    let home = tempfile::tempdir().expect("tempdir");
+    let run = |args: &[&str]| kkp(&plane, plugin_dir, home.path(), args);
+    // One runtime for every request: a client belongs to the runtime it was made on.
+    let rt = rt();
+    let client = rt.block_on(plane.client()).expect("a client");
+
+    // A client dry run prints everything and sends nothing.
+    let printed = run(&["install", "--dry-run=client"]);
+    assert_eq!(printed.code, Some(0), "{}", printed.both());
+    let docs = documents(&printed.stdout);
+    let kinds: Vec<&str> = docs.iter().filter_map(|d| d["kind"].as_str()).collect();
+    for kind in [
+        "CustomResourceDefinition",
+        "Namespace",
+        "Secret",
+        "Deployment",
+        "MutatingWebhookConfiguration",
+    ] {
+        assert!(kinds.contains(&kind), "{kind} in {kinds:?}");
+    }
+    assert_eq!(kinds.first(), Some(&"Namespace"), "namespaces go first: {kinds:?}");
+    assert_eq!(
+        kinds.last(),
+        Some(&"ValidatingWebhookConfiguration"),
+        "webhooks go last: {kinds:?}"
+    );
+    let crds: Api<CustomResourceDefinition> = Api::all(client.clone());
+    assert!(
+        rt.block_on(crds.get_opt("clusters.kubermatic.k8c.io"))
+            .expect("get")
+            .is_none()
+    );
+
+    // A server dry run checks what it can: the namespace does not exist yet.
+    let dry = run(&["install", "--dry-run=server"]);
+    assert_eq!(dry.code, Some(0), "{}", dry.both());
+    assert!(
+        dry.stdout.contains(
+            "customresourcedefinition.apiextensions.k8s.io/clusters.kubermatic.k8c.io created (server dry run)"
+        ),
+        "{}",
+        dry.both()
+    );
+    assert!(
+        dry.stderr.contains("namespace kkp-system not checked"),
+        "{}",
+        dry.both()
+    );
+
+    let first = run(&["install"]);
+    assert_eq!(first.code, Some(0), "{}", first.both());
+    for line in [
+        "customresourcedefinition.apiextensions.k8s.io/clusters.kubermatic.k8c.io created",
+        "customresourcedefinition.apiextensions.k8s.io/machinedeployments.cluster.k8s.io created",
+        "namespace/kkp-system created",
+        "secret/kkp-webhook-tls created",
+        "deployment.apps/kkp-webhook created",
+        "validatingwebhookconfiguration.admissionregistration.k8s.io/kkp-webhook created",
+    ] {
+        assert!(first.stdout.lines().any(|l| l == line), "{line}: {}", first.both());
+    }
+    assert!(
+        first.stderr.contains("rollout status deployment/kkp-webhook"),
+        "{}",
+        first.both()
+    );
+
+    let crd = rt.block_on(crds.get("clusters.kubermatic.k8c.io")).expect("the CRD");
+    let established = crd.status.and_then(|s| s.conditions).unwrap_or_default();
+    assert!(
+        established
+            .iter()
+            .any(|c| c.type_ == "Established" && c.status == "True")
+    );
+
+    let before = rt.block_on(installed(&client));
+    assert_eq!(before.bundles.len(), 2, "both webhooks");
+    assert!(
+        before.bundles.iter().all(|b| *b == before.ca),
+        "the caBundle is the CA of the Secret"
+    );
+    let (_, ca) = x509_parser::pem::parse_x509_pem(&before.ca).expect("CA PEM");
+    let ca = ca.parse_x509().expect("CA");
+    let (_, cert) = x509_parser::pem::parse_x509_pem(&before.cert).expect("cert PEM");
+    let cert = cert.parse_x509().expect("cert");
+    cert.verify_signature(Some(ca.public_key()))
+        .expect("the serving certificate is signed by the CA");
+    let names: Vec<String> = cert
+        .subject_alternative_name()
+        .expect("SAN")
+        .expect("SAN present")
+        .value
+        .general_names
+        .iter()
+        .map(|n| n.to_string())
+        .collect();
+    for dns in kkp_manifests::SERVICE_DNS_NAMES {
+        assert!(names.iter().any(|n| n.contains(dns)), "{dns} in {names:?}");
+    }
+
+    // Again: the certificate is kept and nothing changes.
+    let second = run(&["install"]);
+    assert_eq!(second.code, Some(0), "{}", second.both());
+    let lines: Vec<&str> = second.stdout.lines().collect();
+    assert!(
+        !lines.is_empty() && lines.iter().all(|l| l.ends_with(" unchanged")),
+        "{}",
+        second.both()
+    );
+    let after = rt.block_on(installed(&client));
+    assert_eq!(after.ca, before.ca);
+
+    // A new certificate on request, trusted through the updated caBundles.
+    let renewed = run(&["install", "--crds=false", "--renew-certificate"]);
+    assert_eq!(renewed.code, Some(0), "{}", renewed.both());
+    assert!(
+        renewed.stdout.contains("secret/kkp-webhook-tls configured"),
+        "{}",
+        renewed.both()
+    );
+    let renewed_state = rt.block_on(installed(&client));
+    assert_ne!(renewed_state.ca, before.ca);
+    assert!(renewed_state.bundles.iter().all(|b| *b == renewed_state.ca));
+
+    // cert-manager is not installed here, and the error says what to do.
+    let cert_manager = run(&["install", "--cert-manager"]);
+    assert_eq!(cert_manager.code, Some(1), "{}", cert_manager.both());
+    assert!(
+        cert_manager.stderr.contains("install cert-manager first"),
+        "{}",
+        cert_manager.both()
+    );
+
+    // -o name lists what was applied.
+    let names = run(&["install", "-o", "name"]);
+    assert_eq!(names.code, Some(0), "{}", names.both());
+    assert!(
+        names.stdout.lines().any(|l| l == "namespace/kkp-system"),
+        "{}",
+        names.both()
+    );
+}
