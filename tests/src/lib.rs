@@ -19,6 +19,7 @@ pub mod components;
 pub mod control_plane;
 pub mod crds;
 pub mod error;
+pub mod fake_kkp;
 pub mod kubeconfig;
 pub mod names;
 pub mod pki;

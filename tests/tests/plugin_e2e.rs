@@ -1,19 +1,19 @@
 //! End to end: `kubectl kkp` run through the real kubectl against two real control planes, a
 //! management ("seed") cluster with the KKP Cluster CRD and a user cluster with the
-//! MachineDeployment CRD. A small stand-in for KKP's seed controller (below) plays KKP: it
+//! MachineDeployment CRD. A small stand-in for KKP's seed controller (`kkp_e2e::fake_kkp`) plays KKP: it
 //! reports new clusters Creating, then Running and healthy, writes their `admin-kubeconfig`
 //! Secret (the user control plane's admin kubeconfig) and holds a finalizer on deletion for a
 //! moment, like KKP's cleanup.
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use k8s_openapi::api::core::v1::{Namespace, Secret};
+use kkp_e2e::fake_kkp::FakeKkp;
 use kkp_e2e::plugin_support::{self, Ran, SeedAndUser};
 use kube::Api;
-use kube::api::{ApiResource, DynamicObject, Patch, PatchParams, PostParams};
+use kube::api::{ApiResource, DynamicObject, PostParams};
 use serde_json::{Value, json};
 
 /// Clusters the stand-in controller manages; others are left alone (no status ever).
@@ -89,128 +89,12 @@ fn machine_deployments_resource() -> ApiResource {
     ApiResource::erase::<kkp_crds::MachineDeployment>(&())
 }
 
-/// The user control plane's admin kubeconfig, named the way KKP names its entries: the cluster
-/// and the context after the cluster ID, the user `default`.
-fn kkp_style_kubeconfig(user_kubeconfig: &str, id: &str) -> String {
-    let mut config: serde_yaml::Value = serde_yaml::from_str(user_kubeconfig).expect("the harness kubeconfig parses");
-    let rename = |list: &mut serde_yaml::Value, name: &str| {
-        if let Some(entry) = list.get_mut(0) {
-            entry["name"] = serde_yaml::Value::from(name);
-        }
-    };
-    rename(&mut config["clusters"], id);
-    rename(&mut config["users"], "default");
-    rename(&mut config["contexts"], id);
-    config["contexts"][0]["context"]["cluster"] = serde_yaml::Value::from(id);
-    config["contexts"][0]["context"]["user"] = serde_yaml::Value::from("default");
-    config["current-context"] = serde_yaml::Value::from(id);
-    serde_yaml::to_string(&config).expect("renders")
-}
-
-/// Starts the stand-in for KKP's seed controller on its own thread and runtime.
+/// Starts the stand-in for KKP's seed controller.
 fn start_fake_kkp(planes: &'static SeedAndUser) {
-    std::thread::spawn(move || {
-        rt().block_on(async move {
-            let seed = planes.seed.client().await.expect("a seed client");
-            let mut seen: HashMap<String, Instant> = HashMap::new();
-            let mut deleting: HashMap<String, Instant> = HashMap::new();
-            loop {
-                if let Err(e) = reconcile(&seed, planes, &mut seen, &mut deleting).await {
-                    eprintln!("fake KKP: {e}");
-                }
-                tokio::time::sleep(Duration::from_millis(200)).await;
-            }
-        })
-    });
-}
-
-async fn reconcile(
-    seed: &kube::Client,
-    planes: &SeedAndUser,
-    seen: &mut HashMap<String, Instant>,
-    deleting: &mut HashMap<String, Instant>,
-) -> Result<(), kube::Error> {
-    let clusters: Api<DynamicObject> = Api::all_with(seed.clone(), &clusters_resource());
-    for cluster in clusters.list(&Default::default()).await? {
-        let Some(name) = cluster.metadata.name.clone() else {
-            continue;
-        };
-        if !name.starts_with(MANAGED_PREFIX) {
-            continue;
-        }
-        let finalizers = cluster.metadata.finalizers.clone().unwrap_or_default();
-        if cluster.metadata.deletion_timestamp.is_some() {
-            let since = *deleting.entry(name.clone()).or_insert_with(Instant::now);
-            if since.elapsed() >= Duration::from_secs(1) && finalizers.iter().any(|f| f == FINALIZER) {
-                let patch = json!({"metadata": {"finalizers": null}});
-                clusters
-                    .patch(&name, &PatchParams::default(), &Patch::Merge(&patch))
-                    .await?;
-            }
-            continue;
-        }
-        if !finalizers.iter().any(|f| f == FINALIZER) {
-            let patch = json!({"metadata": {"finalizers": [FINALIZER]}});
-            clusters
-                .patch(&name, &PatchParams::default(), &Patch::Merge(&patch))
-                .await?;
-        }
-        let first_seen = *seen.entry(name.clone()).or_insert_with(Instant::now);
-        let phase = cluster
-            .data
-            .pointer("/status/phase")
-            .and_then(Value::as_str)
-            .unwrap_or("");
-        if phase.is_empty() {
-            let status = json!({"status": {"phase": "Creating", "extendedHealth": {
-                "apiserver": "HealthStatusProvisioning", "etcd": "HealthStatusProvisioning"}}});
-            clusters
-                .patch_status(&name, &PatchParams::default(), &Patch::Merge(&status))
-                .await?;
-        } else if phase == "Creating" && first_seen.elapsed() >= CREATING_FOR {
-            run_cluster(seed, planes, &clusters, &name).await?;
-        }
-    }
-    Ok(())
-}
-
-/// What KKP does once a control plane is up: its namespace, its admin kubeconfig, its status.
-async fn run_cluster(
-    seed: &kube::Client,
-    planes: &SeedAndUser,
-    clusters: &Api<DynamicObject>,
-    name: &str,
-) -> Result<(), kube::Error> {
-    let namespace = format!("cluster-{name}");
-    let namespaces: Api<Namespace> = Api::all(seed.clone());
-    let ns: Namespace = serde_json::from_value(json!({"metadata": {"name": namespace}})).expect("a namespace");
-    match namespaces.create(&PostParams::default(), &ns).await {
-        Ok(_) => {}
-        Err(kube::Error::Api(s)) if s.code == 409 => {}
-        Err(e) => return Err(e),
-    }
-    let secrets: Api<Secret> = Api::namespaced(seed.clone(), &namespace);
-    let secret = json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "admin-kubeconfig"},
-        "stringData": {"kubeconfig": kkp_style_kubeconfig(planes.user.kubeconfig(), name)}});
-    secrets
-        .patch(
-            "admin-kubeconfig",
-            &PatchParams::apply("fake-kkp").force(),
-            &Patch::Apply(&secret),
-        )
-        .await?;
-    let up = "HealthStatusUp";
-    let status = json!({"status": {
-        "phase": "Running",
-        "namespaceName": namespace,
-        "address": {"url": planes.user.server_url(), "port": planes.user.apiserver_port()},
-        "extendedHealth": {"apiserver": up, "etcd": up, "controller": up, "scheduler": up, "machineController": up},
-        "conditions": {"ClusterControllerReconciledSuccessfully": {"status": "True", "reason": "Reconciled"}}
-    }});
-    clusters
-        .patch_status(name, &PatchParams::default(), &Patch::Merge(&status))
-        .await?;
-    Ok(())
+    let mut fake = FakeKkp::new(&planes.user, MANAGED_PREFIX);
+    fake.finalizer = FINALIZER.to_owned();
+    fake.creating_for = CREATING_FOR;
+    fake.spawn(&planes.seed);
 }
 
 /// `kubectl kkp ARGS` with the seed as the kubeconfig.
@@ -764,8 +648,9 @@ fn get_kubeconfig_finds_cluster_api_and_kind_provider_secrets() {
     let namespace = kkp_e2e::unique_name("capi");
     let capi = kkp_e2e::unique_name("capi-cluster");
     let kind = kkp_e2e::unique_name("kind-cluster");
-    let capi_text = kkp_style_kubeconfig(env.planes.user.kubeconfig(), &capi);
-    let kind_text = kkp_style_kubeconfig(env.planes.user.kubeconfig(), &kind);
+    let fake = FakeKkp::new(&env.planes.user, MANAGED_PREFIX);
+    let capi_text = fake.kkp_style_kubeconfig(&capi);
+    let kind_text = fake.kkp_style_kubeconfig(&kind);
     rt().block_on(async {
         let seed = env.planes.seed.client().await.expect("a seed client");
         let namespaces: Api<Namespace> = Api::all(seed.clone());

@@ -12,14 +12,25 @@ fn crds_dir() -> PathBuf {
 
 fn run(mut cmd: std::process::Command, stdin: Option<&str>) -> (bool, String) {
     use std::io::Write;
-    cmd.stdin(std::process::Stdio::piped()).stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped());
+    cmd.stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
     let mut child = cmd.spawn().expect("kubectl starts");
     if let Some(input) = stdin {
-        child.stdin.take().expect("stdin").write_all(input.as_bytes()).expect("write stdin");
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(input.as_bytes())
+            .expect("write stdin");
     }
     drop(child.stdin.take());
     let out = child.wait_with_output().expect("kubectl finishes");
-    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
     (out.status.success(), text)
 }
 
@@ -27,7 +38,9 @@ fn run(mut cmd: std::process::Command, stdin: Option<&str>) -> (bool, String) {
 async fn shipped_crds_install_and_accept_minimal_objects() {
     let plane = shared_control_plane().await.expect("control plane");
     let mut apply = plane.kubectl();
-    apply.args(["apply", "--server-side", "--field-manager=kkp-e2e", "-f"]).arg(crds_dir());
+    apply
+        .args(["apply", "--server-side", "--field-manager=kkp-e2e", "-f"])
+        .arg(crds_dir());
     let (ok, out) = run(apply, None);
     assert!(ok, "kubectl apply -f crds/ failed:\n{out}");
 
@@ -68,7 +81,10 @@ async fn shipped_crds_install_and_accept_minimal_objects() {
     create.args(["create", "-o", "json", "-f", "-"]);
     let (ok, out) = run(create, Some(&md));
     assert!(ok, "a minimal MachineDeployment is refused by the CRD schema:\n{out}");
-    assert!(out.contains("\"serverType\": \"cx22\""), "cloudProviderSpec is pruned:\n{out}");
+    assert!(
+        out.contains("\"serverType\": \"cx22\""),
+        "cloudProviderSpec is pruned:\n{out}"
+    );
 
     let policy = format!(
         r#"{{"apiVersion":"policy.kubectl-kkp.io/v1alpha1","kind":"AdmissionPolicy","metadata":{{"name":"{name}"}},

@@ -168,7 +168,6 @@ async fn wait_until_answering(admin: &Client) -> Result<(), String> {
     .map_err(|e| e.to_string())
 }
 
-
 // ---- objects --------------------------------------------------------------------------------------
 
 /// A minimal Hetzner Cluster as a user writes it: nothing defaulted.
