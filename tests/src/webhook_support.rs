@@ -35,11 +35,7 @@ pub struct ServingCert {
 impl ServingCert {
     pub fn generate(common_name: &str) -> Result<Self, HarnessError> {
         let ca = CertificateAuthority::new(&format!("{common_name}-ca"))?;
-        let serving = ca.issue_serving(
-            common_name,
-            &["localhost"],
-            &[IpAddr::V4(Ipv4Addr::LOCALHOST)],
-        )?;
+        let serving = ca.issue_serving(common_name, &["localhost"], &[IpAddr::V4(Ipv4Addr::LOCALHOST)])?;
         let dir = tempfile::Builder::new()
             .prefix("kkp-e2e-webhook-")
             .tempdir()
@@ -122,7 +118,10 @@ fn point_at_url(configuration: &mut Value, base_url: &str, ca_pem: &str) -> Resu
             .pointer("/clientConfig/service/path")
             .or_else(|| webhook.pointer("/clientConfig/url"))
             .and_then(Value::as_str)
-            .map(|p| p.rsplit_once("://").map_or(p, |(_, rest)| rest.find('/').map_or("", |i| &rest[i..])))
+            .map(|p| {
+                p.rsplit_once("://")
+                    .map_or(p, |(_, rest)| rest.find('/').map_or("", |i| &rest[i..]))
+            })
             .unwrap_or("")
             .to_owned();
         webhook["clientConfig"] = json!({

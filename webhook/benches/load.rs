@@ -10,10 +10,15 @@
 //! Run with `cargo bench -p kkp-webhook --bench load`. Every phase is bounded in time and count;
 //! tune with `KKP_LOAD_CONNECTIONS` (default 32), `KKP_LOAD_SECONDS` (per phase, default 5),
 //! `KKP_LOAD_MAX_REVIEWS` (closed-loop cap, default 200000), `KKP_LOAD_RATE` (default 1000/s) and
-//! `KKP_LOAD_LOG` (the server's RUST_LOG, default `info`; logs go to /dev/null).
+//! `KKP_LOAD_LOG` (the server's RUST_LOG, default `info`; logs go to /dev/null), and
+//! `KKP_LOAD_POLICIES` (default 0): install that many varied admission policies (the engine
+//! benchmark's set, from a `--policy-file`) to measure their cost at admission.
 
 #[path = "../tests/support/mod.rs"]
 mod support;
+
+#[path = "../../crds/benches/fixtures/policies.rs"]
+mod policy_fixtures;
 
 use std::net::SocketAddr;
 use std::process::{Child, Command, Stdio};
@@ -79,7 +84,16 @@ fn start_server(pki: &Pki) -> ServerProcess {
     let (cert, key) = pki.serving("serving-load");
     let (cert_path, key_path) = support::write_files(dir.path(), &cert, &key);
     let (tls, health) = (free_port(), free_port());
-    let child = Command::new(env!("CARGO_BIN_EXE_kkp-webhook"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_kkp-webhook"));
+    // Never reach for an API server, whatever kubeconfig the machine has.
+    command.arg("--watch-policies=false");
+    let policies: usize = env_or("KKP_LOAD_POLICIES", 0);
+    if policies > 0 {
+        let file = dir.path().join("policies.yaml");
+        std::fs::write(&file, policy_fixtures::policies_yaml(policies)).expect("the policy file is written");
+        command.arg("--policy-file").arg(&file);
+    }
+    let child = command
         .arg("--tls-cert-file")
         .arg(&cert_path)
         .arg("--tls-private-key-file")
@@ -206,7 +220,9 @@ async fn closed_loop(
 }
 
 /// `rate` reviews per second for `duration`, spread over `connections` connections; each latency
-/// is measured from the moment the request was due.
+/// is measured from the moment the request was due when the connection was still busy with an
+/// earlier answer then (so a stall counts against every request it delays), and otherwise from
+/// the moment it was sent (so the client's timer granularity does not count).
 async fn open_loop(
     addr: SocketAddr,
     trust: Arc<rustls::ClientConfig>,
@@ -229,9 +245,14 @@ async fn open_loop(
             let (mut latencies, mut errors) = (Vec::new(), 0);
             for k in (c..total).step_by(connections) {
                 let due = start + interval * k as u32;
-                tokio::time::sleep_until(due).await;
+                let sent = if tokio::time::Instant::now() >= due {
+                    due
+                } else {
+                    tokio::time::sleep_until(due).await;
+                    tokio::time::Instant::now()
+                };
                 let ok = send(&mut client, &payloads[k % payloads.len()]).await;
-                latencies.push(due.elapsed());
+                latencies.push(sent.elapsed());
                 errors += usize::from(!ok);
             }
             (latencies, errors)
@@ -264,8 +285,9 @@ fn main() {
     let trust = client_config(&[&pki.ca_pem()], &[b"http/1.1"]);
     let payloads = Arc::new(payloads());
     println!(
-        "kkp-webhook load: pid {pid}, {connections} connections, {seconds}s per phase, {} payloads, {} cores",
+        "kkp-webhook load: pid {pid}, {connections} connections, {seconds}s per phase, {} payloads, {} policies, {} cores",
         payloads.len(),
+        env_or::<usize>("KKP_LOAD_POLICIES", 0),
         std::thread::available_parallelism().map_or(1, |n| n.get())
     );
 

@@ -24,6 +24,7 @@ pub mod config;
 pub mod logging;
 pub mod metrics;
 pub mod patch;
+pub mod policies;
 pub mod review;
 pub mod routes;
 pub mod server;

@@ -3,11 +3,26 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use kkp_webhook::{Config, logging, serve, tls};
+use kkp_webhook::policies::{self, PolicyArgs};
+use kkp_webhook::{Config, logging, tls};
+
+/// The server's flags and where its admission policies come from.
+#[derive(Debug, Parser)]
+#[command(
+    name = "kkp-webhook",
+    version,
+    about = "Defaults and validates KKP Clusters and MachineDeployments at admission."
+)]
+struct Cli {
+    #[command(flatten)]
+    config: Config,
+    #[command(flatten)]
+    policies: PolicyArgs,
+}
 
 fn main() -> ExitCode {
-    let config = Config::parse();
-    logging::init(config.log_format);
+    let cli = Cli::parse();
+    logging::init(cli.config.log_format);
     tls::install_crypto_provider();
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
@@ -16,7 +31,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(serve(config)) {
+    match runtime.block_on(policies::serve(cli.config, cli.policies)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!(error = %e, "kkp-webhook failed");

@@ -175,6 +175,7 @@ async fn review(
     for (policy, rule) in &answer.audited {
         metrics.observe_audit(policy, rule);
     }
+    crate::policies::observe(state.policy_counters(), endpoint, &parsed, &ctx, &answer);
 
     let req = &parsed.request;
     let response = &answer.response;
@@ -227,5 +228,49 @@ mod tests {
         assert!(!is_json(&h));
         h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/yaml"));
         assert!(!is_json(&h));
+    }
+
+    #[tokio::test]
+    async fn a_review_waiting_for_a_slot_times_out_with_503() {
+        use axum::body::Body;
+        use tower::ServiceExt;
+
+        let limits = crate::config::Limits {
+            max_concurrency: 2,
+            request_timeout: Duration::from_millis(100),
+            ..Default::default()
+        };
+        let state = AppState::new(kkp_crds::admission::Context::default(), limits);
+        // Every evaluation slot is taken.
+        let _held = state.permits().clone().acquire_many_owned(2).await.unwrap();
+        let body = serde_json::json!({
+            "apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview",
+            "request": {"uid": "t", "operation": "DELETE", "object": null, "oldObject": {}}
+        });
+        let request = axum::http::Request::post(VALIDATE_PATH)
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(body.to_string()))
+            .unwrap();
+        let started = std::time::Instant::now();
+        let response = router(state.clone()).oneshot(request).await.unwrap();
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert!(started.elapsed() >= Duration::from_millis(100));
+        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
+        let json: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+        assert!(
+            json["message"]
+                .as_str()
+                .unwrap()
+                .contains("did not finish within 100ms"),
+            "{json}"
+        );
+
+        // With a free slot the same review is answered.
+        drop(_held);
+        let request = axum::http::Request::post(VALIDATE_PATH)
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(body.to_string()))
+            .unwrap();
+        assert_eq!(router(state).oneshot(request).await.unwrap().status(), StatusCode::OK);
     }
 }

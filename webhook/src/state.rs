@@ -11,6 +11,7 @@ use tokio::sync::Semaphore;
 
 use crate::config::Limits;
 use crate::metrics::Metrics;
+use crate::policies::PolicyCounters;
 
 /// Shared state of the router. Cloning is cheap; clones share everything.
 ///
@@ -24,6 +25,7 @@ pub struct AppState {
     limits: Limits,
     permits: Arc<Semaphore>,
     ready: Arc<AtomicBool>,
+    policy_counters: Arc<PolicyCounters>,
 }
 
 impl AppState {
@@ -34,6 +36,7 @@ impl AppState {
             permits: Arc::new(Semaphore::new(limits.max_concurrency.clamp(1, Semaphore::MAX_PERMITS))),
             limits,
             ready: Arc::new(AtomicBool::new(true)),
+            policy_counters: Arc::new(PolicyCounters::default()),
         }
     }
 
@@ -62,6 +65,11 @@ impl AppState {
 
     pub fn metrics(&self) -> &Metrics {
         &self.metrics
+    }
+
+    /// Matched and denied counts per policy, not yet written to the policies' status.
+    pub fn policy_counters(&self) -> &PolicyCounters {
+        &self.policy_counters
     }
 
     pub fn limits(&self) -> Limits {

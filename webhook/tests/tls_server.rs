@@ -298,6 +298,36 @@ async fn graceful_shutdown_lets_in_flight_requests_finish() {
 }
 
 #[tokio::test]
+async fn a_request_that_never_finishes_times_out() {
+    let r = start(|c| c.request_timeout = Duration::from_millis(200)).await;
+    let mut stream = tls_connect(r.server.tls_addr(), client_config(&[&r.pki.ca_pem()], &[b"http/1.1"]))
+        .await
+        .unwrap();
+    let head = format!(
+        "POST {VALIDATE_PATH} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{{"
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    stream.flush().await.unwrap();
+    let started = Instant::now();
+    let mut reply = vec![0u8; 4096];
+    let n = tokio::time::timeout(Duration::from_secs(5), stream.read(&mut reply))
+        .await
+        .expect("an answer")
+        .unwrap();
+    let reply = String::from_utf8_lossy(&reply[..n]);
+    assert!(reply.starts_with("HTTP/1.1 503"), "{reply}");
+    assert!(started.elapsed() < Duration::from_secs(2), "{:?}", started.elapsed());
+    // The server is still there for everyone else.
+    let mut client = Client::connect(r.server.tls_addr(), &r.pki.ca_pem()).await;
+    let (status, _) = client
+        .review(VALIDATE_PATH, &create("after-timeout", &defaulted_cluster()))
+        .await
+        .unwrap();
+    assert_eq!(status, StatusCode::OK);
+    r.server.shutdown().await.unwrap();
+}
+
+#[tokio::test]
 async fn idle_keep_alive_connections_do_not_hold_up_shutdown() {
     let r = start(|_| {}).await;
     let mut client = Client::connect(r.server.tls_addr(), &r.pki.ca_pem()).await;

@@ -36,7 +36,13 @@ fn allowed_list(list: &[String]) -> String {
 }
 
 /// Every rule of one policy that the object breaks.
-fn check(policy: &CompiledPolicy, kind: &ResourceKind, object: &Value, facts: &Facts<'_>) -> Vec<(String, String)> {
+fn check(
+    policy: &CompiledPolicy,
+    kind: &ResourceKind,
+    object: &Value,
+    facts: &Facts<'_>,
+    cel_context: &mut Option<CelContext>,
+) -> Vec<(String, String)> {
     let r = &policy.rules;
     let mut out: Vec<(String, String)> = Vec::new();
     let mut deny = |rule: &str, message: String| out.push((rule.to_owned(), message));
@@ -198,23 +204,40 @@ fn check(policy: &CompiledPolicy, kind: &ResourceKind, object: &Value, facts: &F
         );
     }
     if !policy.cel.is_empty() {
-        check_cel(policy, kind, object, &mut out);
+        let ctx = cel_context.get_or_insert_with(|| CelContext::new(kind, object));
+        check_cel(policy, ctx, &mut out);
     }
     out
 }
 
-fn check_cel(policy: &CompiledPolicy, kind: &ResourceKind, object: &Value, out: &mut Vec<(String, String)>) {
-    let mut ctx = cel::Context::default().with_all();
-    let bound = ctx
-        .add_variable("object", object.clone())
-        .and(ctx.add_variable("kind", kind.to_string()));
+/// The CEL context for one object: the Kubernetes functions and the object bound once, shared by
+/// every policy's rules.
+pub(crate) struct CelContext {
+    context: cel::Context<'static>,
+    bind_error: Option<String>,
+}
+
+impl CelContext {
+    fn new(kind: &ResourceKind, object: &Value) -> Self {
+        let mut context = cel::Context::default().with_all();
+        let bound = context
+            .add_variable("object", object)
+            .and(context.add_variable("kind", kind.to_string()));
+        CelContext {
+            context,
+            bind_error: bound.err().map(|e| e.to_string()),
+        }
+    }
+}
+
+fn check_cel(policy: &CompiledPolicy, ctx: &CelContext, out: &mut Vec<(String, String)>) {
     for rule in &policy.cel {
         let name = format!("cel.{}", rule.name);
-        if let Err(e) = &bound {
+        if let Some(e) = &ctx.bind_error {
             out.push((name, format!("the object could not be handed to CEL: {e}")));
             continue;
         }
-        match rule.program.execute(&ctx) {
+        match rule.program.execute(&ctx.context) {
             Ok(cel::Value::Bool(true)) => {}
             Ok(cel::Value::Bool(false)) => out.push((name, rule.message.clone())),
             Ok(other) => out.push((
@@ -232,12 +255,13 @@ pub fn evaluate(set: &PolicySet, kind: &ResourceKind, object: &Value, user: Opti
         return Vec::new();
     }
     let facts = Facts::of(kind, object);
+    let mut cel_context = None;
     let mut out = Vec::new();
     for policy in set.iter() {
         if !policy.applies(&facts.labels, user) {
             continue;
         }
-        for (rule, message) in check(policy, kind, object, &facts) {
+        for (rule, message) in check(policy, kind, object, &facts, &mut cel_context) {
             out.push(Violation {
                 policy: policy.name.clone(),
                 rule,

@@ -143,8 +143,8 @@ pub struct AdmissionPolicyStatus {
     pub compiled: Option<bool>,
     pub error: Option<String>,
     pub observed_generation: Option<i64>,
-    /// Objects the policy selected, since the webhook started.
+    /// Admission requests the policy selected, added up by every webhook replica.
     pub matched: Option<i64>,
-    /// Objects the policy denied, since the webhook started.
+    /// Admission requests the policy denied, added up by every webhook replica.
     pub denied: Option<i64>,
 }

@@ -1,0 +1,539 @@
+//! End to end: admission policies on a real control plane. kkp-webhook runs in this process (TLS
+//! on 127.0.0.1, its policies followed with a reflector under the RBAC of the shipped manifests)
+//! behind the shipped webhook configurations; an admin installs policies with kubectl; a user with
+//! a client certificate bound by RBAC to create Clusters and MachineDeployments (and nothing about
+//! policies) is denied, warned and refused what the policies and RBAC say, while a member of an
+//! exempted group passes. The webhook reports compile errors and counts in the policies' status,
+//! and `kubectl kkp get policies` shows them.
+
+use std::time::Duration;
+
+use k8s_openapi::api::core::v1::Namespace;
+use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding};
+use kkp_e2e::plugin_support::{self, Ran};
+use kkp_e2e::users::UserCredentials;
+use kkp_e2e::webhook_support::{self, ServingCert};
+use kkp_e2e::{ControlPlane, install_crds, shared_control_plane, unique_name};
+use kkp_webhook::policies::{PolicyWatch, WatchOptions};
+use kkp_webhook::{AppState, Config, Server};
+use kube::api::{ApiResource, DynamicObject, GroupVersionKind, Patch, PatchParams, PostParams};
+use kube::{Api, Client};
+use serde::Deserialize as _;
+use serde_json::{Value, json};
+
+/// The CRDs as shipped.
+const CRDS: [&str; 3] = [
+    include_str!("../../crds/kubermatic.k8c.io_clusters.yaml"),
+    include_str!("../../crds/cluster.k8s.io_machinedeployments.yaml"),
+    include_str!("../../crds/policy.kubectl-kkp.io_admissionpolicies.yaml"),
+];
+const WEBHOOK_RBAC: &str = include_str!("../../manifests/webhook/rbac.yaml");
+
+const COMMAND_TIMEOUT: Duration = Duration::from_secs(120);
+const WAIT: Duration = Duration::from_secs(60);
+
+/// What the admin installs: a Deny policy (the exempted group passes), a Warn and an Audit
+/// policy, and one that does not compile.
+const POLICIES: &str = r#"
+apiVersion: policy.kubectl-kkp.io/v1alpha1
+kind: AdmissionPolicy
+metadata:
+  name: platform-rules
+spec:
+  enforcement: Deny
+  exemptions:
+    groups: [platform-admins]
+  rules:
+    providers: [aws, hetzner]
+    datacenters: [hetzner-fsn1, hetzner-nbg1]
+    instanceSizes:
+      hetzner: [cx22, cx32]
+    maxReplicas: 5
+---
+apiVersion: policy.kubectl-kkp.io/v1alpha1
+kind: AdmissionPolicy
+metadata:
+  name: team-label
+spec:
+  enforcement: Warn
+  rules:
+    requiredLabels: [team]
+---
+apiVersion: policy.kubectl-kkp.io/v1alpha1
+kind: AdmissionPolicy
+metadata:
+  name: audit-inline-credentials
+spec:
+  enforcement: Audit
+  rules:
+    forbidInlineCredentials: true
+---
+apiVersion: policy.kubectl-kkp.io/v1alpha1
+kind: AdmissionPolicy
+metadata:
+  name: broken
+spec:
+  rules:
+    providers: [aws]
+    cel:
+      - name: unfinished
+        expression: "object.spec.("
+"#;
+
+fn cluster(name: &str, dc: &str) -> Value {
+    json!({
+        "apiVersion": "kubermatic.k8c.io/v1",
+        "kind": "Cluster",
+        "metadata": {"name": name, "labels": {"project-id": "e2eproject"}},
+        "spec": {
+            "humanReadableName": "policy e2e",
+            "version": "1.35.7",
+            "cloud": {"dc": dc, "hetzner": {"token": "inline-token"}}
+        }
+    })
+}
+
+fn machine_deployment(name: &str, namespace: &str, server_type: &str, replicas: i64) -> Value {
+    json!({
+        "apiVersion": "cluster.k8s.io/v1alpha1",
+        "kind": "MachineDeployment",
+        "metadata": {"name": name, "namespace": namespace},
+        "spec": {
+            "replicas": replicas,
+            "selector": {"matchLabels": {"pool": name}},
+            "template": {
+                "metadata": {"labels": {"pool": name}},
+                "spec": {
+                    "providerSpec": {"value": {
+                        "cloudProvider": "hetzner",
+                        "cloudProviderSpec": {"token": "inline-token", "serverType": server_type, "location": "fsn1"},
+                        "operatingSystem": "ubuntu",
+                        "operatingSystemSpec": {}
+                    }},
+                    "versions": {"kubelet": "1.35.7"}
+                }
+            }
+        }
+    })
+}
+
+fn clusters_api(client: &Client) -> Api<DynamicObject> {
+    let gvk = GroupVersionKind::gvk("kubermatic.k8c.io", "v1", "Cluster");
+    Api::all_with(client.clone(), &ApiResource::from_gvk_with_plural(&gvk, "clusters"))
+}
+
+fn policies_api(client: &Client) -> Api<DynamicObject> {
+    Api::all_with(client.clone(), &kkp_webhook::policies::policy_resource())
+}
+
+fn as_object(value: Value) -> DynamicObject {
+    serde_json::from_value(value).expect("a Kubernetes object")
+}
+
+/// Runs the real kubectl (with the plugin on PATH) as `user`, off the async runtime. With
+/// `input`, an argument `-` names a file holding it.
+async fn kubectl_as(plane: &'static ControlPlane, user: &UserCredentials, args: &[&str], input: Option<String>) -> Ran {
+    let kubeconfig = user.kubeconfig_path.clone();
+    let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+    tokio::task::spawn_blocking(move || {
+        let plugin_dir = plugin_support::plugin_dir().expect("the plugin builds");
+        let home = tempfile::tempdir().expect("a home dir");
+        let file = home.path().join("input.yaml");
+        if let Some(text) = &input {
+            std::fs::write(&file, text).expect("the input file");
+        }
+        let mut command = plugin_support::kubectl(plane.bin_dir(), plugin_dir, &kubeconfig, home.path());
+        for a in &args {
+            if a == "-" && input.is_some() {
+                command.arg(&file);
+            } else {
+                command.arg(a);
+            }
+        }
+        plugin_support::run(command, COMMAND_TIMEOUT).expect("kubectl ran")
+    })
+    .await
+    .expect("the kubectl task")
+}
+
+fn yaml(value: &Value) -> String {
+    serde_yaml::to_string(value).expect("YAML")
+}
+
+/// The ClusterRole of the shipped manifests, bound to `user`: the webhook gets exactly the access
+/// the manifests give it in a cluster.
+async fn grant_webhook_rbac(admin: &Client, user: &str) {
+    let params = PatchParams::apply("policy-e2e").force();
+    for document in serde_yaml::Deserializer::from_str(WEBHOOK_RBAC) {
+        let value = Value::deserialize(document).expect("YAML");
+        if value["kind"] != "ClusterRole" {
+            continue;
+        }
+        let role: ClusterRole = serde_json::from_value(value).expect("a ClusterRole");
+        let name = role.metadata.name.clone().expect("a name");
+        Api::<ClusterRole>::all(admin.clone())
+            .patch(&name, &params, &Patch::Apply(&role))
+            .await
+            .expect("the webhook's ClusterRole");
+        let binding: ClusterRoleBinding = serde_json::from_value(json!({
+            "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
+            "metadata": {"name": format!("{name}-e2e")},
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": name},
+            "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": user}]
+        }))
+        .expect("a binding");
+        Api::<ClusterRoleBinding>::all(admin.clone())
+            .patch(&format!("{name}-e2e"), &params, &Patch::Apply(&binding))
+            .await
+            .expect("the webhook's ClusterRoleBinding");
+    }
+}
+
+/// Members of `developers` may create Clusters and MachineDeployments, and nothing else.
+async fn grant_developers(admin: &Client) {
+    let params = PatchParams::apply("policy-e2e").force();
+    let verbs = json!(["create", "get", "list", "watch", "update", "patch", "delete"]);
+    let role: ClusterRole = serde_json::from_value(json!({
+        "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
+        "metadata": {"name": "kkp-cluster-creator"},
+        "rules": [
+            {"apiGroups": ["kubermatic.k8c.io"], "resources": ["clusters"], "verbs": verbs},
+            {"apiGroups": ["cluster.k8s.io"], "resources": ["machinedeployments"], "verbs": verbs}
+        ]
+    }))
+    .expect("a ClusterRole");
+    Api::<ClusterRole>::all(admin.clone())
+        .patch("kkp-cluster-creator", &params, &Patch::Apply(&role))
+        .await
+        .expect("the developers' ClusterRole");
+    let binding: ClusterRoleBinding = serde_json::from_value(json!({
+        "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
+        "metadata": {"name": "kkp-cluster-creators"},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "kkp-cluster-creator"},
+        "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": "developers"}]
+    }))
+    .expect("a binding");
+    Api::<ClusterRoleBinding>::all(admin.clone())
+        .patch("kkp-cluster-creators", &params, &Patch::Apply(&binding))
+        .await
+        .expect("the developers' ClusterRoleBinding");
+}
+
+/// Waits until the apiserver calls both webhooks: a dry-run Cluster comes back defaulted (the
+/// mutating one), and one with an unknown version is refused (the validating one).
+async fn wait_until_webhooks_answer(admin: &Client) {
+    let api = &clusters_api(admin);
+    let dry = &PostParams {
+        dry_run: true,
+        ..PostParams::default()
+    };
+    webhook_support::wait_until("the mutating webhook to default clusters", WAIT, || async move {
+        match api.create(dry, &as_object(cluster("marker", "hetzner-fsn1"))).await {
+            Ok(c) if c.data.pointer("/spec/cloud/providerName") == Some(&json!("hetzner")) => Ok(()),
+            Ok(c) => Err(format!("not defaulted: {:?}", c.data.pointer("/spec/cloud"))),
+            Err(e) => Err(e.to_string()),
+        }
+    })
+    .await
+    .expect("the mutating webhook is called");
+    let mut old = cluster("marker", "hetzner-fsn1");
+    old["spec"]["version"] = json!("1.20.0");
+    let old = &old;
+    webhook_support::wait_until("the validating webhook to check clusters", WAIT, || async move {
+        match api.create(dry, &as_object(old.clone())).await {
+            Err(kube::Error::Api(s)) if s.message.contains("validation.kkp-webhook.kubectl-kkp.io") => Ok(()),
+            other => Err(format!("{other:?}")),
+        }
+    })
+    .await
+    .expect("the validating webhook is called");
+}
+
+fn status_of(policy: &DynamicObject) -> Value {
+    policy.data.get("status").cloned().unwrap_or(Value::Null)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admission_policies_are_enforced_by_the_webhook_on_a_real_control_plane() {
+    let plane = shared_control_plane().await.expect("the control plane starts");
+    let admin = plane.client().await.expect("an admin client");
+    for crd in CRDS {
+        install_crds(&admin, crd).await.expect("the shipped CRDs install");
+    }
+    let namespace = unique_name("policy-e2e");
+    let ns: Namespace = serde_json::from_value(json!({"metadata": {"name": namespace}})).expect("a namespace");
+    Api::<Namespace>::all(admin.clone())
+        .create(&PostParams::default(), &ns)
+        .await
+        .expect("the namespace");
+
+    // The webhook, in this process, watching policies as the identity the manifests give it.
+    let webhook_user = plane.mint_user("kkp-webhook", &[]).expect("the webhook's identity");
+    grant_webhook_rbac(&admin, "kkp-webhook").await;
+    let cert = ServingCert::generate("kkp-webhook").expect("a serving certificate");
+    let config = Config::for_loopback(&cert.cert_path, &cert.key_path);
+    let state = AppState::new(config.context(), config.limits());
+    let server = Server::bind_with_state(config, state.clone())
+        .await
+        .expect("the webhook serves");
+    let watch = PolicyWatch::spawn(
+        webhook_user.client().await.expect("the webhook's client"),
+        state.clone(),
+        WatchOptions {
+            status_interval: Duration::from_millis(500),
+            ..WatchOptions::default()
+        },
+    );
+    assert!(watch.wait_synced(WAIT).await, "the webhook lists the policies");
+    let webhooks = kkp_manifests::webhook_manifests(kkp_manifests::Variant::GeneratedCerts)
+        .into_iter()
+        .find(|(file, _)| *file == "webhook-configurations.yaml")
+        .expect("the shipped webhook configurations")
+        .1;
+    let base_url = format!("https://127.0.0.1:{}", server.tls_addr().port());
+    let registered = webhook_support::register_webhooks(&admin, webhooks, &base_url, &cert.ca_pem)
+        .await
+        .expect("the webhook configurations");
+    wait_until_webhooks_answer(&admin).await;
+
+    // An admin installs the policies with kubectl.
+    let admin_user = plane.admin().clone();
+    let applied = kubectl_as(plane, &admin_user, &["apply", "-f", "-"], Some(POLICIES.to_owned())).await;
+    assert_eq!(applied.code, Some(0), "{}", applied.both());
+    let policies = &policies_api(&admin);
+    webhook_support::wait_until("the policies' compiled status", WAIT, || async move {
+        let rules = policies.get("platform-rules").await.map_err(|e| e.to_string())?;
+        let broken = policies.get("broken").await.map_err(|e| e.to_string())?;
+        let (rules, broken) = (status_of(&rules), status_of(&broken));
+        if rules["compiled"] == json!(true) && broken["compiled"] == json!(false) {
+            Ok(broken["error"].as_str().unwrap_or("").to_owned())
+        } else {
+            Err(format!("platform-rules: {rules}, broken: {broken}"))
+        }
+    })
+    .await
+    .map(|error| {
+        assert!(
+            error.starts_with("rules.cel[0] (unfinished): the expression does not compile"),
+            "{error}"
+        )
+    })
+    .expect("the webhook reports whether each policy compiled");
+    assert_eq!(
+        state.context().policies.len(),
+        3,
+        "the policy that does not compile is left out, the others are in force"
+    );
+
+    // A user who may create Clusters and MachineDeployments, and nothing about policies.
+    grant_developers(&admin).await;
+    let dev = plane.mint_user("dev", &["developers"]).expect("a user");
+    let ops = plane
+        .mint_user("ops", &["developers", "platform-admins"])
+        .expect("an exempted user");
+
+    let denied = kubectl_as(
+        plane,
+        &dev,
+        &["create", "-f", "-"],
+        Some(yaml(&cluster("deniedcluster", "hetzner-hel1"))),
+    )
+    .await;
+    assert_eq!(denied.code, Some(1), "{}", denied.both());
+    assert!(
+        denied.stderr.contains(r#"admission webhook "validation.kkp-webhook.kubectl-kkp.io" denied the request"#)
+            && denied.stderr.contains(
+                r#"policy "platform-rules" rule datacenters: datacenter "hetzner-hel1" is not allowed; allowed: hetzner-fsn1, hetzner-nbg1"#
+            ),
+        "{}",
+        denied.both()
+    );
+
+    let md = machine_deployment("big-workers", &namespace, "cx52", 2);
+    let denied_md = kubectl_as(plane, &dev, &["create", "-f", "-"], Some(yaml(&md))).await;
+    assert_eq!(denied_md.code, Some(1), "{}", denied_md.both());
+    assert!(
+        denied_md.stderr.contains(
+            r#"policy "platform-rules" rule instanceSizes.hetzner: serverType "cx52" is not allowed; allowed: cx22, cx32"#
+        ),
+        "{}",
+        denied_md.both()
+    );
+
+    let warned = kubectl_as(
+        plane,
+        &dev,
+        &["create", "-f", "-"],
+        Some(yaml(&cluster("warnedcluster", "hetzner-fsn1"))),
+    )
+    .await;
+    assert_eq!(warned.code, Some(0), "{}", warned.both());
+    assert!(
+        warned
+            .stderr
+            .contains(r#"Warning: policy "team-label" rule requiredLabels: the label team is required"#),
+        "{}",
+        warned.both()
+    );
+    let metrics = state.metrics().render();
+    assert!(
+        metrics.contains(
+            r#"kkp_webhook_policy_audit_violations_total{policy="audit-inline-credentials",rule="forbidInlineCredentials"}"#
+        ),
+        "the Audit violation is recorded in the metrics:\n{metrics}"
+    );
+
+    for args in [
+        vec![
+            "patch",
+            "admissionpolicy",
+            "platform-rules",
+            "--type=merge",
+            "-p",
+            r#"{"spec":{"enforcement":"Audit"}}"#,
+        ],
+        vec!["delete", "admissionpolicy", "platform-rules"],
+    ] {
+        let refused = kubectl_as(plane, &dev, &args, None).await;
+        assert_eq!(refused.code, Some(1), "{}", refused.both());
+        assert!(
+            refused.stderr.contains("Error from server (Forbidden)")
+                && refused.stderr.contains("cannot")
+                && refused.stderr.contains("admissionpolicies"),
+            "{}",
+            refused.both()
+        );
+    }
+    let forbidden = policies_api(&dev.client().await.expect("dev's client"))
+        .delete("platform-rules", &Default::default())
+        .await;
+    assert!(
+        matches!(&forbidden, Err(kube::Error::Api(s)) if s.code == 403),
+        "{forbidden:?}"
+    );
+
+    let exempted = kubectl_as(
+        plane,
+        &ops,
+        &["create", "-f", "-"],
+        Some(yaml(&cluster("opscluster", "hetzner-hel1"))),
+    )
+    .await;
+    assert_eq!(exempted.code, Some(0), "{}", exempted.both());
+    let exempted_md = kubectl_as(plane, &ops, &["create", "-f", "-"], Some(yaml(&md))).await;
+    assert_eq!(exempted_md.code, Some(0), "{}", exempted_md.both());
+
+    // The counts reach the status: dev's two denied objects and one admitted one; ops is exempt.
+    let counted = webhook_support::wait_until("the counts in platform-rules' status", WAIT, || async move {
+        let status = status_of(&policies.get("platform-rules").await.map_err(|e| e.to_string())?);
+        if status["matched"] == json!(3) && status["denied"] == json!(2) {
+            Ok(status)
+        } else {
+            Err(status.to_string())
+        }
+    })
+    .await;
+    assert!(counted.is_ok(), "{counted:?}");
+
+    let table = kubectl_as(plane, &admin_user, &["kkp", "get", "policies"], None).await;
+    assert_eq!(table.code, Some(0), "{}", table.both());
+    let lines: Vec<Vec<&str>> = table.stdout.lines().map(|l| l.split_whitespace().collect()).collect();
+    assert_eq!(
+        lines[0],
+        ["NAME", "ENFORCEMENT", "COMPILED", "MATCHED", "DENIED", "AGE"],
+        "{}",
+        table.both()
+    );
+    let row = |name: &str| lines.iter().find(|l| l.first() == Some(&name)).map(|l| l[..5].to_vec());
+    assert_eq!(
+        row("platform-rules"),
+        Some(vec!["platform-rules", "Deny", "true", "3", "2"]),
+        "{}",
+        table.both()
+    );
+    assert_eq!(row("broken").map(|r| r[2]), Some("false"), "{}", table.both());
+    let names = kubectl_as(plane, &admin_user, &["kkp", "get", "policies", "-o", "name"], None).await;
+    assert!(
+        names
+            .stdout
+            .contains("admissionpolicy.policy.kubectl-kkp.io/platform-rules\n"),
+        "{}",
+        names.both()
+    );
+    let not_allowed = kubectl_as(plane, &dev, &["kkp", "get", "policies"], None).await;
+    assert_eq!(not_allowed.code, Some(1), "{}", not_allowed.both());
+    assert!(not_allowed.stderr.contains("forbidden"), "{}", not_allowed.both());
+
+    // `kubectl kkp create cluster` reads the policies first when the user may, and refuses to
+    // send what they deny; a user who may not read them is told so at -v and goes on.
+    let create = |name: &str, dc: &str| -> Vec<String> {
+        [
+            "kkp",
+            "create",
+            "cluster",
+            name,
+            "--provider",
+            "hetzner",
+            "--datacenter",
+            dc,
+            "--project",
+            "p8kfs2x9jw",
+            "--set",
+            "HETZNER_LOCATION=fsn1",
+            "--set",
+            "HETZNER_NETWORK=net1",
+            "--dry-run=server",
+            "-v",
+        ]
+        .map(String::from)
+        .to_vec()
+    };
+    let args = create("polcreate1", "hetzner-hel1");
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let refused = kubectl_as(plane, &admin_user, &args, None).await;
+    assert_eq!(refused.code, Some(1), "{}", refused.both());
+    assert!(
+        refused.stderr.contains(
+            r#"error: Cluster polcreate1: policy "platform-rules" rule datacenters: datacenter "hetzner-hel1" is not allowed"#
+        ) && refused.stderr.contains("nothing was sent"),
+        "{}",
+        refused.both()
+    );
+    let args = create("polcreate2", "hetzner-fsn1");
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let unread = kubectl_as(plane, &dev, &args, None).await;
+    assert_eq!(unread.code, Some(0), "{}", unread.both());
+    assert!(
+        unread
+            .stderr
+            .contains("not allowed to list admissionpolicies.policy.kubectl-kkp.io (403)"),
+        "{}",
+        unread.both()
+    );
+
+    // A changed policy is compiled and in force without a restart.
+    let allow_hel1 = json!({"spec": {"rules": {"datacenters": ["hetzner-fsn1", "hetzner-nbg1", "hetzner-hel1"]}}});
+    policies
+        .patch("platform-rules", &PatchParams::default(), &Patch::Merge(&allow_hel1))
+        .await
+        .expect("the admin changes the policy");
+    let dev_clusters = &clusters_api(&dev.client().await.expect("dev's client"));
+    webhook_support::wait_until("the changed policy to admit hetzner-hel1", WAIT, || async move {
+        dev_clusters
+            .create(
+                &PostParams::default(),
+                &as_object(cluster("deniedcluster", "hetzner-hel1")),
+            )
+            .await
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    })
+    .await
+    .expect("the changed policy is in force");
+
+    webhook_support::unregister_webhooks(&admin, &registered)
+        .await
+        .expect("the webhook configurations are removed");
+    watch.stop().await;
+    server.shutdown().await.expect("the webhook stops");
+}

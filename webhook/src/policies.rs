@@ -1,0 +1,830 @@
+//! Admission policies in force: followed from the API with a reflector on `AdmissionPolicy`
+//! (`policy.kubectl-kkp.io/v1alpha1`), compiled whenever one changes and swapped into the
+//! [`AppState`]'s context, and reported on through each policy's status subresource.
+//!
+//! - The request path only reads the compiled set from the context: no API call is ever made
+//!   while a review is answered.
+//! - A policy that does not parse or compile is left out and reported in its status
+//!   (`compiled: false`, `error`); the others stay in force and the server keeps serving.
+//! - How many objects each policy selected (`matched`) and denied (`denied`) is counted in
+//!   memory and added to the policy's status every few seconds, with a merge patch that carries
+//!   the `resourceVersion` it was computed from, so that several replicas add up instead of
+//!   overwriting each other.
+//! - Policies can also come from files (`--policy-file`), for running without API access.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use clap::{ArgAction, Args};
+use futures::StreamExt;
+use kkp_crds::admission::{Context, Operation, ResourceKind};
+use kkp_crds::policy::{self, AdmissionPolicy, PolicySet};
+use kube::api::{ApiResource, DynamicObject, Patch, PatchParams};
+use kube::runtime::reflector::{self, Store};
+use kube::runtime::{WatchStreamExt, watcher};
+use kube::{Api, Client, ResourceExt};
+use serde_json::{Value, json};
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::answer::{Answer, Endpoint};
+use crate::config::{Config, parse_duration};
+use crate::review::ParsedRequest;
+use crate::server::{ServeError, Server, shutdown_signal};
+use crate::state::AppState;
+
+/// Where the policies come from, on the command line.
+#[derive(Clone, Debug, Args)]
+pub struct PolicyArgs {
+    /// Follow the AdmissionPolicy resources of the cluster the webhook runs in (or of the
+    /// kubeconfig in KUBECONFIG). Default: on when running in a cluster or when a kubeconfig is
+    /// available; with false the webhook needs no API access at all.
+    #[arg(long, env = "KKP_WEBHOOK_WATCH_POLICIES", value_name = "BOOL", action = ArgAction::Set,
+          num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    pub watch_policies: Option<bool>,
+
+    /// YAML files with AdmissionPolicy objects to enforce as well (several documents per file;
+    /// repeatable). They have no status to report to.
+    #[arg(
+        long = "policy-file",
+        env = "KKP_WEBHOOK_POLICY_FILES",
+        value_delimiter = ',',
+        value_name = "FILE"
+    )]
+    pub policy_files: Vec<PathBuf>,
+
+    /// How often the matched/denied counts are added to the policies' status.
+    #[arg(long, env = "KKP_WEBHOOK_POLICY_STATUS_INTERVAL", default_value = "10s", value_parser = parse_duration)]
+    pub policy_status_interval: Duration,
+
+    /// At startup, how long to wait for the first list of policies before serving without them.
+    #[arg(long, env = "KKP_WEBHOOK_POLICY_SYNC_TIMEOUT", default_value = "10s", value_parser = parse_duration)]
+    pub policy_sync_timeout: Duration,
+}
+
+impl Default for PolicyArgs {
+    fn default() -> Self {
+        PolicyArgs {
+            watch_policies: Some(false),
+            policy_files: Vec::new(),
+            policy_status_interval: Duration::from_secs(10),
+            policy_sync_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// Why the policies could not be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum PolicySourceError {
+    #[error("cannot read the policy file {path}: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("the policy file {path} is not YAML: {source}")]
+    Yaml { path: PathBuf, source: serde_yaml::Error },
+    #[error("{path}, document {document}: not an AdmissionPolicy: {message}")]
+    NotAPolicy {
+        path: PathBuf,
+        document: usize,
+        message: String,
+    },
+    #[error("--watch-policies: no API access configured (neither in a cluster nor a usable kubeconfig): {0}")]
+    NoApiAccess(String),
+}
+
+/// Why the server with its policy source could not start or stopped with an error.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Serve(#[from] ServeError),
+    #[error(transparent)]
+    Policies(#[from] PolicySourceError),
+}
+
+// ---- counting on the request path -------------------------------------------------------------
+
+/// Matched and denied objects of one policy.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Counts {
+    pub matched: u64,
+    pub denied: u64,
+}
+
+/// Counts per policy since they were last written to the policies' status.
+#[derive(Debug, Default)]
+pub struct PolicyCounters {
+    counts: Mutex<HashMap<String, Counts>>,
+}
+
+impl PolicyCounters {
+    /// Records one object that `matched` policies selected, of which `denied` denied it.
+    pub fn record(&self, matched: &[&str], denied: &[&str]) {
+        let mut counts = self.counts.lock().unwrap_or_else(|p| p.into_inner());
+        for name in matched {
+            let c = match counts.get_mut(*name) {
+                Some(c) => c,
+                None => counts.entry((*name).to_owned()).or_default(),
+            };
+            c.matched += 1;
+            if denied.contains(name) {
+                c.denied += 1;
+            }
+        }
+    }
+
+    /// Takes the counts, leaving zero behind.
+    pub fn take(&self) -> HashMap<String, Counts> {
+        std::mem::take(&mut *self.counts.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    /// Puts back counts that could not be written.
+    pub fn give_back(&self, name: &str, back: Counts) {
+        let mut counts = self.counts.lock().unwrap_or_else(|p| p.into_inner());
+        let c = counts.entry(name.to_owned()).or_default();
+        c.matched += back.matched;
+        c.denied += back.denied;
+    }
+
+    /// The counts not yet written (for tests and logs).
+    pub fn snapshot(&self) -> HashMap<String, Counts> {
+        self.counts.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+}
+
+/// Counts a validating review against the policies that selected its object. Called after the
+/// answer is known; reads only what the review already holds.
+pub fn observe(counters: &PolicyCounters, endpoint: Endpoint, parsed: &ParsedRequest, ctx: &Context, answer: &Answer) {
+    if endpoint != Endpoint::Validate || ctx.policies.is_empty() {
+        return;
+    }
+    if !matches!(parsed.operation, Operation::Create | Operation::Update) {
+        return;
+    }
+    let Some(object) = parsed.request.object.as_ref() else {
+        return;
+    };
+    if object
+        .pointer("/metadata/deletionTimestamp")
+        .is_some_and(|v| !v.is_null())
+    {
+        return;
+    }
+    let kind = ResourceKind::of(object);
+    let matched = policy::matching(&ctx.policies, &kind, object, Some(&parsed.user));
+    if matched.is_empty() {
+        return;
+    }
+    // `denied_by` holds field paths and `policy/rule`; policy names cannot contain a slash.
+    let denied: Vec<&str> = matched
+        .iter()
+        .copied()
+        .filter(|name| {
+            answer
+                .denied_by
+                .iter()
+                .any(|r| r.split_once('/').is_some_and(|(p, _)| p == *name))
+        })
+        .collect();
+    counters.record(&matched, &denied);
+}
+
+// ---- compiling ------------------------------------------------------------------------------
+
+/// The AdmissionPolicy resource, for dynamic API calls.
+pub fn policy_resource() -> ApiResource {
+    ApiResource::erase::<AdmissionPolicy>(&())
+}
+
+/// Whether one watched policy is in force.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Outcome {
+    pub generation: Option<i64>,
+    /// `None` when it compiled, else why not.
+    pub error: Option<String>,
+}
+
+/// The policies in force and, for each watched one, whether it compiled.
+#[derive(Debug, Default)]
+pub struct Compiled {
+    pub set: PolicySet,
+    pub outcomes: BTreeMap<String, Outcome>,
+}
+
+/// Compiles the watched objects together with the policies from files. An object that does not
+/// parse as an AdmissionPolicy fails like one that does not compile.
+pub fn compile_all(watched: &[Arc<DynamicObject>], from_files: &[AdmissionPolicy]) -> Compiled {
+    let mut outcomes = BTreeMap::new();
+    let mut parsed: Vec<AdmissionPolicy> = from_files.to_vec();
+    for object in watched {
+        let name = object.name_any();
+        let generation = object.metadata.generation;
+        match serde_json::to_value(object.as_ref()).and_then(serde_json::from_value::<AdmissionPolicy>) {
+            Ok(p) => {
+                parsed.push(p);
+                outcomes.insert(
+                    name,
+                    Outcome {
+                        generation,
+                        error: None,
+                    },
+                );
+            }
+            Err(e) => {
+                outcomes.insert(
+                    name,
+                    Outcome {
+                        generation,
+                        error: Some(format!("the policy does not parse: {e}")),
+                    },
+                );
+            }
+        }
+    }
+    let (set, failed) = PolicySet::compile(&parsed);
+    for (name, error) in failed {
+        tracing::warn!(policy = %name, error = %error, "admission policy not enforced: it does not compile");
+        if let Some(o) = outcomes.get_mut(&name) {
+            o.error = Some(error.to_string());
+        }
+    }
+    Compiled { set, outcomes }
+}
+
+/// The merge patch that makes a policy's status say `outcome`, or `None` when it already does.
+pub fn compiled_status_patch(object: &DynamicObject, outcome: &Outcome) -> Option<Value> {
+    let status = object.data.get("status");
+    let field = |k: &str| status.and_then(|s| s.get(k));
+    let compiled = outcome.error.is_none();
+    let same = field("compiled").and_then(Value::as_bool) == Some(compiled)
+        && field("error").and_then(Value::as_str) == outcome.error.as_deref()
+        && field("observedGeneration").and_then(Value::as_i64) == outcome.generation;
+    (!same).then(|| {
+        json!({"status": {
+            "compiled": compiled,
+            "error": outcome.error,
+            "observedGeneration": outcome.generation,
+        }})
+    })
+}
+
+/// The merge patch that adds `delta` to a policy's counts, conditional on the resource version the
+/// counts were read at; `None` when there is nothing to add.
+pub fn counts_patch(object: &DynamicObject, delta: Counts) -> Option<Value> {
+    if delta == Counts::default() {
+        return None;
+    }
+    let status = object.data.get("status");
+    let current = |k: &str| status.and_then(|s| s.get(k)).and_then(Value::as_i64).unwrap_or(0);
+    let add = |n: i64, d: u64| n.saturating_add(i64::try_from(d).unwrap_or(i64::MAX));
+    Some(json!({
+        "metadata": {"resourceVersion": object.metadata.resource_version},
+        "status": {
+            "matched": add(current("matched"), delta.matched),
+            "denied": add(current("denied"), delta.denied),
+        }
+    }))
+}
+
+/// Every AdmissionPolicy in the YAML files (several documents each).
+pub fn load_policy_files(paths: &[PathBuf]) -> Result<Vec<AdmissionPolicy>, PolicySourceError> {
+    let mut out = Vec::new();
+    for path in paths {
+        let text = std::fs::read_to_string(path).map_err(|source| PolicySourceError::Read {
+            path: path.clone(),
+            source,
+        })?;
+        out.extend(parse_policies(path, &text)?);
+    }
+    Ok(out)
+}
+
+fn parse_policies(path: &Path, text: &str) -> Result<Vec<AdmissionPolicy>, PolicySourceError> {
+    use serde::Deserialize as _;
+    let mut out = Vec::new();
+    for (i, doc) in serde_yaml::Deserializer::from_str(text).enumerate() {
+        let value = Value::deserialize(doc).map_err(|source| PolicySourceError::Yaml {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        if value.is_null() {
+            continue;
+        }
+        let not_a_policy = |message: String| PolicySourceError::NotAPolicy {
+            path: path.to_path_buf(),
+            document: i + 1,
+            message,
+        };
+        let kind = value.get("kind").and_then(Value::as_str).unwrap_or("");
+        if kind != "AdmissionPolicy" {
+            return Err(not_a_policy(format!("kind is {kind:?}")));
+        }
+        out.push(serde_json::from_value(value).map_err(|e| not_a_policy(e.to_string()))?);
+    }
+    Ok(out)
+}
+
+// ---- following the API ------------------------------------------------------------------------
+
+/// A running policy source: a reflector on AdmissionPolicy and the status writer.
+#[derive(Debug)]
+pub struct PolicyWatch {
+    synced: watch::Receiver<bool>,
+    stop: watch::Sender<bool>,
+    task: JoinHandle<()>,
+    store: Store<DynamicObject>,
+}
+
+/// How the policy source behaves.
+#[derive(Clone, Debug)]
+pub struct WatchOptions {
+    /// How often the counts are written to the policies' status.
+    pub status_interval: Duration,
+    /// Policies from files, enforced alongside the watched ones.
+    pub from_files: Vec<AdmissionPolicy>,
+}
+
+impl Default for WatchOptions {
+    fn default() -> Self {
+        WatchOptions {
+            status_interval: Duration::from_secs(10),
+            from_files: Vec::new(),
+        }
+    }
+}
+
+impl PolicyWatch {
+    /// Starts following the AdmissionPolicy resources with `client`, installing each new set into
+    /// `state`. API errors (unreachable, CRD missing, forbidden) are logged and retried with
+    /// back-off; they never stop the server.
+    pub fn spawn(client: Client, state: AppState, options: WatchOptions) -> PolicyWatch {
+        let (synced_tx, synced) = watch::channel(false);
+        let (stop, stop_rx) = watch::channel(false);
+        let writer = reflector::store::Writer::new(policy_resource());
+        let store = writer.as_reader();
+        let task = tokio::spawn(run(client, state, options, writer, store.clone(), synced_tx, stop_rx));
+        PolicyWatch {
+            synced,
+            stop,
+            task,
+            store,
+        }
+    }
+
+    /// Waits until the first complete list of policies is in force; false after `timeout`.
+    pub async fn wait_synced(&self, timeout: Duration) -> bool {
+        let mut synced = self.synced.clone();
+        tokio::time::timeout(timeout, synced.wait_for(|s| *s))
+            .await
+            .is_ok_and(|r| r.is_ok())
+    }
+
+    /// The policies as last seen from the API.
+    pub fn store(&self) -> &Store<DynamicObject> {
+        &self.store
+    }
+
+    /// Writes the counts one last time and stops.
+    pub async fn stop(self) {
+        self.stop.send_replace(true);
+        if let Err(e) = self.task.await {
+            tracing::warn!(error = %e, "the policy watch task failed");
+        }
+    }
+}
+
+/// Name → (uid, generation) of each watched policy: what a recompile depends on. Status writes
+/// do not change it.
+type Fingerprint = BTreeMap<String, (Option<String>, Option<i64>)>;
+
+/// What the watch loop keeps between events.
+struct Source {
+    api: Api<DynamicObject>,
+    state: AppState,
+    store: Store<DynamicObject>,
+    from_files: Vec<AdmissionPolicy>,
+    /// Of the set last compiled.
+    fingerprint: Option<Fingerprint>,
+    outcomes: BTreeMap<String, Outcome>,
+}
+
+impl Source {
+    fn recompile_if_changed(&mut self) -> bool {
+        let objects = self.store.state();
+        let fingerprint: Fingerprint = objects
+            .iter()
+            .map(|o| (o.name_any(), (o.metadata.uid.clone(), o.metadata.generation)))
+            .collect();
+        if self.fingerprint.as_ref() == Some(&fingerprint) {
+            return false;
+        }
+        let compiled = compile_all(&objects, &self.from_files);
+        let failed = compiled.outcomes.values().filter(|o| o.error.is_some()).count();
+        tracing::info!(
+            policies = compiled.set.len(),
+            failed,
+            "admission policies compiled and in force"
+        );
+        self.state.set_policies(compiled.set);
+        self.outcomes = compiled.outcomes;
+        self.fingerprint = Some(fingerprint);
+        true
+    }
+
+    /// Makes every policy's status say whether it compiled, where it does not already.
+    async fn write_compiled_status(&self) {
+        for (name, outcome) in &self.outcomes {
+            let Some(object) = self.store.find(|o| &o.name_any() == name) else {
+                continue;
+            };
+            let Some(body) = compiled_status_patch(&object, outcome) else {
+                continue;
+            };
+            match self
+                .api
+                .patch_status(name, &PatchParams::default(), &Patch::Merge(&body))
+                .await
+            {
+                Ok(_) => tracing::debug!(policy = %name, compiled = outcome.error.is_none(), "policy status written"),
+                Err(e) => tracing::warn!(policy = %name, error = %e, "cannot write the policy's status"),
+            }
+        }
+    }
+
+    /// Adds the counts since the last write to each policy's status.
+    async fn write_counts(&self, counters: &PolicyCounters) {
+        for (name, delta) in counters.take() {
+            // Policies from files, or deleted ones, have no status to count in.
+            let Some(object) = self.store.find(|o| o.name_any() == name) else {
+                continue;
+            };
+            let Some(body) = counts_patch(&object, delta) else {
+                continue;
+            };
+            match self
+                .api
+                .patch_status(&name, &PatchParams::default(), &Patch::Merge(&body))
+                .await
+            {
+                Ok(_) => {
+                    tracing::debug!(policy = %name, matched = delta.matched, denied = delta.denied, "policy counts written")
+                }
+                Err(e) => {
+                    // A conflict means the status changed since it was read: add again next time.
+                    tracing::debug!(policy = %name, error = %e, "policy counts not written; retrying later");
+                    counters.give_back(&name, delta);
+                }
+            }
+        }
+    }
+}
+
+async fn run(
+    client: Client,
+    state: AppState,
+    options: WatchOptions,
+    writer: reflector::store::Writer<DynamicObject>,
+    store: Store<DynamicObject>,
+    synced: watch::Sender<bool>,
+    mut stop: watch::Receiver<bool>,
+) {
+    let resource = policy_resource();
+    let api: Api<DynamicObject> = Api::all_with(client, &resource);
+    let events = watcher(api.clone(), watcher::Config::default())
+        .default_backoff()
+        .reflect(writer);
+    let mut events = std::pin::pin!(events);
+    let mut source = Source {
+        api,
+        state: state.clone(),
+        store,
+        from_files: options.from_files,
+        fingerprint: None,
+        outcomes: BTreeMap::new(),
+    };
+    let mut tick = tokio::time::interval(options.status_interval.max(Duration::from_millis(100)));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = async { let _ = stop.wait_for(|s| *s).await; } => break,
+            _ = tick.tick() => {
+                let ready = *synced.borrow();
+                if ready {
+                    source.write_counts(state.policy_counters()).await;
+                    source.write_compiled_status().await;
+                }
+            }
+            event = events.next() => match event {
+                None => {
+                    tracing::warn!("the admission policy watch ended");
+                    break;
+                }
+                Some(Ok(watcher::Event::InitDone | watcher::Event::Apply(_) | watcher::Event::Delete(_))) => {
+                    if source.recompile_if_changed() {
+                        source.write_compiled_status().await;
+                    }
+                    synced.send_replace(true);
+                }
+                Some(Ok(_)) => {}
+                Some(Err(e)) => tracing::warn!(error = %e, "watching admission policies failed; retrying"),
+            }
+        }
+    }
+    let ready = *synced.borrow();
+    if ready {
+        source.write_counts(state.policy_counters()).await;
+    }
+}
+
+// ---- the server with its policies ----------------------------------------------------------------
+
+/// Whether policies are watched: the flag, else whether the webhook runs in a cluster or has a
+/// kubeconfig.
+pub fn should_watch(flag: Option<bool>) -> bool {
+    flag.unwrap_or_else(|| {
+        let set = |v: &str| std::env::var_os(v).is_some_and(|v| !v.is_empty());
+        set("KUBERNETES_SERVICE_HOST")
+            || set("KUBECONFIG")
+            || std::env::var_os("HOME").is_some_and(|h| Path::new(&h).join(".kube").join("config").is_file())
+    })
+}
+
+/// Serves until SIGTERM/SIGINT like [`crate::serve`], with the policies of `args` in force.
+///
+/// The listeners open at once. While the first list of watched policies has not arrived (at most
+/// `--policy-sync-timeout`), `/readyz` says not ready, so that a Service sends no reviews to a
+/// replica that would answer them without the policies.
+pub async fn serve(config: Config, args: PolicyArgs) -> Result<(), StartError> {
+    let from_files = load_policy_files(&args.policy_files)?;
+    let state = AppState::new(config.context(), config.limits());
+    if !from_files.is_empty() {
+        let compiled = compile_all(&[], &from_files);
+        tracing::info!(
+            policies = compiled.set.len(),
+            files = args.policy_files.len(),
+            "admission policies from files"
+        );
+        state.set_policies(compiled.set);
+    }
+    let client = if should_watch(args.watch_policies) {
+        match kube::Client::try_default().await {
+            Ok(client) => Some(client),
+            Err(e) if args.watch_policies == Some(true) => {
+                return Err(PolicySourceError::NoApiAccess(e.to_string()).into());
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "no API access: admission policies are not watched");
+                None
+            }
+        }
+    } else {
+        None
+    };
+    let server = Server::bind_with_state(config, state.clone()).await?;
+    let mut readiness = None;
+    let watch = client.map(|client| {
+        let options = WatchOptions {
+            status_interval: args.policy_status_interval,
+            from_files,
+        };
+        let watch = Arc::new(PolicyWatch::spawn(client, state.clone(), options));
+        state.set_ready(false);
+        let (waiting, timeout, ready_state) = (Arc::clone(&watch), args.policy_sync_timeout, state.clone());
+        readiness = Some(tokio::spawn(async move {
+            if !waiting.wait_synced(timeout).await {
+                tracing::warn!(
+                    ?timeout,
+                    "no list of admission policies yet; serving without them until it arrives"
+                );
+            }
+            ready_state.set_ready(true);
+        }));
+        watch
+    });
+    let signalled = shutdown_signal().await;
+    if let Some(task) = readiness {
+        task.abort();
+        // Waiting for the aborted task drops its handle on the watch.
+        let _ = task.await;
+    }
+    server.shutdown().await?;
+    if let Some(w) = watch.and_then(Arc::into_inner) {
+        w.stop().await;
+    }
+    signalled.map_err(StartError::from)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::answer;
+    use crate::review;
+    use kube::api::ObjectMeta;
+
+    fn policy_object(name: &str, generation: i64, spec: Value, status: Option<Value>) -> Arc<DynamicObject> {
+        let mut object = DynamicObject::new(name, &policy_resource());
+        object.metadata = ObjectMeta {
+            name: Some(name.into()),
+            generation: Some(generation),
+            uid: Some(format!("uid-{name}")),
+            resource_version: Some("42".into()),
+            ..ObjectMeta::default()
+        };
+        object.data = json!({"spec": spec});
+        if let Some(s) = status {
+            object.data["status"] = s;
+        }
+        Arc::new(object)
+    }
+
+    fn hetzner_cluster() -> Value {
+        json!({
+            "apiVersion": "kubermatic.k8c.io/v1", "kind": "Cluster",
+            "metadata": {"name": "abcd123456", "labels": {"project-id": "p1"}},
+            "spec": {"humanReadableName": "demo", "version": "1.35.7",
+                     "cloud": {"dc": "hetzner-fsn1", "hetzner": {"token": "x"}}}
+        })
+    }
+
+    fn parsed(object: &Value, user: &str, groups: &[&str]) -> ParsedRequest {
+        let body = json!({"apiVersion": review::API_VERSION, "kind": review::KIND, "request": {
+            "uid": "u1", "operation": "CREATE", "name": "abcd123456", "object": object,
+            "userInfo": {"username": user, "groups": groups}}});
+        review::parse(body.to_string().as_bytes()).expect("a review")
+    }
+
+    #[test]
+    fn watched_policies_compile_and_broken_ones_are_reported_not_enforced() {
+        let good = policy_object("only-aws", 1, json!({"rules": {"providers": ["aws"]}}), None);
+        let bad = policy_object("bad-version", 2, json!({"rules": {"kubernetesVersions": "soon"}}), None);
+        let unparsable = policy_object("wrong-type", 3, json!({"rules": {"providers": "aws"}}), None);
+        let from_file: AdmissionPolicy = serde_json::from_value(json!({
+            "apiVersion": "policy.kubectl-kkp.io/v1alpha1", "kind": "AdmissionPolicy",
+            "metadata": {"name": "from-file"}, "spec": {"rules": {"maxReplicas": 3}}
+        }))
+        .expect("a policy");
+        let compiled = compile_all(&[good, bad, unparsable], &[from_file]);
+        let names: Vec<&str> = compiled.set.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(names, ["from-file", "only-aws"]);
+        assert_eq!(
+            compiled.outcomes["only-aws"],
+            Outcome {
+                generation: Some(1),
+                error: None
+            }
+        );
+        let version_error = compiled.outcomes["bad-version"].error.clone().expect("an error");
+        assert!(
+            version_error.starts_with("rules.kubernetesVersions: \"soon\" is not a semver constraint"),
+            "{version_error}"
+        );
+        let parse_error = compiled.outcomes["wrong-type"].error.clone().expect("an error");
+        assert!(parse_error.starts_with("the policy does not parse: "), "{parse_error}");
+        assert!(
+            !compiled.outcomes.contains_key("from-file"),
+            "file policies have no status"
+        );
+    }
+
+    #[test]
+    fn the_compiled_status_is_written_only_when_it_differs() {
+        let outcome = Outcome {
+            generation: Some(2),
+            error: None,
+        };
+        let fresh = policy_object("p", 2, json!({}), None);
+        assert_eq!(
+            compiled_status_patch(&fresh, &outcome),
+            Some(json!({"status": {"compiled": true, "error": null, "observedGeneration": 2}}))
+        );
+        let current = policy_object(
+            "p",
+            2,
+            json!({}),
+            Some(json!({"compiled": true, "observedGeneration": 2, "matched": 4})),
+        );
+        assert_eq!(compiled_status_patch(&current, &outcome), None);
+        let failing = Outcome {
+            generation: Some(3),
+            error: Some("rules.cel[0] (x): the expression does not compile".into()),
+        };
+        assert_eq!(
+            compiled_status_patch(&current, &failing),
+            Some(json!({"status": {"compiled": false,
+                "error": "rules.cel[0] (x): the expression does not compile", "observedGeneration": 3}}))
+        );
+    }
+
+    #[test]
+    fn counts_are_added_to_the_status_at_the_version_they_were_read() {
+        let object = policy_object("p", 1, json!({}), Some(json!({"matched": 10, "denied": 2})));
+        assert_eq!(
+            counts_patch(&object, Counts { matched: 3, denied: 1 }),
+            Some(json!({"metadata": {"resourceVersion": "42"}, "status": {"matched": 13, "denied": 3}}))
+        );
+        assert_eq!(counts_patch(&object, Counts::default()), None);
+        let bare = policy_object("p", 1, json!({}), None);
+        assert_eq!(
+            counts_patch(&bare, Counts { matched: 1, denied: 0 }).expect("a patch")["status"],
+            json!({"matched": 1, "denied": 0})
+        );
+    }
+
+    #[test]
+    fn counters_take_and_give_back() {
+        let c = PolicyCounters::default();
+        c.record(&["a", "b"], &["b"]);
+        c.record(&["a"], &[]);
+        let taken = c.take();
+        assert_eq!(taken["a"], Counts { matched: 2, denied: 0 });
+        assert_eq!(taken["b"], Counts { matched: 1, denied: 1 });
+        assert!(c.snapshot().is_empty());
+        c.give_back("b", taken["b"]);
+        c.record(&["b"], &["b"]);
+        assert_eq!(c.snapshot()["b"], Counts { matched: 2, denied: 2 });
+    }
+
+    #[test]
+    fn validating_reviews_count_matches_and_denials_per_policy() {
+        let policies = [
+            policy_object("only-aws", 1, json!({"rules": {"providers": ["aws"]}}), None),
+            policy_object(
+                "warn-labels",
+                1,
+                json!({"enforcement": "Warn", "rules": {"requiredLabels": ["team"]}}),
+                None,
+            ),
+            policy_object(
+                "other-project",
+                1,
+                json!({"selector": {"matchLabels": {"project-id": "p2"}}, "rules": {"providers": ["aws"]}}),
+                None,
+            ),
+            policy_object(
+                "admins-exempt",
+                1,
+                json!({"exemptions": {"groups": ["admins"]}, "rules": {"providers": ["aws"]}}),
+                None,
+            ),
+        ];
+        let ctx = Context {
+            policies: compile_all(&policies, &[]).set,
+            ..Context::default()
+        };
+        let counters = PolicyCounters::default();
+        let object = hetzner_cluster();
+        let request = parsed(&object, "bob", &["devs"]);
+        let a = answer::answer(Endpoint::Validate, &request, &ctx);
+        assert!(!a.response.allowed);
+        observe(&counters, Endpoint::Validate, &request, &ctx, &a);
+        let admin = parsed(&object, "carol", &["admins"]);
+        let b = answer::answer(Endpoint::Validate, &admin, &ctx);
+        observe(&counters, Endpoint::Validate, &admin, &ctx, &b);
+        // The mutating webhook's reviews are not counted: the same object passes both.
+        let m = answer::answer(Endpoint::Mutate, &request, &ctx);
+        observe(&counters, Endpoint::Mutate, &request, &ctx, &m);
+
+        let counts = counters.snapshot();
+        assert_eq!(counts["only-aws"], Counts { matched: 2, denied: 2 });
+        assert_eq!(counts["warn-labels"], Counts { matched: 2, denied: 0 });
+        assert_eq!(counts["admins-exempt"], Counts { matched: 1, denied: 1 });
+        assert!(!counts.contains_key("other-project"));
+    }
+
+    #[test]
+    fn policy_files_hold_several_documents_and_nothing_else() {
+        let text = "apiVersion: policy.kubectl-kkp.io/v1alpha1\nkind: AdmissionPolicy\nmetadata: {name: a}\nspec: {rules: {maxReplicas: 2}}\n---\n---\napiVersion: policy.kubectl-kkp.io/v1alpha1\nkind: AdmissionPolicy\nmetadata: {name: b}\nspec: {enforcement: Warn}\n";
+        let parsed = parse_policies(Path::new("p.yaml"), text).expect("two policies");
+        assert_eq!(parsed.len(), 2);
+        assert_eq!(parsed[1].spec.enforcement, Some(policy::Enforcement::Warn));
+        let wrong = parse_policies(Path::new("p.yaml"), "apiVersion: v1\nkind: ConfigMap\n").unwrap_err();
+        assert_eq!(
+            wrong.to_string(),
+            "p.yaml, document 1: not an AdmissionPolicy: kind is \"ConfigMap\""
+        );
+        assert!(load_policy_files(&[PathBuf::from("/nonexistent/policies.yaml")]).is_err());
+    }
+
+    #[test]
+    fn the_flag_wins_over_detection() {
+        assert!(should_watch(Some(true)));
+        assert!(!should_watch(Some(false)));
+    }
+
+    #[test]
+    fn flags_parse_with_defaults() {
+        #[derive(clap::Parser)]
+        struct Cli {
+            #[command(flatten)]
+            policies: PolicyArgs,
+        }
+        let cli = <Cli as clap::Parser>::try_parse_from(["x"]).expect("defaults");
+        assert_eq!(cli.policies.watch_policies, None);
+        assert_eq!(cli.policies.policy_status_interval, Duration::from_secs(10));
+        let cli = <Cli as clap::Parser>::try_parse_from(["x", "--watch-policies=false", "--policy-file", "a.yaml"])
+            .expect("flags");
+        assert_eq!(cli.policies.watch_policies, Some(false));
+        assert_eq!(cli.policies.policy_files, [PathBuf::from("a.yaml")]);
+        let cli = <Cli as clap::Parser>::try_parse_from(["x", "--watch-policies"]).expect("bare flag");
+        assert_eq!(cli.policies.watch_policies, Some(true));
+    }
+}
