@@ -14,7 +14,7 @@
 //! marked `writeOnly` hold secrets; their values are never put into a message.
 
 use std::collections::{BTreeSet, HashMap};
-use std::sync::LazyLock;
+use std::sync::{LazyLock, OnceLock};
 
 use base64::Engine as _;
 use jsonschema::error::{TypeKind, ValidationErrorKind};
@@ -194,29 +194,14 @@ fn compile_embedded(path: &str, schema: &Value) -> Validator {
     compile(schema).unwrap_or_else(|e| panic!("embedded schema {path} does not compile: {e}"))
 }
 
-static CLUSTER_VALIDATORS: LazyLock<Vec<Validator>> = LazyLock::new(|| {
-    Provider::ALL
-        .iter()
-        .zip(&DOCUMENTS.cluster)
-        .map(|(p, doc)| compile_embedded(cluster_source(*p).0, doc))
-        .collect()
-});
-
-static MACHINE_VALIDATORS: LazyLock<Vec<Validator>> = LazyLock::new(|| {
-    Provider::ALL
-        .iter()
-        .zip(&DOCUMENTS.machine)
-        .map(|(p, doc)| compile_embedded(machine_source(*p).0, doc))
-        .collect()
-});
-
-static OS_VALIDATORS: LazyLock<Vec<Validator>> = LazyLock::new(|| {
-    OperatingSystem::ALL
-        .iter()
-        .zip(&DOCUMENTS.os)
-        .map(|(os, doc)| compile_embedded(os_source(*os).0, doc))
-        .collect()
-});
+// Each validator is compiled the first time it is asked for, so a run that checks one provider
+// (the plugin's `generate`, say) compiles only that provider's schemas.
+static CLUSTER_VALIDATORS: [OnceLock<Validator>; Provider::ALL.len()] =
+    [const { OnceLock::new() }; Provider::ALL.len()];
+static MACHINE_VALIDATORS: [OnceLock<Validator>; Provider::ALL.len()] =
+    [const { OnceLock::new() }; Provider::ALL.len()];
+static OS_VALIDATORS: [OnceLock<Validator>; OperatingSystem::ALL.len()] =
+    [const { OnceLock::new() }; OperatingSystem::ALL.len()];
 
 fn provider_slot(p: Provider) -> usize {
     Provider::ALL.iter().position(|q| *q == p).unwrap_or_default()
@@ -228,17 +213,20 @@ fn os_slot(os: OperatingSystem) -> usize {
 
 /// The validator for a Cluster's `spec.cloud.<provider>` block.
 pub fn cluster_cloud_schema(p: Provider) -> &'static Validator {
-    &CLUSTER_VALIDATORS[provider_slot(p)]
+    let slot = provider_slot(p);
+    CLUSTER_VALIDATORS[slot].get_or_init(|| compile_embedded(cluster_source(p).0, &DOCUMENTS.cluster[slot]))
 }
 
 /// The validator for a MachineDeployment's `cloudProviderSpec`.
 pub fn machine_cloud_schema(p: Provider) -> &'static Validator {
-    &MACHINE_VALIDATORS[provider_slot(p)]
+    let slot = provider_slot(p);
+    MACHINE_VALIDATORS[slot].get_or_init(|| compile_embedded(machine_source(p).0, &DOCUMENTS.machine[slot]))
 }
 
 /// The validator for a MachineDeployment's `operatingSystemSpec`.
 pub fn os_schema(os: OperatingSystem) -> &'static Validator {
-    &OS_VALIDATORS[os_slot(os)]
+    let slot = os_slot(os);
+    OS_VALIDATORS[slot].get_or_init(|| compile_embedded(os_source(os).0, &DOCUMENTS.os[slot]))
 }
 
 /// The schema of a Cluster's `spec.cloud.<provider>` block, as JSON.

@@ -488,7 +488,10 @@ mod from_template {
             .stdin("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${CLUSTER_NAME}\n  namespace: ${NAMESPACE}\n")
             .output();
         assert_eq!(out.code, 0, "{}", out.stderr);
-        assert_eq!(out.stdout, "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: demo\n  namespace: clusters\n");
+        assert_eq!(
+            out.stdout,
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: demo\n  namespace: clusters\n"
+        );
     }
 
     #[test]

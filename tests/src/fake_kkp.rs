@@ -4,6 +4,8 @@
 //! like KKP's cleanup. Clusters whose name lacks the prefix are left alone.
 
 use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use k8s_openapi::api::core::v1::{Namespace, Secret};
@@ -40,10 +42,12 @@ impl FakeKkp {
         }
     }
 
-    /// Runs the stand-in on a thread of its own, with its own runtime, until the process ends.
-    pub fn spawn(self, seed: &ControlPlane) {
+    /// Runs the stand-in on a thread of its own, with its own runtime, until the handle is dropped.
+    pub fn spawn(self, seed: &ControlPlane) -> FakeKkpHandle {
         let seed_kubeconfig = seed.kubeconfig().to_owned();
         let context = seed.admin().context.clone();
+        let stop = Arc::new(AtomicBool::new(false));
+        let stopped = stop.clone();
         std::thread::spawn(move || {
             let rt = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
@@ -55,7 +59,7 @@ impl FakeKkp {
                     Err(e) => return eprintln!("fake KKP: no seed client: {e}"),
                 };
                 let mut state = State::default();
-                loop {
+                while !stopped.load(Ordering::Relaxed) {
                     if let Err(e) = self.reconcile(&seed, &mut state).await {
                         eprintln!("fake KKP: {e}");
                     }
@@ -63,6 +67,7 @@ impl FakeKkp {
                 }
             })
         });
+        FakeKkpHandle { stop }
     }
 
     /// The user control plane's admin kubeconfig, named the way KKP names its entries: the
@@ -167,6 +172,18 @@ impl FakeKkp {
             .patch_status(name, &PatchParams::default(), &Patch::Merge(&status))
             .await?;
         Ok(())
+    }
+}
+
+/// Stops the stand-in when dropped.
+#[derive(Debug)]
+pub struct FakeKkpHandle {
+    stop: Arc<AtomicBool>,
+}
+
+impl Drop for FakeKkpHandle {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
     }
 }
 

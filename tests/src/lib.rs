@@ -18,6 +18,7 @@ pub mod binaries;
 pub mod components;
 pub mod control_plane;
 pub mod crds;
+pub mod demo;
 pub mod error;
 pub mod fake_kkp;
 pub mod kubeconfig;
