@@ -27,7 +27,11 @@ pub struct Reported(pub String);
 
 pub fn run(cli: Cli) -> ExitCode {
     commands::init_logging(&cli.global);
-    let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");

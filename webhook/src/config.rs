@@ -64,6 +64,12 @@ pub struct Config {
     #[arg(long, env = "KKP_WEBHOOK_KUBERNETES_VERSIONS", value_delimiter = ',', value_parser = parse_version)]
     pub kubernetes_versions: Vec<semver::Version>,
 
+    /// The control plane version of the user cluster this webhook guards MachineDeployments for
+    /// (e.g. `1.35.7`). With it, kubelet versions are checked against KKP's skew rule and an empty
+    /// kubelet version defaults to it.
+    #[arg(long, env = "KKP_WEBHOOK_CLUSTER_VERSION", value_parser = parse_version)]
+    pub cluster_version: Option<semver::Version>,
+
     /// How often the certificate and key files are checked for changes.
     #[arg(long, env = "KKP_WEBHOOK_CERT_RELOAD_INTERVAL", default_value = "2s", value_parser = parse_duration)]
     pub cert_reload_interval: Duration,
@@ -87,6 +93,7 @@ impl Config {
             max_concurrency: 1024,
             log_format: LogFormat::Json,
             kubernetes_versions: Vec::new(),
+            cluster_version: None,
             cert_reload_interval: Duration::from_secs(2),
             shutdown_timeout: Duration::from_secs(25),
         }
@@ -97,6 +104,7 @@ impl Config {
         let versions = VersionCatalog::from_versions(self.kubernetes_versions.clone()).unwrap_or_default();
         Context {
             versions,
+            cluster_version: self.cluster_version.clone(),
             ..Context::default()
         }
     }
@@ -154,6 +162,26 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_cluster_version_reaches_the_engine() {
+        use clap::Parser;
+        let config = Config::try_parse_from([
+            "kkp-webhook",
+            "--tls-cert-file=c",
+            "--tls-private-key-file=k",
+            "--cluster-version=1.36.3",
+        ])
+        .expect("flags parse");
+        assert_eq!(config.context().cluster_version, Some(semver::Version::new(1, 36, 3)));
+        let bad = Config::try_parse_from([
+            "kkp-webhook",
+            "--tls-cert-file=c",
+            "--tls-private-key-file=k",
+            "--cluster-version=new",
+        ]);
+        assert!(bad.unwrap_err().to_string().contains("--cluster-version"));
+    }
 
     #[test]
     fn durations() {

@@ -217,9 +217,13 @@ pub(crate) struct CelContext {
     bind_error: Option<String>,
 }
 
+/// The CEL functions, Kubernetes' included, registered once per process.
+static CEL_FUNCTIONS: std::sync::LazyLock<cel::Context<'static>> =
+    std::sync::LazyLock::new(|| cel::Context::default().with_all());
+
 impl CelContext {
     fn new(kind: &ResourceKind, object: &Value) -> Self {
-        let mut context = cel::Context::default().with_all();
+        let mut context = CEL_FUNCTIONS.new_inner_scope();
         let bound = context
             .add_variable("object", object)
             .and(context.add_variable("kind", kind.to_string()));

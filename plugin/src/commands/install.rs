@@ -338,7 +338,10 @@ mod tests {
             .iter()
             .find(|c| resources::meta_str(c, "name") == Some("machinedeployments.cluster.k8s.io"));
         let md = md.expect("the MachineDeployment CRD");
-        assert!(md["metadata"]["annotations"]["api-approved.kubernetes.io"].is_string(), "{md}");
+        assert!(
+            md["metadata"]["annotations"]["api-approved.kubernetes.io"].is_string(),
+            "{md}"
+        );
         let cluster = crds
             .iter()
             .find(|c| resources::meta_str(c, "name") == Some("clusters.kubermatic.k8c.io"));

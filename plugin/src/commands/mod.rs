@@ -43,7 +43,11 @@ pub fn init_logging(global: &GlobalArgs) {
     };
     let filter = tracing_subscriber::EnvFilter::try_from_env("KKP_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("kubectl_kkp={level},kkp_crds={level}")));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).without_time().try_init();
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .without_time()
+        .try_init();
 }
 
 pub async fn dispatch(cli: Cli) -> anyhow::Result<()> {
