@@ -4,12 +4,12 @@ mod kubeconfig;
 pub mod table;
 
 use clap::{Args, Subcommand};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::GlobalArgs;
 use crate::kube::client::Connection;
 use crate::kube::kkp;
-use crate::output::{self, OutputFormat};
+use crate::output::OutputFormat;
 
 #[derive(Debug, Args)]
 pub struct GetCommand {
@@ -82,14 +82,6 @@ pub fn row(cluster: &Value, now: k8s_openapi::jiff::Timestamp) -> Vec<String> {
     ]
 }
 
-/// Drops what kubectl hides by default (`managedFields`).
-fn tidy(mut object: Value) -> Value {
-    if let Some(meta) = object.get_mut("metadata").and_then(Value::as_object_mut) {
-        meta.remove("managedFields");
-    }
-    object
-}
-
 async fn clusters(args: GetClustersArgs, g: &GlobalArgs) -> anyhow::Result<()> {
     let conn = Connection::from_global(g).await?;
     let listing = args.names.is_empty();
@@ -106,23 +98,15 @@ async fn clusters(args: GetClustersArgs, g: &GlobalArgs) -> anyhow::Result<()> {
             }
         }
     }
-    let found: Vec<Value> = found.into_iter().map(tidy).collect();
-    match args.output {
-        None => {
-            if found.is_empty() && listing {
-                eprintln!("No clusters found on the management cluster ({}).", conn.describe());
-            } else if !found.is_empty() {
-                let now = k8s_openapi::jiff::Timestamp::now();
-                let rows: Vec<Vec<String>> = found.iter().map(|c| row(c, now)).collect();
-                print!("{}", table::render(&HEADERS, &rows, !args.no_headers));
-            }
-        }
-        Some(format) if listing && format != OutputFormat::Name => {
-            let list = json!({"apiVersion": "v1", "kind": "List", "metadata": {"resourceVersion": ""}, "items": found});
-            output::print_objects(&[list], format);
-        }
-        Some(format) => output::print_objects(&found, format),
+    let found: Vec<Value> = found.into_iter().map(table::tidy).collect();
+    table::Listing {
+        headers: &HEADERS,
+        row,
+        none_found: format!("No clusters found on the management cluster ({}).", conn.describe()),
+        listing,
+        with_headers: !args.no_headers,
     }
+    .print(&found, args.output);
     match missing.as_slice() {
         [] => Ok(()),
         [one] => Err(kkp::not_found(one, &conn)),
@@ -137,6 +121,8 @@ async fn clusters(args: GetClustersArgs, g: &GlobalArgs) -> anyhow::Result<()> {
 
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+
     use super::*;
 
     #[test]
@@ -158,7 +144,7 @@ mod tests {
 
     #[test]
     fn managed_fields_are_hidden() {
-        let c = tidy(json!({"metadata": {"name": "x", "managedFields": [{}]}}));
+        let c = table::tidy(json!({"metadata": {"name": "x", "managedFields": [{}]}}));
         assert!(c.pointer("/metadata/managedFields").is_none());
     }
 }

@@ -5,14 +5,14 @@
 use ::kube::ResourceExt;
 use ::kube::api::ListParams;
 use clap::Args;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::GlobalArgs;
 use super::get::table;
 use crate::kube::client::Connection;
 use crate::kube::errors;
 use crate::kube::policies::policies_api;
-use crate::output::{self, OutputFormat};
+use crate::output::OutputFormat;
 
 /// Flags of `get policies`.
 #[derive(Debug, Args)]
@@ -56,14 +56,6 @@ pub fn row(policy: &Value, now: k8s_openapi::jiff::Timestamp) -> Vec<String> {
     ]
 }
 
-/// Drops what kubectl hides by default (`managedFields`).
-fn tidy(mut object: Value) -> Value {
-    if let Some(meta) = object.get_mut("metadata").and_then(Value::as_object_mut) {
-        meta.remove("managedFields");
-    }
-    object
-}
-
 fn explain(err: &::kube::Error, conn: &Connection, doing: &str) -> anyhow::Error {
     if errors::is_not_found(err) {
         return anyhow::anyhow!(
@@ -105,24 +97,16 @@ pub async fn run(args: GetPoliciesArgs, g: &GlobalArgs) -> anyhow::Result<()> {
     }
     let found: Vec<Value> = found
         .into_iter()
-        .map(|p| tidy(serde_json::to_value(p).unwrap_or(Value::Null)))
+        .map(|p| table::tidy(serde_json::to_value(p).unwrap_or(Value::Null)))
         .collect();
-    match args.output {
-        None => {
-            if found.is_empty() && listing {
-                eprintln!("No admission policies found ({}).", conn.describe());
-            } else if !found.is_empty() {
-                let now = k8s_openapi::jiff::Timestamp::now();
-                let rows: Vec<Vec<String>> = found.iter().map(|p| row(p, now)).collect();
-                print!("{}", table::render(&HEADERS, &rows, !args.no_headers));
-            }
-        }
-        Some(format) if listing && format != OutputFormat::Name => {
-            let list = json!({"apiVersion": "v1", "kind": "List", "metadata": {"resourceVersion": ""}, "items": found});
-            output::print_objects(&[list], format);
-        }
-        Some(format) => output::print_objects(&found, format),
+    table::Listing {
+        headers: &HEADERS,
+        row,
+        none_found: format!("No admission policies found ({}).", conn.describe()),
+        listing,
+        with_headers: !args.no_headers,
     }
+    .print(&found, args.output);
     match missing.as_slice() {
         [] => Ok(()),
         names => Err(anyhow::anyhow!(
@@ -136,6 +120,8 @@ pub async fn run(args: GetPoliciesArgs, g: &GlobalArgs) -> anyhow::Result<()> {
 
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+
     use super::*;
 
     #[test]

@@ -98,6 +98,48 @@ pub fn age_since(timestamp: Option<&str>, now: k8s_openapi::jiff::Timestamp) -> 
     age(Duration::from_secs(seconds.max(0) as u64))
 }
 
+/// Drops what kubectl hides by default (`managedFields`).
+pub fn tidy(mut object: serde_json::Value) -> serde_json::Value {
+    if let Some(meta) = object.get_mut("metadata").and_then(serde_json::Value::as_object_mut) {
+        meta.remove("managedFields");
+    }
+    object
+}
+
+/// How `get` prints what it found: a table by default, a `List` for a listing in yaml or json
+/// (as kubectl does), the objects themselves otherwise.
+pub struct Listing<'a> {
+    pub headers: &'a [&'a str],
+    pub row: fn(&serde_json::Value, k8s_openapi::jiff::Timestamp) -> Vec<String>,
+    /// Said on stderr when a listing finds nothing.
+    pub none_found: String,
+    pub listing: bool,
+    pub with_headers: bool,
+}
+
+impl Listing<'_> {
+    pub fn print(&self, found: &[serde_json::Value], format: Option<crate::output::OutputFormat>) {
+        use crate::output::{self, OutputFormat};
+        match format {
+            None if found.is_empty() => {
+                if self.listing {
+                    eprintln!("{}", self.none_found);
+                }
+            }
+            None => {
+                let now = k8s_openapi::jiff::Timestamp::now();
+                let rows: Vec<Vec<String>> = found.iter().map(|o| (self.row)(o, now)).collect();
+                print!("{}", render(self.headers, &rows, self.with_headers));
+            }
+            Some(format) if self.listing && format != OutputFormat::Name => {
+                let list = serde_json::json!({"apiVersion": "v1", "kind": "List", "metadata": {"resourceVersion": ""}, "items": found});
+                output::print_objects(&[list], format);
+            }
+            Some(format) => output::print_objects(found, format),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
