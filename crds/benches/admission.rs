@@ -3,58 +3,11 @@
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use kkp_crds::admission::{Context, Request, admit, mutate, validate};
-use serde_json::{Value, json};
 
-fn cluster() -> Value {
-    json!({
-        "apiVersion": "kubermatic.k8c.io/v1",
-        "kind": "Cluster",
-        "metadata": { "name": "k7bxrtzfwl", "labels": { "project-id": "xw2k9fgh4t" } },
-        "spec": {
-            "humanReadableName": "production eu",
-            "version": "1.35.7",
-            "cloud": {
-                "dc": "aws-eu-central-1a",
-                "aws": {
-                    "credentialsReference": { "name": "credential-aws-k7bxrtzfwl", "namespace": "kubermatic" },
-                    "instanceProfileName": "", "roleARN": "", "routeTableID": "", "securityGroupID": "",
-                    "vpcID": "vpc-0123456789"
-                }
-            },
-            "exposeStrategy": "LoadBalancer",
-            "apiServerAllowedIPRanges": { "cidrBlocks": ["10.0.0.0/8", "192.168.0.0/16"] }
-        }
-    })
-}
+#[path = "fixtures/objects.rs"]
+mod objects;
 
-fn machine_deployment() -> Value {
-    json!({
-        "apiVersion": "cluster.k8s.io/v1alpha1",
-        "kind": "MachineDeployment",
-        "metadata": { "name": "k7bxrtzfwl-worker", "namespace": "kube-system" },
-        "spec": {
-            "replicas": 3,
-            "selector": { "matchLabels": { "machine": "md-k7bxrtzfwl-worker" } },
-            "template": {
-                "metadata": { "labels": { "machine": "md-k7bxrtzfwl-worker" } },
-                "spec": {
-                    "providerSpec": { "value": {
-                        "sshPublicKeys": ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl demo"],
-                        "cloudProvider": "aws",
-                        "cloudProviderSpec": {
-                            "region": "eu-central-1", "availabilityZone": "eu-central-1a", "vpcId": "vpc-0123456789",
-                            "subnetId": "subnet-0123", "instanceType": "t3.medium", "instanceProfile": "kkp-workers",
-                            "securityGroupIDs": ["sg-0123"], "diskSize": 50, "diskType": "gp3", "tags": { "team": "a" }
-                        },
-                        "operatingSystem": "ubuntu",
-                        "operatingSystemSpec": { "distUpgradeOnBoot": false }
-                    } },
-                    "versions": { "kubelet": "1.35.7" }
-                }
-            }
-        }
-    })
-}
+use objects::{cluster, machine_deployment};
 
 fn bench(c: &mut Criterion) {
     let ctx = Context::default();

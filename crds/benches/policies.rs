@@ -5,6 +5,8 @@
 
 #[path = "fixtures/policies.rs"]
 mod fixtures;
+#[path = "fixtures/objects.rs"]
+mod objects;
 
 use std::hint::black_box;
 
@@ -12,56 +14,8 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use kkp_crds::admission::{Context, Request, UserInfo, mutate, validate};
 use kkp_crds::policy::{AdmissionPolicy, Enforcement, PolicySet};
 use kube_cel::KubeCelExt;
-use serde_json::{Value, json};
-
-fn cluster() -> Value {
-    json!({
-        "apiVersion": "kubermatic.k8c.io/v1",
-        "kind": "Cluster",
-        "metadata": { "name": "k7bxrtzfwl", "labels": { "project-id": "xw2k9fgh4t" } },
-        "spec": {
-            "humanReadableName": "production eu",
-            "version": "1.35.7",
-            "cloud": {
-                "dc": "aws-eu-central-1a",
-                "aws": {
-                    "credentialsReference": { "name": "credential-aws-k7bxrtzfwl", "namespace": "kubermatic" },
-                    "instanceProfileName": "", "roleARN": "", "routeTableID": "", "securityGroupID": "",
-                    "vpcID": "vpc-0123456789"
-                }
-            },
-            "exposeStrategy": "LoadBalancer"
-        }
-    })
-}
-
-fn machine_deployment() -> Value {
-    json!({
-        "apiVersion": "cluster.k8s.io/v1alpha1",
-        "kind": "MachineDeployment",
-        "metadata": { "name": "k7bxrtzfwl-worker", "namespace": "kube-system" },
-        "spec": {
-            "replicas": 3,
-            "selector": { "matchLabels": { "machine": "md-k7bxrtzfwl-worker" } },
-            "template": {
-                "metadata": { "labels": { "machine": "md-k7bxrtzfwl-worker" } },
-                "spec": {
-                    "providerSpec": { "value": {
-                        "cloudProvider": "aws",
-                        "cloudProviderSpec": {
-                            "region": "eu-central-1", "availabilityZone": "eu-central-1a", "vpcId": "vpc-0123456789",
-                            "subnetId": "subnet-0123", "instanceType": "t3.medium", "instanceProfile": "kkp-workers",
-                            "securityGroupIDs": ["sg-0123"], "diskSize": 50, "diskType": "gp3"
-                        },
-                        "operatingSystem": "ubuntu",
-                        "operatingSystemSpec": { "distUpgradeOnBoot": false }
-                    } },
-                    "versions": { "kubelet": "1.35.7" }
-                }
-            }
-        }
-    })
-}
+use objects::{cluster, machine_deployment};
+use serde_json::Value;
 
 /// The object as the validating webhook sees it: defaulted by the mutating one.
 fn defaulted(object: &Value) -> Value {
