@@ -166,6 +166,9 @@ pub struct Verdict {
     pub errors: Vec<FieldError>,
     pub warnings: Vec<String>,
     pub violations: Vec<Violation>,
+    /// The policies that selected the object (whether or not it broke them).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub matched_policies: Vec<String>,
     /// Why the object was let through without checks (not ours, being deleted, a DELETE).
     pub skipped: Option<String>,
 }
@@ -186,6 +189,7 @@ impl Verdict {
             errors: Vec::new(),
             warnings: Vec::new(),
             violations: Vec::new(),
+            matched_policies: Vec::new(),
             skipped: None,
         }
     }
@@ -402,7 +406,9 @@ pub fn validate(req: &Request<'_>, ctx: &Context) -> Verdict {
     };
     verdict.errors = dedup(findings.errors);
     verdict.warnings = findings.warnings;
-    verdict.violations = policy::evaluate(&ctx.policies, &kind, object, req.user);
+    let evaluation = policy::evaluate_all(&ctx.policies, &kind, object, req.user);
+    verdict.violations = evaluation.violations;
+    verdict.matched_policies = evaluation.matched;
     verdict
 }
 

@@ -275,6 +275,15 @@ fn selector_and_exemptions() {
     let s = set(&[p]);
     let c = hetzner_cluster();
     let kind = ResourceKind::of(&c);
+    let exempt = UserInfo {
+        username: "admin".into(),
+        groups: vec![],
+    };
+    assert_eq!(
+        kkp_crds::policy::evaluate_all(&s, &kind, &c, Some(&exempt)).matched,
+        Vec::<String>::new()
+    );
+    assert_eq!(kkp_crds::policy::evaluate_all(&s, &kind, &c, None).matched, ["team-a"]);
     assert_eq!(evaluate(&s, &kind, &c, None).len(), 1);
     let other_project = with(&c, "/metadata/labels/project-id", json!("other"));
     assert_eq!(evaluate(&s, &kind, &other_project, None).len(), 0);
@@ -311,6 +320,7 @@ fn enforcement_decides_the_verdict() {
         assert_eq!(v.allowed(), allowed, "{enforcement}");
         assert_eq!(v.all_warnings().len(), warnings, "{enforcement}");
         assert_eq!(v.violations.len(), 1);
+        assert_eq!(v.matched_policies, ["only-aws"]);
         if enforcement == "Deny" {
             assert_eq!(v.code(), 403);
             assert_eq!(

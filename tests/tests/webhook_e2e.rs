@@ -374,33 +374,22 @@ async fn the_webhook_configurations_point_at_the_in_process_server() {
     let webhook = webhook().await;
     assert_eq!(webhook.registered.mutating, ["kkp-webhook"]);
     assert_eq!(webhook.registered.validating, ["kkp-webhook"]);
-    let ran = kubectl(
-        webhook.plane,
-        &["get", "mutatingwebhookconfiguration", "kkp-webhook", "-o", "json"],
-        None,
-    )
-    .await;
-    assert_eq!(ran.code, Some(0), "{}", ran.both());
-    let mutating: Value = serde_json::from_str(&ran.stdout).expect("JSON");
-    assert_eq!(mutating["webhooks"][0]["name"], MUTATING);
-    assert_eq!(
-        mutating["webhooks"][0]["clientConfig"]["url"],
-        format!("{}/mutate", webhook.base_url)
-    );
-    assert!(mutating["webhooks"][0]["clientConfig"]["caBundle"].is_string());
-    let ran = kubectl(
-        webhook.plane,
-        &["get", "validatingwebhookconfiguration", "kkp-webhook", "-o", "json"],
-        None,
-    )
-    .await;
-    assert_eq!(ran.code, Some(0), "{}", ran.both());
-    let validating: Value = serde_json::from_str(&ran.stdout).expect("JSON");
-    assert_eq!(validating["webhooks"][0]["name"], VALIDATING);
-    assert_eq!(
-        validating["webhooks"][0]["clientConfig"]["url"],
-        format!("{}/validate", webhook.base_url)
-    );
+    for (resource, name, path) in [
+        ("mutatingwebhookconfiguration", MUTATING, "/mutate"),
+        ("validatingwebhookconfiguration", VALIDATING, "/validate"),
+    ] {
+        let ran = kubectl(webhook.plane, &["get", resource, "kkp-webhook", "-o", "json"], None).await;
+        assert_eq!(ran.code, Some(0), "{}", ran.both());
+        let config: Value = serde_json::from_str(&ran.stdout).expect("JSON");
+        let hook = &config["webhooks"][0];
+        assert_eq!(hook["name"], name, "{resource}");
+        assert_eq!(
+            hook["clientConfig"]["url"],
+            format!("{}{path}", webhook.base_url),
+            "{resource}"
+        );
+        assert!(hook["clientConfig"]["caBundle"].is_string(), "{resource}");
+    }
     report(
         "the_webhook_configurations_point_at_the_in_process_server",
         webhook,

@@ -137,6 +137,26 @@ struct Phase {
 }
 
 impl Phase {
+    /// Waits for every load task and adds up their latencies and errors; `elapsed` is read once
+    /// they are all done.
+    async fn collect(
+        tasks: Vec<tokio::task::JoinHandle<(Vec<Duration>, usize)>>,
+        elapsed: impl FnOnce() -> Duration,
+    ) -> Phase {
+        let mut phase = Phase {
+            latencies: Vec::new(),
+            errors: 0,
+            elapsed: Duration::ZERO,
+        };
+        for t in tasks {
+            let (l, e) = t.await.expect("a load task");
+            phase.latencies.extend(l);
+            phase.errors += e;
+        }
+        phase.elapsed = elapsed();
+        phase
+    }
+
     fn report(&mut self, name: &str) {
         self.latencies.sort();
         let n = self.latencies.len();
@@ -205,18 +225,7 @@ async fn closed_loop(
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     stop.store(true, Ordering::Relaxed);
-    let mut phase = Phase {
-        latencies: Vec::new(),
-        errors: 0,
-        elapsed: Duration::ZERO,
-    };
-    for t in tasks {
-        let (l, e) = t.await.expect("a load task");
-        phase.latencies.extend(l);
-        phase.errors += e;
-    }
-    phase.elapsed = started.elapsed();
-    phase
+    Phase::collect(tasks, || started.elapsed()).await
 }
 
 /// `rate` reviews per second for `duration`, spread over `connections` connections; each latency
@@ -258,18 +267,7 @@ async fn open_loop(
             (latencies, errors)
         }));
     }
-    let mut phase = Phase {
-        latencies: Vec::new(),
-        errors: 0,
-        elapsed: Duration::ZERO,
-    };
-    for t in tasks {
-        let (l, e) = t.await.expect("a load task");
-        phase.latencies.extend(l);
-        phase.errors += e;
-    }
-    phase.elapsed = start.elapsed();
-    phase
+    Phase::collect(tasks, || start.elapsed()).await
 }
 
 fn main() {

@@ -41,7 +41,17 @@ pub struct Answer {
     pub denied_by: Vec<String>,
     /// `(policy, rule)` of each Audit-enforced violation.
     pub audited: Vec<(String, String)>,
+    /// The policies that selected the object, and those of them that denied it.
+    pub matched_policies: Vec<String>,
+    pub denied_policies: Vec<String>,
     pub patch_operations: usize,
+}
+
+/// The names of the policies with a Deny violation, each once.
+fn denied_policies(verdict: &Verdict) -> Vec<String> {
+    let mut names: Vec<String> = verdict.denials().map(|v| v.policy.clone()).collect();
+    names.dedup();
+    names
 }
 
 pub fn kind_label(kind: &ResourceKind) -> &'static str {
@@ -123,6 +133,8 @@ pub fn translate(endpoint: Endpoint, parsed: &ParsedRequest, verdict: &Verdict) 
         name,
         denied_by,
         audited,
+        matched_policies: verdict.matched_policies.clone(),
+        denied_policies: denied_policies(verdict),
         patch_operations: 0,
     };
 
@@ -158,6 +170,8 @@ fn internal_error(uid: &str, kind: &'static str, name: String, message: &str) ->
         name,
         denied_by: Vec::new(),
         audited: Vec::new(),
+        matched_policies: Vec::new(),
+        denied_policies: Vec::new(),
         patch_operations: 0,
     }
 }
@@ -213,6 +227,7 @@ mod tests {
             errors: vec![],
             warnings: vec![],
             violations: vec![],
+            matched_policies: vec![],
             skipped: None,
         }
     }

@@ -19,8 +19,8 @@ use std::time::Duration;
 
 use clap::{ArgAction, Args};
 use futures::StreamExt;
-use kkp_crds::admission::{Context, Operation, ResourceKind};
-use kkp_crds::policy::{self, AdmissionPolicy, PolicySet};
+
+use kkp_crds::policy::{AdmissionPolicy, PolicySet};
 use kube::api::{ApiResource, DynamicObject, Patch, PatchParams};
 use kube::runtime::reflector::{self, Store};
 use kube::runtime::{WatchStreamExt, watcher};
@@ -31,7 +31,7 @@ use tokio::task::JoinHandle;
 
 use crate::answer::{Answer, Endpoint};
 use crate::config::{Config, parse_duration};
-use crate::review::ParsedRequest;
+
 use crate::server::{ServeError, Server, shutdown_signal};
 use crate::state::AppState;
 
@@ -151,40 +151,14 @@ impl PolicyCounters {
     }
 }
 
-/// Counts a validating review against the policies that selected its object. Called after the
-/// answer is known; reads only what the review already holds.
-pub fn observe(counters: &PolicyCounters, endpoint: Endpoint, parsed: &ParsedRequest, ctx: &Context, answer: &Answer) {
-    if endpoint != Endpoint::Validate || ctx.policies.is_empty() {
+/// Counts a validating review against the policies that selected its object, as the engine
+/// reported them in its verdict.
+pub fn observe(counters: &PolicyCounters, endpoint: Endpoint, answer: &Answer) {
+    if endpoint != Endpoint::Validate || answer.matched_policies.is_empty() {
         return;
     }
-    if !matches!(parsed.operation, Operation::Create | Operation::Update) {
-        return;
-    }
-    let Some(object) = parsed.request.object.as_ref() else {
-        return;
-    };
-    if object
-        .pointer("/metadata/deletionTimestamp")
-        .is_some_and(|v| !v.is_null())
-    {
-        return;
-    }
-    let kind = ResourceKind::of(object);
-    let matched = policy::matching(&ctx.policies, &kind, object, Some(&parsed.user));
-    if matched.is_empty() {
-        return;
-    }
-    // `denied_by` holds field paths and `policy/rule`; policy names cannot contain a slash.
-    let denied: Vec<&str> = matched
-        .iter()
-        .copied()
-        .filter(|name| {
-            answer
-                .denied_by
-                .iter()
-                .any(|r| r.split_once('/').is_some_and(|(p, _)| p == *name))
-        })
-        .collect();
+    let matched: Vec<&str> = answer.matched_policies.iter().map(String::as_str).collect();
+    let denied: Vec<&str> = answer.denied_policies.iter().map(String::as_str).collect();
     counters.record(&matched, &denied);
 }
 
@@ -615,9 +589,12 @@ pub async fn serve(config: Config, args: PolicyArgs) -> Result<(), StartError> {
 
 #[cfg(test)]
 mod tests {
+    use kkp_crds::admission::Context;
+    use kkp_crds::policy;
+
     use super::*;
     use crate::answer;
-    use crate::review;
+    use crate::review::{self, ParsedRequest};
     use kube::api::ObjectMeta;
 
     fn policy_object(name: &str, generation: i64, spec: Value, status: Option<Value>) -> Arc<DynamicObject> {
@@ -775,13 +752,13 @@ mod tests {
         let request = parsed(&object, "bob", &["devs"]);
         let a = answer::answer(Endpoint::Validate, &request, &ctx);
         assert!(!a.response.allowed);
-        observe(&counters, Endpoint::Validate, &request, &ctx, &a);
+        observe(&counters, Endpoint::Validate, &a);
         let admin = parsed(&object, "carol", &["admins"]);
         let b = answer::answer(Endpoint::Validate, &admin, &ctx);
-        observe(&counters, Endpoint::Validate, &admin, &ctx, &b);
+        observe(&counters, Endpoint::Validate, &b);
         // The mutating webhook's reviews are not counted: the same object passes both.
         let m = answer::answer(Endpoint::Mutate, &request, &ctx);
-        observe(&counters, Endpoint::Mutate, &request, &ctx, &m);
+        observe(&counters, Endpoint::Mutate, &m);
 
         let counts = counters.snapshot();
         assert_eq!(counts["only-aws"], Counts { matched: 2, denied: 2 });

@@ -175,7 +175,7 @@ async fn review(
     for (policy, rule) in &answer.audited {
         metrics.observe_audit(policy, rule);
     }
-    crate::policies::observe(state.policy_counters(), endpoint, &parsed, &ctx, &answer);
+    crate::policies::observe(state.policy_counters(), endpoint, &answer);
 
     let req = &parsed.request;
     let response = &answer.response;

@@ -253,20 +253,29 @@ fn check_cel(policy: &CompiledPolicy, ctx: &CelContext, out: &mut Vec<(String, S
     }
 }
 
-/// Every violation of every policy that selects the object and does not exempt the user.
-pub fn evaluate(set: &PolicySet, kind: &ResourceKind, object: &Value, user: Option<&UserInfo>) -> Vec<Violation> {
+/// What the policies say about one object: the policies that selected it, and every rule broken.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Evaluation {
+    /// The names of the policies that selected the object and did not exempt the user.
+    pub matched: Vec<String>,
+    pub violations: Vec<Violation>,
+}
+
+/// Evaluates every policy that selects the object and does not exempt the user.
+pub fn evaluate_all(set: &PolicySet, kind: &ResourceKind, object: &Value, user: Option<&UserInfo>) -> Evaluation {
+    let mut out = Evaluation::default();
     if set.is_empty() || !kind.is_ours() {
-        return Vec::new();
+        return out;
     }
     let facts = Facts::of(kind, object);
     let mut cel_context = None;
-    let mut out = Vec::new();
     for policy in set.iter() {
         if !policy.applies(&facts.labels, user) {
             continue;
         }
+        out.matched.push(policy.name.clone());
         for (rule, message) in check(policy, kind, object, &facts, &mut cel_context) {
-            out.push(Violation {
+            out.violations.push(Violation {
                 policy: policy.name.clone(),
                 rule,
                 message,
@@ -277,14 +286,7 @@ pub fn evaluate(set: &PolicySet, kind: &ResourceKind, object: &Value, user: Opti
     out
 }
 
-/// The names of the policies that select the object (for the `matched` count in their status).
-pub fn matching<'a>(set: &'a PolicySet, kind: &ResourceKind, object: &Value, user: Option<&UserInfo>) -> Vec<&'a str> {
-    if !kind.is_ours() {
-        return Vec::new();
-    }
-    let facts = Facts::of(kind, object);
-    set.iter()
-        .filter(|p| p.applies(&facts.labels, user))
-        .map(|p| p.name.as_str())
-        .collect()
+/// Every violation of every policy that selects the object and does not exempt the user.
+pub fn evaluate(set: &PolicySet, kind: &ResourceKind, object: &Value, user: Option<&UserInfo>) -> Vec<Violation> {
+    evaluate_all(set, kind, object, user).violations
 }

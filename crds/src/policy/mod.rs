@@ -12,7 +12,7 @@ mod quantity;
 pub mod resource;
 
 pub use compile::{CompiledCel, CompiledPolicy, PolicyError, compile};
-pub use evaluate::{evaluate, matching};
+pub use evaluate::{Evaluation, evaluate, evaluate_all};
 pub use facts::INITIAL_MACHINE_DEPLOYMENT_ANNOTATION;
 pub use resource::{AdmissionPolicy, AdmissionPolicySpec, AdmissionPolicyStatus, CelRule, PolicyRules};
 

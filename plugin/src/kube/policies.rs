@@ -8,7 +8,7 @@ use ::kube::api::{Api, ApiResource, DynamicObject, ListParams, PostParams};
 use ::kube::{Client, ResourceExt};
 use k8s_openapi::api::authentication::v1::SelfSubjectReview;
 use kkp_crds::admission::{self, Context, Request, ResourceKind, UserInfo};
-use kkp_crds::policy::{self, AdmissionPolicy, Enforcement, PolicySet, Violation};
+use kkp_crds::policy::{AdmissionPolicy, Enforcement, PolicySet, Violation};
 use kkp_crds::versions;
 use serde_json::Value;
 
@@ -138,21 +138,12 @@ pub fn evaluate_objects(objects: &[&Value], set: &PolicySet, user: Option<&UserI
                 ..Request::create(object)
             };
             let verdict = admission::admit(&request, &ctx);
-            let seen = verdict.object.as_ref().unwrap_or(object);
-            let matched = if verdict.skipped.is_none() {
-                policy::matching(set, &verdict.kind, seen, user)
-                    .into_iter()
-                    .map(str::to_owned)
-                    .collect()
-            } else {
-                Vec::new()
-            };
             Evaluated {
                 kind: verdict.kind,
                 name: verdict.name,
                 namespace: verdict.namespace,
                 skipped: verdict.skipped,
-                matched,
+                matched: verdict.matched_policies,
                 violations: verdict.violations,
             }
         })
