@@ -11,7 +11,10 @@ use serde::Deserialize;
 use serde_json::Value;
 
 fn examples_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/upstream-examples")
+    // `scripts/test.sh` finds the folder and exports it; a plain `cargo test` uses the checkout's sibling.
+    std::env::var_os("KKP_UPSTREAM_EXAMPLES")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/upstream-examples"))
 }
 
 fn yaml_files() -> Vec<PathBuf> {

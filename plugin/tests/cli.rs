@@ -12,7 +12,10 @@ fn fixtures() -> PathBuf {
 }
 
 fn upstream_examples() -> PathBuf {
-    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/upstream-examples"))
+    // `scripts/test.sh` finds the folder and exports it; a plain `cargo test` uses the checkout's sibling.
+    std::env::var_os("KKP_UPSTREAM_EXAMPLES")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/upstream-examples")))
 }
 
 /// A run of a binary in `dir` with only the environment given here.

@@ -1139,7 +1139,10 @@ fn defaulting_is_idempotent() {
 // Real objects from upstream.
 
 fn upstream_dir() -> std::path::PathBuf {
-    std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/upstream-examples"))
+    // `scripts/test.sh` finds the folder and exports it; a plain `cargo test` uses the checkout's sibling.
+    std::env::var_os("KKP_UPSTREAM_EXAMPLES")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/upstream-examples").into())
 }
 
 fn upstream(prefix: &str) -> Vec<(String, Value)> {
