@@ -12,9 +12,9 @@ start=$(date +%s)
 target_dir="${CARGO_TARGET_DIR:-target}"
 mkdir -p "$target_dir"
 free_kib=$(df -Pk "$target_dir" | awk 'NR == 2 { print $4 }')
-need_kib=$((6 * 1024 * 1024))
+need_kib=$((3 * 1024 * 1024))
 if [ "${free_kib:-0}" -lt "$need_kib" ]; then
-  echo "test: only $((free_kib / 1024)) MiB free for $target_dir; a clean build needs about 6 GiB" >&2
+  echo "test: only $((free_kib / 1024)) MiB free for $target_dir; a clean build needs about 3 GiB" >&2
   echo "test: free some disk space (for example 'cargo clean' in other checkouts) and run again" >&2
   exit 1
 fi
