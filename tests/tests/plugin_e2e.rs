@@ -701,3 +701,253 @@ fn get_kubeconfig_finds_cluster_api_and_kind_provider_secrets() {
     let only_kkp = kkp(&["get", "kubeconfig", &capi, "-n", &namespace, "--convention", "kkp"]);
     assert_eq!(only_kkp.code, Some(1), "{}", only_kkp.both());
 }
+
+/// A Cluster API `Cluster` CRD as far as this test needs it: the real group, kind and status
+/// subresource, with the schema left open.
+const CAPI_CLUSTER_CRD: &str = r#"
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: clusters.cluster.x-k8s.io
+spec:
+  group: cluster.x-k8s.io
+  names: {kind: Cluster, listKind: ClusterList, plural: clusters, singular: cluster}
+  scope: Namespaced
+  versions:
+    - name: v1beta2
+      served: true
+      storage: true
+      subresources: {status: {}}
+      schema:
+        openAPIV3Schema:
+          type: object
+          x-kubernetes-preserve-unknown-fields: true
+"#;
+
+/// A clusterctl-style template: a ConfigMap the cluster's add-ons read, and the Cluster.
+const CAPI_TEMPLATE: &str = r#"
+apiVersion: cluster.x-k8s.io/v1beta2
+kind: Cluster
+metadata:
+  name: ${CLUSTER_NAME}
+  namespace: ${NAMESPACE}
+spec:
+  clusterNetwork:
+    pods:
+      cidrBlocks: ["${POD_CIDR:=192.168.0.0/16}"]
+---
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: ${CLUSTER_NAME}-addons
+  namespace: ${NAMESPACE}
+data:
+  kubernetesVersion: ${KUBERNETES_VERSION}
+"#;
+
+/// What the stand-in for Cluster API's controllers does with a cluster.
+#[derive(Clone, Copy)]
+enum CapiScript {
+    /// Infrastructure first, then the control plane and the kubeconfig secret, then Available.
+    BecomesAvailable,
+    /// The controller gives up with a failure message.
+    Fails,
+}
+
+/// Plays Cluster API's controllers for the named clusters until `stop` is set: it patches their
+/// status step by step, as the real controllers would, and writes the kubeconfig secret.
+fn spawn_fake_capi(
+    namespace: String,
+    clusters: Vec<(String, CapiScript)>,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+) -> std::thread::JoinHandle<()> {
+    use kube::api::{Patch, PatchParams};
+    let env = env();
+    let user_kubeconfig = env.planes.user.kubeconfig().to_owned();
+    std::thread::spawn(move || {
+        rt().block_on(async move {
+            let seed = env.planes.seed.client().await.expect("a seed client");
+            let gvk = kube::api::GroupVersionKind::gvk("cluster.x-k8s.io", "v1beta2", "Cluster");
+            let api: Api<DynamicObject> =
+                Api::namespaced_with(seed.clone(), &namespace, &ApiResource::from_gvk_with_plural(&gvk, "clusters"));
+            let secrets: Api<Secret> = Api::namespaced(seed, &namespace);
+            let mut first_seen: std::collections::HashMap<String, Instant> = Default::default();
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                for (name, script) in &clusters {
+                    if api.get_opt(name).await.ok().flatten().is_none() {
+                        continue;
+                    }
+                    let age = first_seen.entry(name.clone()).or_insert_with(Instant::now).elapsed();
+                    let condition = |kind: &str, up: bool, reason: &str| {
+                        json!({"type": kind, "status": if up { "True" } else { "False" }, "reason": reason,
+                               "lastTransitionTime": "2026-01-01T00:00:00Z"})
+                    };
+                    let status = match script {
+                        CapiScript::Fails => json!({"phase": "Failed", "deprecated": {"v1beta1": {
+                            "failureReason": "InvalidConfiguration", "failureMessage": "region eu-nowhere-1 does not exist"}}}),
+                        CapiScript::BecomesAvailable => {
+                            let initialized = age >= Duration::from_millis(1500);
+                            let available = age >= Duration::from_secs(3);
+                            if initialized {
+                                let secret: Secret = serde_json::from_value(json!({
+                                    "metadata": {"name": format!("{name}-kubeconfig"),
+                                                 "labels": {"cluster.x-k8s.io/cluster-name": name}},
+                                    "type": "cluster.x-k8s.io/secret",
+                                    "stringData": {"value": user_kubeconfig},
+                                }))
+                                .expect("a secret");
+                                let params = PatchParams::apply("fake-capi").force();
+                                let _ = secrets.patch(&format!("{name}-kubeconfig"), &params, &Patch::Apply(&secret)).await;
+                            }
+                            json!({
+                                "phase": if available { "Provisioned" } else { "Provisioning" },
+                                "conditions": [
+                                    condition("Available", available, if available { "Available" } else { "NotAvailable" }),
+                                    condition("InfrastructureReady", true, "Ready"),
+                                    condition("ControlPlaneInitialized", initialized,
+                                              if initialized { "Initialized" } else { "WaitingForControlPlane" }),
+                                ],
+                            })
+                        }
+                    };
+                    let patch = json!({"status": status});
+                    if let Err(e) = api.patch_status(name, &PatchParams::default(), &Patch::Merge(&patch)).await {
+                        eprintln!("fake Cluster API: {name}: {e}");
+                    }
+                }
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+        })
+    })
+}
+
+#[test]
+fn create_applies_a_cluster_api_template_and_waits_until_the_cluster_is_available() {
+    let env = env();
+    let namespace = kkp_e2e::unique_name("capi-create");
+    let available = kkp_e2e::unique_name("capi-ok");
+    let failing = kkp_e2e::unique_name("capi-fail");
+    let lonely = kkp_e2e::unique_name("capi-lonely");
+    rt().block_on(async {
+        let seed = env.planes.seed.client().await.expect("a seed client");
+        kkp_e2e::install_crds(&seed, CAPI_CLUSTER_CRD)
+            .await
+            .expect("the Cluster API CRD");
+        let namespaces: Api<Namespace> = Api::all(seed);
+        let ns: Namespace = serde_json::from_value(json!({"metadata": {"name": namespace}})).expect("a namespace");
+        namespaces
+            .create(&PostParams::default(), &ns)
+            .await
+            .expect("the namespace");
+    });
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let template = dir.path().join("cluster-template.yaml");
+    std::fs::write(&template, CAPI_TEMPLATE).expect("the template");
+    let template = template.to_str().expect("a UTF-8 path");
+
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let controller = spawn_fake_capi(
+        namespace.clone(),
+        vec![
+            (available.clone(), CapiScript::BecomesAvailable),
+            (failing.clone(), CapiScript::Fails),
+        ],
+        stop.clone(),
+    );
+    let create = |name: &str, timeout: &str| {
+        kkp(&[
+            "create",
+            "cluster",
+            name,
+            "--from",
+            template,
+            "-n",
+            &namespace,
+            "--kubernetes-version",
+            "v1.35.7",
+            "--timeout",
+            timeout,
+        ])
+    };
+
+    // Applied in dependency order, then the wait shows the conditions as they change.
+    let ran = create(&available, "2m");
+    assert_eq!(ran.code, Some(0), "{}", ran.both());
+    let applied: Vec<&str> = ran.stdout.lines().collect();
+    assert_eq!(
+        applied,
+        [
+            format!("configmap/{available}-addons created"),
+            format!("cluster.cluster.x-k8s.io/{available} created"),
+        ],
+        "{}",
+        ran.both()
+    );
+    let label = format!("cluster {namespace}/{available}");
+    for line in [
+        format!(
+            "{label}: phase Provisioning; InfrastructureReady, ControlPlaneInitialized not yet (WaitingForControlPlane), Available not yet (NotAvailable)"
+        ),
+        format!("{label}: available"),
+        format!(
+            "Cluster {namespace}/{available} is available. Get its kubeconfig with: kubectl kkp get kubeconfig {available} -n {namespace} --merge --set-current"
+        ),
+    ] {
+        assert!(
+            ran.stderr.lines().any(|l| l == line),
+            "missing line {line:?} in:\n{}",
+            ran.both()
+        );
+    }
+    // The hint works: the kubeconfig reaches the user cluster.
+    let kubeconfig = kkp(&["get", "kubeconfig", &available, "-n", &namespace]);
+    assert_eq!(kubeconfig.code, Some(0), "{}", kubeconfig.both());
+    assert_eq!(kubeconfig.stdout, env.planes.user.kubeconfig());
+    // Running it again converges at once.
+    let again = create(&available, "30s");
+    assert_eq!(again.code, Some(0), "{}", again.both());
+    assert!(again.stderr.contains("is available"), "{}", again.both());
+
+    // A controller that gives up ends the wait with its reason, exit 1.
+    let ran = create(&failing, "2m");
+    assert_eq!(ran.code, Some(1), "{}", ran.both());
+    assert!(
+        ran.stderr.contains(&format!(
+            "Cluster API cluster {namespace}/{failing} will not become available: its controller reports a failure: \
+             InvalidConfiguration: region eu-nowhere-1 does not exist"
+        )),
+        "{}",
+        ran.both()
+    );
+
+    // Nobody reconciles this one: the wait times out with exit 124 and the last state.
+    let ran = create(&lonely, "3s");
+    assert_eq!(ran.code, Some(124), "{}", ran.both());
+    assert!(
+        ran.stderr
+            .contains(&format!("Cluster API cluster {namespace}/{lonely} to be available")),
+        "{}",
+        ran.both()
+    );
+    assert!(ran.stderr.contains("last seen: no status yet"), "{}", ran.both());
+
+    // --wait=false applies and says how to go on.
+    let name = kkp_e2e::unique_name("capi-nowait");
+    let ran = kkp(&[
+        "create",
+        "cluster",
+        &name,
+        "--from",
+        template,
+        "-n",
+        &namespace,
+        "--kubernetes-version",
+        "v1.35.7",
+        "--wait=false",
+    ]);
+    assert_eq!(ran.code, Some(0), "{}", ran.both());
+    assert!(ran.stderr.contains("Not waiting (--wait=false)"), "{}", ran.both());
+
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    controller.join().expect("the stand-in controller ends");
+}

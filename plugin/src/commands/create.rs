@@ -2,6 +2,8 @@
 //! check them locally with the admission engine, server-side apply the Cluster to the management
 //! (seed) cluster, wait until KKP reports it Running and healthy, then apply the
 //! MachineDeployments into the user cluster's `kube-system` through the cluster's own kubeconfig.
+//! A Cluster API template (`--from`) is applied to the management cluster as a whole, and the wait
+//! is for its `cluster.x-k8s.io` Cluster to become available and its kubeconfig secret to appear.
 //!
 //! Re-running the same command converges: server-side apply is idempotent, a running cluster is
 //! seen at once, and an interrupted run picks up where it stopped.
@@ -24,7 +26,7 @@ use crate::kube::client::Connection;
 use crate::kube::resources::ResolveError;
 use crate::kube::secret::{self, Convention, LookupError};
 use crate::kube::wait::{self, Deadline, Poll, Progress};
-use crate::kube::{duration, kkp};
+use crate::kube::{capi, duration, kkp};
 use crate::output::{self, OutputFormat};
 
 const CREATE_CLUSTER_ABOUT: &str = "\
@@ -41,6 +43,11 @@ characters) and NAME, if given, becomes the human-readable name.
 runs. With --wait=false only the Cluster (and any other management-cluster objects) is applied;
 run the same command again later to finish. Re-running converges: server-side apply is idempotent
 and a running cluster is seen at once, so an interrupted run can simply be repeated.
+
+With a Cluster API template (--from cluster-template.yaml), every object goes to the management
+cluster, in dependency order, and --wait waits for the cluster.x-k8s.io Cluster's Available
+condition (Ready for v1beta1), showing its phase and conditions as they change, then for its
+<name>-kubeconfig secret.
 
 The objects are sent as the template makes them; the seed's and the user cluster's admission
 webhooks default them, exactly as the local check did.
@@ -62,7 +69,11 @@ Examples:
   kubectl kkp create cluster demo --provider hetzner ... --dry-run=server
 
   # Apply the Cluster only, and finish later with the same command
-  kubectl kkp create cluster demo --provider hetzner ... --wait=false";
+  kubectl kkp create cluster demo --provider hetzner ... --wait=false
+
+  # A Cluster API template, waiting up to 30 minutes for the cluster to become available
+  kubectl kkp create cluster capi-demo --from cluster-template.yaml -n clusters \\
+      --kubernetes-version v1.35.7 --timeout 30m";
 
 #[derive(Debug, Args)]
 pub struct CreateCommand {
@@ -93,7 +104,8 @@ pub struct CreateClusterArgs {
     #[arg(long, value_enum, value_name = "MODE", default_value_t = DryRun::None, num_args = 0..=1,
           require_equals = true, default_missing_value = "client")]
     pub dry_run: DryRun,
-    /// Wait until the cluster runs and apply its MachineDeployments (--wait=false: apply the Cluster only).
+    /// Wait until the cluster runs and apply its MachineDeployments (--wait=false: apply the Cluster
+    /// only). For a Cluster API template: wait until its Cluster is available.
     #[arg(long, value_name = "BOOL", default_value_t = true, action = ArgAction::Set, num_args = 0..=1,
           require_equals = true, default_missing_value = "true")]
     pub wait: bool,
@@ -124,6 +136,8 @@ struct Plan {
     cluster: Option<Value>,
     /// MachineDeployments, for the user cluster.
     machine_deployments: Vec<Value>,
+    /// A Cluster API `Cluster`, if the template makes one (it is among `others`).
+    capi_cluster: Option<Value>,
     /// Everything else, for the management cluster.
     others: Vec<Value>,
 }
@@ -138,6 +152,15 @@ impl Plan {
                 }
                 ResourceKind::Cluster => plan.cluster = Some(object),
                 ResourceKind::MachineDeployment => plan.machine_deployments.push(object),
+                ResourceKind::Other { .. } if capi::is_cluster(&object) => {
+                    if plan.capi_cluster.is_some() {
+                        anyhow::bail!(
+                            "the template makes more than one Cluster API Cluster; create cluster handles one at a time"
+                        );
+                    }
+                    plan.capi_cluster = Some(object.clone());
+                    plan.others.push(object);
+                }
                 ResourceKind::Other { .. } => plan.others.push(object),
             }
         }
@@ -203,7 +226,9 @@ fn check_locally(objects: &[Value]) -> anyhow::Result<()> {
 }
 
 async fn create_cluster(args: CreateClusterArgs, g: &GlobalArgs) -> anyhow::Result<()> {
-    let (id, template, generated) = resolve_name(&args);
+    let (id, mut template, generated) = resolve_name(&args);
+    // -n/--namespace fills ${NAMESPACE}, as it does for generate.
+    template.namespace = g.namespace.clone();
     let plan = Plan::split(generate::render(&id, &template)?)?;
     check_locally(&plan.all())?;
     if generated {
@@ -254,6 +279,9 @@ async fn create_cluster(args: CreateClusterArgs, g: &GlobalArgs) -> anyhow::Resu
             );
         }
         finish_output(&applied, args.output);
+        if let Some(capi) = applied.iter().find(|a| capi::is_cluster(&a.object)) {
+            wait_for_capi_cluster(&seed, &capi.object, &args).await?;
+        }
         return Ok(());
     }
 
@@ -289,6 +317,72 @@ async fn create_cluster(args: CreateClusterArgs, g: &GlobalArgs) -> anyhow::Resu
     eprintln!(
         "Cluster {id:?} is running. Get its kubeconfig with: kubectl kkp get kubeconfig {id} --merge --set-current"
     );
+    Ok(())
+}
+
+/// Waits until a Cluster API cluster is available and its kubeconfig secret exists, unless --wait=false.
+async fn wait_for_capi_cluster(seed: &Connection, cluster: &Value, args: &CreateClusterArgs) -> anyhow::Result<()> {
+    let name = crate::kube::resources::meta_str(cluster, "name")
+        .unwrap_or_default()
+        .to_owned();
+    let namespace = crate::kube::resources::meta_str(cluster, "namespace")
+        .unwrap_or(&seed.namespace)
+        .to_owned();
+    let get_kubeconfig = format!("kubectl kkp get kubeconfig {name} -n {namespace} --merge --set-current");
+    if !args.wait {
+        eprintln!(
+            "Not waiting (--wait=false). Once Cluster API reports the cluster available, get its kubeconfig with: \
+             {get_kubeconfig}"
+        );
+        return Ok(());
+    }
+    let api_version = cluster.get("apiVersion").and_then(Value::as_str).unwrap_or_default();
+    let deadline = Deadline::new(args.timeout);
+    let mut progress = Progress::stderr(format!("cluster {namespace}/{name}"));
+    let waiting = async {
+        let what = format!("Cluster API cluster {namespace}/{name} to be available");
+        wait::poll(&mut progress, deadline, POLL_INTERVAL, &what, || async {
+            match capi::get_cluster_opt(seed, api_version, &namespace, &name).await? {
+                None => Err(anyhow::anyhow!(
+                    "Cluster API cluster {namespace}/{name} disappeared from the management cluster ({}) while \
+                     waiting for it",
+                    seed.describe()
+                )),
+                Some(c) => match capi::readiness(&c) {
+                    capi::Readiness::Up => Ok(Poll::Ready(())),
+                    capi::Readiness::Pending(state) => Ok(Poll::Pending(state)),
+                    capi::Readiness::Failed(why) => Err(anyhow::anyhow!(
+                        "Cluster API cluster {namespace}/{name} will not become available: {why}"
+                    )),
+                },
+            }
+        })
+        .await?;
+        progress.note(&format!("cluster {namespace}/{name}: available"));
+        let kubeconfig = secret::capi_secret_ref(&name, &namespace);
+        progress.relabel(format!("cluster {namespace}/{name} kubeconfig"));
+        let what = format!("the kubeconfig {kubeconfig} of cluster {namespace}/{name}");
+        wait::poll(&mut progress, deadline, POLL_INTERVAL, &what, || async {
+            match secret::read_secret(seed, &kubeconfig).await? {
+                Some(_) => Ok(Poll::Ready(())),
+                None => Ok(Poll::Pending(format!("waiting for {kubeconfig}"))),
+            }
+        })
+        .await
+    };
+    tokio::select! {
+        result = waiting => result?,
+        _ = tokio::signal::ctrl_c() => {
+            if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+                eprint!("\r\x1b[2K");
+            }
+            anyhow::bail!(
+                "interrupted; the objects of cluster {namespace}/{name} were applied. Run the same command again to \
+                 go on waiting"
+            );
+        }
+    }
+    eprintln!("Cluster {namespace}/{name} is available. Get its kubeconfig with: {get_kubeconfig}");
     Ok(())
 }
 

@@ -5,6 +5,7 @@
 //! `kkp_crds` does) and none of them prints data: progress goes to stderr, results are returned.
 
 pub mod apply;
+pub mod capi;
 pub mod client;
 pub mod config;
 pub mod duration;
