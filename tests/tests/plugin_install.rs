@@ -222,3 +222,83 @@ fn install_puts_the_crds_and_the_webhook_in_and_running_it_again_changes_nothing
         names.both()
     );
 }
+
+#[test]
+fn install_wait_follows_the_rollout_and_times_out_with_the_last_state() {
+    use k8s_openapi::api::apps::v1::Deployment;
+    use kube::api::{Patch, PatchParams};
+
+    let plane = ControlPlane::start_blocking(ControlPlaneOptions::named("install-wait")).expect("a control plane");
+    let plugin_dir = plugin_support::plugin_dir().expect("the plugin builds");
+    let home = tempfile::tempdir().expect("tempdir");
+    let rt = rt();
+    let client = rt.block_on(plane.client()).expect("a client");
+
+    // This control plane runs no deployment controller: nothing ever reports the rollout.
+    let ran = kkp(
+        &plane,
+        plugin_dir,
+        home.path(),
+        &["install", "--wait", "--timeout", "3s"],
+    );
+    assert_eq!(ran.code, Some(124), "{}", ran.both());
+    assert!(
+        ran.stderr.contains("deployment kkp-system/kkp-webhook to roll out"),
+        "{}",
+        ran.both()
+    );
+    assert!(
+        ran.stderr
+            .contains("last seen: waiting for the deployment controller to see it"),
+        "{}",
+        ran.both()
+    );
+
+    // The test plays the deployment controller: one replica available, then both.
+    let waiting = std::thread::scope(|scope| {
+        let install = scope.spawn(|| {
+            kkp(
+                &plane,
+                plugin_dir,
+                home.path(),
+                &["install", "--wait", "--timeout", "2m"],
+            )
+        });
+        let deployments: Api<Deployment> = Api::namespaced(client.clone(), kkp_manifests::NAMESPACE);
+        let report = |available: i32| {
+            rt.block_on(async {
+                let current = deployments.get(kkp_manifests::NAME).await.expect("the deployment");
+                let status = serde_json::json!({"status": {
+                    "observedGeneration": current.metadata.generation, "replicas": 2, "updatedReplicas": 2,
+                    "readyReplicas": available, "availableReplicas": available}});
+                deployments
+                    .patch_status(kkp_manifests::NAME, &PatchParams::default(), &Patch::Merge(&status))
+                    .await
+                    .expect("the status");
+            })
+        };
+        std::thread::sleep(Duration::from_secs(2));
+        report(1);
+        std::thread::sleep(Duration::from_secs(2));
+        report(2);
+        install.join().expect("the install run")
+    });
+    assert_eq!(waiting.code, Some(0), "{}", waiting.both());
+    for line in [
+        "deployment kkp-system/kkp-webhook: 1 of 2 updated replicas available",
+        "Installed the webhook into context \"install-wait\"",
+    ] {
+        assert!(
+            waiting.stderr.contains(line),
+            "missing {line:?} in:\n{}",
+            waiting.both()
+        );
+    }
+    assert!(
+        waiting
+            .stderr
+            .contains("deployment kkp-system/kkp-webhook has rolled out (2 replicas available)"),
+        "{}",
+        waiting.both()
+    );
+}

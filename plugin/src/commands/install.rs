@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use ::kube::Api;
 use clap::{ArgAction, Args};
+use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::{Namespace, Secret};
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kkp_manifests::Variant;
@@ -20,6 +21,7 @@ use super::GlobalArgs;
 use crate::kube::apply::{Applied, Applier, ApplyOptions, DryRun, parse_documents, sort_for_apply};
 use crate::kube::client::Connection;
 use crate::kube::resources::{self, ResolveError, Resolver};
+use crate::kube::rollout::{self, Rollout};
 use crate::kube::wait::{self, Deadline, Poll, Progress};
 use crate::kube::{duration, errors};
 use crate::output::{self, OutputFormat};
@@ -36,6 +38,9 @@ it is valid for more than 30 days (--renew-certificate replaces it), so re-runni
 nothing. With --cert-manager, cert-manager issues the certificate and injects the CA instead;
 cert-manager must be installed first.
 
+--wait waits until the webhook's Deployment has rolled out (every replica updated and
+available), showing how far it is; without it, install returns once everything is applied.
+
 Use --crds=false or --webhook=false to install only one part. On a KKP seed, KKP's own CRDs are in
 charge: install the webhook only there.";
 
@@ -43,6 +48,9 @@ const INSTALL_EXAMPLES: &str = "\
 Examples:
   # Everything, with a generated certificate
   kubectl kkp install
+
+  # Everything, and wait until the webhook's pods are available
+  kubectl kkp install --wait --timeout 5m
 
   # Only the CRDs, for a test cluster
   kubectl kkp install --webhook=false
@@ -85,8 +93,12 @@ pub struct InstallArgs {
     /// Take over fields another field manager owns instead of failing with a conflict.
     #[arg(long)]
     pub force_conflicts: bool,
-    /// How long to wait for the CRDs to be established.
-    #[arg(long, value_name = "DURATION", default_value = "1m", value_parser = duration::parse)]
+    /// Wait until the webhook's Deployment has rolled out.
+    #[arg(long, value_name = "BOOL", default_value_t = false, action = ArgAction::Set, num_args = 0..=1,
+          require_equals = true, default_missing_value = "true")]
+    pub wait: bool,
+    /// How long to wait in all: for the CRDs to be established and, with --wait, for the rollout.
+    #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = duration::parse)]
     pub timeout: Duration,
 }
 
@@ -193,6 +205,7 @@ pub async fn run(args: InstallArgs, g: &GlobalArgs) -> anyhow::Result<()> {
         return Ok(());
     }
 
+    let deadline = Deadline::new(args.timeout);
     let conn = Connection::from_global(g).await?;
     let options = ApplyOptions {
         dry_run: args.dry_run == DryRun::Server,
@@ -210,7 +223,7 @@ pub async fn run(args: InstallArgs, g: &GlobalArgs) -> anyhow::Result<()> {
         applied.push(done);
     }
     if !crds.is_empty() && !options.dry_run {
-        wait_established(&conn, &crds, args.timeout).await?;
+        wait_established(&conn, &crds, deadline).await?;
     }
 
     if args.webhook {
@@ -244,10 +257,22 @@ pub async fn run(args: InstallArgs, g: &GlobalArgs) -> anyhow::Result<()> {
         let objects: Vec<Value> = applied.iter().map(|a| a.object.clone()).collect();
         output::print_objects(&objects, format);
     }
-    if !options.dry_run && args.webhook {
+    if options.dry_run || !args.webhook {
+        return Ok(());
+    }
+    if args.wait {
+        let available = wait_rolled_out(&conn, deadline).await?;
         eprintln!(
-            "Installed the webhook into {} ({}). It admits objects once its pods run: \
-             kubectl -n {} rollout status deployment/{}",
+            "Installed the webhook into {} ({}); deployment {}/{} has rolled out ({available} replicas available).",
+            conn.describe(),
+            conn.server,
+            kkp_manifests::NAMESPACE,
+            kkp_manifests::NAME
+        );
+    } else {
+        eprintln!(
+            "Installed the webhook into {} ({}). It admits objects once its pods run; to wait for them, run \
+             install again with --wait, or: kubectl -n {} rollout status deployment/{}",
             conn.describe(),
             conn.server,
             kkp_manifests::NAMESPACE,
@@ -285,8 +310,34 @@ async fn require_cert_manager(conn: &Connection) -> anyhow::Result<()> {
     }
 }
 
+/// Waits until the webhook's Deployment has rolled out; returns how many replicas are available.
+async fn wait_rolled_out(conn: &Connection, deadline: Deadline) -> anyhow::Result<i32> {
+    let api: Api<Deployment> = Api::namespaced(conn.client.clone(), kkp_manifests::NAMESPACE);
+    let name = kkp_manifests::NAME;
+    let mut progress = Progress::stderr(format!("deployment {}/{name}", kkp_manifests::NAMESPACE));
+    let what = format!("deployment {}/{name} to roll out", kkp_manifests::NAMESPACE);
+    wait::poll(&mut progress, deadline, Duration::from_secs(1), &what, || async {
+        let deployment = api
+            .get(name)
+            .await
+            .map_err(|e| anyhow::anyhow!(errors::explain(&e, conn, &format!("reading deployment {name}"))))?;
+        match rollout::state(&deployment) {
+            Rollout::Done => Ok(Poll::Ready(
+                deployment.status.and_then(|s| s.available_replicas).unwrap_or(0),
+            )),
+            Rollout::Pending(state) => Ok(Poll::Pending(state)),
+            Rollout::Failed(why) => Err(anyhow::anyhow!(
+                "deployment {}/{name} did not roll out: {why}; see kubectl -n {} describe deployment {name}",
+                kkp_manifests::NAMESPACE,
+                kkp_manifests::NAMESPACE
+            )),
+        }
+    })
+    .await
+}
+
 /// Waits until every CRD is Established and its names accepted.
-async fn wait_established(conn: &Connection, crds: &[Value], timeout: Duration) -> anyhow::Result<()> {
+async fn wait_established(conn: &Connection, crds: &[Value], deadline: Deadline) -> anyhow::Result<()> {
     let api: Api<CustomResourceDefinition> = Api::all(conn.client.clone());
     let names: Vec<String> = crds
         .iter()
@@ -295,31 +346,25 @@ async fn wait_established(conn: &Connection, crds: &[Value], timeout: Duration) 
         .collect();
     let mut progress = Progress::stderr("CRDs");
     let what = format!("CRDs {} to be established", names.join(", "));
-    wait::poll(
-        &mut progress,
-        Deadline::new(timeout),
-        Duration::from_millis(250),
-        &what,
-        || async {
-            let mut pending = Vec::new();
-            for name in &names {
-                let crd = api
-                    .get(name)
-                    .await
-                    .map_err(|e| anyhow::anyhow!(errors::explain(&e, conn, &format!("reading CRD {name}"))))?;
-                let conditions = crd.status.and_then(|s| s.conditions).unwrap_or_default();
-                let ok = |t: &str| conditions.iter().any(|c| c.type_ == t && c.status == "True");
-                if !(ok("Established") && ok("NamesAccepted")) {
-                    pending.push(name.clone());
-                }
+    wait::poll(&mut progress, deadline, Duration::from_millis(250), &what, || async {
+        let mut pending = Vec::new();
+        for name in &names {
+            let crd = api
+                .get(name)
+                .await
+                .map_err(|e| anyhow::anyhow!(errors::explain(&e, conn, &format!("reading CRD {name}"))))?;
+            let conditions = crd.status.and_then(|s| s.conditions).unwrap_or_default();
+            let ok = |t: &str| conditions.iter().any(|c| c.type_ == t && c.status == "True");
+            if !(ok("Established") && ok("NamesAccepted")) {
+                pending.push(name.clone());
             }
-            Ok(if pending.is_empty() {
-                Poll::Ready(())
-            } else {
-                Poll::Pending(format!("not yet established: {}", pending.join(", ")))
-            })
-        },
-    )
+        }
+        Ok(if pending.is_empty() {
+            Poll::Ready(())
+        } else {
+            Poll::Pending(format!("not yet established: {}", pending.join(", ")))
+        })
+    })
     .await
 }
 

@@ -14,6 +14,7 @@ pub mod kkp;
 pub mod merge;
 pub mod policies;
 pub mod resources;
+pub mod rollout;
 pub mod secret;
 pub mod wait;
 
