@@ -47,8 +47,9 @@ pub struct Config {
     #[arg(long, env = "KKP_WEBHOOK_MAX_BODY_BYTES", default_value_t = 16 * 1024 * 1024)]
     pub max_body_bytes: usize,
 
-    /// Time allowed for one review, from the first byte of the request to the response (e.g. `10s`, `500ms`).
-    #[arg(long, env = "KKP_WEBHOOK_REQUEST_TIMEOUT", default_value = "10s", value_parser = parse_duration)]
+    /// Time allowed for one review, from the first byte of the request to the response (e.g. `4s`,
+    /// `500ms`). Keep it under the webhook configurations' timeoutSeconds (5 s): the apiserver gives up then.
+    #[arg(long, env = "KKP_WEBHOOK_REQUEST_TIMEOUT", default_value = "4s", value_parser = parse_duration)]
     pub request_timeout: Duration,
 
     /// Reviews evaluated at once; further ones wait (within the request timeout) for a slot.
@@ -89,7 +90,7 @@ impl Config {
             listen_address: SocketAddr::from(([127, 0, 0, 1], 0)),
             health_listen_address: SocketAddr::from(([127, 0, 0, 1], 0)),
             max_body_bytes: 16 * 1024 * 1024,
-            request_timeout: Duration::from_secs(10),
+            request_timeout: Duration::from_secs(4),
             max_concurrency: 1024,
             log_format: LogFormat::Json,
             kubernetes_versions: Vec::new(),
@@ -131,7 +132,7 @@ impl Default for Limits {
     fn default() -> Self {
         Limits {
             max_body_bytes: 16 * 1024 * 1024,
-            request_timeout: Duration::from_secs(10),
+            request_timeout: Duration::from_secs(4),
             max_concurrency: 1024,
         }
     }
@@ -206,7 +207,7 @@ mod tests {
         assert_eq!(c.listen_address, "0.0.0.0:8443".parse().unwrap());
         assert_eq!(c.health_listen_address, "0.0.0.0:8080".parse().unwrap());
         assert_eq!(c.max_body_bytes, 16 * 1024 * 1024);
-        assert_eq!(c.request_timeout, Duration::from_secs(10));
+        assert_eq!(c.request_timeout, Duration::from_secs(4));
         assert_eq!(c.log_format, LogFormat::Json);
         assert_eq!(c.context().versions, VersionCatalog::default());
     }

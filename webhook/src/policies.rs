@@ -152,9 +152,10 @@ impl PolicyCounters {
 }
 
 /// Counts a validating review against the policies that selected its object, as the engine
-/// reported them in its verdict.
-pub fn observe(counters: &PolicyCounters, endpoint: Endpoint, answer: &Answer) {
-    if endpoint != Endpoint::Validate || answer.matched_policies.is_empty() {
+/// reported them in its verdict. Dry runs are not counted: the counts end up in the policies'
+/// status, and the webhook promises the apiserver no side effects on dry runs.
+pub fn observe(counters: &PolicyCounters, endpoint: Endpoint, dry_run: bool, answer: &Answer) {
+    if endpoint != Endpoint::Validate || dry_run || answer.matched_policies.is_empty() {
         return;
     }
     let matched: Vec<&str> = answer.matched_policies.iter().map(String::as_str).collect();
@@ -752,13 +753,15 @@ mod tests {
         let request = parsed(&object, "bob", &["devs"]);
         let a = answer::answer(Endpoint::Validate, &request, &ctx);
         assert!(!a.response.allowed);
-        observe(&counters, Endpoint::Validate, &a);
+        observe(&counters, Endpoint::Validate, false, &a);
+        // The same review as a dry run is answered alike but not counted.
+        observe(&counters, Endpoint::Validate, true, &a);
         let admin = parsed(&object, "carol", &["admins"]);
         let b = answer::answer(Endpoint::Validate, &admin, &ctx);
-        observe(&counters, Endpoint::Validate, &b);
+        observe(&counters, Endpoint::Validate, false, &b);
         // The mutating webhook's reviews are not counted: the same object passes both.
         let m = answer::answer(Endpoint::Mutate, &request, &ctx);
-        observe(&counters, Endpoint::Mutate, &m);
+        observe(&counters, Endpoint::Mutate, false, &m);
 
         let counts = counters.snapshot();
         assert_eq!(counts["only-aws"], Counts { matched: 2, denied: 2 });

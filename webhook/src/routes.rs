@@ -175,7 +175,12 @@ async fn review(
     for (policy, rule) in &answer.audited {
         metrics.observe_audit(policy, rule);
     }
-    crate::policies::observe(state.policy_counters(), endpoint, &answer);
+    crate::policies::observe(
+        state.policy_counters(),
+        endpoint,
+        parsed.request.dry_run.unwrap_or(false),
+        &answer,
+    );
 
     let req = &parsed.request;
     let response = &answer.response;
