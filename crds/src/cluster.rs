@@ -156,6 +156,8 @@ pub struct ClusterNetworkingConfig {
 #[serde(rename_all = "camelCase")]
 pub struct NetworkRanges {
     pub cidr_blocks: Option<Vec<String>>,
+    #[serde(flatten)]
+    pub other: Other,
 }
 
 #[skip_serializing_none]
@@ -163,6 +165,8 @@ pub struct NetworkRanges {
 #[serde(rename_all = "camelCase")]
 pub struct IpvsConfiguration {
     pub strict_arp: Option<bool>,
+    #[serde(flatten)]
+    pub other: Other,
 }
 
 #[skip_serializing_none]
@@ -173,6 +177,8 @@ pub struct CniPluginSettings {
     #[serde(rename = "type")]
     pub type_: Option<String>,
     pub version: Option<String>,
+    #[serde(flatten)]
+    pub other: Other,
 }
 
 #[skip_serializing_none]
@@ -182,6 +188,8 @@ pub struct MachineNetworkingConfig {
     pub cidr: Option<String>,
     pub gateway: Option<String>,
     pub dns_servers: Option<Vec<String>>,
+    #[serde(flatten)]
+    pub other: Other,
 }
 
 #[skip_serializing_none]
@@ -190,6 +198,8 @@ pub struct MachineNetworkingConfig {
 pub struct SecretReference {
     pub name: Option<String>,
     pub namespace: Option<String>,
+    #[serde(flatten)]
+    pub other: Other,
 }
 
 #[skip_serializing_none]
@@ -198,6 +208,8 @@ pub struct SecretReference {
 pub struct UpdateWindow {
     pub start: Option<String>,
     pub length: Option<String>,
+    #[serde(flatten)]
+    pub other: Other,
 }
 
 #[skip_serializing_none]
@@ -205,6 +217,8 @@ pub struct UpdateWindow {
 #[serde(rename_all = "camelCase")]
 pub struct KubernetesDashboard {
     pub enabled: Option<bool>,
+    #[serde(flatten)]
+    pub other: Other,
 }
 
 #[skip_serializing_none]
@@ -226,6 +240,8 @@ pub struct OidcSettings {
 pub struct AuthenticationConfiguration {
     pub secret_name: Option<String>,
     pub secret_key: Option<String>,
+    #[serde(flatten)]
+    pub other: Other,
 }
 
 #[skip_serializing_none]
@@ -236,6 +252,8 @@ pub struct EventRateLimitConfig {
     pub namespace: Option<EventRateLimitConfigItem>,
     pub user: Option<EventRateLimitConfigItem>,
     pub source_and_object: Option<EventRateLimitConfigItem>,
+    #[serde(flatten)]
+    pub other: Other,
 }
 
 #[skip_serializing_none]
@@ -245,6 +263,8 @@ pub struct EventRateLimitConfigItem {
     pub qps: Option<i32>,
     pub burst: Option<i32>,
     pub cache_size: Option<i32>,
+    #[serde(flatten)]
+    pub other: Other,
 }
 
 #[skip_serializing_none]
@@ -263,6 +283,8 @@ pub struct EncryptionConfiguration {
 #[serde(rename_all = "camelCase")]
 pub struct SecretboxEncryptionConfiguration {
     pub keys: Option<Vec<SecretboxKey>>,
+    #[serde(flatten)]
+    pub other: Other,
 }
 
 #[skip_serializing_none]
@@ -274,6 +296,8 @@ pub struct SecretboxKey {
     #[serde(default)]
     #[schemars(schema_with = "crate::crdgen::preserve_unknown")]
     pub secret_ref: Option<Value>,
+    #[serde(flatten)]
+    pub other: Other,
 }
 
 /// What KKP reports about a cluster.
@@ -309,6 +333,8 @@ pub struct ClusterAddress {
     pub admin_token: Option<String>,
     pub ip: Option<String>,
     pub api_server_external_address: Option<String>,
+    #[serde(flatten)]
+    pub other: Other,
 }
 
 #[skip_serializing_none]
@@ -320,6 +346,8 @@ pub struct ClusterVersionsStatus {
     pub controller_manager: Option<String>,
     pub scheduler: Option<String>,
     pub oldest_node_version: Option<String>,
+    #[serde(flatten)]
+    pub other: Other,
 }
 
 #[skip_serializing_none]
@@ -332,6 +360,8 @@ pub struct ClusterCondition {
     pub last_transition_time: Option<String>,
     pub reason: Option<String>,
     pub message: Option<String>,
+    #[serde(flatten)]
+    pub other: Other,
 }
 
 /// The health value KKP reports for a component that is up.

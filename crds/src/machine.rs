@@ -72,6 +72,8 @@ pub struct MachineDeploymentStrategy {
     #[serde(rename = "type")]
     pub type_: Option<String>,
     pub rolling_update: Option<RollingUpdate>,
+    #[serde(flatten)]
+    pub other: Other,
 }
 
 #[skip_serializing_none]
@@ -80,6 +82,8 @@ pub struct MachineDeploymentStrategy {
 pub struct RollingUpdate {
     pub max_unavailable: Option<IntOrString>,
     pub max_surge: Option<IntOrString>,
+    #[serde(flatten)]
+    pub other: Other,
 }
 
 /// Labels and annotations for the Machines (and Nodes) a deployment creates.
@@ -101,6 +105,8 @@ pub struct TemplateMeta {
 pub struct MachineTemplateSpec {
     pub metadata: Option<TemplateMeta>,
     pub spec: Option<MachineSpec>,
+    #[serde(flatten)]
+    pub other: Other,
 }
 
 #[skip_serializing_none]
@@ -127,6 +133,8 @@ pub struct Taint {
     pub key: Option<String>,
     pub value: Option<String>,
     pub effect: Option<String>,
+    #[serde(flatten)]
+    pub other: Other,
 }
 
 #[skip_serializing_none]
@@ -135,6 +143,8 @@ pub struct Taint {
 pub struct MachineVersionInfo {
     pub kubelet: Option<String>,
     pub control_plane: Option<String>,
+    #[serde(flatten)]
+    pub other: Other,
 }
 
 #[skip_serializing_none]
@@ -145,6 +155,8 @@ pub struct ProviderSpec {
     #[serde(default)]
     #[schemars(schema_with = "crate::crdgen::preserve_unknown")]
     pub value_from: Option<Value>,
+    #[serde(flatten)]
+    pub other: Other,
 }
 
 /// machine-controller's `providerconfig.Config`.

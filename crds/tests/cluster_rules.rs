@@ -675,3 +675,96 @@ fn ssh_key_agent_is_immutable_once_set() {
         ["spec.enableUserSSHKeyAgent: Invalid value: true: field is immutable",]
     );
 }
+
+#[test]
+fn more_cluster_network_fields_are_immutable() {
+    update_fails(
+        "/spec/clusterNetwork/services/cidrBlocks",
+        json!(["10.241.0.0/20"]),
+        &["spec.clusterNetwork.services: Invalid value: {\"cidrBlocks\":[\"10.241.0.0/20\"]}: field is immutable"],
+    );
+    update_fails(
+        "/spec/clusterNetwork/dnsDomain",
+        json!("example.local"),
+        &[
+            "spec.clusterNetwork.dnsDomain: Invalid value: \"example.local\": must be cluster.local",
+            "spec.clusterNetwork.dnsDomain: Invalid value: \"example.local\": field is immutable",
+        ],
+    );
+    update_fails(
+        "/spec/clusterNetwork/ipFamily",
+        json!(""),
+        &["spec.clusterNetwork.ipFamily: Invalid value: \"\": field is immutable"],
+    );
+}
+
+#[test]
+fn switching_to_dual_stack_on_update_is_refused() {
+    let old = base();
+    let new = with(&old, "/spec/clusterNetwork/ipFamily", json!("IPv4+IPv6"));
+    let new = with(
+        &new,
+        "/spec/clusterNetwork/pods/cidrBlocks",
+        json!(["172.25.0.0/16", "fd01::/48"]),
+    );
+    let new = with(
+        &new,
+        "/spec/clusterNetwork/services/cidrBlocks",
+        json!(["10.240.16.0/20", "fd02::/108"]),
+    );
+    assert_eq!(
+        create_errors(&new),
+        Vec::<String>::new(),
+        "dual stack is valid on create"
+    );
+    assert_eq!(
+        update_errors(&old, &new),
+        [
+            "spec.clusterNetwork.ipFamily: Invalid value: \"IPv4+IPv6\": field is immutable",
+            "spec.clusterNetwork.pods: Invalid value: {\"cidrBlocks\":[\"172.25.0.0/16\",\"fd01::/48\"]}: field is immutable",
+            "spec.clusterNetwork.services: Invalid value: {\"cidrBlocks\":[\"10.240.16.0/20\",\"fd02::/108\"]}: field is immutable",
+        ]
+    );
+}
+
+#[test]
+fn provider_name_is_immutable() {
+    update_fails(
+        "/spec/cloud/providerName",
+        json!("aws"),
+        &[
+            "spec.cloud.providerName: Invalid value: \"aws\": does not match the provider block \"hetzner\"",
+            "spec.cloud.providerName: Invalid value: \"aws\": field is immutable",
+        ],
+    );
+}
+
+#[test]
+fn etcd_launcher_cannot_be_turned_off() {
+    let old = with(&base(), "/spec/features/etcdLauncher", json!(true));
+    assert_eq!(create_errors(&old), Vec::<String>::new());
+    assert_eq!(
+        update_errors(&base(), &old),
+        Vec::<String>::new(),
+        "turning it on is fine"
+    );
+    for off in [
+        with(&old, "/spec/features/etcdLauncher", json!(false)),
+        without(&old, "/spec/features/etcdLauncher"),
+    ] {
+        assert_eq!(
+            update_errors(&old, &off),
+            ["spec.features[etcdLauncher]: Forbidden: cannot be disabled once enabled"]
+        );
+    }
+}
+
+#[test]
+fn ebpf_proxy_mode_needs_konnectivity() {
+    let ebpf = with(&base(), "/spec/clusterNetwork/proxyMode", json!("ebpf"));
+    assert_eq!(create_errors(&ebpf), Vec::<String>::new());
+    fails(
+        without(&ebpf, "/spec/clusterNetwork/konnectivityEnabled"),
+        &["spec.clusterNetwork.proxyMode: Forbidden: ebpf proxy mode needs Konnectivity"],
+    );
+}

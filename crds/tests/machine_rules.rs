@@ -213,3 +213,72 @@ fn being_deleted_passes() {
     md["metadata"]["deletionTimestamp"] = json!("2026-01-01T00:00:00Z");
     assert_eq!(create_errors(&md), Vec::<String>::new());
 }
+
+#[test]
+fn name_must_be_a_dns_subdomain() {
+    assert_eq!(
+        create_errors(&with(&base(), "/metadata/name", json!("workers-1.eu"))),
+        Vec::<String>::new()
+    );
+    for bad in ["Workers_1", "workers-"] {
+        fails(
+            with(&base(), "/metadata/name", json!(bad)),
+            &[&format!(
+                "metadata.name: Invalid value: \"{bad}\": must be a DNS-1123 subdomain: lower case letters, digits, '-' and '.'"
+            )],
+        );
+    }
+}
+
+#[test]
+fn selector_expressions_need_values_and_a_known_operator() {
+    let expr = |e: Value| with(&base(), "/spec/selector/matchExpressions", json!([e]));
+    assert_eq!(
+        create_errors(&expr(
+            json!({ "key": "machine", "operator": "NotIn", "values": ["other"] })
+        )),
+        Vec::<String>::new()
+    );
+    fails(
+        expr(json!({ "key": "machine", "operator": "In" })),
+        &[
+            "spec.selector.matchExpressions[0].values: Required value: must be specified for In and NotIn",
+            "spec.template.metadata.labels: Invalid value: {\"machine\":\"md-k7bxrtzfwl-worker\"}: `selector` does not match template `labels`",
+        ],
+    );
+    fails(
+        expr(json!({ "key": "machine", "operator": "NotIn", "values": [] })),
+        &["spec.selector.matchExpressions[0].values: Required value: must be specified for In and NotIn"],
+    );
+    fails(
+        expr(json!({ "key": "machine", "operator": "Equals", "values": ["md-k7bxrtzfwl-worker"] })),
+        &[
+            "spec.selector.matchExpressions[0].operator: Unsupported value: \"Equals\": supported values: \"In\", \"NotIn\", \"Exists\", \"DoesNotExist\"",
+            "spec.template.metadata.labels: Invalid value: {\"machine\":\"md-k7bxrtzfwl-worker\"}: `selector` does not match template `labels`",
+        ],
+    );
+}
+
+#[test]
+fn vsphere_anti_affinity_and_vm_group_need_the_cluster() {
+    let vsphere = defaulted(&machine_deployment(Provider::Vsphere));
+    assert_eq!(create_errors(&vsphere), Vec::<String>::new());
+    let spec = format!("{VALUE}/cloudProviderSpec");
+    let anti = with(&vsphere, &format!("{spec}/vmAntiAffinity"), json!(true));
+    assert_eq!(
+        create_errors(&anti),
+        [
+            "spec.template.spec.providerSpec.value.cloudProviderSpec.cluster: Required value: vmAntiAffinity needs the cluster"
+        ]
+    );
+    let group = with(&vsphere, &format!("{spec}/vmGroup"), json!("kkp-workers"));
+    assert_eq!(
+        create_errors(&group),
+        ["spec.template.spec.providerSpec.value.cloudProviderSpec.cluster: Required value: vmGroup needs the cluster"]
+    );
+    let both = with(&anti, &format!("{spec}/vmGroup"), json!("kkp-workers"));
+    let both = with(&both, &format!("{spec}/cluster"), json!("cl1"));
+    assert_eq!(create_errors(&both), Vec::<String>::new());
+    let off = with(&vsphere, &format!("{spec}/vmAntiAffinity"), json!(false));
+    assert_eq!(create_errors(&off), Vec::<String>::new());
+}

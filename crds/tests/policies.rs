@@ -305,6 +305,55 @@ fn selector_and_exemptions() {
 }
 
 #[test]
+fn a_project_selector_picks_machine_deployments_by_their_machines_project() {
+    let s = set(&[policy(
+        "project-limits",
+        json!({
+            "selector": { "matchLabels": { "project-id": "xw2k9fgh4t" } },
+            "rules": { "maxReplicas": 2, "requiredLabels": ["project-id"] }
+        }),
+    )]);
+    let md = with(&hetzner_md(), "/spec/replicas", json!(3));
+    let md = with(
+        &md,
+        "/spec/template/spec/metadata/labels",
+        json!({"system/project": "xw2k9fgh4t"}),
+    );
+    let kind = ResourceKind::of(&md);
+    assert_eq!(
+        kkp_crds::policy::selector_labels(&kind, &md)
+            .get("project-id")
+            .map(String::as_str),
+        Some("xw2k9fgh4t")
+    );
+    // Selected through its machines' project; the derived label does not count as the object's own.
+    let messages: Vec<String> = evaluate(&s, &kind, &md, None).iter().map(ToString::to_string).collect();
+    assert_eq!(
+        messages,
+        [
+            "policy \"project-limits\" rule maxReplicas: 3 replicas exceed the maximum of 2",
+            "policy \"project-limits\" rule requiredLabels: the label project-id is required",
+        ]
+    );
+    // Another project's machines, and an object whose own label names another project, are not selected.
+    let elsewhere = with(
+        &md,
+        "/spec/template/spec/metadata/labels",
+        json!({"system/project": "other"}),
+    );
+    assert!(evaluate(&s, &kind, &elsewhere, None).is_empty());
+    let own_label = with(&md, "/metadata/labels", json!({"project-id": "other"}));
+    assert!(evaluate(&s, &kind, &own_label, None).is_empty());
+    // Clusters are selected by their own labels only.
+    let c = with(&hetzner_cluster(), "/metadata/labels", json!({}));
+    assert!(
+        kkp_crds::policy::evaluate_all(&s, &ResourceKind::of(&c), &c, None)
+            .matched
+            .is_empty()
+    );
+}
+
+#[test]
 fn enforcement_decides_the_verdict() {
     let c = hetzner_cluster();
     for (enforcement, allowed, warnings) in [("Deny", false, 0), ("Warn", true, 1), ("Audit", true, 0)] {

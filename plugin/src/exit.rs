@@ -1,7 +1,8 @@
 //! Exit codes and how errors reach the user: data on stdout, messages on stderr.
 //!
-//! 0 success; 1 an error the user can fix (bad flag, invalid object, denied, not found);
-//! 2 a usage error (reported by clap); 124 a wait that timed out.
+//! 0 success (and `--help`, `--version`); 1 an error the user can fix: a usage error reported by
+//! clap (unknown flag, missing argument, bad value), an invalid object, a denied request, a
+//! missing cluster; 124 a wait that timed out.
 
 use std::process::ExitCode;
 
@@ -24,6 +25,18 @@ pub struct WaitTimeout {
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
 pub struct Reported(pub String);
+
+/// Reports what the command line parser stopped at: help and version text on stdout with exit 0,
+/// a usage error in clap's own words on stderr with exit 1 (not clap's 2: as with kubectl, every
+/// error the user can fix exits 1).
+pub fn usage(err: &clap::Error) -> ExitCode {
+    let _ = err.print();
+    if err.use_stderr() {
+        ExitCode::from(EXIT_ERROR)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
 
 pub fn run(cli: Cli) -> ExitCode {
     commands::init_logging(&cli.global);

@@ -12,6 +12,8 @@ mod output;
 mod template;
 
 fn main() -> ExitCode {
-    let cli = cli::Cli::parse();
-    exit::run(cli)
+    match cli::Cli::try_parse() {
+        Ok(cli) => exit::run(cli),
+        Err(err) => exit::usage(&err),
+    }
 }

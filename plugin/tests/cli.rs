@@ -134,6 +134,129 @@ fn run_generate(provider: &str) -> String {
 mod help {
     use super::*;
 
+    fn help(path: &[&str]) -> String {
+        let mut args = path.to_vec();
+        args.push("--help");
+        Run::kkp(&args).snapshot()
+    }
+
+    #[test]
+    fn root() {
+        insta::assert_snapshot!("help_root", help(&[]));
+    }
+
+    #[test]
+    fn create() {
+        insta::assert_snapshot!("help_create", help(&["create"]));
+    }
+
+    #[test]
+    fn create_cluster() {
+        insta::assert_snapshot!("help_create_cluster", help(&["create", "cluster"]));
+    }
+
+    #[test]
+    fn get() {
+        insta::assert_snapshot!("help_get", help(&["get"]));
+    }
+
+    #[test]
+    fn get_clusters() {
+        insta::assert_snapshot!("help_get_clusters", help(&["get", "clusters"]));
+    }
+
+    #[test]
+    fn get_cluster_is_get_clusters() {
+        assert_eq!(help(&["get", "cluster"]), help(&["get", "clusters"]));
+    }
+
+    #[test]
+    fn get_kubeconfig() {
+        insta::assert_snapshot!("help_get_kubeconfig", help(&["get", "kubeconfig"]));
+    }
+
+    #[test]
+    fn get_policies() {
+        insta::assert_snapshot!("help_get_policies", help(&["get", "policies"]));
+    }
+
+    #[test]
+    fn describe() {
+        insta::assert_snapshot!("help_describe", help(&["describe"]));
+    }
+
+    #[test]
+    fn describe_cluster() {
+        insta::assert_snapshot!("help_describe_cluster", help(&["describe", "cluster"]));
+    }
+
+    #[test]
+    fn delete() {
+        insta::assert_snapshot!("help_delete", help(&["delete"]));
+    }
+
+    #[test]
+    fn delete_cluster() {
+        insta::assert_snapshot!("help_delete_cluster", help(&["delete", "cluster"]));
+    }
+
+    #[test]
+    fn install() {
+        insta::assert_snapshot!("help_install", help(&["install"]));
+    }
+
+    #[test]
+    fn policy() {
+        insta::assert_snapshot!("help_policy", help(&["policy"]));
+    }
+
+    #[test]
+    fn policy_test() {
+        insta::assert_snapshot!("help_policy_test", help(&["policy", "test"]));
+    }
+
+    /// The subcommands a help text lists under `Commands:`, without clap's `help`.
+    fn subcommands(help: &str) -> Vec<String> {
+        help.lines()
+            .skip_while(|l| *l != "Commands:")
+            .skip(1)
+            .take_while(|l| !l.trim().is_empty())
+            // A name is indented by two spaces; a description that wraps is indented further.
+            .filter(|l| !l.starts_with("   "))
+            .filter_map(|l| l.split_whitespace().next())
+            .map(|name| name.trim_end_matches(',').to_owned())
+            .filter(|name| name != "help")
+            .collect()
+    }
+
+    /// Walks the command tree as `--help` shows it: every command without subcommands shows examples.
+    #[test]
+    fn every_leaf_command_shows_examples() {
+        let mut pending: Vec<Vec<String>> = vec![Vec::new()];
+        let mut leaves = Vec::new();
+        let mut lacking = Vec::new();
+        while let Some(path) = pending.pop() {
+            let refs: Vec<&str> = path.iter().map(String::as_str).collect();
+            let out = Run::kkp(&[refs.as_slice(), &["--help"]].concat()).output();
+            assert_eq!(out.code, 0, "{path:?}: {}", out.stderr);
+            let subs = subcommands(&out.stdout);
+            if subs.is_empty() {
+                if !out.stdout.contains("\nExamples:\n") {
+                    lacking.push(path.join(" "));
+                }
+                leaves.push(path.join(" "));
+            }
+            for sub in subs {
+                let mut next = path.clone();
+                next.push(sub);
+                pending.push(next);
+            }
+        }
+        assert!(leaves.contains(&"get kubeconfig".to_owned()), "{leaves:?}");
+        assert!(leaves.len() >= 12, "{leaves:?}");
+        assert!(lacking.is_empty(), "no Examples: in the help of {lacking:?}");
+    }
+
     #[test]
     fn generate() {
         insta::assert_snapshot!("help_generate", Run::kkp(&["generate", "--help"]).snapshot());
@@ -433,7 +556,7 @@ mod variables {
     #[test]
     fn provider_is_required_without_from() {
         let out = Run::kkp(&["generate", "cluster", "demo"]).output();
-        assert_eq!(out.code, 2);
+        assert_eq!(out.code, 1);
         assert!(out.stderr.contains("--provider <NAME>"), "{}", out.stderr);
     }
 
@@ -482,6 +605,54 @@ mod from_template {
             ])
             .dir(&upstream_examples())
             .snapshot()
+        );
+    }
+
+    #[test]
+    fn machine_count_flags_and_the_default_version_with_a_v() {
+        let out = Run::kkp(&[
+            "generate",
+            "cluster",
+            "demo",
+            "--from",
+            CAPI_TEMPLATE,
+            "--set",
+            "KUBERNETES_CONTROL_PLANE_SERVICE_TYPE=NodePort",
+            "--control-plane-machine-count",
+            "3",
+            "--worker-machine-count",
+            "2",
+        ])
+        .dir(&upstream_examples())
+        .output();
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        let default = kkp_crds::versions::VersionCatalog::default().default.to_string();
+        assert!(out.stdout.contains("  replicas: 3\n"), "{}", out.stdout);
+        assert!(out.stdout.contains("  replicas: 2\n"), "{}", out.stdout);
+        assert!(
+            out.stdout.contains(&format!("  version: v{default}\n")),
+            "{}",
+            out.stdout
+        );
+        assert!(!out.stdout.contains(&format!("version: {default}\n")), "{}", out.stdout);
+
+        let defaulted = Run::kkp(&[
+            "generate",
+            "cluster",
+            "demo",
+            "--from",
+            CAPI_TEMPLATE,
+            "--set",
+            "KUBERNETES_CONTROL_PLANE_SERVICE_TYPE=NodePort",
+        ])
+        .dir(&upstream_examples())
+        .output();
+        assert_eq!(defaulted.code, 0, "{}", defaulted.stderr);
+        assert_eq!(
+            defaulted.stdout.matches("  replicas: 1\n").count(),
+            2,
+            "{}",
+            defaulted.stdout
         );
     }
 
@@ -608,6 +779,93 @@ mod validate {
             out.stdout
         );
         assert_eq!(out.stderr, "error: 1 input could not be read\n");
+    }
+}
+
+mod warnings {
+    use super::*;
+
+    /// The valid fixture cluster with a deprecated field set, which admission warns about.
+    fn deprecated_cluster() -> String {
+        let text = std::fs::read_to_string(fixtures().join("cluster-valid.yaml")).unwrap();
+        let cluster = text.split("\n---\n").next().unwrap().to_owned();
+        cluster.replace("spec:\n", "spec:\n  enableOperatingSystemManager: true\n")
+    }
+
+    const WARNING: &str = "spec.enableOperatingSystemManager: deprecated and has no effect";
+
+    #[test]
+    fn generate_spells_warnings_as_kubectl_does() {
+        let out = Run::kkp(&["generate", "cluster", "demo", "--from", "-"])
+            .stdin(&deprecated_cluster())
+            .output();
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        assert_eq!(out.stderr, format!("Warning: Cluster k7x2mvq9tn: {WARNING}\n"));
+    }
+
+    #[test]
+    fn validate_reports_warnings_under_the_object() {
+        let out = Run::kkp(&["validate", "-f", "-"]).stdin(&deprecated_cluster()).output();
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        assert_eq!(
+            out.stdout,
+            format!("✓ Cluster k7x2mvq9tn: valid\n  Warning: {WARNING}\n")
+        );
+    }
+}
+
+mod exit_codes {
+    use super::*;
+
+    #[test]
+    fn usage_errors_exit_1_with_clap_s_message_on_stderr() {
+        let out = Run::kkp(&["get", "clusters", "--no-such-flag"]).output();
+        assert_eq!((out.code, out.stdout.as_str()), (1, ""));
+        assert!(
+            out.stderr
+                .starts_with("error: unexpected argument '--no-such-flag' found\n"),
+            "{}",
+            out.stderr
+        );
+        assert!(
+            out.stderr.contains("\nUsage: kubectl kkp get clusters "),
+            "{}",
+            out.stderr
+        );
+        assert!(
+            out.stderr.contains("For more information, try '--help'."),
+            "{}",
+            out.stderr
+        );
+
+        let bad_value = Run::kkp(&["create", "cluster", "demo", "--provider", "aws", "--timeout", "soon"]).output();
+        assert_eq!(bad_value.code, 1, "{}", bad_value.stderr);
+        assert!(
+            bad_value.stderr.contains("--timeout <DURATION>"),
+            "{}",
+            bad_value.stderr
+        );
+    }
+
+    #[test]
+    fn a_missing_subcommand_is_a_usage_error() {
+        let out = Run::kkp(&["get"]).output();
+        assert_eq!((out.code, out.stdout.as_str()), (1, ""));
+        assert!(out.stderr.contains("Usage: kubectl kkp get"), "{}", out.stderr);
+    }
+
+    #[test]
+    fn help_and_version_exit_0_on_stdout() {
+        let help = Run::kkp(&["--help"]).output();
+        assert_eq!((help.code, help.stderr.as_str()), (0, ""));
+        assert!(help.stdout.contains("Usage: kubectl kkp"), "{}", help.stdout);
+        let short = Run::kkp(&["get", "-h"]).output();
+        assert_eq!((short.code, short.stderr.as_str()), (0, ""));
+        let version = Run::kkp(&["--version"]).output();
+        assert_eq!(
+            (version.code, version.stdout, version.stderr),
+            (0, format!("kubectl kkp {}\n", env!("CARGO_PKG_VERSION")), String::new())
+        );
     }
 }
 

@@ -155,6 +155,113 @@ pub async fn unregister_webhooks(client: &kube::Client, registered: &Registered)
     Ok(())
 }
 
+/// Runs kkp-webhook in this process for the rest of the test binary (on a thread and runtime of
+/// its own), registered with the shipped webhook configurations on every control plane given, and
+/// returns once each apiserver really calls it: a dry-run of an object the webhook must deny (a
+/// Cluster where Clusters are served, else a MachineDeployment) comes back denied by it.
+pub fn spawn_registered(planes: &[&crate::ControlPlane], timeout: Duration) -> Result<(), HarnessError> {
+    let targets: Vec<(String, String)> = planes
+        .iter()
+        .map(|p| (p.kubeconfig().to_owned(), p.admin().context.clone()))
+        .collect();
+    let (ready_tx, ready_rx) = std::sync::mpsc::channel::<Result<(), String>>();
+    std::thread::spawn(move || {
+        let rt = match tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+        {
+            Ok(rt) => rt,
+            Err(e) => return drop(ready_tx.send(Err(format!("a tokio runtime: {e}")))),
+        };
+        rt.block_on(async move {
+            let started = async {
+                let cert = ServingCert::generate("kkp-webhook").map_err(|e| e.to_string())?;
+                let config = kkp_webhook::Config::for_loopback(&cert.cert_path, &cert.key_path);
+                let server = kkp_webhook::Server::bind(config).await.map_err(|e| e.to_string())?;
+                let base_url = format!("https://127.0.0.1:{}", server.tls_addr().port());
+                let configurations = kkp_manifests::webhook_manifests(kkp_manifests::Variant::GeneratedCerts)
+                    .into_iter()
+                    .find(|(file, _)| *file == "webhook-configurations.yaml")
+                    .map(|(_, yaml)| yaml)
+                    .ok_or("the shipped manifests have no webhook configurations")?;
+                for (kubeconfig, context) in &targets {
+                    let client = crate::client_from_kubeconfig(kubeconfig, context)
+                        .await
+                        .map_err(|e| e.to_string())?;
+                    register_webhooks(&client, configurations, &base_url, &cert.ca_pem)
+                        .await
+                        .map_err(|e| e.to_string())?;
+                    wait_until("the apiserver to call the webhook", timeout, || probe_denied(&client))
+                        .await
+                        .map_err(|e| e.to_string())?;
+                }
+                Ok::<_, String>((server, cert))
+            };
+            match started.await {
+                Ok(running) => {
+                    let _ = ready_tx.send(Ok(()));
+                    // Serve for as long as the test binary runs.
+                    let _running = running;
+                    std::future::pending::<()>().await;
+                }
+                Err(e) => drop(ready_tx.send(Err(e))),
+            }
+        });
+    });
+    match ready_rx.recv() {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(e)) => Err(HarnessError::InvalidInput(format!("starting the webhook: {e}"))),
+        Err(_) => Err(HarnessError::InvalidInput(
+            "the webhook thread ended before it was ready".into(),
+        )),
+    }
+}
+
+/// A server-side dry run of an object the webhook denies; `Ok` once the denial comes from it.
+async fn probe_denied(client: &kube::Client) -> Result<(), String> {
+    use kube::api::{ApiResource, DynamicObject, GroupVersionKind, PostParams};
+    let dry = PostParams {
+        dry_run: true,
+        ..PostParams::default()
+    };
+    let cluster =
+        ApiResource::from_gvk_with_plural(&GroupVersionKind::gvk("kubermatic.k8c.io", "v1", "Cluster"), "clusters");
+    let probe: DynamicObject = serde_json::from_value(json!({
+        "apiVersion": "kubermatic.k8c.io/v1", "kind": "Cluster", "metadata": {"name": "webhook-probe"},
+        "spec": {"humanReadableName": "probe", "version": "1.0.0", "cloud": {"dc": "x", "hetzner": {"token": "x"}}},
+    }))
+    .map_err(|e| e.to_string())?;
+    let answer = match Api::<DynamicObject>::all_with(client.clone(), &cluster)
+        .create(&dry, &probe)
+        .await
+    {
+        Err(kube::Error::Api(s)) if s.code == 404 => {
+            let md = ApiResource::from_gvk_with_plural(
+                &GroupVersionKind::gvk("cluster.k8s.io", "v1alpha1", "MachineDeployment"),
+                "machinedeployments",
+            );
+            let probe: DynamicObject = serde_json::from_value(json!({
+                "apiVersion": "cluster.k8s.io/v1alpha1", "kind": "MachineDeployment",
+                "metadata": {"name": "webhook-probe", "namespace": "kube-system"},
+                // Well-formed for the CRD's schema, wrong for the webhook: the selector does not
+                // match the template's labels.
+                "spec": {"replicas": 1, "selector": {"matchLabels": {"probe": "a"}},
+                         "template": {"metadata": {"labels": {"probe": "b"}}}},
+            }))
+            .map_err(|e| e.to_string())?;
+            Api::<DynamicObject>::namespaced_with(client.clone(), "kube-system", &md)
+                .create(&dry, &probe)
+                .await
+        }
+        other => other,
+    };
+    match answer {
+        Err(kube::Error::Api(s)) if s.message.contains("kkp-webhook") => Ok(()),
+        other => Err(format!("not denied by the webhook yet: {other:?}")),
+    }
+}
+
 /// Retries `probe` every 200 ms until it answers `Ok(value)`, for at most `timeout`; the error
 /// names `what` and the probe's last complaint.
 pub async fn wait_until<T, F, Fut>(what: &str, timeout: Duration, mut probe: F) -> Result<T, HarnessError>

@@ -1,6 +1,6 @@
 //! End to end: `kubectl kkp` run through the real kubectl against two real control planes, a
 //! management ("seed") cluster with the KKP Cluster CRD and a user cluster with the
-//! MachineDeployment CRD. A small stand-in for KKP's seed controller (`kkp_e2e::fake_kkp`) plays KKP: it
+//! MachineDeployment CRD, both with kkp-webhook registered. A small stand-in for KKP's seed controller (`kkp_e2e::fake_kkp`) plays KKP: it
 //! reports new clusters Creating, then Running and healthy, writes their `admin-kubeconfig`
 //! Secret (the user control plane's admin kubeconfig) and holds a finalizer on deletion for a
 //! moment, like KKP's cleanup.
@@ -39,6 +39,10 @@ fn env() -> &'static Env {
         let plugin_dir = plugin_support::plugin_dir().map_err(|e| e.to_string())?;
         let planes = plugin_support::seed_and_user().map_err(|e| e.to_string())?;
         rt().block_on(install_crds(planes))?;
+        // kkp-webhook guards both clusters, as it would in production: everything the plugin sends
+        // passes its admission.
+        kkp_e2e::webhook_support::spawn_registered(&[&planes.seed, &planes.user], Duration::from_secs(60))
+            .map_err(|e| e.to_string())?;
         start_fake_kkp(planes);
         let home = tempfile::tempdir().map_err(|e| e.to_string())?;
         Ok(Env {

@@ -200,6 +200,19 @@ fn install_puts_the_crds_and_the_webhook_in_and_running_it_again_changes_nothing
         "{}",
         renewed.both()
     );
+    // --crds=false leaves the resource CRDs alone but keeps the policy CRD the webhook watches.
+    assert!(
+        renewed.stdout.contains(
+            "customresourcedefinition.apiextensions.k8s.io/admissionpolicies.policy.kubectl-kkp.io unchanged"
+        ),
+        "{}",
+        renewed.both()
+    );
+    assert!(
+        !renewed.stdout.contains("clusters.kubermatic.k8c.io"),
+        "{}",
+        renewed.both()
+    );
     let renewed_state = rt.block_on(installed(&client));
     assert_ne!(renewed_state.ca, before.ca);
     assert!(renewed_state.bundles.iter().all(|b| *b == renewed_state.ca));

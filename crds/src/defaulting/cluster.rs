@@ -1,6 +1,6 @@
 use std::collections::BTreeMap;
 
-use serde_json::json;
+use serde_json::{Value, json};
 
 use super::Phase;
 use crate::cluster::{
@@ -77,8 +77,10 @@ pub fn default_cluster(spec: &mut ClusterSpec, phase: Phase) {
         .get_or_insert_with(|| DEFAULT_EXPOSE_STRATEGY.to_owned());
     spec.container_runtime
         .get_or_insert_with(|| DEFAULT_CONTAINER_RUNTIME.to_owned());
-    spec.kubernetes_dashboard
-        .get_or_insert(KubernetesDashboard { enabled: Some(true) });
+    spec.kubernetes_dashboard.get_or_insert_with(|| KubernetesDashboard {
+        enabled: Some(true),
+        ..Default::default()
+    });
     default_cni(spec);
     default_network(spec, provider);
     default_node_port_range(spec);
@@ -120,6 +122,13 @@ fn default_provider_block(spec: &mut ClusterSpec, provider: Option<Provider>) {
         provider,
         Provider::Aws | Provider::Azure | Provider::Gcp | Provider::Openstack
     );
+    // KKP reads an empty load balancer SKU as unset and defaults it like an absent one.
+    if provider == Provider::Azure
+        && let Some(obj) = block.as_object_mut()
+        && obj.get("loadBalancerSKU").and_then(Value::as_str) == Some("")
+    {
+        obj.remove("loadBalancerSKU");
+    }
     if let Some(obj) = block.as_object_mut()
         && wants_node_port_ranges
         && !obj.contains_key("nodePortsAllowedIPRanges")
@@ -138,7 +147,7 @@ fn default_provider_block(spec: &mut ClusterSpec, provider: Option<Provider>) {
 fn default_cni(spec: &mut ClusterSpec) {
     let cni = spec.cni_plugin.get_or_insert_with(|| CniPluginSettings {
         type_: Some(cni::DEFAULT_TYPE.to_owned()),
-        version: None,
+        ..Default::default()
     });
     let kind = cni.type_.get_or_insert_with(|| cni::DEFAULT_TYPE.to_owned()).clone();
     if cni.version.as_deref().unwrap_or("").is_empty()

@@ -270,7 +270,7 @@ pub fn evaluate_all(set: &PolicySet, kind: &ResourceKind, object: &Value, user: 
     let facts = Facts::of(kind, object);
     let mut cel_context = None;
     for policy in set.iter() {
-        if !policy.applies(&facts.labels, user) {
+        if !policy.applies(&facts.selector_labels, user) {
             continue;
         }
         out.matched.push(policy.name.clone());

@@ -14,6 +14,8 @@ pub const INITIAL_MACHINE_DEPLOYMENT_ANNOTATION: &str = "kubermatic.io/initial-m
 #[derive(Debug, Default)]
 pub struct Facts<'a> {
     pub labels: BTreeMap<String, String>,
+    /// The labels a policy's selector is matched against: see [`selector_labels`].
+    pub selector_labels: BTreeMap<String, String>,
     pub annotations: BTreeMap<String, String>,
     /// KKP's provider name, or the raw name when unknown.
     pub provider: Option<String>,
@@ -91,9 +93,34 @@ fn machine_credentials(p: Provider) -> &'static [&'static str] {
     }
 }
 
+/// The label a policy usually selects a project by.
+pub const PROJECT_LABEL: &str = "project-id";
+/// The label machine-controller's machines carry their KKP project in.
+const MACHINE_PROJECT_LABEL: &str = "system/project";
+
+/// The labels a policy's selector is matched against: the object's own labels, and for a
+/// MachineDeployment without a `project-id` label, `project-id` taken from the `system/project`
+/// label KKP puts on its machines (`spec.template.spec.metadata.labels`), so one selector picks
+/// a project's Clusters and their MachineDeployments alike.
+pub fn selector_labels(kind: &ResourceKind, object: &Value) -> BTreeMap<String, String> {
+    let mut labels = string_map(object.pointer("/metadata/labels"));
+    if *kind == ResourceKind::MachineDeployment && !labels.contains_key(PROJECT_LABEL) {
+        let project = object
+            .pointer("/spec/template/spec/metadata/labels")
+            .and_then(|l| l.get(MACHINE_PROJECT_LABEL))
+            .and_then(Value::as_str)
+            .filter(|p| !p.is_empty());
+        if let Some(project) = project {
+            labels.insert(PROJECT_LABEL.to_owned(), project.to_owned());
+        }
+    }
+    labels
+}
+
 impl<'a> Facts<'a> {
     pub fn of(kind: &ResourceKind, object: &'a Value) -> Facts<'a> {
         let mut f = Facts {
+            selector_labels: selector_labels(kind, object),
             labels: string_map(object.pointer("/metadata/labels")),
             annotations: string_map(object.pointer("/metadata/annotations")),
             ..Facts::default()

@@ -13,7 +13,7 @@ pub mod resource;
 
 pub use compile::{CompiledCel, CompiledPolicy, PolicyError, compile};
 pub use evaluate::{Evaluation, evaluate, evaluate_all};
-pub use facts::INITIAL_MACHINE_DEPLOYMENT_ANNOTATION;
+pub use facts::{INITIAL_MACHINE_DEPLOYMENT_ANNOTATION, PROJECT_LABEL, selector_labels};
 pub use resource::{AdmissionPolicy, AdmissionPolicySpec, AdmissionPolicyStatus, CelRule, PolicyRules};
 
 /// What happens when a policy's rule is broken.

@@ -33,7 +33,8 @@ pub struct AdmissionPolicySpec {
     /// `Deny` (default) rejects, `Warn` admits with a warning, `Audit` admits and records.
     pub enforcement: Option<Enforcement>,
     /// Which objects the policy applies to, by their labels (for example `project-id`). Empty
-    /// selects every Cluster and MachineDeployment.
+    /// selects every Cluster and MachineDeployment. A MachineDeployment without a `project-id`
+    /// label is matched with `project-id` set to its machines' `system/project` label.
     pub selector: Option<LabelSelector>,
     /// Users and groups the policy does not apply to.
     pub exemptions: Option<Exemptions>,

@@ -1,7 +1,8 @@
 //! `kubectl kkp create cluster`: generate the objects (the same flags as `generate cluster`),
-//! check them locally with the admission engine, server-side apply the Cluster to the management
-//! (seed) cluster, wait until KKP reports it Running and healthy, then apply the
-//! MachineDeployments into the user cluster's `kube-system` through the cluster's own kubeconfig.
+//! default and check them locally with the admission engine, server-side apply the defaulted
+//! Cluster to the management (seed) cluster, wait until KKP reports it Running and healthy, then
+//! apply the MachineDeployments into the user cluster's `kube-system` through the cluster's own
+//! kubeconfig.
 //! A Cluster API template (`--from`) is applied to the management cluster as a whole, and the wait
 //! is for its `cluster.x-k8s.io` Cluster to become available and its kubeconfig secret to appear.
 //!
@@ -31,9 +32,9 @@ use crate::output::{self, OutputFormat};
 
 const CREATE_CLUSTER_ABOUT: &str = "\
 Create a KKP cluster: generate its objects from a template (the flags of `generate cluster`),
-check them locally with the same engine as the admission webhook, apply the Cluster to the
-management (seed) cluster with server-side apply (field manager kubectl-kkp), wait until KKP
-reports it Running with every component healthy, then apply the MachineDeployments into the
+default and check them locally with the same engine as the admission webhook, apply the Cluster
+to the management (seed) cluster with server-side apply (field manager kubectl-kkp), wait until
+KKP reports it Running with every component healthy, then apply the MachineDeployments into the
 user cluster's kube-system namespace through the cluster's own kubeconfig.
 
 NAME is the cluster ID. Without NAME, or with --generate-name, a KKP-style ID is generated (ten
@@ -49,8 +50,9 @@ cluster, in dependency order, and --wait waits for the cluster.x-k8s.io Cluster'
 condition (Ready for v1beta1), showing its phase and conditions as they change, then for its
 <name>-kubeconfig secret.
 
-The objects are sent as the template makes them; the seed's and the user cluster's admission
-webhooks default them, exactly as the local check did.
+The KKP Cluster and MachineDeployments are sent as the local check defaulted them, which is what
+--dry-run=client prints (the same as `generate cluster` prints); objects of other kinds are sent
+as the template makes them.
 
 Exit codes: 0 done, 1 invalid objects or a refused request (nothing invalid is ever sent),
 124 the wait timed out (the message says what was awaited and the last state seen).";
@@ -174,7 +176,7 @@ impl Plan {
         objects
     }
 
-    /// Every object, as generated.
+    /// Every object, in apply order, the MachineDeployments last.
     fn all(&self) -> Vec<Value> {
         let mut all = self.for_management();
         all.extend(self.machine_deployments.iter().cloned());
@@ -197,10 +199,11 @@ fn resolve_name(args: &CreateClusterArgs) -> (String, TemplateArgs, bool) {
     }
 }
 
-/// Runs the local admission check; on any error prints every one (per object and field) and
-/// returns an error that stops the command before anything is sent.
-fn check_locally(objects: &[Value]) -> anyhow::Result<()> {
-    let inputs: Vec<validate::Input> = objects.iter().cloned().map(validate::Input::generated).collect();
+/// Runs the local admission check and returns the objects as admission defaulted them (objects
+/// of other kinds unchanged, in the same order); on any error prints every one (per object and
+/// field) and returns an error that stops the command before anything is sent.
+fn check_locally(objects: Vec<Value>) -> anyhow::Result<Vec<Value>> {
+    let inputs: Vec<validate::Input> = objects.into_iter().map(validate::Input::generated).collect();
     let checked = validate::check(inputs, &validate::CheckOptions::default());
     let mut stderr = std::io::stderr().lock();
     for c in checked.iter().filter(|c| c.allowed()) {
@@ -210,7 +213,7 @@ fn check_locally(objects: &[Value]) -> anyhow::Result<()> {
     }
     let invalid: Vec<&validate::Checked> = checked.iter().filter(|c| !c.allowed()).collect();
     if invalid.is_empty() {
-        return Ok(());
+        return Ok(checked.into_iter().map(defaulted).collect());
     }
     let mut report = Vec::new();
     validate::write_text_report(&mut report, &invalid, false)?;
@@ -225,12 +228,21 @@ fn check_locally(objects: &[Value]) -> anyhow::Result<()> {
     Err(Reported(message).into())
 }
 
+/// A checked object as admission would store it: defaulted when it is a kind the engine handles,
+/// as generated otherwise.
+fn defaulted(checked: validate::Checked) -> Value {
+    if checked.is_ours() {
+        checked.into_object()
+    } else {
+        checked.input.value
+    }
+}
+
 async fn create_cluster(args: CreateClusterArgs, g: &GlobalArgs) -> anyhow::Result<()> {
     let (id, mut template, generated) = resolve_name(&args);
     // -n/--namespace fills ${NAMESPACE}, as it does for generate.
     template.namespace = g.namespace.clone();
-    let plan = Plan::split(generate::render(&id, &template)?)?;
-    check_locally(&plan.all())?;
+    let plan = Plan::split(check_locally(generate::render(&id, &template)?)?)?;
     if generated {
         eprintln!("Generated cluster ID {id:?}; to re-run or resume this command, pass it as NAME.");
     }
@@ -557,6 +569,38 @@ mod tests {
             "aws",
         ]);
         assert_eq!(resolve_name(&explicit).1.human_readable_name.as_deref(), Some("Demo"));
+    }
+
+    #[test]
+    fn the_local_check_returns_the_objects_defaulted_and_foreign_kinds_as_they_are() {
+        let cluster = json!({"apiVersion": "kubermatic.k8c.io/v1", "kind": "Cluster",
+            "metadata": {"name": "k7x2mvq9tn", "labels": {"project-id": "p8kfs2x9jw"}},
+            "spec": {"humanReadableName": "demo", "version": "1.35.7", "cloud": {"dc": "hetzner-fsn1",
+                "hetzner": {"credentialsReference": {"name": "credential-hetzner-k7x2mvq9tn", "namespace": "kubermatic"}}}}});
+        let capi = json!({"apiVersion": "cluster.x-k8s.io/v1beta2", "kind": "Cluster",
+            "metadata": {"name": "capi", "namespace": "clusters"}, "spec": {"paused": false}});
+        let checked = check_locally(vec![cluster.clone(), capi.clone()]).expect("valid");
+        assert_eq!(checked.len(), 2);
+        assert_eq!(checked[0].pointer("/spec/humanReadableName"), Some(&json!("demo")));
+        assert_eq!(checked[0].pointer("/spec/exposeStrategy"), Some(&json!("NodePort")));
+        assert_eq!(checked[0].pointer("/spec/containerRuntime"), Some(&json!("containerd")));
+        assert_eq!(cluster.pointer("/spec/exposeStrategy"), None);
+        assert_eq!(checked[1], capi);
+
+        let plan = Plan::split(checked).expect("split");
+        assert!(
+            plan.cluster
+                .is_some_and(|c| c.pointer("/spec/clusterNetwork").is_some())
+        );
+    }
+
+    #[test]
+    fn the_local_check_refuses_invalid_objects() {
+        let bad = json!({"apiVersion": "kubermatic.k8c.io/v1", "kind": "Cluster", "metadata": {"name": "x"},
+            "spec": {"version": "not-a-version"}});
+        let err = check_locally(vec![bad]).expect_err("invalid");
+        assert!(err.downcast_ref::<Reported>().is_some(), "{err}");
+        assert!(err.to_string().contains("nothing was sent"), "{err}");
     }
 
     #[test]

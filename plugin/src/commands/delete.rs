@@ -13,6 +13,20 @@ use crate::kube::client::Connection;
 use crate::kube::wait::{self, Deadline, Poll, Progress};
 use crate::kube::{duration, errors, kkp, resources};
 
+const DELETE_CLUSTER_EXAMPLES: &str = "\
+Examples:
+  # Delete cluster p8kfs2x9jw after confirming, and wait until it is gone
+  kubectl kkp delete cluster p8kfs2x9jw
+
+  # In a script: no question, and no error if it is already gone
+  kubectl kkp delete cluster p8kfs2x9jw --yes --ignore-not-found
+
+  # Start the deletion and return at once
+  kubectl kkp delete cluster p8kfs2x9jw --yes --wait=false
+
+  # Wait up to 30 minutes for the cloud resources to be cleaned up
+  kubectl kkp delete cluster p8kfs2x9jw --yes --timeout 30m";
+
 #[derive(Debug, Args)]
 pub struct DeleteCommand {
     #[command(subcommand)]
@@ -22,6 +36,7 @@ pub struct DeleteCommand {
 #[derive(Debug, Subcommand)]
 pub enum DeleteWhat {
     /// Delete a KKP cluster (asks first unless --yes) and wait until it is gone.
+    #[command(after_help = DELETE_CLUSTER_EXAMPLES)]
     Cluster(DeleteClusterArgs),
 }
 

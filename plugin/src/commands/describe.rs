@@ -23,6 +23,17 @@ use crate::kube::{errors, kkp};
 /// How long describe waits for the user cluster before saying it is unreachable.
 const USER_CLUSTER_TIMEOUT: Duration = Duration::from_secs(15);
 
+const DESCRIBE_CLUSTER_EXAMPLES: &str = "\
+Examples:
+  # The state of cluster p8kfs2x9jw and its machine deployments
+  kubectl kkp describe cluster p8kfs2x9jw
+
+  # Without colours, for a log or a ticket
+  kubectl kkp describe cluster p8kfs2x9jw --color never > p8kfs2x9jw.txt
+
+  # A cluster on another seed
+  kubectl kkp describe cluster p8kfs2x9jw --context prod-seed";
+
 #[derive(Debug, Args)]
 pub struct DescribeCommand {
     #[command(subcommand)]
@@ -32,6 +43,7 @@ pub struct DescribeCommand {
 #[derive(Debug, Subcommand)]
 pub enum DescribeWhat {
     /// Show a cluster: phase, address, component health, conditions and machine deployments.
+    #[command(after_help = DESCRIBE_CLUSTER_EXAMPLES)]
     Cluster(DescribeClusterArgs),
 }
 

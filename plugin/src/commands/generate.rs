@@ -78,7 +78,8 @@ Examples:
   kubectl kkp generate cluster demo --provider aws --list-variables
 
   # Fill any clusterctl template, such as a Cluster API provider's cluster-template.yaml
-  kubectl kkp generate cluster demo --from cluster-template.yaml --set KUBERNETES_VERSION=v1.35.7
+  kubectl kkp generate cluster demo --from cluster-template.yaml --kubernetes-version v1.35.7 \\
+      --control-plane-machine-count 3 --worker-machine-count 2
 
   # Create it right away
   kubectl kkp generate cluster demo --provider hetzner ... | kubectl apply -f -",
@@ -88,11 +89,17 @@ Examples:
 }
 
 fn known_variables_help() -> String {
+    let width = FLAG_VARIABLES
+        .iter()
+        .map(|(var, _)| var.len())
+        .max()
+        .unwrap_or_default()
+        + 2;
     let mut out = String::from("Variables set by flags:\n");
     for (var, flag) in FLAG_VARIABLES {
-        out.push_str(&format!("  {var:<25}{flag}\n"));
+        out.push_str(&format!("  {var:<width$}{flag}\n"));
     }
-    out.push_str(&format!("  {:<25}NAME", "CLUSTER_NAME"));
+    out.push_str(&format!("  {:<width$}NAME", "CLUSTER_NAME"));
     out
 }
 
@@ -152,13 +159,16 @@ pub struct TemplateArgs {
     /// The name shown in KKP's dashboard [default: NAME] (KKP_HUMAN_READABLE_NAME).
     #[arg(long, value_name = "TEXT")]
     pub human_readable_name: Option<String>,
-    /// The Kubernetes version of the control plane and the kubelets [default: the engine's default]
-    /// (KUBERNETES_VERSION).
+    /// The Kubernetes version of the control plane and the kubelets [default: the engine's default,
+    /// with a leading v for --from templates, as Cluster API wants] (KUBERNETES_VERSION).
     #[arg(long, value_name = "VERSION")]
     pub kubernetes_version: Option<String>,
     /// Workers per MachineDeployment [default: 1] (WORKER_MACHINE_COUNT).
     #[arg(long, value_name = "COUNT")]
     pub worker_machine_count: Option<u32>,
+    /// Control plane machines, for Cluster API templates [default: 1] (CONTROL_PLANE_MACHINE_COUNT).
+    #[arg(long, value_name = "COUNT")]
+    pub control_plane_machine_count: Option<u32>,
     /// An SSH public key for the workers, in authorized_keys format; repeatable (SSH_PUBLIC_KEYS).
     #[arg(long = "ssh-public-key", value_name = "KEY")]
     pub ssh_public_keys: Vec<String>,
@@ -178,12 +188,13 @@ pub struct TemplateArgs {
 }
 
 /// The variables the named flags set, and the flag for each.
-pub const FLAG_VARIABLES: [(&str, &str); 7] = [
+pub const FLAG_VARIABLES: [(&str, &str); 8] = [
     ("KKP_PROJECT_ID", "--project"),
     ("KKP_DATACENTER", "--datacenter"),
     ("KKP_HUMAN_READABLE_NAME", "--human-readable-name"),
     ("KUBERNETES_VERSION", "--kubernetes-version"),
     ("WORKER_MACHINE_COUNT", "--worker-machine-count"),
+    ("CONTROL_PLANE_MACHINE_COUNT", "--control-plane-machine-count"),
     ("SSH_PUBLIC_KEYS", "--ssh-public-key"),
     ("NAMESPACE", "-n/--namespace"),
 ];
@@ -311,6 +322,10 @@ fn variables_from(name: &str, args: &TemplateArgs, env: EnvReader) -> anyhow::Re
         ("KKP_DATACENTER", args.datacenter.clone()),
         ("KKP_HUMAN_READABLE_NAME", args.human_readable_name.clone()),
         ("WORKER_MACHINE_COUNT", args.worker_machine_count.map(|c| c.to_string())),
+        (
+            "CONTROL_PLANE_MACHINE_COUNT",
+            args.control_plane_machine_count.map(|c| c.to_string()),
+        ),
         ("NAMESPACE", args.namespace.clone()),
     ];
     for (var, value) in named {
@@ -339,12 +354,17 @@ fn variables_from(name: &str, args: &TemplateArgs, env: EnvReader) -> anyhow::Re
         config_values.extend(config::load_values(path).with_context(|| format!("--values {}", path.display()))?);
     }
 
+    // Cluster API wants its versions with a leading `v` (v1.35.7); KKP's Cluster takes them bare.
+    let default_version = VersionCatalog::default().default.to_string();
+    let default_version = if args.from.is_some() {
+        format!("v{default_version}")
+    } else {
+        default_version
+    };
     let fallbacks = BTreeMap::from([
-        (
-            "KUBERNETES_VERSION".to_owned(),
-            VersionCatalog::default().default.to_string(),
-        ),
+        ("KUBERNETES_VERSION".to_owned(), default_version),
         ("WORKER_MACHINE_COUNT".to_owned(), "1".to_owned()),
+        ("CONTROL_PLANE_MACHINE_COUNT".to_owned(), "1".to_owned()),
         ("SSH_PUBLIC_KEYS".to_owned(), "[]".to_owned()),
     ]);
     Ok(Variables::new(flags, env, config_values, fallbacks))
@@ -422,7 +442,7 @@ fn admit(objects: Vec<Value>) -> anyhow::Result<Vec<Value>> {
     for c in &checked {
         if c.allowed() {
             for w in c.warnings() {
-                let _ = writeln!(stderr, "warning: {} {}: {w}", c.kind(), c.name());
+                let _ = writeln!(stderr, "Warning: {} {}: {w}", c.kind(), c.name());
             }
         }
     }
@@ -540,6 +560,34 @@ mod tests {
                  KKP_DATACENTER)"
             ),
             "{err}"
+        );
+    }
+
+    #[test]
+    fn cluster_api_templates_get_a_v_version_and_one_control_plane_machine() {
+        let from = TemplateArgs {
+            from: Some("cluster-template.yaml".into()),
+            ..TemplateArgs::default()
+        };
+        let vars = variables_from("demo", &from, env_of(&[])).unwrap();
+        let default = VersionCatalog::default().default.to_string();
+        assert_eq!(
+            vars.fallback_value("KUBERNETES_VERSION"),
+            Some(format!("v{default}").as_str())
+        );
+        assert_eq!(vars.fallback_value("CONTROL_PLANE_MACHINE_COUNT"), Some("1"));
+        let builtin = variables_from("demo", &args("hetzner"), env_of(&[])).unwrap();
+        assert_eq!(builtin.fallback_value("KUBERNETES_VERSION"), Some(default.as_str()));
+
+        let mut counted = from.clone();
+        counted.control_plane_machine_count = Some(3);
+        counted.kubernetes_version = Some("1.34.2".into());
+        let vars = variables_from("demo", &counted, env_of(&[("CONTROL_PLANE_MACHINE_COUNT", "5")])).unwrap();
+        assert_eq!(vars.user_value("CONTROL_PLANE_MACHINE_COUNT").unwrap().0, "3");
+        assert_eq!(
+            vars.user_value("KUBERNETES_VERSION").unwrap().0,
+            "1.34.2",
+            "a version given by flag is used as given"
         );
     }
 

@@ -11,6 +11,45 @@ use crate::kube::client::Connection;
 use crate::kube::kkp;
 use crate::output::OutputFormat;
 
+const GET_CLUSTERS_EXAMPLES: &str = "\
+Examples:
+  # Every KKP cluster on the management cluster of the current context
+  kubectl kkp get clusters
+
+  # Two clusters by ID, as YAML
+  kubectl kkp get cluster p8kfs2x9jw zq4mhb7t6x -o yaml
+
+  # The clusters of one project, IDs only, for scripts
+  kubectl kkp get clusters -l project-id=p8kfs2x9jw -o name
+
+  # The table without its header, on another seed
+  kubectl kkp get clusters --no-headers --context prod-seed";
+
+const GET_KUBECONFIG_EXAMPLES: &str = "\
+Examples:
+  # Print the kubeconfig of cluster p8kfs2x9jw
+  kubectl kkp get kubeconfig p8kfs2x9jw
+
+  # Merge it into your kubeconfig and switch to it
+  kubectl kkp get kubeconfig p8kfs2x9jw --merge --set-current
+
+  # Write it to a file of its own (mode 0600)
+  kubectl kkp get kubeconfig p8kfs2x9jw --output-file p8kfs2x9jw.kubeconfig
+
+  # A Cluster API cluster's kubeconfig, from namespace clusters
+  kubectl kkp get kubeconfig capi-demo -n clusters --convention cluster-api";
+
+const GET_POLICIES_EXAMPLES: &str = "\
+Examples:
+  # Every admission policy, with what the webhook reports about it
+  kubectl kkp get policies
+
+  # One policy as YAML
+  kubectl kkp get policy only-aws -o yaml
+
+  # The policies of one team, names only
+  kubectl kkp get policies -l team=platform -o name";
+
 #[derive(Debug, Args)]
 pub struct GetCommand {
     #[command(subcommand)]
@@ -20,12 +59,13 @@ pub struct GetCommand {
 #[derive(Debug, Subcommand)]
 pub enum GetWhat {
     /// List the KKP clusters on the management cluster, or show the named ones.
-    #[command(visible_alias = "cluster")]
+    #[command(visible_alias = "cluster", after_help = GET_CLUSTERS_EXAMPLES)]
     Clusters(GetClustersArgs),
     /// Print a cluster's kubeconfig, write it to a file, or merge it into your kubeconfig.
+    #[command(after_help = GET_KUBECONFIG_EXAMPLES)]
     Kubeconfig(kubeconfig::GetKubeconfigArgs),
     /// List the admission policies (NAME, ENFORCEMENT, COMPILED, MATCHED, DENIED, AGE), or show the named ones.
-    #[command(visible_alias = "policy")]
+    #[command(visible_alias = "policy", after_help = GET_POLICIES_EXAMPLES)]
     Policies(super::get_policies::GetPoliciesArgs),
 }
 

@@ -26,23 +26,24 @@ use crate::kube::wait::{self, Deadline, Poll, Progress};
 use crate::kube::{duration, errors};
 use crate::output::{self, OutputFormat};
 
-const INSTALL_ABOUT: &str = "\
-Install the CRDs (KKP Cluster; machine-controller MachineDeployment, MachineSet, Machine) and the
-kkp-webhook admission webhook into the cluster of the current context, with server-side apply
-(field manager kubectl-kkp).
+pub const INSTALL_ABOUT: &str = "\
+Install the CRDs (KKP Cluster; machine-controller MachineDeployment, MachineSet, Machine;
+AdmissionPolicy) and the kkp-webhook admission webhook into the cluster of the current context,
+with server-side apply (field manager kubectl-kkp).
 
 The webhook needs a serving certificate. By default one is generated: a CA and a certificate for
-kkp-webhook.kkp-system.svc (and .svc.cluster.local), stored in the Secret kkp-system/kkp-webhook-tls,
-with the CA filled into both webhook configurations. A certificate already installed is kept while
-it is valid for more than 30 days (--renew-certificate replaces it), so re-running install changes
-nothing. With --cert-manager, cert-manager issues the certificate and injects the CA instead;
-cert-manager must be installed first.
+kkp-webhook.kkp-system.svc (and .svc.cluster.local), stored in the Secret
+kkp-system/kkp-webhook-tls, with the CA filled into both webhook configurations. A certificate
+already installed is kept while it is valid for more than 30 days (--renew-certificate replaces
+it), so re-running install changes nothing. With --cert-manager, cert-manager issues the
+certificate and injects the CA instead; cert-manager must be installed first.
 
 --wait waits until the webhook's Deployment has rolled out (every replica updated and
 available), showing how far it is; without it, install returns once everything is applied.
 
 Use --crds=false or --webhook=false to install only one part. On a KKP seed, KKP's own CRDs are in
-charge: install the webhook only there.";
+charge: install the webhook only there (--crds=false). The AdmissionPolicy CRD belongs to the
+webhook, which watches policies, so it is installed with the webhook either way.";
 
 const INSTALL_EXAMPLES: &str = "\
 Examples:
@@ -65,7 +66,8 @@ Examples:
 #[derive(Debug, Args)]
 #[command(long_about = INSTALL_ABOUT, after_help = INSTALL_EXAMPLES)]
 pub struct InstallArgs {
-    /// Install the CRDs generated from the engine's types (--crds=false to skip).
+    /// Install the Cluster and machine-controller CRDs generated from the engine's types (--crds=false
+    /// to skip, as on a KKP seed).
     #[arg(long, value_name = "BOOL", default_value_t = true, action = ArgAction::Set, num_args = 0..=1,
           require_equals = true, default_missing_value = "true")]
     pub crds: bool,
@@ -100,6 +102,20 @@ pub struct InstallArgs {
     /// How long to wait in all: for the CRDs to be established and, with --wait, for the rollout.
     #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = duration::parse)]
     pub timeout: Duration,
+}
+
+/// The name of the AdmissionPolicy CRD, which the webhook needs whatever --crds says.
+const POLICY_CRD: &str = "admissionpolicies.policy.kubectl-kkp.io";
+
+/// The CRDs to install: the engine's resource CRDs with `engine_crds`, the policy CRD with either.
+fn crds_to_install(engine_crds: bool, webhook: bool) -> anyhow::Result<Vec<Value>> {
+    Ok(crd_objects()?
+        .into_iter()
+        .filter(|crd| {
+            let is_policy = resources::meta_str(crd, "name") == Some(POLICY_CRD);
+            if is_policy { engine_crds || webhook } else { engine_crds }
+        })
+        .collect())
 }
 
 /// The CRDs, as objects, exactly as the engine generates them.
@@ -188,7 +204,7 @@ pub async fn run(args: InstallArgs, g: &GlobalArgs) -> anyhow::Result<()> {
     } else {
         Variant::GeneratedCerts
     };
-    let crds = if args.crds { crd_objects()? } else { Vec::new() };
+    let crds = crds_to_install(args.crds, args.webhook)?;
 
     if args.dry_run == DryRun::Client {
         let certs = match (args.webhook, variant) {
@@ -371,6 +387,21 @@ async fn wait_established(conn: &Connection, crds: &[Value], deadline: Deadline)
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_policy_crd_comes_with_the_webhook() {
+        let names = |engine_crds, webhook| -> Vec<String> {
+            crds_to_install(engine_crds, webhook)
+                .expect("CRDs parse")
+                .iter()
+                .filter_map(|c| resources::meta_str(c, "name").map(str::to_owned))
+                .collect()
+        };
+        assert_eq!(names(false, true), [POLICY_CRD]);
+        assert_eq!(names(true, false).len(), crd_objects().expect("CRDs").len());
+        assert!(names(true, true).contains(&POLICY_CRD.to_owned()));
+        assert!(names(false, false).is_empty());
+    }
 
     #[test]
     fn every_crd_of_the_engine_is_installed() {

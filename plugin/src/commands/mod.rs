@@ -20,8 +20,9 @@ use crate::cli::{Cli, Command};
 #[derive(Debug, Clone, Args)]
 #[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
-    /// Path to the kubeconfig file to use (KUBECONFIG may list several, separated by ':').
-    #[arg(long, global = true, env = "KUBECONFIG", value_name = "FILE", hide_env_values = true)]
+    /// Path to the one kubeconfig file to use [default: the files listed in KUBECONFIG, separated
+    /// by ':', else ~/.kube/config].
+    #[arg(long, global = true, value_name = "FILE", value_hint = clap::ValueHint::FilePath)]
     pub kubeconfig: Option<String>,
     /// The kubeconfig context to use.
     #[arg(long, global = true, value_name = "NAME")]

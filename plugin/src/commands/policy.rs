@@ -37,7 +37,8 @@ Examples:
   kubectl kkp policy test -f policies.yaml -f cluster.yaml
 
   # Generated objects, from stdin, as JSON
-  kubectl kkp generate cluster demo --provider hetzner ... | kubectl kkp policy test -f policies.yaml -f - -o json
+  kubectl kkp generate cluster demo --provider hetzner ... \\
+      | kubectl kkp policy test -f policies.yaml -f - -o json
 
   # As a member of a group some policies exempt
   kubectl kkp policy test -f policies.yaml -f cluster.yaml --as alice --as-group platform-admins";

@@ -211,7 +211,7 @@ pub fn write_text_report(w: &mut dyn Write, checked: &[&Checked], show_file: boo
             writeln!(w, "  - {m}")?;
         }
         for warning in c.warnings() {
-            writeln!(w, "  warning: {warning}")?;
+            writeln!(w, "  Warning: {warning}")?;
         }
     }
     Ok(())

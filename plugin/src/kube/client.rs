@@ -49,7 +49,7 @@ fn install_crypto_provider() {
 impl Connection {
     /// Connects to the cluster of `--context` (or the current context) from `--kubeconfig`/`KUBECONFIG`.
     pub async fn from_global(g: &GlobalArgs) -> anyhow::Result<Self> {
-        let files = KubeconfigFiles::from_arg(g.kubeconfig.as_deref())?;
+        let files = KubeconfigFiles::from_flag(g.kubeconfig.as_deref())?;
         let kubeconfig = files.load()?;
         let context = select_context(&kubeconfig, g.context.as_deref(), &files.describe())?;
         let flag_ns = g.namespace.clone().filter(|n| !n.is_empty());

@@ -7,7 +7,8 @@
 //! fetching a kubeconfig again refreshes its credentials. Otherwise the incoming entry is renamed
 //! `<name>-<cluster>` (then `-2`, `-3`, …) and the references to it are rewritten, so no
 //! existing entry is ever lost. Everything else in the file (preferences, extensions, fields this
-//! plugin does not know) is kept as it was.
+//! plugin does not know) is kept as it was. Which file is merged into is `KubeconfigFiles::write_target`
+//! (kubectl's rule).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write as _;

@@ -171,13 +171,7 @@ pub fn worker_total_violations(objects: &[&Value], set: &PolicySet, user: Option
         .find(|o| ResourceKind::of(o) == ResourceKind::Cluster)
         .or(deployments.first().copied());
     let labels: BTreeMap<String, String> = subject
-        .and_then(|o| o.pointer("/metadata/labels"))
-        .and_then(Value::as_object)
-        .map(|m| {
-            m.iter()
-                .filter_map(|(k, v)| v.as_str().map(|s| (k.clone(), s.to_owned())))
-                .collect()
-        })
+        .map(|o| kkp_crds::policy::selector_labels(&ResourceKind::of(o), o))
         .unwrap_or_default();
     set.iter()
         .filter(|p| p.applies(&labels, user))

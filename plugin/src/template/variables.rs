@@ -106,10 +106,32 @@ impl Lookup for Variables {
     }
 }
 
-/// Whether a variable's value must not be shown: its name speaks of a secret.
+/// Words that mark a variable holding a credential: a token, a password, a secret or private key,
+/// a credentials file or a kubeconfig.
+const CREDENTIAL_WORDS: [&str; 11] = [
+    "TOKEN",
+    "PASSWORD",
+    "SECRET_ACCESS_KEY",
+    "CLIENT_SECRET",
+    "ACCESS_KEY",
+    "API_KEY",
+    "PRIVATE_KEY",
+    "CREDENTIAL",
+    "KUBECONFIG",
+    "SERVICE_ACCOUNT_KEY",
+    "GOOGLE_SERVICE_ACCOUNT",
+];
+
+/// Whether a variable's value must not be shown: it holds a credential. Names of things that are
+/// not secret themselves are shown: public keys (`SSH_PUBLIC_KEYS`), and the name or namespace of
+/// a Secret object (`KKP_CREDENTIALS_SECRET`, `AZURE_CLUSTER_IDENTITY_SECRET_NAME`).
 pub fn is_sensitive(name: &str) -> bool {
     let upper = name.to_ascii_uppercase();
-    ["TOKEN", "SECRET", "PASSWORD", "KEY"].iter().any(|w| upper.contains(w))
+    let names_an_object = upper.contains("PUBLIC_KEY")
+        || upper.ends_with("_NAME")
+        || upper.ends_with("_NAMESPACE")
+        || upper.ends_with("_CREDENTIALS_SECRET");
+    !names_an_object && CREDENTIAL_WORDS.iter().any(|w| upper.contains(w))
 }
 
 /// What `--list-variables` shows for one variable.
@@ -286,10 +308,61 @@ mod tests {
     }
 
     #[test]
-    fn sensitive_names() {
-        for name in ["HCLOUD_TOKEN", "AWS_SECRET_ACCESS_KEY", "VSPHERE_PASSWORD", "ssh_key"] {
+    fn credentials_are_sensitive() {
+        for name in [
+            "HCLOUD_TOKEN",
+            "HZ_TOKEN",
+            "DO_TOKEN",
+            "AWS_ACCESS_KEY_ID",
+            "AWS_SECRET_ACCESS_KEY",
+            "AZURE_CLIENT_SECRET",
+            "VSPHERE_PASSWORD",
+            "OS_PASSWORD",
+            "OS_APPLICATION_CREDENTIAL_SECRET",
+            "AWS_B64ENCODED_CREDENTIALS",
+            "GOOGLE_SERVICE_ACCOUNT",
+            "KUBEVIRT_KUBECONFIG",
+            "EXOSCALE_API_KEY",
+            "ssh_private_key",
+        ] {
             assert!(is_sensitive(name), "{name}");
         }
-        assert!(!is_sensitive("CLUSTER_NAME"));
+    }
+
+    #[test]
+    fn names_of_secrets_and_public_keys_are_not_sensitive() {
+        for name in [
+            "CLUSTER_NAME",
+            "SSH_PUBLIC_KEYS",
+            "SSH_PUBLIC_KEY",
+            "KKP_CREDENTIALS_SECRET",
+            "KKP_CREDENTIALS_NAMESPACE",
+            "AZURE_CLUSTER_IDENTITY_SECRET_NAME",
+            "AZURE_CLUSTER_IDENTITY_SECRET_NAMESPACE",
+            "AWS_SSH_KEY_NAME",
+            "OS_USERNAME",
+            "KUBERNETES_VERSION",
+        ] {
+            assert!(!is_sensitive(name), "{name}");
+        }
+    }
+
+    #[test]
+    fn listing_shows_public_keys_and_secret_names_but_masks_credentials() {
+        let t = Template::parse("${SSH_PUBLIC_KEYS} ${KKP_CREDENTIALS_SECRET} ${AZURE_CLIENT_SECRET}").unwrap();
+        let vars = Variables::new(
+            map(&[("SSH_PUBLIC_KEYS", "[\"ssh-ed25519 AAAA a@b\"]")]),
+            env_of(&[("AZURE_CLIENT_SECRET", "s3cr3t")]),
+            map(&[("KKP_CREDENTIALS_SECRET", "credential-azure-demo")]),
+            map(&[]),
+        );
+        let listed = list(&t, &vars);
+        let value = |name: &str| listed.iter().find(|l| l.name == name).and_then(|l| l.value.clone());
+        assert_eq!(value("SSH_PUBLIC_KEYS").as_deref(), Some("[\"ssh-ed25519 AAAA a@b\"]"));
+        assert_eq!(
+            value("KKP_CREDENTIALS_SECRET").as_deref(),
+            Some("credential-azure-demo")
+        );
+        assert_eq!(value("AZURE_CLIENT_SECRET").as_deref(), Some(MASK));
     }
 }

@@ -21,8 +21,9 @@ pub struct GetKubeconfigArgs {
     /// Write the kubeconfig to this file (mode 0600, replaced atomically) instead of printing it.
     #[arg(long, value_name = "PATH", conflicts_with = "merge")]
     pub output_file: Option<PathBuf>,
-    /// Merge it into your kubeconfig (the first file of --kubeconfig/KUBECONFIG, else ~/.kube/config).
-    /// Entries of the same API server are replaced, other clashing names get a `-NAME` suffix.
+    /// Merge it into your kubeconfig: the --kubeconfig file, else the first file listed in KUBECONFIG
+    /// that exists (the last one if none does), else ~/.kube/config. Entries of the same API server
+    /// are replaced, other clashing names get a `-NAME` suffix.
     #[arg(long)]
     pub merge: bool,
     /// With --merge, make the cluster's context the current context.
@@ -48,7 +49,7 @@ pub async fn run(args: GetKubeconfigArgs, g: &GlobalArgs) -> anyhow::Result<()> 
         return Ok(());
     }
     if args.merge {
-        let files = KubeconfigFiles::from_arg(g.kubeconfig.as_deref())?;
+        let files = KubeconfigFiles::from_flag(g.kubeconfig.as_deref())?;
         let target = files.write_target().to_path_buf();
         let report = merge::merge_into_file(&target, &found.text, &args.name, args.set_current)?;
         eprint!("{}", merge_message(&args.name, &target.display().to_string(), &report));
