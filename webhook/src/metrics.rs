@@ -1,6 +1,8 @@
 //! Prometheus metrics: reviews by kind, operation, endpoint and result, their latency, denials by
 //! rule, audit-only policy violations, and certificate reloads.
 
+use std::collections::HashSet;
+use std::sync::Mutex;
 use std::time::Duration;
 
 use prometheus_client::encoding::EncodeLabelSet;
@@ -66,9 +68,18 @@ fn latency_histogram() -> Histogram {
     Histogram::new(exponential_buckets(0.00005, 2.0, 16))
 }
 
+/// At most this many distinct `rule` labels on the denials counter. Field paths come from the
+/// objects users send, so a stream of made-up field names could otherwise grow the series
+/// without bound; later new rules are counted under [`OTHER_RULE`].
+pub const MAX_RULE_LABELS: usize = 256;
+/// The `rule` label of denials beyond [`MAX_RULE_LABELS`].
+pub const OTHER_RULE: &str = "other";
+
 /// The webhook's metrics and the registry that exposes them.
 #[derive(Debug)]
 pub struct Metrics {
+    /// The distinct rule labels in use, for [`MAX_RULE_LABELS`].
+    rule_labels: Mutex<HashSet<String>>,
     registry: Registry,
     requests: Family<RequestLabels, Counter>,
     latency: HistogramFamily,
@@ -117,6 +128,7 @@ impl Metrics {
             cert_reloads.clone(),
         );
         Metrics {
+            rule_labels: Mutex::new(HashSet::new()),
             registry,
             requests,
             latency,
@@ -150,13 +162,22 @@ impl Metrics {
 
     /// Records one reason a review was denied.
     pub fn observe_denial(&self, kind: &'static str, endpoint: &'static str, rule: &str) {
-        self.denials
-            .get_or_create(&DenialLabels {
-                kind,
-                endpoint,
-                rule: generic_rule(rule),
-            })
-            .inc();
+        let rule = self.bounded_rule(generic_rule(rule));
+        self.denials.get_or_create(&DenialLabels { kind, endpoint, rule }).inc();
+    }
+
+    /// `rule` itself while fewer than [`MAX_RULE_LABELS`] rules were seen (or it was seen before),
+    /// else [`OTHER_RULE`].
+    fn bounded_rule(&self, rule: String) -> String {
+        let mut seen = self.rule_labels.lock().unwrap_or_else(|p| p.into_inner());
+        if seen.contains(&rule) {
+            return rule;
+        }
+        if seen.len() >= MAX_RULE_LABELS {
+            return OTHER_RULE.to_owned();
+        }
+        seen.insert(rule.clone());
+        rule
     }
 
     /// Records one violation of an Audit-enforced policy.
@@ -211,6 +232,32 @@ fn generic_rule(rule: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rule_labels_are_bounded() {
+        let m = Metrics::new();
+        for i in 0..MAX_RULE_LABELS + 10 {
+            m.observe_denial("Cluster", "validate", &format!("spec.madeUp{i}"));
+        }
+        // A rule seen before the cap keeps its own series.
+        m.observe_denial("Cluster", "validate", "spec.madeUp0");
+        let text = m.render();
+        let series = text
+            .lines()
+            .filter(|l| l.starts_with("kkp_webhook_admission_denials_total{"))
+            .count();
+        assert_eq!(series, MAX_RULE_LABELS + 1, "{text}");
+        assert!(
+            text.contains(r#"kkp_webhook_admission_denials_total{kind="Cluster",endpoint="validate",rule="other"} 10"#),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                r#"kkp_webhook_admission_denials_total{kind="Cluster",endpoint="validate",rule="spec.madeUp0"} 2"#
+            ),
+            "{text}"
+        );
+    }
 
     #[test]
     fn rules_lose_their_indices() {
