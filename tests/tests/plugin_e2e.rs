@@ -955,3 +955,50 @@ fn create_applies_a_cluster_api_template_and_waits_until_the_cluster_is_availabl
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     controller.join().expect("the stand-in controller ends");
 }
+
+#[test]
+fn a_generated_id_is_found_again_so_re_running_converges() {
+    let human = kkp_e2e::unique_name("Team Cluster");
+    let run = || {
+        let mut args = vec!["create", "cluster", human.as_str(), "--generate-name"];
+        args.extend(template_flags());
+        args.push("--wait=false");
+        kkp(&args)
+    };
+    let first = run();
+    assert_eq!(first.code, Some(0), "{}", first.both());
+    let id = first
+        .stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("Generated cluster ID \""))
+        .and_then(|rest| rest.split('"').next())
+        .unwrap_or_else(|| panic!("no generated ID in:\n{}", first.both()))
+        .to_owned();
+    let stored = rt()
+        .block_on(seed_cluster(&id))
+        .expect("the cluster with the generated ID");
+    assert_eq!(stored.data["spec"]["humanReadableName"], json!(human));
+
+    // The same command again continues with that cluster instead of making a second one.
+    let second = run();
+    assert_eq!(second.code, Some(0), "{}", second.both());
+    assert!(
+        second.stderr.contains(&format!("Continuing with cluster \"{id}\"")),
+        "{}",
+        second.both()
+    );
+    assert!(!second.stderr.contains("Generated cluster ID"), "{}", second.both());
+    let listed = kkp(&["get", "clusters", "-l", "project-id=p8kfs2x9jw", "-o", "json"]);
+    assert_eq!(listed.code, Some(0), "{}", listed.both());
+    let list: Value = serde_json::from_str(&listed.stdout).expect("a JSON list");
+    let same_name = list["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter(|c| c["spec"]["humanReadableName"] == json!(human))
+        .count();
+    assert_eq!(same_name, 1, "{}", listed.stdout);
+
+    let cleanup = kkp(&["delete", "cluster", &id, "--yes"]);
+    assert_eq!(cleanup.code, Some(0), "{}", cleanup.both());
+}

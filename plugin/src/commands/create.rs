@@ -38,7 +38,9 @@ KKP reports it Running with every component healthy, then apply the MachineDeplo
 user cluster's kube-system namespace through the cluster's own kubeconfig.
 
 NAME is the cluster ID. Without NAME, or with --generate-name, a KKP-style ID is generated (ten
-characters) and NAME, if given, becomes the human-readable name.
+characters) and NAME, if given, becomes the human-readable name. A cluster of the same project
+(--project) with that human-readable name, made by an earlier run, is continued instead of
+making a second one.
 
 --wait is on by default, because the MachineDeployments can only be applied once the user cluster
 runs. With --wait=false only the Cluster (and any other management-cluster objects) is applied;
@@ -199,6 +201,33 @@ fn resolve_name(args: &CreateClusterArgs) -> (String, TemplateArgs, bool) {
     }
 }
 
+/// With a generated ID: the cluster an earlier run made for the same project and human-readable
+/// name, so that running the command again converges instead of making a second cluster. Clusters
+/// being deleted do not count; two or more candidates are an error that lists them.
+async fn find_earlier(seed: &Connection, template: &TemplateArgs) -> anyhow::Result<Option<String>> {
+    let (Some(project), Some(human)) = (template.project.as_deref(), template.human_readable_name.as_deref()) else {
+        return Ok(None);
+    };
+    let selector = format!("{}={project}", kkp_crds::policy::PROJECT_LABEL);
+    let mut ids: Vec<String> = kkp::list_clusters(seed, Some(&selector))
+        .await?
+        .iter()
+        .filter(|c| kkp::text(c, "/spec/humanReadableName") == Some(human))
+        .filter(|c| c.pointer("/metadata/deletionTimestamp").is_none_or(Value::is_null))
+        .filter_map(|c| kkp::text(c, "/metadata/name").map(str::to_owned))
+        .collect();
+    ids.sort();
+    match ids.len() {
+        0 => Ok(None),
+        1 => Ok(ids.pop()),
+        n => Err(anyhow::anyhow!(
+            "{n} clusters of project {project} are named {human:?} ({}); pass the one to continue with as NAME, \
+             without --generate-name",
+            ids.join(", ")
+        )),
+    }
+}
+
 /// Runs the local admission check and returns the objects as admission defaulted them (objects
 /// of other kinds unchanged, in the same order); on any error prints every one (per object and
 /// field) and returns an error that stops the command before anything is sent.
@@ -239,9 +268,22 @@ fn defaulted(checked: validate::Checked) -> Value {
 }
 
 async fn create_cluster(args: CreateClusterArgs, g: &GlobalArgs) -> anyhow::Result<()> {
-    let (id, mut template, generated) = resolve_name(&args);
+    let (mut id, mut template, mut generated) = resolve_name(&args);
     // -n/--namespace fills ${NAMESPACE}, as it does for generate.
     template.namespace = g.namespace.clone();
+    let mut connection = None;
+    if generated && args.dry_run != DryRun::Client {
+        let seed = Connection::from_global(g).await?;
+        if let Some(earlier) = find_earlier(&seed, &template).await? {
+            eprintln!(
+                "Continuing with cluster {earlier:?}: it has the same project and human-readable name ({:?}).",
+                template.human_readable_name.as_deref().unwrap_or_default()
+            );
+            id = earlier;
+            generated = false;
+        }
+        connection = Some(seed);
+    }
     let plan = Plan::split(check_locally(generate::render(&id, &template)?)?)?;
     if generated {
         eprintln!("Generated cluster ID {id:?}; to re-run or resume this command, pass it as NAME.");
@@ -253,7 +295,10 @@ async fn create_cluster(args: CreateClusterArgs, g: &GlobalArgs) -> anyhow::Resu
         return Ok(());
     }
 
-    let seed = Connection::from_global(g).await?;
+    let seed = match connection {
+        Some(seed) => seed,
+        None => Connection::from_global(g).await?,
+    };
     crate::kube::policies::check_before_apply(&seed, &plan.all()).await?;
     let options = ApplyOptions {
         dry_run: args.dry_run == DryRun::Server,
