@@ -56,7 +56,8 @@ KKP_CREDENTIALS_NAMESPACE (default kubermatic).
 Template syntax (clusterctl's): ${VAR}, ${VAR:=default} and ${VAR:-default} (default when unset
 or empty), ${VAR=default} and ${VAR-default} (default when unset), ${VAR:+alt}, ${VAR:?message},
 ${#VAR}, ${VAR^^} / ${VAR,,}, and $$ for a literal $. A bare $VAR is left as written, so shell
-scripts in templates pass through.
+scripts in templates pass through. Substrings and pattern edits (${VAR:1:2}, ${VAR#prefix},
+${VAR/old/new}) are refused with an error naming the line, never expanded half-way.
 
 Unless --skip-validation is given, every KKP Cluster and MachineDeployment is defaulted and
 validated by the same engine as the admission webhook; errors are listed per object and field
