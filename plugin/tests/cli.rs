@@ -140,79 +140,44 @@ mod help {
         Run::kkp(&args).snapshot()
     }
 
-    #[test]
-    fn root() {
-        insta::assert_snapshot!("help_root", help(&[]));
-    }
+    /// Every command's help, one snapshot each: `help_root`, else `help_` and the command path.
+    const COMMANDS: &[&[&str]] = &[
+        &[],
+        &["create"],
+        &["create", "cluster"],
+        &["get"],
+        &["get", "clusters"],
+        &["get", "kubeconfig"],
+        &["get", "policies"],
+        &["describe"],
+        &["describe", "cluster"],
+        &["delete"],
+        &["delete", "cluster"],
+        &["install"],
+        &["policy"],
+        &["policy", "test"],
+        &["generate"],
+        &["generate", "cluster"],
+        &["validate"],
+        &["version"],
+        &["completion"],
+    ];
 
     #[test]
-    fn create() {
-        insta::assert_snapshot!("help_create", help(&["create"]));
-    }
-
-    #[test]
-    fn create_cluster() {
-        insta::assert_snapshot!("help_create_cluster", help(&["create", "cluster"]));
-    }
-
-    #[test]
-    fn get() {
-        insta::assert_snapshot!("help_get", help(&["get"]));
-    }
-
-    #[test]
-    fn get_clusters() {
-        insta::assert_snapshot!("help_get_clusters", help(&["get", "clusters"]));
+    fn every_command() {
+        for path in COMMANDS {
+            let name = if path.is_empty() {
+                "help_root".to_owned()
+            } else {
+                format!("help_{}", path.join("_"))
+            };
+            insta::assert_snapshot!(name, help(path));
+        }
     }
 
     #[test]
     fn get_cluster_is_get_clusters() {
         assert_eq!(help(&["get", "cluster"]), help(&["get", "clusters"]));
-    }
-
-    #[test]
-    fn get_kubeconfig() {
-        insta::assert_snapshot!("help_get_kubeconfig", help(&["get", "kubeconfig"]));
-    }
-
-    #[test]
-    fn get_policies() {
-        insta::assert_snapshot!("help_get_policies", help(&["get", "policies"]));
-    }
-
-    #[test]
-    fn describe() {
-        insta::assert_snapshot!("help_describe", help(&["describe"]));
-    }
-
-    #[test]
-    fn describe_cluster() {
-        insta::assert_snapshot!("help_describe_cluster", help(&["describe", "cluster"]));
-    }
-
-    #[test]
-    fn delete() {
-        insta::assert_snapshot!("help_delete", help(&["delete"]));
-    }
-
-    #[test]
-    fn delete_cluster() {
-        insta::assert_snapshot!("help_delete_cluster", help(&["delete", "cluster"]));
-    }
-
-    #[test]
-    fn install() {
-        insta::assert_snapshot!("help_install", help(&["install"]));
-    }
-
-    #[test]
-    fn policy() {
-        insta::assert_snapshot!("help_policy", help(&["policy"]));
-    }
-
-    #[test]
-    fn policy_test() {
-        insta::assert_snapshot!("help_policy_test", help(&["policy", "test"]));
     }
 
     /// The subcommands a help text lists under `Commands:`, without clap's `help`.
@@ -255,34 +220,6 @@ mod help {
         assert!(leaves.contains(&"get kubeconfig".to_owned()), "{leaves:?}");
         assert!(leaves.len() >= 12, "{leaves:?}");
         assert!(lacking.is_empty(), "no Examples: in the help of {lacking:?}");
-    }
-
-    #[test]
-    fn generate() {
-        insta::assert_snapshot!("help_generate", Run::kkp(&["generate", "--help"]).snapshot());
-    }
-
-    #[test]
-    fn generate_cluster() {
-        insta::assert_snapshot!(
-            "help_generate_cluster",
-            Run::kkp(&["generate", "cluster", "--help"]).snapshot()
-        );
-    }
-
-    #[test]
-    fn validate() {
-        insta::assert_snapshot!("help_validate", Run::kkp(&["validate", "--help"]).snapshot());
-    }
-
-    #[test]
-    fn version() {
-        insta::assert_snapshot!("help_version", Run::kkp(&["version", "--help"]).snapshot());
-    }
-
-    #[test]
-    fn completion() {
-        insta::assert_snapshot!("help_completion", Run::kkp(&["completion", "--help"]).snapshot());
     }
 }
 
