@@ -4,6 +4,9 @@
 //! what the validating webhook does (rules and policies on the object as it is), and [`admit`]
 //! the whole chain the way the apiserver runs it: default first, then validate the result. The
 //! plugin calls [`admit`] before it sends anything.
+//!
+//! An object with fields of the wrong JSON type gets every one of them named (see
+//! [`crate::decode`]), and the rules still check the fields that are fine.
 
 use std::fmt;
 
@@ -11,6 +14,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::cluster::Cluster;
+use crate::decode::{Undecodable, decode};
 use crate::defaulting::{self, Phase};
 use crate::field::{FieldError, Path};
 use crate::machine::MachineDeployment;
@@ -253,17 +257,10 @@ impl Verdict {
     }
 }
 
-/// Errors from decoding an object into our types, with the field path serde reached.
-fn parse<T: serde::de::DeserializeOwned>(value: &Value) -> Result<T, FieldError> {
-    serde_path_to_error::deserialize::<_, T>(value).map_err(|e| {
-        let path = e.path().to_string();
-        let path = if path == "." {
-            Path::default()
-        } else {
-            Path::root(&path)
-        };
-        FieldError::invalid(path, Value::Null, e.into_inner().to_string()).without_value()
-    })
+/// The stored object of an update, when it decodes; a stored object that does not is not the
+/// user's to fix, so the update rules are skipped for it.
+fn decodes<T: serde::de::DeserializeOwned>(value: &Value) -> Option<T> {
+    T::deserialize(value).ok()
 }
 
 fn being_deleted(object: &Value) -> bool {
@@ -307,11 +304,16 @@ fn precheck<'a>(req: &Request<'a>) -> Result<(ResourceKind, &'a Value), Box<Verd
 }
 
 /// Defaulting only, as the mutating webhook does: the defaulted object and its patch. Objects that
-/// do not parse come back with the parse error and no patch.
+/// do not decode come back with every field of the wrong type and no patch.
 pub fn mutate(req: &Request<'_>, ctx: &Context) -> Verdict {
+    mutate_or_explain(req, ctx).0
+}
+
+/// [`mutate`], and for an object that does not decode, why not.
+fn mutate_or_explain(req: &Request<'_>, ctx: &Context) -> (Verdict, Option<Box<Undecodable>>) {
     let (kind, object) = match precheck(req) {
         Ok(x) => x,
-        Err(v) => return *v,
+        Err(v) => return (*v, None),
     };
     let mut verdict = Verdict::new(kind.clone(), Some(object));
     let phase = if req.operation == Operation::Create {
@@ -320,18 +322,27 @@ pub fn mutate(req: &Request<'_>, ctx: &Context) -> Verdict {
         Phase::Update
     };
     let defaulted = match kind {
-        ResourceKind::Cluster => parse::<Cluster>(object).map(|mut c| {
+        ResourceKind::Cluster => decode::<Cluster>(&kind, object).map(|mut c| {
             defaulting::default_cluster(&mut c.spec, phase);
             serde_json::to_value(c)
         }),
-        ResourceKind::MachineDeployment => parse::<MachineDeployment>(object).map(|mut md| {
+        ResourceKind::MachineDeployment => decode::<MachineDeployment>(&kind, object).map(|mut md| {
             defaulting::default_machine_deployment(&mut md, ctx.cluster_version.as_ref());
             serde_json::to_value(md)
         }),
-        ResourceKind::Other { .. } => unreachable_other(),
+        ResourceKind::Other { .. } => {
+            verdict.errors.push(FieldError::forbidden(
+                Path::default(),
+                "not an object this engine checks",
+            ));
+            return (verdict, None);
+        }
     };
     match defaulted {
-        Err(e) => verdict.errors.push(e),
+        Err(broken) => {
+            verdict.errors = broken.errors.clone();
+            return (verdict, Some(broken));
+        }
         Ok(Err(e)) => verdict
             .errors
             .push(FieldError::invalid(Path::default(), Value::Null, e.to_string())),
@@ -341,14 +352,7 @@ pub fn mutate(req: &Request<'_>, ctx: &Context) -> Verdict {
             verdict.object = Some(out);
         }
     }
-    verdict
-}
-
-fn unreachable_other() -> Result<Result<Value, serde_json::Error>, FieldError> {
-    Err(FieldError::forbidden(
-        Path::default(),
-        "not an object this engine checks",
-    ))
+    (verdict, None)
 }
 
 /// Keeps everything outside `spec` (and a MachineDeployment's namespace) exactly as sent, so the
@@ -378,31 +382,24 @@ pub fn validate(req: &Request<'_>, ctx: &Context) -> Verdict {
     let mut verdict = Verdict::new(kind.clone(), Some(object));
     let creating = req.operation == Operation::Create;
     let old = req.old_object.filter(|_| req.operation == Operation::Update);
-    let findings = match kind {
-        ResourceKind::Cluster => match parse::<Cluster>(object) {
-            Err(e) => Findings {
-                errors: vec![e],
+    let findings = match rule_findings(&kind, object, old, ctx, creating) {
+        Ok(findings) => findings,
+        Err(broken) => {
+            let mut findings = Findings {
+                errors: broken.errors.clone(),
                 warnings: vec![],
-            },
-            Ok(cluster) => {
-                let mut f = validation::validate_cluster(&cluster, &ctx.versions, creating);
-                if let Some(old) = old.and_then(|o| parse::<Cluster>(o).ok()) {
-                    f.extend(validation::validate_cluster_update(&old, &cluster, &ctx.versions));
-                }
-                f
+            };
+            // The rules still speak about the fields that are fine.
+            if let Some(stripped) = &broken.stripped
+                && let Ok(rest) = rule_findings(&kind, stripped, old, ctx, creating)
+            {
+                findings
+                    .errors
+                    .extend(rest.errors.into_iter().filter(|e| broken.keeps(e)));
+                findings.warnings = rest.warnings;
             }
-        },
-        ResourceKind::MachineDeployment => match parse::<MachineDeployment>(object) {
-            Err(e) => Findings {
-                errors: vec![e],
-                warnings: vec![],
-            },
-            Ok(md) => {
-                let old = old.and_then(|o| parse::<MachineDeployment>(o).ok());
-                validation::validate_machine_deployment(&md, old.as_ref(), ctx.cluster_version.as_ref())
-            }
-        },
-        ResourceKind::Other { .. } => Findings::default(),
+            findings
+        }
     };
     verdict.errors = dedup(findings.errors);
     verdict.warnings = findings.warnings;
@@ -410,6 +407,32 @@ pub fn validate(req: &Request<'_>, ctx: &Context) -> Verdict {
     verdict.violations = evaluation.violations;
     verdict.matched_policies = evaluation.matched;
     verdict
+}
+
+/// The validation rules on an object, or why it does not decode.
+fn rule_findings(
+    kind: &ResourceKind,
+    object: &Value,
+    old: Option<&Value>,
+    ctx: &Context,
+    creating: bool,
+) -> Result<Findings, Box<Undecodable>> {
+    Ok(match kind {
+        ResourceKind::Cluster => {
+            let cluster = decode::<Cluster>(kind, object)?;
+            let mut f = validation::validate_cluster(&cluster, &ctx.versions, creating);
+            if let Some(old) = old.and_then(decodes::<Cluster>) {
+                f.extend(validation::validate_cluster_update(&old, &cluster, &ctx.versions));
+            }
+            f
+        }
+        ResourceKind::MachineDeployment => {
+            let md = decode::<MachineDeployment>(kind, object)?;
+            let old = old.and_then(decodes::<MachineDeployment>);
+            validation::validate_machine_deployment(&md, old.as_ref(), ctx.cluster_version.as_ref())
+        }
+        ResourceKind::Other { .. } => Findings::default(),
+    })
 }
 
 fn dedup(mut errors: Vec<FieldError>) -> Vec<FieldError> {
@@ -420,9 +443,12 @@ fn dedup(mut errors: Vec<FieldError>) -> Vec<FieldError> {
 
 /// The whole admission chain: default, then validate the defaulted object.
 pub fn admit(req: &Request<'_>, ctx: &Context) -> Verdict {
-    let mutated = mutate(req, ctx);
+    let (mutated, broken) = mutate_or_explain(req, ctx);
     let Some(defaulted) = mutated.object.as_ref() else {
-        return mutated;
+        return match broken {
+            Some(broken) => admit_undecodable(req, ctx, mutated, &broken),
+            None => mutated,
+        };
     };
     let next = Request {
         object: Some(defaulted),
@@ -432,5 +458,31 @@ pub fn admit(req: &Request<'_>, ctx: &Context) -> Verdict {
     verdict.object = mutated.object.clone();
     verdict.patch = mutated.patch;
     verdict.warnings.splice(0..0, mutated.warnings);
+    verdict
+}
+
+/// The chain for an object that does not decode: its type errors, what the chain says about the
+/// rest of it (the object without the offending fields, defaulted and validated), and the policies
+/// on the object as sent. No defaulted object and no patch.
+fn admit_undecodable(req: &Request<'_>, ctx: &Context, mut verdict: Verdict, broken: &Undecodable) -> Verdict {
+    if let Some(stripped) = &broken.stripped {
+        let rest = admit(
+            &Request {
+                object: Some(stripped),
+                ..*req
+            },
+            ctx,
+        );
+        verdict
+            .errors
+            .extend(rest.errors.into_iter().filter(|e| broken.keeps(e)));
+        verdict.errors = dedup(std::mem::take(&mut verdict.errors));
+        verdict.warnings.extend(rest.warnings);
+    }
+    if let Some(object) = req.object {
+        let evaluation = policy::evaluate_all(&ctx.policies, &verdict.kind, object, req.user);
+        verdict.violations = evaluation.violations;
+        verdict.matched_policies = evaluation.matched;
+    }
     verdict
 }

@@ -11,12 +11,14 @@ pub mod field;
 pub mod machine;
 pub mod providers;
 pub mod schema;
+pub mod type_check;
 
 pub use cluster::Cluster;
 pub use field::{FieldError, Path};
 pub use machine::{Machine, MachineDeployment, MachineSet};
 pub mod admission;
 pub mod cni;
+pub mod decode;
 pub mod defaulting;
 pub mod policy;
 pub mod validation;

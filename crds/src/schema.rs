@@ -410,7 +410,7 @@ fn option_names(options: &Value) -> Vec<String> {
         .unwrap_or_default()
 }
 
-fn field_errors(error: &ValidationError<'_>, base: &Path) -> Vec<FieldError> {
+pub(crate) fn field_errors(error: &ValidationError<'_>, base: &Path) -> Vec<FieldError> {
     let pointer = error.instance_path().as_str();
     let at = base.pointer(pointer);
     let instance: &Value = error.instance();

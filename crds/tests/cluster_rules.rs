@@ -519,7 +519,58 @@ fn update_window_format() {
 fn wrong_types_name_the_field() {
     fails(
         with(&base(), "/spec/clusterNetwork/nodeCidrMaskSizeIPv4", json!("24")),
-        &["spec.clusterNetwork.nodeCidrMaskSizeIPv4: Invalid value: invalid type: string \"24\", expected i32"],
+        &["spec.clusterNetwork.nodeCidrMaskSizeIPv4: Invalid value: \"24\": must be of type integer"],
+    );
+}
+
+#[test]
+fn every_wrong_type_is_reported_at_once() {
+    let mut c = with(&base(), "/spec/version", json!(1.35));
+    c = with(&c, "/spec/clusterNetwork/pods/cidrBlocks", json!("10.0.0.0/8"));
+    c = with(&c, "/spec/features", json!({ "externalCloudProvider": "yes" }));
+    fails(
+        c,
+        &[
+            "spec.clusterNetwork.pods.cidrBlocks: Invalid value: \"10.0.0.0/8\": must be of type array",
+            "spec.features[externalCloudProvider]: Invalid value: \"yes\": must be of type boolean",
+            "spec.version: Invalid value: 1.35: must be of type string",
+        ],
+    );
+}
+
+#[test]
+fn rules_still_speak_about_the_fields_that_decode() {
+    let mut c = with(&base(), "/spec/version", json!(1.35));
+    c = with(&c, "/metadata/labels/project-id", json!(7));
+    c = with(&c, "/spec/exposeStrategy", json!("Foo"));
+    c = with(&c, "/spec/cloud/hetzner/network", json!(5));
+    fails(
+        c,
+        &[
+            "metadata.labels[project-id]: Invalid value: 7: must be of type string",
+            "spec.cloud.hetzner.network: Invalid value: 5: must be of type string",
+            "spec.version: Invalid value: 1.35: must be of type string",
+            "spec.exposeStrategy: Unsupported value: \"Foo\": supported values: \"NodePort\", \"LoadBalancer\", \"Tunneling\"",
+        ],
+    );
+}
+
+#[test]
+fn admit_reports_every_wrong_type_without_defaulting() {
+    let mut c = cluster(Provider::Hetzner);
+    c = with(&c, "/spec/version", json!(["1.35.7"]));
+    c = with(&c, "/spec/pause", json!("no"));
+    c = with(&c, "/spec/exposeStrategy", json!("Foo"));
+    let verdict = kkp_crds::admit(&kkp_crds::Request::create(&c), &Default::default());
+    assert_eq!(verdict.object, None);
+    assert!(verdict.patch.0.is_empty());
+    assert_eq!(
+        verdict.errors.iter().map(ToString::to_string).collect::<Vec<_>>(),
+        [
+            "spec.pause: Invalid value: \"no\": must be of type boolean",
+            "spec.version: Invalid value: [\"1.35.7\"]: must be of type string",
+            "spec.exposeStrategy: Unsupported value: \"Foo\": supported values: \"NodePort\", \"LoadBalancer\", \"Tunneling\"",
+        ]
     );
 }
 
@@ -569,6 +620,48 @@ fn immutable_fields_on_update() {
         "/spec/componentsOverride/apiserver/nodePortRange",
         json!("30000-31000"),
         &["spec.componentsOverride.apiserver.nodePortRange: Invalid value: \"30000-31000\": field is immutable"],
+    );
+}
+
+#[test]
+fn encryption_changes_wait_for_the_active_phase() {
+    let key = json!({"name": "key1", "value": "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="});
+    let encrypted = with(
+        &with(&base(), "/spec/features/encryptionAtRest", json!(true)),
+        "/spec/encryptionConfiguration",
+        json!({"enabled": true, "resources": ["secrets"], "secretbox": {"keys": [key]}}),
+    );
+    let rotated = with(
+        &encrypted,
+        "/spec/encryptionConfiguration/secretbox/keys/0/name",
+        json!("key2"),
+    );
+    let disabled = with(&encrypted, "/spec/features/encryptionAtRest", json!(false));
+    let in_phase = |phase: &str| with(&encrypted, "/status/encryption", json!({"phase": phase}));
+
+    // Active: changes are fine.
+    assert_eq!(update_errors(&in_phase("Active"), &rotated), Vec::<String>::new());
+    // Still encrypting: no change to the configuration or the feature.
+    assert_eq!(
+        update_errors(&in_phase("EncryptionNeeded"), &rotated),
+        [
+            "spec.encryptionConfiguration: Forbidden: cannot be changed while the encryption phase is EncryptionNeeded; wait until it is Active"
+        ]
+    );
+    assert_eq!(
+        update_errors(
+            &in_phase("Pending"),
+            &with(&disabled, "/spec/encryptionConfiguration", json!(null))
+        ),
+        [
+            "spec.features[encryptionAtRest]: Forbidden: cannot be changed while the encryption phase is Pending; wait until it is Active",
+            "spec.encryptionConfiguration: Forbidden: cannot be changed while the encryption phase is Pending; wait until it is Active",
+        ]
+    );
+    // An update that leaves encryption alone passes in any phase.
+    assert_eq!(
+        update_errors(&in_phase("Pending"), &with(&encrypted, "/spec/pause", json!(true))),
+        Vec::<String>::new()
     );
 }
 

@@ -282,3 +282,62 @@ fn vsphere_anti_affinity_and_vm_group_need_the_cluster() {
     let off = with(&vsphere, &format!("{spec}/vmAntiAffinity"), json!(false));
     assert_eq!(create_errors(&off), Vec::<String>::new());
 }
+
+#[test]
+fn every_wrong_type_is_reported_at_once() {
+    let mut md = with(&base(), "/spec/replicas", json!("three"));
+    md = with(&md, &format!("{VALUE}/sshPublicKeys"), json!(common::SSH_KEY));
+    md = with(&md, "/spec/template/metadata/labels/machine", json!(true));
+    md = with(&md, "/spec/strategy/rollingUpdate/maxSurge", json!({ "percent": 25 }));
+    fails(
+        md,
+        &[
+            "spec.replicas: Invalid value: \"three\": must be of type integer",
+            "spec.strategy.rollingUpdate.maxSurge: Invalid value: {\"percent\":25}: must be of type integer or string",
+            "spec.template.metadata.labels[machine]: Invalid value: true: must be of type string",
+            &format!(
+                "spec.template.spec.providerSpec.value.sshPublicKeys: Invalid value: {:?}: must be of type array",
+                common::SSH_KEY
+            ),
+        ],
+    );
+}
+
+#[test]
+fn rules_and_provider_schemas_still_speak_about_the_fields_that_decode() {
+    let mut md = with(&base(), "/spec/replicas", json!("three"));
+    md = with(&md, "/spec/template/spec/versions/kubelet", json!(1.35));
+    md = with(&md, "/spec/strategy/type", json!("Recreate"));
+    md = with(&md, &format!("{VALUE}/cloudProviderSpec/serverType"), json!(["cx22"]));
+    fails(
+        md,
+        &[
+            "spec.replicas: Invalid value: \"three\": must be of type integer",
+            "spec.template.spec.versions.kubelet: Invalid value: 1.35: must be of type string",
+            "spec.strategy.type: Unsupported value: \"Recreate\": supported values: \"RollingUpdate\"",
+            "spec.template.spec.providerSpec.value.cloudProviderSpec.serverType: Invalid value: [\"cx22\"]: must be a string, or an object with value, secretKeyRef or configMapKeyRef",
+        ],
+    );
+}
+
+#[test]
+fn wrong_types_in_the_provider_spec_are_the_provider_schema_s_to_report() {
+    fails(
+        with(
+            &base(),
+            &format!("{VALUE}/cloudProviderSpec/serverType"),
+            json!(["cx22"]),
+        ),
+        &[
+            "spec.template.spec.providerSpec.value.cloudProviderSpec.serverType: Invalid value: [\"cx22\"]: must be a string, or an object with value, secretKeyRef or configMapKeyRef",
+        ],
+    );
+}
+
+#[test]
+fn numbers_out_of_range_are_type_errors() {
+    fails(
+        with(&base(), "/spec/replicas", json!(5_000_000_000_i64)),
+        &["spec.replicas: Invalid value: 5000000000: must be less than or equal to 2147483647"],
+    );
+}

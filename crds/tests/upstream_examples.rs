@@ -99,6 +99,29 @@ fn upstream_objects_round_trip_without_losing_a_field() {
 }
 
 #[test]
+fn upstream_objects_pass_the_type_check() {
+    let mut checked = 0;
+    for path in yaml_files() {
+        for doc in documents(&path) {
+            let kind = ResourceKind::of(&doc);
+            if !kind.is_ours() {
+                continue;
+            }
+            checked += 1;
+            let errors: Vec<String> = kkp_crds::type_check::type_errors(&kind, &doc)
+                .into_iter()
+                .map(|e| e.error.to_string())
+                .collect();
+            assert_eq!(errors, Vec::<String>::new(), "{} in {}", doc["kind"], path.display());
+        }
+    }
+    assert!(
+        checked >= 25,
+        "expected the upstream Clusters and MachineDeployments, found {checked}"
+    );
+}
+
+#[test]
 fn a_lookalike_cluster_is_not_ours() {
     let docs = documents(&examples_dir().join("lookalike-kind-config-cluster.yaml"));
     assert!(!docs.is_empty());

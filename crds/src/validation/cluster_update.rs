@@ -127,7 +127,40 @@ pub fn validate_cluster_update(old: &Cluster, new: &Cluster, catalog: &VersionCa
         }
     }
     validate_cni_update(old, new, &spec, &mut f);
+    validate_encryption_update(old, new, &spec, &mut f);
     f
+}
+
+/// The encryption-at-rest phase KKP reports in `status.encryption.phase`, if any.
+fn encryption_phase(c: &Cluster) -> Option<&str> {
+    c.status
+        .as_ref()
+        .and_then(|s| s.other.get("encryption"))
+        .and_then(|e| e.get("phase"))
+        .and_then(serde_json::Value::as_str)
+        .filter(|p| !p.is_empty())
+}
+
+/// While KKP is still encrypting or decrypting (any phase but `Active`), neither the
+/// `encryptionAtRest` feature nor the encryption configuration may change.
+fn validate_encryption_update(old: &Cluster, new: &Cluster, spec: &Path, f: &mut Findings) {
+    const FEATURE: &str = "encryptionAtRest";
+    let Some(phase) = encryption_phase(old).filter(|p| *p != "Active") else {
+        return;
+    };
+    let feature = |c: &Cluster| c.spec.features.as_ref().and_then(|m| m.get(FEATURE)).copied();
+    if feature(old) != feature(new) {
+        f.error(FieldError::forbidden(
+            spec.child("features").key(FEATURE),
+            format!("cannot be changed while the encryption phase is {phase}; wait until it is Active"),
+        ));
+    }
+    if old.spec.encryption_configuration != new.spec.encryption_configuration {
+        f.error(FieldError::forbidden(
+            spec.child("encryptionConfiguration"),
+            format!("cannot be changed while the encryption phase is {phase}; wait until it is Active"),
+        ));
+    }
 }
 
 fn validate_version_update(old: &Cluster, new: &Cluster, catalog: &VersionCatalog, spec: &Path, f: &mut Findings) {
