@@ -28,6 +28,12 @@ pub enum ReviewError {
     NoUid,
     #[error("unknown operation {0:?} (expected CREATE, UPDATE, DELETE or CONNECT)")]
     UnknownOperation(String),
+    #[error("request.{field} is a {found}, but request.kind says {expected}")]
+    KindMismatch {
+        field: &'static str,
+        found: String,
+        expected: String,
+    },
 }
 
 #[derive(Debug, Deserialize)]
@@ -107,6 +113,11 @@ pub fn parse(body: &[u8]) -> Result<ParsedRequest, ReviewError> {
     }
     let operation =
         Operation::parse(&request.operation).ok_or_else(|| ReviewError::UnknownOperation(request.operation.clone()))?;
+    for (field, object) in [("object", &mut request.object), ("oldObject", &mut request.old_object)] {
+        if let Some(object) = object.as_mut() {
+            align_with_request_kind(field, object, &request.kind)?;
+        }
+    }
     let user = UserInfo {
         username: std::mem::take(&mut request.user_info.username),
         groups: std::mem::take(&mut request.user_info.groups),
@@ -116,6 +127,50 @@ pub fn parse(body: &[u8]) -> Result<ParsedRequest, ReviewError> {
         operation,
         user,
     })
+}
+
+/// The request's `kind` decides what an object is: an object without `apiVersion`/`kind` gets them
+/// from it, and one whose group or kind disagrees with it is refused (the version may differ, as
+/// the apiserver converts objects to the version a webhook registered for).
+fn align_with_request_kind(
+    field: &'static str,
+    object: &mut Value,
+    kind: &GroupVersionKind,
+) -> Result<(), ReviewError> {
+    let Some(map) = object.as_object_mut() else {
+        return Ok(());
+    };
+    if kind.kind.is_empty() {
+        return Ok(());
+    }
+    let api_version = map.get("apiVersion").and_then(Value::as_str).unwrap_or("");
+    let object_kind = map.get("kind").and_then(Value::as_str).unwrap_or("");
+    if api_version.is_empty() && object_kind.is_empty() {
+        let api_version = if kind.group.is_empty() {
+            kind.version.clone()
+        } else {
+            format!("{}/{}", kind.group, kind.version)
+        };
+        map.insert("apiVersion".into(), Value::String(api_version));
+        map.insert("kind".into(), Value::String(kind.kind.clone()));
+        return Ok(());
+    }
+    let group = api_version.rsplit_once('/').map_or("", |(g, _)| g);
+    if group != kind.group || object_kind != kind.kind {
+        let describe = |group: &str, kind: &str| {
+            if group.is_empty() {
+                kind.to_owned()
+            } else {
+                format!("{kind}.{group}")
+            }
+        };
+        return Err(ReviewError::KindMismatch {
+            field,
+            found: describe(group, object_kind),
+            expected: describe(&kind.group, &kind.kind),
+        });
+    }
+    Ok(())
 }
 
 /// A `metav1.Status` as the apiserver reads it from a denial.
@@ -224,6 +279,36 @@ mod tests {
         assert_eq!(parsed.request.object, Some(json!({"a": 1})));
         assert_eq!(parsed.request.old_object, None);
         assert_eq!(parsed.request.dry_run, Some(true));
+    }
+
+    #[test]
+    fn the_request_kind_decides_what_an_object_is() {
+        let review = |object: Value| {
+            json!({
+                "apiVersion": API_VERSION, "kind": KIND,
+                "request": {"uid": "u", "operation": "CREATE", "object": object,
+                            "kind": {"group": "kubermatic.k8c.io", "version": "v1", "kind": "Cluster"}}
+            })
+            .to_string()
+        };
+        // An object without apiVersion and kind takes them from the request.
+        let parsed = parse(review(json!({"metadata": {"name": "c"}})).as_bytes()).unwrap();
+        let object = parsed.request.object.unwrap();
+        assert_eq!(object["apiVersion"], "kubermatic.k8c.io/v1");
+        assert_eq!(object["kind"], "Cluster");
+        // Another version of the same kind is fine (the apiserver converts); another kind is not.
+        let v2 = json!({"apiVersion": "kubermatic.k8c.io/v2", "kind": "Cluster"});
+        assert!(parse(review(v2).as_bytes()).is_ok());
+        let foreign = json!({"apiVersion": "cluster.x-k8s.io/v1beta2", "kind": "Cluster"});
+        assert_eq!(
+            parse(review(foreign).as_bytes()).unwrap_err().to_string(),
+            "request.object is a Cluster.cluster.x-k8s.io, but request.kind says Cluster.kubermatic.k8c.io"
+        );
+        let config_map = json!({"apiVersion": "v1", "kind": "ConfigMap"});
+        assert!(matches!(
+            parse(review(config_map).as_bytes()),
+            Err(ReviewError::KindMismatch { field: "object", .. })
+        ));
     }
 
     #[test]
