@@ -35,6 +35,27 @@ impl Undecodable {
     }
 }
 
+/// A serde path with indices written as segments: `spec.list[0].name` → `spec.list.0.name`.
+fn dotted_serde_path(path: &str) -> String {
+    path.replace('[', ".").replace(']', "")
+}
+
+/// A JSON pointer in the same form: `/spec/list/0/name` → `spec.list.0.name` (map keys kept whole).
+fn dotted_pointer(pointer: &str) -> String {
+    pointer
+        .split('/')
+        .skip(1)
+        .map(|s| s.replace("~1", "/").replace("~0", "~"))
+        .collect::<Vec<_>>()
+        .join(".")
+}
+
+/// Whether dotted path `path` is `base` or below it.
+fn within_dotted(path: &str, base: &str) -> bool {
+    path.strip_prefix(base)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('.'))
+}
+
 fn is_within(path: &str, base: &str) -> bool {
     path.strip_prefix(base)
         .is_some_and(|rest| rest.is_empty() || rest.starts_with('.') || rest.starts_with('['))
@@ -75,9 +96,10 @@ pub fn decode<T: DeserializeOwned>(kind: &ResourceKind, object: &Value) -> Resul
     };
     let found = type_check::type_errors(kind, object);
     let serde_path = serde_failure.path().to_string();
+    let serde_at = dotted_serde_path(&serde_path);
     let seen = found.iter().any(|e| {
-        let at = Path::default().pointer(&e.pointer);
-        is_within(at.as_str(), &serde_path) || is_within(&serde_path, at.as_str())
+        let at = dotted_pointer(&e.pointer);
+        within_dotted(&at, &serde_at) || within_dotted(&serde_at, &at)
     });
     let mut errors: Vec<FieldError> = found.iter().map(|e| e.error.clone()).collect();
     if !seen {
@@ -145,6 +167,19 @@ mod tests {
         assert_eq!(parent("spec.version"), "spec");
         assert_eq!(parent("metadata.labels[a.b/c]"), "metadata.labels");
         assert_eq!(parent("spec"), "");
+        assert!(within_dotted(
+            &dotted_pointer("/metadata/labels/1"),
+            &dotted_serde_path("metadata.labels.1")
+        ));
+        assert!(within_dotted(
+            &dotted_pointer("/spec/list/0/name"),
+            &dotted_serde_path("spec.list[0]")
+        ));
+        assert!(within_dotted(
+            &dotted_pointer("/metadata/labels/kubernetes.io~1name"),
+            &dotted_serde_path("metadata.labels.kubernetes.io/name")
+        ));
+        assert!(!within_dotted("spec.podsX", "spec.pods"));
         assert!(is_within("spec.pods[0]", "spec.pods"));
         assert!(is_within("spec.pods", "spec.pods"));
         assert!(!is_within("spec.podsX", "spec.pods"));

@@ -539,6 +539,22 @@ fn every_wrong_type_is_reported_at_once() {
 }
 
 #[test]
+fn a_wrong_type_under_a_numeric_or_dotted_map_key_is_reported_once() {
+    let c = with(
+        &base(),
+        "/metadata/labels",
+        json!({ "project-id": "xw2k9fgh4t", "1": 2, "kubernetes.io/name": false }),
+    );
+    fails(
+        c,
+        &[
+            "metadata.labels[1]: Invalid value: 2: must be of type string",
+            "metadata.labels[kubernetes.io/name]: Invalid value: false: must be of type string",
+        ],
+    );
+}
+
+#[test]
 fn rules_still_speak_about_the_fields_that_decode() {
     let mut c = with(&base(), "/spec/version", json!(1.35));
     c = with(&c, "/metadata/labels/project-id", json!(7));
@@ -658,6 +674,18 @@ fn encryption_changes_wait_for_the_active_phase() {
             "spec.encryptionConfiguration: Forbidden: cannot be changed while the encryption phase is Pending; wait until it is Active",
         ]
     );
+    // Writing out what is already so (false for an absent flag) is no change, as in KKP.
+    let spelled_out = with(
+        &with(&in_phase("Pending"), "/spec/features/encryptionAtRest", json!(null)),
+        "/spec/encryptionConfiguration/enabled",
+        json!(null),
+    );
+    let same = with(
+        &with(&spelled_out, "/spec/features/encryptionAtRest", json!(false)),
+        "/spec/encryptionConfiguration/enabled",
+        json!(false),
+    );
+    assert_eq!(update_errors(&spelled_out, &same), Vec::<String>::new());
     // An update that leaves encryption alone passes in any phase.
     assert_eq!(
         update_errors(&in_phase("Pending"), &with(&encrypted, "/spec/pause", json!(true))),

@@ -1002,3 +1002,57 @@ fn a_generated_id_is_found_again_so_re_running_converges() {
     let cleanup = kkp(&["delete", "cluster", &id, "--yes"]);
     assert_eq!(cleanup.code, Some(0), "{}", cleanup.both());
 }
+
+#[test]
+fn a_cluster_made_by_another_tool_is_never_taken_over() {
+    // The dashboard's cluster: same project and human-readable name, another field manager.
+    let human = kkp_e2e::unique_name("Dashboard Cluster");
+    let foreign_id = kkp_e2e::unique_name("dash");
+    let mut args = vec![
+        "generate",
+        "cluster",
+        foreign_id.as_str(),
+        "--human-readable-name",
+        human.as_str(),
+    ];
+    args.extend(template_flags());
+    args.extend(["-o", "json"]);
+    let generated = kkp(&args);
+    assert_eq!(generated.code, Some(0), "{}", generated.both());
+    let list: Value = serde_json::from_str(&generated.stdout).expect("a JSON list");
+    let cluster = list["items"]
+        .as_array()
+        .and_then(|items| items.iter().find(|o| o["kind"] == "Cluster"))
+        .expect("a Cluster")
+        .clone();
+    rt().block_on(async {
+        let seed = env().planes.seed.client().await.expect("a seed client");
+        let api: Api<DynamicObject> = Api::all_with(seed, &clusters_resource());
+        let object: DynamicObject = serde_json::from_value(cluster).expect("an object");
+        let params = PostParams {
+            field_manager: Some("kubermatic-dashboard".to_owned()),
+            ..PostParams::default()
+        };
+        api.create(&params, &object).await.expect("the dashboard's cluster");
+    });
+
+    let mut args = vec!["create", "cluster", human.as_str(), "--generate-name"];
+    args.extend(template_flags());
+    args.push("--wait=false");
+    let ran = kkp(&args);
+    assert_eq!(ran.code, Some(0), "{}", ran.both());
+    assert!(ran.stderr.contains("Generated cluster ID"), "{}", ran.both());
+    assert!(!ran.stderr.contains("Continuing with cluster"), "{}", ran.both());
+    let id = ran
+        .stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("Generated cluster ID \""))
+        .and_then(|rest| rest.split('"').next())
+        .expect("the generated ID")
+        .to_owned();
+    assert_ne!(id, foreign_id);
+    for name in [&id, &foreign_id] {
+        let cleanup = kkp(&["delete", "cluster", name, "--yes"]);
+        assert_eq!(cleanup.code, Some(0), "{}", cleanup.both());
+    }
+}

@@ -148,14 +148,21 @@ fn validate_encryption_update(old: &Cluster, new: &Cluster, spec: &Path, f: &mut
     let Some(phase) = encryption_phase(old).filter(|p| *p != "Active") else {
         return;
     };
-    let feature = |c: &Cluster| c.spec.features.as_ref().and_then(|m| m.get(FEATURE)).copied();
+    // As in KKP, an absent flag and `false` are the same.
+    let feature = |c: &Cluster| c.spec.features.as_ref().and_then(|m| m.get(FEATURE)).copied() == Some(true);
     if feature(old) != feature(new) {
         f.error(FieldError::forbidden(
             spec.child("features").key(FEATURE),
             format!("cannot be changed while the encryption phase is {phase}; wait until it is Active"),
         ));
     }
-    if old.spec.encryption_configuration != new.spec.encryption_configuration {
+    let configuration = |c: &Cluster| {
+        c.spec.encryption_configuration.clone().map(|mut e| {
+            e.enabled = Some(e.enabled == Some(true));
+            e
+        })
+    };
+    if configuration(old) != configuration(new) {
         f.error(FieldError::forbidden(
             spec.child("encryptionConfiguration"),
             format!("cannot be changed while the encryption phase is {phase}; wait until it is Active"),

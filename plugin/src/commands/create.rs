@@ -39,8 +39,8 @@ user cluster's kube-system namespace through the cluster's own kubeconfig.
 
 NAME is the cluster ID. Without NAME, or with --generate-name, a KKP-style ID is generated (ten
 characters) and NAME, if given, becomes the human-readable name. A cluster of the same project
-(--project) with that human-readable name, made by an earlier run, is continued instead of
-making a second one.
+(--project) with that human-readable name that an earlier run of this command applied is
+continued instead of making a second one; clusters made otherwise are never taken over.
 
 --wait is on by default, because the MachineDeployments can only be applied once the user cluster
 runs. With --wait=false only the Cluster (and any other management-cluster objects) is applied;
@@ -202,8 +202,10 @@ fn resolve_name(args: &CreateClusterArgs) -> (String, TemplateArgs, bool) {
 }
 
 /// With a generated ID: the cluster an earlier run made for the same project and human-readable
-/// name, so that running the command again converges instead of making a second cluster. Clusters
-/// being deleted do not count; two or more candidates are an error that lists them.
+/// name, so that running the command again converges instead of making a second cluster. Only
+/// clusters this plugin applied count (field manager kubectl-kkp), so one made in the dashboard or
+/// by another tool is never taken over; clusters being deleted do not count; two or more candidates
+/// are an error that lists them.
 async fn find_earlier(seed: &Connection, template: &TemplateArgs) -> anyhow::Result<Option<String>> {
     let (Some(project), Some(human)) = (template.project.as_deref(), template.human_readable_name.as_deref()) else {
         return Ok(None);
@@ -214,6 +216,7 @@ async fn find_earlier(seed: &Connection, template: &TemplateArgs) -> anyhow::Res
         .iter()
         .filter(|c| kkp::text(c, "/spec/humanReadableName") == Some(human))
         .filter(|c| c.pointer("/metadata/deletionTimestamp").is_none_or(Value::is_null))
+        .filter(|c| applied_by_this_plugin(c))
         .filter_map(|c| kkp::text(c, "/metadata/name").map(str::to_owned))
         .collect();
     ids.sort();
@@ -226,6 +229,19 @@ async fn find_earlier(seed: &Connection, template: &TemplateArgs) -> anyhow::Res
             ids.join(", ")
         )),
     }
+}
+
+/// Whether the plugin's field manager applied (part of) the object.
+fn applied_by_this_plugin(object: &Value) -> bool {
+    object
+        .pointer("/metadata/managedFields")
+        .and_then(Value::as_array)
+        .is_some_and(|fields| {
+            fields.iter().any(|f| {
+                f.get("manager").and_then(Value::as_str) == Some(crate::kube::FIELD_MANAGER)
+                    && f.get("operation").and_then(Value::as_str) == Some("Apply")
+            })
+        })
 }
 
 /// Runs the local admission check and returns the objects as admission defaulted them (objects
@@ -397,9 +413,10 @@ async fn wait_for_capi_cluster(seed: &Connection, cluster: &Value, args: &Create
     let deadline = Deadline::new(args.timeout);
     let mut progress = Progress::stderr(format!("cluster {namespace}/{name}"));
     let waiting = async {
+        let resource = capi::resource(seed, api_version).await?;
         let what = format!("Cluster API cluster {namespace}/{name} to be available");
         wait::poll(&mut progress, deadline, POLL_INTERVAL, &what, || async {
-            match capi::get_cluster_opt(seed, api_version, &namespace, &name).await? {
+            match capi::get_cluster_opt(seed, &resource, &namespace, &name).await? {
                 None => Err(anyhow::anyhow!(
                     "Cluster API cluster {namespace}/{name} disappeared from the management cluster ({}) while \
                      waiting for it",
@@ -589,6 +606,15 @@ mod tests {
             parse(&["--dry-run=server", "--provider", "aws"]).dry_run,
             DryRun::Server
         );
+    }
+
+    #[test]
+    fn only_clusters_this_plugin_applied_are_continued() {
+        let managed = |manager: &str, operation: &str| json!({"metadata": {"managedFields": [{"manager": manager, "operation": operation}]}});
+        assert!(applied_by_this_plugin(&managed("kubectl-kkp", "Apply")));
+        assert!(!applied_by_this_plugin(&managed("kubermatic-dashboard", "Update")));
+        assert!(!applied_by_this_plugin(&managed("kubectl-kkp", "Update")));
+        assert!(!applied_by_this_plugin(&json!({"metadata": {}})));
     }
 
     #[test]

@@ -7,7 +7,7 @@
 //! `WorkersAvailable`.
 
 use ::kube::Api;
-use ::kube::api::DynamicObject;
+use ::kube::api::{ApiResource, DynamicObject};
 use serde_json::Value;
 
 use super::client::Connection;
@@ -132,18 +132,22 @@ pub fn state_line(cluster: &Value) -> String {
     line
 }
 
-/// Reads the Cluster API cluster `namespace/name`, through discovery so the served version is used;
-/// `Ok(None)` when it does not exist.
+/// The API endpoint of Cluster API Clusters in `api_version`, found through discovery (once per
+/// wait, not per look).
+pub async fn resource(conn: &Connection, api_version: &str) -> anyhow::Result<ApiResource> {
+    let gvk = resources::gvk_of(&serde_json::json!({"apiVersion": api_version, "kind": "Cluster"}))
+        .map_err(anyhow::Error::msg)?;
+    Ok(Resolver::new(conn.client.clone()).resolve(&gvk).await?.resource)
+}
+
+/// Reads the Cluster API cluster `namespace/name`; `Ok(None)` when it does not exist.
 pub async fn get_cluster_opt(
     conn: &Connection,
-    api_version: &str,
+    resource: &ApiResource,
     namespace: &str,
     name: &str,
 ) -> anyhow::Result<Option<Value>> {
-    let gvk = resources::gvk_of(&serde_json::json!({"apiVersion": api_version, "kind": "Cluster"}))
-        .map_err(anyhow::Error::msg)?;
-    let found = Resolver::new(conn.client.clone()).resolve(&gvk).await?;
-    let api: Api<DynamicObject> = Api::namespaced_with(conn.client.clone(), namespace, &found.resource);
+    let api: Api<DynamicObject> = Api::namespaced_with(conn.client.clone(), namespace, resource);
     match api.get_opt(name).await {
         Ok(found) => Ok(found.map(|o| serde_json::to_value(o).unwrap_or(Value::Null))),
         Err(e) => Err(anyhow::anyhow!(errors::explain(

@@ -106,25 +106,22 @@ impl Lookup for Variables {
     }
 }
 
-/// Words that mark a variable holding a credential: a token, a password, a secret or private key,
-/// a credentials file or a kubeconfig.
-const CREDENTIAL_WORDS: [&str; 11] = [
+/// Words that mark a variable holding a credential: a token, a password, a secret or a key, a
+/// credentials file, a kubeconfig or a service account.
+const CREDENTIAL_WORDS: [&str; 7] = [
     "TOKEN",
     "PASSWORD",
-    "SECRET_ACCESS_KEY",
-    "CLIENT_SECRET",
-    "ACCESS_KEY",
-    "API_KEY",
-    "PRIVATE_KEY",
+    "SECRET",
+    "KEY",
     "CREDENTIAL",
     "KUBECONFIG",
-    "SERVICE_ACCOUNT_KEY",
-    "GOOGLE_SERVICE_ACCOUNT",
+    "SERVICE_ACCOUNT",
 ];
 
-/// Whether a variable's value must not be shown: it holds a credential. Names of things that are
-/// not secret themselves are shown: public keys (`SSH_PUBLIC_KEYS`), and the name or namespace of
-/// a Secret object (`KKP_CREDENTIALS_SECRET`, `AZURE_CLUSTER_IDENTITY_SECRET_NAME`).
+/// Whether a variable's value must not be shown: its name says it holds a credential (when in
+/// doubt, it is masked). Names of things that are not secret themselves are shown: public keys
+/// (`SSH_PUBLIC_KEYS`), and the name or namespace of a Secret object (`KKP_CREDENTIALS_SECRET`,
+/// `AZURE_CLUSTER_IDENTITY_SECRET_NAME`, `KKP_CREDENTIALS_NAMESPACE`).
 pub fn is_sensitive(name: &str) -> bool {
     let upper = name.to_ascii_uppercase();
     let names_an_object = upper.contains("PUBLIC_KEY")
@@ -324,6 +321,10 @@ mod tests {
             "KUBEVIRT_KUBECONFIG",
             "EXOSCALE_API_KEY",
             "ssh_private_key",
+            "SCW_SECRET_KEY",
+            "PROXMOX_SECRET",
+            "OVH_APPLICATION_SECRET",
+            "CLOUDSTACK_B64ENCODED_SECRET",
         ] {
             assert!(is_sensitive(name), "{name}");
         }
