@@ -15,8 +15,12 @@ use crate::error::HarnessError;
 pub const PLUGIN_PACKAGE: &str = "kubectl-kkp";
 pub const PLUGIN_BINARY: &str = "kubectl-kkp";
 
-/// The folder holding the freshly built `kubectl-kkp`, built on first use with
-/// `cargo build -p kubectl-kkp --bins` (into the workspace's target folder, debug profile).
+/// The webhook's package and binary, built alongside the plugin.
+pub const WEBHOOK_PACKAGE: &str = "kkp-webhook";
+
+/// The folder holding the freshly built `kubectl-kkp` and `kkp-webhook`, built on first use with
+/// `cargo build -p kubectl-kkp -p kkp-webhook --bins` (into the workspace's target folder, debug
+/// profile).
 pub fn plugin_dir() -> Result<&'static Path, HarnessError> {
     static DIR: OnceLock<Result<PathBuf, String>> = OnceLock::new();
     DIR.get_or_init(build_plugin)
@@ -39,14 +43,14 @@ pub fn workspace_root() -> PathBuf {
 
 fn build_plugin() -> Result<PathBuf, String> {
     let built = cargo()
-        .args(["build", "-p", PLUGIN_PACKAGE, "--bins"])
+        .args(["build", "-p", PLUGIN_PACKAGE, "-p", WEBHOOK_PACKAGE, "--bins"])
         .stdout(Stdio::null())
         .output()
         .map_err(|e| format!("cannot run cargo to build {PLUGIN_PACKAGE}: {e}"))?;
     if !built.status.success() {
         let stderr = String::from_utf8_lossy(&built.stderr);
         return Err(format!(
-            "cargo build -p {PLUGIN_PACKAGE} failed ({}):\n{stderr}",
+            "cargo build -p {PLUGIN_PACKAGE} -p {WEBHOOK_PACKAGE} failed ({}):\n{stderr}",
             built.status
         ));
     }
@@ -61,10 +65,17 @@ fn build_plugin() -> Result<PathBuf, String> {
         .and_then(serde_json::Value::as_str)
         .ok_or("cargo metadata names no target_directory")?;
     let dir = PathBuf::from(target).join("debug");
-    if !dir.join(PLUGIN_BINARY).is_file() {
-        return Err(format!("{} was not built", dir.join(PLUGIN_BINARY).display()));
+    for binary in [PLUGIN_BINARY, WEBHOOK_PACKAGE] {
+        if !dir.join(binary).is_file() {
+            return Err(format!("{} was not built", dir.join(binary).display()));
+        }
     }
     Ok(dir)
+}
+
+/// The freshly built `kkp-webhook` binary (see [`plugin_dir`]).
+pub fn webhook_binary() -> Result<PathBuf, HarnessError> {
+    Ok(plugin_dir()?.join(WEBHOOK_PACKAGE))
 }
 
 /// What a finished command printed, and how it ended.

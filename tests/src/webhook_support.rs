@@ -192,9 +192,7 @@ pub fn spawn_registered(planes: &[&crate::ControlPlane], timeout: Duration) -> R
                     register_webhooks(&client, configurations, &base_url, &cert.ca_pem)
                         .await
                         .map_err(|e| e.to_string())?;
-                    wait_until("the apiserver to call the webhook", timeout, || probe_denied(&client))
-                        .await
-                        .map_err(|e| e.to_string())?;
+                    wait_until_called(&client, timeout).await.map_err(|e| e.to_string())?;
                 }
                 Ok::<_, String>((server, cert))
             };
@@ -216,6 +214,13 @@ pub fn spawn_registered(planes: &[&crate::ControlPlane], timeout: Duration) -> R
             "the webhook thread ended before it was ready".into(),
         )),
     }
+}
+
+/// Waits until the apiserver of `client` really calls the registered webhook: a dry run of an
+/// object the webhook must deny (a Cluster where Clusters are served, else a MachineDeployment)
+/// comes back denied by it.
+pub async fn wait_until_called(client: &kube::Client, timeout: Duration) -> Result<(), HarnessError> {
+    wait_until("the apiserver to call the webhook", timeout, || probe_denied(client)).await
 }
 
 /// A server-side dry run of an object the webhook denies; `Ok` once the denial comes from it.

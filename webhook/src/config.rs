@@ -67,7 +67,8 @@ pub struct Config {
 
     /// The control plane version of the user cluster this webhook guards MachineDeployments for
     /// (e.g. `1.35.7`). With it, kubelet versions are checked against KKP's skew rule and an empty
-    /// kubelet version defaults to it.
+    /// kubelet version defaults to it. Without it, the version of the apiserver the webhook talks to
+    /// (the cluster it runs in), when it has API access.
     #[arg(long, env = "KKP_WEBHOOK_CLUSTER_VERSION", value_parser = parse_version)]
     pub cluster_version: Option<semver::Version>,
 

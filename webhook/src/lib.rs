@@ -20,6 +20,7 @@
 #![forbid(unsafe_code)]
 
 pub mod answer;
+pub mod cluster_version;
 pub mod config;
 pub mod logging;
 pub mod metrics;

@@ -528,18 +528,8 @@ pub fn should_watch(flag: Option<bool>) -> bool {
 /// The listeners open at once. While the first list of watched policies has not arrived (at most
 /// `--policy-sync-timeout`), `/readyz` says not ready, so that a Service sends no reviews to a
 /// replica that would answer them without the policies.
-pub async fn serve(config: Config, args: PolicyArgs) -> Result<(), StartError> {
+pub async fn serve(mut config: Config, args: PolicyArgs) -> Result<(), StartError> {
     let from_files = load_policy_files(&args.policy_files)?;
-    let state = AppState::new(config.context(), config.limits());
-    if !from_files.is_empty() {
-        let compiled = compile_all(&[], &from_files);
-        tracing::info!(
-            policies = compiled.set.len(),
-            files = args.policy_files.len(),
-            "admission policies from files"
-        );
-        state.set_policies(compiled.set);
-    }
     let client = if should_watch(args.watch_policies) {
         match kube::Client::try_default().await {
             Ok(client) => Some(client),
@@ -554,6 +544,27 @@ pub async fn serve(config: Config, args: PolicyArgs) -> Result<(), StartError> {
     } else {
         None
     };
+    if config.cluster_version.is_none()
+        && let Some(client) = &client
+    {
+        match crate::cluster_version::detect(client).await {
+            Ok(version) => {
+                tracing::info!(%version, "cluster version from the apiserver: kubelet versions are checked against it");
+                config.cluster_version = Some(version);
+            }
+            Err(error) => tracing::warn!(%error, "no cluster version: kubelet versions are not checked for skew"),
+        }
+    }
+    let state = AppState::new(config.context(), config.limits());
+    if !from_files.is_empty() {
+        let compiled = compile_all(&[], &from_files);
+        tracing::info!(
+            policies = compiled.set.len(),
+            files = args.policy_files.len(),
+            "admission policies from files"
+        );
+        state.set_policies(compiled.set);
+    }
     let server = Server::bind_with_state(config, state.clone()).await?;
     let mut readiness = None;
     let watch = client.map(|client| {
