@@ -16,6 +16,15 @@ pub const FIELD_MANAGER: &str = "kkp-e2e";
 /// How long a CRD may take to become usable.
 const CRD_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// A CRD manifest the project ships (`crds/<file>`), exactly as the engine generates it.
+pub fn shipped_crd(file: &str) -> Result<String, HarnessError> {
+    kkp_crds::crdgen::all()
+        .into_iter()
+        .find(|(name, _)| *name == file)
+        .map(|(_, yaml)| yaml)
+        .ok_or_else(|| HarnessError::Crd(format!("the project ships no CRD file {file}")))
+}
+
 /// Parses one or more YAML documents (separated by `---`) into CRDs; empty documents are skipped.
 pub fn parse_crds(yaml: &str) -> Result<Vec<CustomResourceDefinition>, HarnessError> {
     let mut crds = Vec::new();

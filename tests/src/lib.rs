@@ -37,7 +37,7 @@ mod workdir;
 
 pub use binaries::bin_dir;
 pub use control_plane::{ControlPlane, ControlPlaneOptions, Timings, install_crypto_provider};
-pub use crds::{install_crds, parse_crds, wait_for_crd};
+pub use crds::{install_crds, parse_crds, shipped_crd, wait_for_crd};
 pub use error::{BinariesError, HarnessError};
 pub use names::unique_name;
 pub use shared::{shared_control_plane, shared_control_plane_blocking};

@@ -66,11 +66,7 @@ fn rt() -> tokio::runtime::Runtime {
 
 /// A CRD manifest this project ships, exactly as generated.
 fn crd(file: &str) -> String {
-    kkp_crds::crdgen::all()
-        .into_iter()
-        .find(|(name, _)| *name == file)
-        .map(|(_, yaml)| yaml)
-        .unwrap_or_else(|| panic!("no CRD file {file}"))
+    kkp_e2e::shipped_crd(file).expect("a shipped CRD")
 }
 
 async fn install_crds(planes: &SeedAndUser) -> Result<(), String> {

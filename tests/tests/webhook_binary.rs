@@ -17,12 +17,9 @@ use serde_json::{Value, json};
 
 const WAIT: Duration = Duration::from_secs(60);
 
+/// A CRD manifest this project ships, exactly as generated.
 fn crd(file: &str) -> String {
-    kkp_crds::crdgen::all()
-        .into_iter()
-        .find(|(name, _)| *name == file)
-        .map(|(_, yaml)| yaml)
-        .unwrap_or_else(|| panic!("no CRD file {file}"))
+    kkp_e2e::shipped_crd(file).expect("a shipped CRD")
 }
 
 fn machine_deployment(name: &str, kubelet: &str) -> DynamicObject {
