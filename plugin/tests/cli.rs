@@ -226,44 +226,12 @@ mod help {
 mod generate {
     use super::*;
 
+    /// One snapshot per provider with a schema, of its built-in template: `generate_<provider>`.
     #[test]
-    fn aws() {
-        insta::assert_snapshot!("generate_aws", run_generate("aws"));
-    }
-
-    #[test]
-    fn azure() {
-        insta::assert_snapshot!("generate_azure", run_generate("azure"));
-    }
-
-    #[test]
-    fn digitalocean() {
-        insta::assert_snapshot!("generate_digitalocean", run_generate("digitalocean"));
-    }
-
-    #[test]
-    fn gcp() {
-        insta::assert_snapshot!("generate_gcp", run_generate("gcp"));
-    }
-
-    #[test]
-    fn hetzner() {
-        insta::assert_snapshot!("generate_hetzner", run_generate("hetzner"));
-    }
-
-    #[test]
-    fn kubevirt() {
-        insta::assert_snapshot!("generate_kubevirt", run_generate("kubevirt"));
-    }
-
-    #[test]
-    fn openstack() {
-        insta::assert_snapshot!("generate_openstack", run_generate("openstack"));
-    }
-
-    #[test]
-    fn vsphere() {
-        insta::assert_snapshot!("generate_vsphere", run_generate("vsphere"));
+    fn every_provider() {
+        for provider in kkp_crds::providers::Provider::ALL.map(|p| p.name()) {
+            insta::assert_snapshot!(format!("generate_{provider}"), run_generate(provider));
+        }
     }
 
     #[test]
