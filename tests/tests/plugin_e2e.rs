@@ -329,7 +329,9 @@ fn get_kubeconfig_prints_writes_and_merges_without_losing_entries() {
         merged.both()
     );
     assert!(
-        merged.stderr.contains("\"default\" exists for another server"),
+        merged
+            .stderr
+            .contains("\"default\" is taken (another server, or another kubeconfig file)"),
         "{}",
         merged.both()
     );

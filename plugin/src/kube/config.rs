@@ -126,6 +126,12 @@ impl KubeconfigFiles {
         }
     }
 
+    /// The files in use other than [`Self::write_target`]: their names count as taken when merging.
+    pub fn others(&self) -> impl Iterator<Item = &Path> {
+        let target = self.write_target();
+        self.paths.iter().map(PathBuf::as_path).filter(move |p| *p != target)
+    }
+
     /// The files for messages, joined as in `KUBECONFIG`.
     pub fn describe(&self) -> String {
         self.paths
@@ -297,6 +303,9 @@ current-context: one\n";
         assert_eq!(env(&[&a, &b, &c]).write_target(), b.as_path(), "the first that exists");
         std::fs::write(&c, TWO).expect("write");
         assert_eq!(env(&[&a, &c, &b]).write_target(), c.as_path());
+        let files = env(&[&a, &c, &b]);
+        let others: Vec<&Path> = files.others().collect();
+        assert_eq!(others, [a.as_path(), b.as_path()], "the other files of the list");
         let flag = KubeconfigFiles::from_sources(a.to_str(), Some(list(&[&b])), None).expect("files");
         assert_eq!(
             flag.write_target(),

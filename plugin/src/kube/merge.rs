@@ -6,7 +6,9 @@
 //! context whose cluster has the same `server`, a user only used by contexts of that server), so
 //! fetching a kubeconfig again refreshes its credentials. Otherwise the incoming entry is renamed
 //! `<name>-<cluster>` (then `-2`, `-3`, …) and the references to it are rewritten, so no
-//! existing entry is ever lost. Everything else in the file (preferences, extensions, fields this
+//! existing entry is ever lost. Names held in the other files of a `KUBECONFIG` list count as
+//! taken too (kubectl's merged view lets the first file win, so an entry of the same name would hide
+//! theirs). Everything else in the file (preferences, extensions, fields this
 //! plugin does not know) is kept as it was. Which file is merged into is `KubeconfigFiles::write_target`
 //! (kubectl's rule).
 
@@ -73,6 +75,48 @@ fn name_of(entry: &Mapping) -> Option<&str> {
     entry.get("name").and_then(Value::as_str)
 }
 
+/// Cluster, user and context names that an incoming entry must not take: those of the other
+/// kubeconfig files in use.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Names {
+    pub clusters: BTreeSet<String>,
+    pub users: BTreeSet<String>,
+    pub contexts: BTreeSet<String>,
+}
+
+impl Names {
+    /// The names in the kubeconfig files at `paths`; files that do not exist hold none.
+    pub fn in_files<'a>(paths: impl IntoIterator<Item = &'a Path>) -> Result<Names, MergeError> {
+        let mut names = Names::default();
+        for path in paths {
+            let text = match std::fs::read_to_string(path) {
+                Ok(text) => text,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(source) => {
+                    return Err(MergeError::Io {
+                        context: format!("reading {}", path.display()),
+                        source,
+                    });
+                }
+            };
+            let config = parse(&text, &format!("the kubeconfig {}", path.display()))?;
+            for (list, set) in [
+                ("clusters", &mut names.clusters),
+                ("users", &mut names.users),
+                ("contexts", &mut names.contexts),
+            ] {
+                set.extend(
+                    entries(&config, list)
+                        .into_iter()
+                        .filter_map(name_of)
+                        .map(str::to_owned),
+                );
+            }
+        }
+        Ok(names)
+    }
+}
+
 fn field<'a>(entry: &'a Mapping, inner: &str, key: &str) -> Option<&'a str> {
     entry
         .get(inner)
@@ -132,8 +176,8 @@ fn candidates(name: &str, cluster: &str) -> impl Iterator<Item = String> {
         .chain((2..).map(move |i| format!("{base}-{i}")))
 }
 
-/// Puts `entry` into `list` under the first candidate name that is free or held by an entry
-/// `same` says belongs to the same server (which is then replaced). Returns the name used and
+/// Puts `entry` into `list` under the first candidate name that is not `taken` elsewhere and is
+/// free or held by an entry `same` says belongs to the same server (which is then replaced). Returns the name used and
 /// whether an entry was replaced.
 fn place(
     base: &mut Mapping,
@@ -141,9 +185,13 @@ fn place(
     entry: &Mapping,
     name: &str,
     cluster: &str,
+    taken: &BTreeSet<String>,
     same: impl Fn(&Mapping, &str) -> bool,
 ) -> (String, bool) {
     for candidate in candidates(name, cluster) {
+        if taken.contains(&candidate) {
+            continue;
+        }
         let mut entry = entry.clone();
         entry.insert(Value::from("name"), Value::from(candidate.as_str()));
         match find(base, list, &candidate) {
@@ -168,10 +216,11 @@ pub fn merge_text(
     incoming: &str,
     cluster: &str,
     set_current: bool,
+    reserved: &Names,
 ) -> Result<(String, MergeReport), MergeError> {
     let mut base = parse(existing, "the existing kubeconfig")?;
     let new = parse(incoming, "the cluster's kubeconfig")?;
-    let report = merge(&mut base, &new, cluster, set_current)?;
+    let report = merge(&mut base, &new, cluster, set_current, reserved)?;
     let text = serde_yaml::to_string(&Value::Mapping(base)).map_err(|e| MergeError::Parse {
         what: "the merged kubeconfig".to_owned(),
         detail: e.to_string(),
@@ -199,7 +248,13 @@ fn context_server(config: &Mapping, context: &str) -> Option<String> {
 }
 
 /// Merges `new` into `base` following the rule in the module docs.
-pub fn merge(base: &mut Mapping, new: &Mapping, cluster: &str, set_current: bool) -> Result<MergeReport, MergeError> {
+pub fn merge(
+    base: &mut Mapping,
+    new: &Mapping,
+    cluster: &str,
+    set_current: bool,
+    reserved: &Names,
+) -> Result<MergeReport, MergeError> {
     let new_contexts = entries(new, "contexts");
     if new_contexts.is_empty() {
         return Err(MergeError::NoContext);
@@ -213,9 +268,15 @@ pub fn merge(base: &mut Mapping, new: &Mapping, cluster: &str, set_current: bool
     for entry in entries(new, "clusters") {
         let Some(name) = name_of(entry) else { continue };
         let server = field(entry, "cluster", "server").map(str::to_owned);
-        let (to, replaced) = place(base, "clusters", entry, name, cluster, |b, candidate| {
-            server.is_some() && server_of(b, candidate) == server
-        });
+        let (to, replaced) = place(
+            base,
+            "clusters",
+            entry,
+            name,
+            cluster,
+            &reserved.clusters,
+            |b, candidate| server.is_some() && server_of(b, candidate) == server,
+        );
         record(&mut report, "cluster", name, &to, replaced);
         cluster_names.insert(name.to_owned(), to);
     }
@@ -229,7 +290,7 @@ pub fn merge(base: &mut Mapping, new: &Mapping, cluster: &str, set_current: bool
             .filter_map(|c| field(c, "context", "cluster"))
             .filter_map(|c| server_of(new, c))
             .collect();
-        let (to, replaced) = place(base, "users", entry, name, cluster, |b, candidate| {
+        let (to, replaced) = place(base, "users", entry, name, cluster, &reserved.users, |b, candidate| {
             let used_by: Vec<Option<String>> = entries(b, "contexts")
                 .into_iter()
                 .filter(|c| field(c, "context", "user") == Some(candidate))
@@ -254,9 +315,15 @@ pub fn merge(base: &mut Mapping, new: &Mapping, cluster: &str, set_current: bool
                 }
             }
         }
-        let (to, replaced) = place(base, "contexts", &entry, name, cluster, |b, candidate| {
-            server.is_some() && context_server(b, candidate) == server
-        });
+        let (to, replaced) = place(
+            base,
+            "contexts",
+            &entry,
+            name,
+            cluster,
+            &reserved.contexts,
+            |b, candidate| server.is_some() && context_server(b, candidate) == server,
+        );
         record(&mut report, "context", name, &to, replaced);
         context_names.insert(name.to_owned(), to);
     }
@@ -321,6 +388,7 @@ pub fn merge_into_file(
     incoming: &str,
     cluster: &str,
     set_current: bool,
+    reserved: &Names,
 ) -> Result<MergeReport, MergeError> {
     let existing = match std::fs::read_to_string(path) {
         Ok(text) => text,
@@ -332,7 +400,7 @@ pub fn merge_into_file(
             });
         }
     };
-    let (text, report) = merge_text(&existing, incoming, cluster, set_current)?;
+    let (text, report) = merge_text(&existing, incoming, cluster, set_current, reserved)?;
     write_private(path, text.as_bytes())?;
     Ok(report)
 }
@@ -376,8 +444,24 @@ current-context: admin
     }
 
     #[test]
+    fn names_of_the_other_kubeconfig_files_are_not_taken() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let other = dir.path().join("other");
+        std::fs::write(&other, USER).expect("write");
+        let reserved = Names::in_files([other.as_path(), dir.path().join("missing").as_path()]).expect("names");
+        assert!(reserved.contexts.contains("admin"), "{reserved:?}");
+        // Merged into an empty file, the incoming entries still keep clear of the other file's names.
+        let (text, report) = merge_text("", USER, "abc", false, &reserved).expect("merge");
+        assert_eq!(report.context, "admin-abc");
+        let merged = parse(&text, "merged").expect("YAML");
+        let contexts: Vec<&str> = entries(&merged, "contexts").into_iter().filter_map(name_of).collect();
+        assert_eq!(contexts, ["admin-abc"]);
+        assert!(Names::in_files([dir.path()]).is_err(), "a folder is not a kubeconfig");
+    }
+
+    #[test]
     fn clashing_entries_of_another_server_are_renamed_and_nothing_is_lost() {
-        let (text, report) = merge_text(SEED, USER, "abc", true).expect("merge");
+        let (text, report) = merge_text(SEED, USER, "abc", true, &Names::default()).expect("merge");
         let merged = parsed(&text);
         assert_eq!(
             names(&merged, "clusters"),
@@ -410,9 +494,9 @@ current-context: admin
 
     #[test]
     fn merging_again_replaces_the_same_servers_entries_instead_of_adding_more() {
-        let (once, _) = merge_text(SEED, USER, "abc", false).expect("first");
+        let (once, _) = merge_text(SEED, USER, "abc", false, &Names::default()).expect("first");
         let refreshed = USER.replace("user-token", "new-token");
-        let (twice, report) = merge_text(&once, &refreshed, "abc", false).expect("second");
+        let (twice, report) = merge_text(&once, &refreshed, "abc", false, &Names::default()).expect("second");
         let merged = parsed(&twice);
         assert_eq!(entries(&merged, "clusters").len(), 2, "{twice}");
         assert_eq!(entries(&merged, "users").len(), 2, "{twice}");
@@ -425,7 +509,7 @@ current-context: admin
 
     #[test]
     fn an_empty_or_missing_kubeconfig_gets_the_entries_as_they_are() {
-        let (text, report) = merge_text("", USER, "abc", true).expect("merge");
+        let (text, report) = merge_text("", USER, "abc", true, &Names::default()).expect("merge");
         let merged = parsed(&text);
         assert_eq!(merged.get("apiVersion").and_then(Value::as_str), Some("v1"));
         assert_eq!(names(&merged, "contexts"), BTreeSet::from(["admin".into()]));
@@ -437,11 +521,11 @@ current-context: admin
     #[test]
     fn a_kubeconfig_without_contexts_or_not_yaml_is_refused() {
         assert!(matches!(
-            merge_text(SEED, "apiVersion: v1\nclusters: []\n", "x", false),
+            merge_text(SEED, "apiVersion: v1\nclusters: []\n", "x", false, &Names::default()),
             Err(MergeError::NoContext)
         ));
         assert!(matches!(
-            merge_text(SEED, "- a\n- b\n", "x", false),
+            merge_text(SEED, "- a\n- b\n", "x", false, &Names::default()),
             Err(MergeError::Parse { .. })
         ));
     }
@@ -459,7 +543,7 @@ current-context: admin
         use std::os::unix::fs::PermissionsExt as _;
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("sub").join("config");
-        let report = merge_into_file(&path, USER, "abc", true).expect("merge into a new file");
+        let report = merge_into_file(&path, USER, "abc", true, &Names::default()).expect("merge into a new file");
         assert_eq!(report.context, "admin");
         let mode = std::fs::metadata(&path).expect("stat").permissions().mode() & 0o777;
         assert_eq!(mode, 0o600);
@@ -468,6 +552,7 @@ current-context: admin
             &SEED.replace("https://seed:6443", "https://seed2:6443"),
             "seed",
             false,
+            &Names::default(),
         )
         .expect("merge again");
         let merged = parsed(&std::fs::read_to_string(&path).expect("read"));

@@ -51,7 +51,8 @@ pub async fn run(args: GetKubeconfigArgs, g: &GlobalArgs) -> anyhow::Result<()> 
     if args.merge {
         let files = KubeconfigFiles::from_flag(g.kubeconfig.as_deref())?;
         let target = files.write_target().to_path_buf();
-        let report = merge::merge_into_file(&target, &found.text, &args.name, args.set_current)?;
+        let reserved = merge::Names::in_files(files.others())?;
+        let report = merge::merge_into_file(&target, &found.text, &args.name, args.set_current, &reserved)?;
         eprint!("{}", merge_message(&args.name, &target.display().to_string(), &report));
         return Ok(());
     }
@@ -72,7 +73,7 @@ pub fn merge_message(cluster: &str, file: &str, report: &MergeReport) -> String 
     );
     for (kind, from, to) in &report.renamed {
         text.push_str(&format!(
-            "  {kind} {from:?} exists for another server, so it was added as {to:?}\n"
+            "  {kind} {from:?} is taken (another server, or another kubeconfig file), so it was added as {to:?}\n"
         ));
     }
     if !report.replaced.is_empty() {
@@ -108,7 +109,7 @@ mod tests {
             "{text}"
         );
         assert!(
-            text.contains("context \"admin\" exists for another server, so it was added as \"admin-abc\""),
+            text.contains("context \"admin\" is taken (another server, or another kubeconfig file), so it was added as \"admin-abc\""),
             "{text}"
         );
         assert!(
