@@ -9,7 +9,9 @@
 //! Re-running the same command converges: server-side apply is idempotent, a running cluster is
 //! seen at once, and an interrupted run picks up where it stopped.
 
+mod cluster_api;
 mod cluster_id;
+mod earlier;
 
 use std::io::Write as _;
 use std::time::Duration;
@@ -125,7 +127,7 @@ pub struct CreateClusterArgs {
 }
 
 /// How often the cluster is looked at while waiting.
-const POLL_INTERVAL: Duration = Duration::from_secs(1);
+pub(super) const POLL_INTERVAL: Duration = Duration::from_secs(1);
 
 pub async fn run(cmd: CreateCommand, g: &GlobalArgs) -> anyhow::Result<()> {
     match cmd.what {
@@ -201,49 +203,6 @@ fn resolve_name(args: &CreateClusterArgs) -> (String, TemplateArgs, bool) {
     }
 }
 
-/// With a generated ID: the cluster an earlier run made for the same project and human-readable
-/// name, so that running the command again converges instead of making a second cluster. Only
-/// clusters this plugin applied count (field manager kubectl-kkp), so one made in the dashboard or
-/// by another tool is never taken over; clusters being deleted do not count; two or more candidates
-/// are an error that lists them.
-async fn find_earlier(seed: &Connection, template: &TemplateArgs) -> anyhow::Result<Option<String>> {
-    let (Some(project), Some(human)) = (template.project.as_deref(), template.human_readable_name.as_deref()) else {
-        return Ok(None);
-    };
-    let selector = format!("{}={project}", kkp_crds::policy::PROJECT_LABEL);
-    let mut ids: Vec<String> = kkp::list_clusters(seed, Some(&selector))
-        .await?
-        .iter()
-        .filter(|c| kkp::text(c, "/spec/humanReadableName") == Some(human))
-        .filter(|c| c.pointer("/metadata/deletionTimestamp").is_none_or(Value::is_null))
-        .filter(|c| applied_by_this_plugin(c))
-        .filter_map(|c| kkp::text(c, "/metadata/name").map(str::to_owned))
-        .collect();
-    ids.sort();
-    match ids.len() {
-        0 => Ok(None),
-        1 => Ok(ids.pop()),
-        n => Err(anyhow::anyhow!(
-            "{n} clusters of project {project} are named {human:?} ({}); pass the one to continue with as NAME, \
-             without --generate-name",
-            ids.join(", ")
-        )),
-    }
-}
-
-/// Whether the plugin's field manager applied (part of) the object.
-fn applied_by_this_plugin(object: &Value) -> bool {
-    object
-        .pointer("/metadata/managedFields")
-        .and_then(Value::as_array)
-        .is_some_and(|fields| {
-            fields.iter().any(|f| {
-                f.get("manager").and_then(Value::as_str) == Some(crate::kube::FIELD_MANAGER)
-                    && f.get("operation").and_then(Value::as_str) == Some("Apply")
-            })
-        })
-}
-
 /// Runs the local admission check and returns the objects as admission defaulted them (objects
 /// of other kinds unchanged, in the same order); on any error prints every one (per object and
 /// field) and returns an error that stops the command before anything is sent.
@@ -290,7 +249,7 @@ async fn create_cluster(args: CreateClusterArgs, g: &GlobalArgs) -> anyhow::Resu
     let mut connection = None;
     if generated && args.dry_run != DryRun::Client {
         let seed = Connection::from_global(g).await?;
-        if let Some(earlier) = find_earlier(&seed, &template).await? {
+        if let Some(earlier) = earlier::find(&seed, &template).await? {
             eprintln!(
                 "Continuing with cluster {earlier:?}: it has the same project and human-readable name ({:?}).",
                 template.human_readable_name.as_deref().unwrap_or_default()
@@ -353,7 +312,7 @@ async fn create_cluster(args: CreateClusterArgs, g: &GlobalArgs) -> anyhow::Resu
         }
         finish_output(&applied, args.output);
         if let Some(capi) = applied.iter().find(|a| capi::is_cluster(&a.object)) {
-            wait_for_capi_cluster(&seed, &capi.object, &args).await?;
+            cluster_api::wait(&seed, &capi.object, &args).await?;
         }
         return Ok(());
     }
@@ -390,73 +349,6 @@ async fn create_cluster(args: CreateClusterArgs, g: &GlobalArgs) -> anyhow::Resu
     eprintln!(
         "Cluster {id:?} is running. Get its kubeconfig with: kubectl kkp get kubeconfig {id} --merge --set-current"
     );
-    Ok(())
-}
-
-/// Waits until a Cluster API cluster is available and its kubeconfig secret exists, unless --wait=false.
-async fn wait_for_capi_cluster(seed: &Connection, cluster: &Value, args: &CreateClusterArgs) -> anyhow::Result<()> {
-    let name = crate::kube::resources::meta_str(cluster, "name")
-        .unwrap_or_default()
-        .to_owned();
-    let namespace = crate::kube::resources::meta_str(cluster, "namespace")
-        .unwrap_or(&seed.namespace)
-        .to_owned();
-    let get_kubeconfig = format!("kubectl kkp get kubeconfig {name} -n {namespace} --merge --set-current");
-    if !args.wait {
-        eprintln!(
-            "Not waiting (--wait=false). Once Cluster API reports the cluster available, get its kubeconfig with: \
-             {get_kubeconfig}"
-        );
-        return Ok(());
-    }
-    let api_version = cluster.get("apiVersion").and_then(Value::as_str).unwrap_or_default();
-    let deadline = Deadline::new(args.timeout);
-    let mut progress = Progress::stderr(format!("cluster {namespace}/{name}"));
-    let waiting = async {
-        let resource = capi::resource(seed, api_version).await?;
-        let what = format!("Cluster API cluster {namespace}/{name} to be available");
-        wait::poll(&mut progress, deadline, POLL_INTERVAL, &what, || async {
-            match capi::get_cluster_opt(seed, &resource, &namespace, &name).await? {
-                None => Err(anyhow::anyhow!(
-                    "Cluster API cluster {namespace}/{name} disappeared from the management cluster ({}) while \
-                     waiting for it",
-                    seed.describe()
-                )),
-                Some(c) => match capi::readiness(&c) {
-                    capi::Readiness::Up => Ok(Poll::Ready(())),
-                    capi::Readiness::Pending(state) => Ok(Poll::Pending(state)),
-                    capi::Readiness::Failed(why) => Err(anyhow::anyhow!(
-                        "Cluster API cluster {namespace}/{name} will not become available: {why}"
-                    )),
-                },
-            }
-        })
-        .await?;
-        progress.note(&format!("cluster {namespace}/{name}: available"));
-        let kubeconfig = secret::capi_secret_ref(&name, &namespace);
-        progress.relabel(format!("cluster {namespace}/{name} kubeconfig"));
-        let what = format!("the kubeconfig {kubeconfig} of cluster {namespace}/{name}");
-        wait::poll(&mut progress, deadline, POLL_INTERVAL, &what, || async {
-            match secret::read_secret(seed, &kubeconfig).await? {
-                Some(_) => Ok(Poll::Ready(())),
-                None => Ok(Poll::Pending(format!("waiting for {kubeconfig}"))),
-            }
-        })
-        .await
-    };
-    tokio::select! {
-        result = waiting => result?,
-        _ = tokio::signal::ctrl_c() => {
-            if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
-                eprint!("\r\x1b[2K");
-            }
-            anyhow::bail!(
-                "interrupted; the objects of cluster {namespace}/{name} were applied. Run the same command again to \
-                 go on waiting"
-            );
-        }
-    }
-    eprintln!("Cluster {namespace}/{name} is available. Get its kubeconfig with: {get_kubeconfig}");
     Ok(())
 }
 
@@ -606,15 +498,6 @@ mod tests {
             parse(&["--dry-run=server", "--provider", "aws"]).dry_run,
             DryRun::Server
         );
-    }
-
-    #[test]
-    fn only_clusters_this_plugin_applied_are_continued() {
-        let managed = |manager: &str, operation: &str| json!({"metadata": {"managedFields": [{"manager": manager, "operation": operation}]}});
-        assert!(applied_by_this_plugin(&managed("kubectl-kkp", "Apply")));
-        assert!(!applied_by_this_plugin(&managed("kubermatic-dashboard", "Update")));
-        assert!(!applied_by_this_plugin(&managed("kubectl-kkp", "Update")));
-        assert!(!applied_by_this_plugin(&json!({"metadata": {}})));
     }
 
     #[test]
