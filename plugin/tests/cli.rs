@@ -86,7 +86,9 @@ impl std::fmt::Display for Output {
 }
 
 /// The arguments of `generate cluster demo` for a provider, with every required variable.
-fn generate_args(provider: &str) -> Vec<String> {
+/// `generate cluster demo` with the built-in template of `provider`, every variable it needs set,
+/// then `extra`.
+fn generate(provider: &str, extra: &[&str]) -> Run {
     let mut args: Vec<String> = [
         "generate",
         "cluster",
@@ -122,13 +124,13 @@ fn generate_args(provider: &str) -> Vec<String> {
         args.push("--set".into());
         args.push(r.to_string());
     }
-    args
+    args.extend(extra.iter().map(|s| s.to_string()));
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    Run::kkp(&refs)
 }
 
 fn run_generate(provider: &str) -> String {
-    let args = generate_args(provider);
-    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
-    Run::kkp(&refs).snapshot()
+    generate(provider, &[]).snapshot()
 }
 
 mod help {
@@ -236,18 +238,15 @@ mod generate {
 
     #[test]
     fn flavor_ha_as_names() {
-        let mut args = generate_args("aws");
-        args.extend(["--flavor", "ha", "-o", "name"].map(String::from));
-        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
-        insta::assert_snapshot!("generate_aws_ha_names", Run::kkp(&refs).snapshot());
+        insta::assert_snapshot!(
+            "generate_aws_ha_names",
+            generate("aws", &["--flavor", "ha", "-o", "name"]).snapshot()
+        );
     }
 
     #[test]
     fn json_output_is_a_list() {
-        let mut args = generate_args("hetzner");
-        args.extend(["-o", "json"].map(String::from));
-        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
-        let out = Run::kkp(&refs).output();
+        let out = generate("hetzner", &["-o", "json"]).output();
         assert_eq!(out.code, 0, "{}", out.stderr);
         let list: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
         assert_eq!(list["kind"], "List");
@@ -260,10 +259,10 @@ mod generate {
 
     #[test]
     fn skip_validation_prints_the_template_as_written() {
-        let mut args = generate_args("hetzner");
-        args.push("--skip-validation".into());
-        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
-        insta::assert_snapshot!("generate_hetzner_skip_validation", Run::kkp(&refs).snapshot());
+        insta::assert_snapshot!(
+            "generate_hetzner_skip_validation",
+            generate("hetzner", &["--skip-validation"]).snapshot()
+        );
     }
 
     #[test]
@@ -343,10 +342,7 @@ mod generate {
     fn write_to_a_file() {
         let dir = tempfile::tempdir().unwrap();
         let target = dir.path().join("demo.yaml");
-        let mut args = generate_args("hetzner");
-        args.extend(["--write-to".to_owned(), target.display().to_string()]);
-        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
-        let out = Run::kkp(&refs).output();
+        let out = generate("hetzner", &["--write-to", &target.display().to_string()]).output();
         assert_eq!((out.code, out.stdout.as_str()), (0, ""), "{}", out.stderr);
         let written = std::fs::read_to_string(&target).unwrap();
         assert!(written.starts_with("apiVersion: kubermatic.k8c.io/v1\n"), "{written}");
@@ -359,9 +355,7 @@ mod generate {
 
     #[test]
     fn generated_objects_validate() {
-        let args = generate_args("gcp");
-        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
-        let generated = Run::kkp(&refs).output();
+        let generated = generate("gcp", &[]).output();
         assert_eq!(generated.code, 0, "{}", generated.stderr);
         let checked = Run::kkp(&["validate", "-f", "-"]).stdin(&generated.stdout).output();
         assert_eq!(checked.code, 0, "{}{}", checked.stdout, checked.stderr);
@@ -467,10 +461,14 @@ mod variables {
 
     #[test]
     fn values_that_fail_validation_are_reported_per_field() {
-        let mut args = generate_args("hetzner");
-        args.extend(["--kubernetes-version", "1.30.2", "--set", "WORKER_OS=windows"].map(String::from));
-        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
-        insta::assert_snapshot!("generate_invalid_values", Run::kkp(&refs).snapshot());
+        insta::assert_snapshot!(
+            "generate_invalid_values",
+            generate(
+                "hetzner",
+                &["--kubernetes-version", "1.30.2", "--set", "WORKER_OS=windows"]
+            )
+            .snapshot()
+        );
     }
 
     #[test]

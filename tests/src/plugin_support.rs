@@ -95,6 +95,34 @@ impl Ran {
             self.code, self.stdout, self.stderr
         )
     }
+
+    /// Asserts the exit code; the failure shows the whole run.
+    #[track_caller]
+    pub fn expect_code(&self, code: i32) -> &Self {
+        assert_eq!(self.code, Some(code), "{}", self.both());
+        self
+    }
+
+    /// Asserts that stdout contains `text`.
+    #[track_caller]
+    pub fn expect_stdout(&self, text: &str) -> &Self {
+        assert!(self.stdout.contains(text), "no {text:?} on stdout:\n{}", self.both());
+        self
+    }
+
+    /// Asserts that stderr contains `text`.
+    #[track_caller]
+    pub fn expect_stderr(&self, text: &str) -> &Self {
+        assert!(self.stderr.contains(text), "no {text:?} on stderr:\n{}", self.both());
+        self
+    }
+
+    /// Asserts that stderr does not contain `text`.
+    #[track_caller]
+    pub fn expect_no_stderr(&self, text: &str) -> &Self {
+        assert!(!self.stderr.contains(text), "{text:?} on stderr:\n{}", self.both());
+        self
+    }
 }
 
 /// `kubectl` from the control-plane binaries, with the plugin's folder on `PATH`, `KUBECONFIG`

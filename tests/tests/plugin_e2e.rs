@@ -148,7 +148,7 @@ fn create(name: &str, extra: &[&str]) -> Ran {
 fn running_cluster(prefix: &str) -> String {
     let name = kkp_e2e::unique_name(&format!("{MANAGED_PREFIX}{prefix}"));
     let ran = create(&name, &[]);
-    assert_eq!(ran.code, Some(0), "{}", ran.both());
+    ran.expect_code(0);
     name
 }
 
@@ -174,35 +174,21 @@ fn mode(path: &Path) -> u32 {
 fn create_waits_for_the_cluster_applies_its_workers_and_converges() {
     let name = kkp_e2e::unique_name("e2e-create");
     let ran = create(&name, &[]);
-    assert_eq!(ran.code, Some(0), "{}", ran.both());
-    assert!(
-        ran.stdout
-            .contains(&format!("cluster.kubermatic.k8c.io/{name} created")),
-        "{}",
-        ran.both()
-    );
-    assert!(
-        ran.stdout
-            .contains(&format!("machinedeployment.cluster.k8s.io/{name}-worker created")),
-        "{}",
-        ran.both()
-    );
+    ran.expect_code(0);
+    ran.expect_stdout(&format!("cluster.kubermatic.k8c.io/{name} created"));
+    ran.expect_stdout(&format!("machinedeployment.cluster.k8s.io/{name}-worker created"));
     assert!(
         ran.stderr.contains("phase Creating"),
         "progress shows the phase: {}",
         ran.both()
     );
-    assert!(ran.stderr.contains("Running and healthy"), "{}", ran.both());
+    ran.expect_stderr("Running and healthy");
     assert!(
         !ran.stderr.contains('\u{1b}'),
         "no spinner without a terminal: {}",
         ran.both()
     );
-    assert!(
-        ran.stderr.contains(&format!("kubectl kkp get kubeconfig {name}")),
-        "{}",
-        ran.both()
-    );
+    ran.expect_stderr(&format!("kubectl kkp get kubeconfig {name}"));
 
     rt().block_on(async {
         let cluster = seed_cluster(&name).await.expect("the Cluster is on the seed");
@@ -224,21 +210,9 @@ fn create_waits_for_the_cluster_applies_its_workers_and_converges() {
 
     // The same command again: everything is there already and nothing changes.
     let again = create(&name, &[]);
-    assert_eq!(again.code, Some(0), "{}", again.both());
-    assert!(
-        again
-            .stdout
-            .contains(&format!("cluster.kubermatic.k8c.io/{name} unchanged")),
-        "{}",
-        again.both()
-    );
-    assert!(
-        again
-            .stdout
-            .contains(&format!("machinedeployment.cluster.k8s.io/{name}-worker unchanged")),
-        "{}",
-        again.both()
-    );
+    again.expect_code(0);
+    again.expect_stdout(&format!("cluster.kubermatic.k8c.io/{name} unchanged"));
+    again.expect_stdout(&format!("machinedeployment.cluster.k8s.io/{name}-worker unchanged"));
     assert!(
         !again.stderr.contains("phase Creating"),
         "a running cluster is seen at once: {}",
@@ -247,7 +221,7 @@ fn create_waits_for_the_cluster_applies_its_workers_and_converges() {
 
     // -o json prints what the servers returned.
     let json_run = create(&name, &["-o", "json"]);
-    assert_eq!(json_run.code, Some(0), "{}", json_run.both());
+    json_run.expect_code(0);
     let list: Value = serde_json::from_str(&json_run.stdout).expect("JSON on stdout");
     assert_eq!(list["kind"], "List");
     assert_eq!(list["items"][0]["metadata"]["name"], name.as_str());
@@ -257,21 +231,15 @@ fn create_waits_for_the_cluster_applies_its_workers_and_converges() {
 fn an_interrupted_create_is_finished_by_running_it_again() {
     let name = kkp_e2e::unique_name("e2e-resume");
     let first = create(&name, &["--wait=false"]);
-    assert_eq!(first.code, Some(0), "{}", first.both());
-    assert!(first.stderr.contains("were not applied yet"), "{}", first.both());
+    first.expect_code(0);
+    first.expect_stderr("were not applied yet");
     assert!(
         rt().block_on(user_machine_deployment(&format!("{name}-worker")))
             .is_none()
     );
     let second = create(&name, &[]);
-    assert_eq!(second.code, Some(0), "{}", second.both());
-    assert!(
-        second
-            .stdout
-            .contains(&format!("cluster.kubermatic.k8c.io/{name} unchanged")),
-        "{}",
-        second.both()
-    );
+    second.expect_code(0);
+    second.expect_stdout(&format!("cluster.kubermatic.k8c.io/{name} unchanged"));
     assert!(
         rt().block_on(user_machine_deployment(&format!("{name}-worker")))
             .is_some()
@@ -285,8 +253,8 @@ fn get_kubeconfig_prints_writes_and_merges_without_losing_entries() {
     let user_server = env.planes.user.server_url();
 
     let printed = kkp(&["get", "kubeconfig", &name]);
-    assert_eq!(printed.code, Some(0), "{}", printed.both());
-    assert!(printed.stdout.contains(&user_server), "{}", printed.both());
+    printed.expect_code(0);
+    printed.expect_stdout(&user_server);
 
     let dir = tempfile::tempdir().expect("tempdir");
     let file = dir.path().join("out").join("kubeconfig");
@@ -297,7 +265,7 @@ fn get_kubeconfig_prints_writes_and_merges_without_losing_entries() {
         "--output-file",
         file.to_str().expect("utf8"),
     ]);
-    assert_eq!(written.code, Some(0), "{}", written.both());
+    written.expect_code(0);
     assert!(written.stdout.is_empty(), "{}", written.both());
     assert_eq!(mode(&file), 0o600);
     assert!(std::fs::read_to_string(&file).expect("read").contains(&user_server));
@@ -322,25 +290,15 @@ fn get_kubeconfig_prints_writes_and_merges_without_losing_entries() {
         "--merge",
         "--set-current",
     ]);
-    assert_eq!(merged.code, Some(0), "{}", merged.both());
-    assert!(
-        merged.stderr.contains(&format!("as context \"{name}\"")),
-        "{}",
-        merged.both()
-    );
-    assert!(
-        merged
-            .stderr
-            .contains("\"default\" is taken (another server, or another kubeconfig file)"),
-        "{}",
-        merged.both()
-    );
+    merged.expect_code(0);
+    merged.expect_stderr(&format!("as context \"{name}\""));
+    merged.expect_stderr("\"default\" is taken (another server, or another kubeconfig file)");
     assert_eq!(mode(&merged_path), 0o600);
 
     // Plain kubectl with the merged file reaches the user cluster.
     let ns = kubectl(&merged_path, &["get", "ns"]);
-    assert_eq!(ns.code, Some(0), "{}", ns.both());
-    assert!(ns.stdout.contains("kube-system"), "{}", ns.both());
+    ns.expect_code(0);
+    ns.expect_stdout("kube-system");
     let mds = kubectl(
         &merged_path,
         &[
@@ -352,7 +310,7 @@ fn get_kubeconfig_prints_writes_and_merges_without_losing_entries() {
             "name",
         ],
     );
-    assert_eq!(mds.code, Some(0), "{}", mds.both());
+    mds.expect_code(0);
     assert!(
         mds.stdout.contains(&format!("{name}-worker")),
         "only the user cluster has it: {}",
@@ -375,7 +333,7 @@ fn get_kubeconfig_prints_writes_and_merges_without_losing_entries() {
         "{users:?}"
     );
     let seed_ns = kubectl(&merged_path, &["--context", "seed", "get", "ns", "-o", "name"]);
-    assert_eq!(seed_ns.code, Some(0), "{}", seed_ns.both());
+    seed_ns.expect_code(0);
 
     // Merging again refreshes the same entries instead of adding more.
     // Its current context is the user cluster now, so the seed is named explicitly.
@@ -390,7 +348,7 @@ fn get_kubeconfig_prints_writes_and_merges_without_losing_entries() {
         &name,
         "--merge",
     ]);
-    assert_eq!(again.code, Some(0), "{}", again.both());
+    again.expect_code(0);
     let contexts = kubectl(&merged_path, &["config", "get-contexts", "-o", "name"]);
     assert_eq!(contexts.stdout.lines().count(), 3, "{}", contexts.both());
 }
@@ -399,7 +357,7 @@ fn get_kubeconfig_prints_writes_and_merges_without_losing_entries() {
 fn get_lists_and_shows_clusters_like_kubectl() {
     let name = running_cluster("get");
     let table = kkp(&["get", "clusters"]);
-    assert_eq!(table.code, Some(0), "{}", table.both());
+    table.expect_code(0);
     let header = table.stdout.lines().next().expect("a header");
     for column in [
         "NAME",
@@ -436,11 +394,11 @@ fn get_lists_and_shows_clusters_like_kubectl() {
     );
 
     let one = kkp(&["get", "cluster", &name, "--no-headers"]);
-    assert_eq!(one.code, Some(0), "{}", one.both());
+    one.expect_code(0);
     assert_eq!(one.stdout.lines().count(), 1, "{}", one.both());
 
     let json = kkp(&["get", "clusters", "-A", "-o", "json"]);
-    assert_eq!(json.code, Some(0), "{}", json.both());
+    json.expect_code(0);
     let list: Value = serde_json::from_str(&json.stdout).expect("JSON");
     assert_eq!(list["kind"], "List");
     assert!(
@@ -469,7 +427,7 @@ fn get_lists_and_shows_clusters_like_kubectl() {
         names.both()
     );
     let none = kkp(&["get", "clusters", "-l", "project-id=nope"]);
-    assert_eq!(none.code, Some(0), "{}", none.both());
+    none.expect_code(0);
     assert!(
         none.stdout.is_empty() && none.stderr.contains("No clusters found"),
         "{}",
@@ -481,7 +439,7 @@ fn get_lists_and_shows_clusters_like_kubectl() {
 fn describe_shows_health_conditions_and_workers() {
     let name = running_cluster("describe");
     let ran = kkp(&["describe", "cluster", &name]);
-    assert_eq!(ran.code, Some(0), "{}", ran.both());
+    ran.expect_code(0);
     let text = &ran.stdout;
     assert!(
         text.starts_with(&format!("Cluster {name}\n")),
@@ -497,14 +455,14 @@ fn describe_shows_health_conditions_and_workers() {
     assert!(!text.contains('\u{1b}'), "plain text when not on a terminal: {text}");
 
     let coloured = kkp(&["describe", "cluster", &name, "--color=always"]);
-    assert!(coloured.stdout.contains("\u{1b}[32m✓"), "{}", coloured.both());
+    coloured.expect_stdout("\u{1b}[32m✓");
 }
 
 #[test]
 fn dry_runs_send_nothing() {
     let name = kkp_e2e::unique_name("e2e-dry");
     let client = create(&name, &["--dry-run=client"]);
-    assert_eq!(client.code, Some(0), "{}", client.both());
+    client.expect_code(0);
     let docs: Vec<Value> = client
         .stdout
         .split("\n---\n")
@@ -514,15 +472,9 @@ fn dry_runs_send_nothing() {
     assert_eq!(docs[1]["kind"], "MachineDeployment");
 
     let server = create(&name, &["--dry-run=server"]);
-    assert_eq!(server.code, Some(0), "{}", server.both());
-    assert!(
-        server
-            .stdout
-            .contains(&format!("cluster.kubermatic.k8c.io/{name} created (server dry run)")),
-        "{}",
-        server.both()
-    );
-    assert!(server.stderr.contains("not checked by the server"), "{}", server.both());
+    server.expect_code(0);
+    server.expect_stdout(&format!("cluster.kubermatic.k8c.io/{name} created (server dry run)"));
+    server.expect_stderr("not checked by the server");
     assert!(
         rt().block_on(seed_cluster(&name)).is_none(),
         "a dry run leaves nothing behind"
@@ -533,13 +485,13 @@ fn dry_runs_send_nothing() {
 fn invalid_objects_are_refused_before_anything_is_sent() {
     let name = kkp_e2e::unique_name("e2e-invalid");
     let ran = create(&name, &["--kubernetes-version", "1.20.0"]);
-    assert_eq!(ran.code, Some(1), "{}", ran.both());
+    ran.expect_code(1);
     assert!(
         ran.stderr.contains("spec.version"),
         "the field is named: {}",
         ran.both()
     );
-    assert!(ran.stderr.contains("nothing was sent"), "{}", ran.both());
+    ran.expect_stderr("nothing was sent");
     assert_eq!(ran.stderr.matches("error:").count(), 1, "reported once: {}", ran.both());
     assert!(rt().block_on(seed_cluster(&name)).is_none());
 }
@@ -548,32 +500,22 @@ fn invalid_objects_are_refused_before_anything_is_sent() {
 fn delete_asks_first_and_waits_for_the_finalizers() {
     let name = running_cluster("delete");
     let refused = kkp(&["delete", "cluster", &name]);
-    assert_eq!(refused.code, Some(1), "{}", refused.both());
-    assert!(refused.stderr.contains("pass --yes"), "{}", refused.both());
+    refused.expect_code(1);
+    refused.expect_stderr("pass --yes");
     assert!(rt().block_on(seed_cluster(&name)).is_some(), "nothing was deleted");
 
     let deleted = kkp(&["delete", "cluster", &name, "--yes", "--wait", "--timeout", "1m"]);
-    assert_eq!(deleted.code, Some(0), "{}", deleted.both());
-    assert!(
-        deleted
-            .stdout
-            .contains(&format!("cluster.kubermatic.k8c.io \"{name}\" deleted")),
-        "{}",
-        deleted.both()
-    );
-    assert!(
-        deleted.stderr.contains(&format!("waiting for finalizers: {FINALIZER}")),
-        "{}",
-        deleted.both()
-    );
-    assert!(deleted.stderr.contains("is gone"), "{}", deleted.both());
+    deleted.expect_code(0);
+    deleted.expect_stdout(&format!("cluster.kubermatic.k8c.io \"{name}\" deleted"));
+    deleted.expect_stderr(&format!("waiting for finalizers: {FINALIZER}"));
+    deleted.expect_stderr("is gone");
     assert!(rt().block_on(seed_cluster(&name)).is_none());
 
     let again = kkp(&["delete", "cluster", &name, "--yes"]);
-    assert_eq!(again.code, Some(1), "{}", again.both());
-    assert!(again.stderr.contains("not found"), "{}", again.both());
+    again.expect_code(1);
+    again.expect_stderr("not found");
     let ignored = kkp(&["delete", "cluster", &name, "--yes", "--ignore-not-found"]);
-    assert_eq!(ignored.code, Some(0), "{}", ignored.both());
+    ignored.expect_code(0);
 }
 
 #[test]
@@ -598,12 +540,8 @@ fn a_cluster_that_is_not_found_is_an_error_that_says_what_to_do() {
         );
     }
     let bad_context = kkp(&["--context", "nope", "get", "clusters"]);
-    assert_eq!(bad_context.code, Some(1), "{}", bad_context.both());
-    assert!(
-        bad_context.stderr.contains("available contexts: seed"),
-        "{}",
-        bad_context.both()
-    );
+    bad_context.expect_code(1);
+    bad_context.expect_stderr("available contexts: seed");
 }
 
 #[test]
@@ -616,16 +554,11 @@ fn a_wait_that_times_out_exits_124_and_says_what_it_waited_for() {
     env();
     let started = Instant::now();
     let ran = kkp(&args);
-    assert_eq!(ran.code, Some(124), "{}", ran.both());
+    ran.expect_code(124);
     assert!(started.elapsed() < Duration::from_secs(60), "the timeout is honoured");
-    assert!(ran.stderr.contains("timed out"), "{}", ran.both());
-    assert!(
-        ran.stderr
-            .contains(&format!("cluster \"{name}\" to be Running and healthy")),
-        "{}",
-        ran.both()
-    );
-    assert!(ran.stderr.contains("last seen: no status yet"), "{}", ran.both());
+    ran.expect_stderr("timed out");
+    ran.expect_stderr(&format!("cluster \"{name}\" to be Running and healthy"));
+    ran.expect_stderr("last seen: no status yet");
     assert!(
         rt().block_on(seed_cluster(&name)).is_some(),
         "the Cluster itself was applied"
@@ -633,16 +566,12 @@ fn a_wait_that_times_out_exits_124_and_says_what_it_waited_for() {
 
     // describe says why it cannot show the workers of a cluster that never ran.
     let described = kkp(&["describe", "cluster", &name]);
-    assert_eq!(described.code, Some(0), "{}", described.both());
-    assert!(
-        described.stdout.contains("Phase:     no status yet"),
-        "{}",
-        described.both()
-    );
+    described.expect_code(0);
+    described.expect_stdout("Phase:     no status yet");
     let why = format!("not available: the user cluster's kubeconfig (secret cluster-{name}/admin-kubeconfig");
-    assert!(described.stdout.contains(&why), "{}", described.both());
+    described.expect_stdout(&why);
     let cleanup = kkp(&["delete", "cluster", &name, "--yes"]);
-    assert_eq!(cleanup.code, Some(0), "{}", cleanup.both());
+    cleanup.expect_code(0);
 }
 
 #[test]
@@ -677,31 +606,19 @@ fn get_kubeconfig_finds_cluster_api_and_kind_provider_secrets() {
     });
 
     let found = kkp(&["get", "kubeconfig", &capi, "-n", &namespace]);
-    assert_eq!(found.code, Some(0), "{}", found.both());
+    found.expect_code(0);
     assert_eq!(found.stdout, capi_text);
     let found = kkp(&["get", "kubeconfig", &kind, "-n", &namespace]);
-    assert_eq!(found.code, Some(0), "{}", found.both());
+    found.expect_code(0);
     assert_eq!(found.stdout, kind_text);
 
     // Another namespace has neither: the error lists every place it looked.
     let missing = kkp(&["get", "kubeconfig", &capi]);
-    assert_eq!(missing.code, Some(1), "{}", missing.both());
-    assert!(
-        missing
-            .stderr
-            .contains(&format!("Cluster API secret default/{capi}-kubeconfig")),
-        "{}",
-        missing.both()
-    );
-    assert!(
-        missing
-            .stderr
-            .contains(&format!("kind provider secret default/{capi}-config")),
-        "{}",
-        missing.both()
-    );
+    missing.expect_code(1);
+    missing.expect_stderr(&format!("Cluster API secret default/{capi}-kubeconfig"));
+    missing.expect_stderr(&format!("kind provider secret default/{capi}-config"));
     let only_kkp = kkp(&["get", "kubeconfig", &capi, "-n", &namespace, "--convention", "kkp"]);
-    assert_eq!(only_kkp.code, Some(1), "{}", only_kkp.both());
+    only_kkp.expect_code(1);
 }
 
 /// A Cluster API `Cluster` CRD as far as this test needs it: the real group, kind and status
@@ -874,7 +791,7 @@ fn create_applies_a_cluster_api_template_and_waits_until_the_cluster_is_availabl
 
     // Applied in dependency order, then the wait shows the conditions as they change.
     let ran = create(&available, "2m");
-    assert_eq!(ran.code, Some(0), "{}", ran.both());
+    ran.expect_code(0);
     let applied: Vec<&str> = ran.stdout.lines().collect();
     assert_eq!(
         applied,
@@ -903,35 +820,26 @@ fn create_applies_a_cluster_api_template_and_waits_until_the_cluster_is_availabl
     }
     // The hint works: the kubeconfig reaches the user cluster.
     let kubeconfig = kkp(&["get", "kubeconfig", &available, "-n", &namespace]);
-    assert_eq!(kubeconfig.code, Some(0), "{}", kubeconfig.both());
+    kubeconfig.expect_code(0);
     assert_eq!(kubeconfig.stdout, env.planes.user.kubeconfig());
     // Running it again converges at once.
     let again = create(&available, "30s");
-    assert_eq!(again.code, Some(0), "{}", again.both());
-    assert!(again.stderr.contains("is available"), "{}", again.both());
+    again.expect_code(0);
+    again.expect_stderr("is available");
 
     // A controller that gives up ends the wait with its reason, exit 1.
     let ran = create(&failing, "2m");
-    assert_eq!(ran.code, Some(1), "{}", ran.both());
-    assert!(
-        ran.stderr.contains(&format!(
-            "Cluster API cluster {namespace}/{failing} will not become available: its controller reports a failure: \
+    ran.expect_code(1);
+    ran.expect_stderr(&format!(
+        "Cluster API cluster {namespace}/{failing} will not become available: its controller reports a failure: \
              InvalidConfiguration: region eu-nowhere-1 does not exist"
-        )),
-        "{}",
-        ran.both()
-    );
+    ));
 
     // Nobody reconciles this one: the wait times out with exit 124 and the last state.
     let ran = create(&lonely, "3s");
-    assert_eq!(ran.code, Some(124), "{}", ran.both());
-    assert!(
-        ran.stderr
-            .contains(&format!("Cluster API cluster {namespace}/{lonely} to be available")),
-        "{}",
-        ran.both()
-    );
-    assert!(ran.stderr.contains("last seen: no status yet"), "{}", ran.both());
+    ran.expect_code(124);
+    ran.expect_stderr(&format!("Cluster API cluster {namespace}/{lonely} to be available"));
+    ran.expect_stderr("last seen: no status yet");
 
     // --wait=false applies and says how to go on.
     let name = kkp_e2e::unique_name("capi-nowait");
@@ -947,8 +855,8 @@ fn create_applies_a_cluster_api_template_and_waits_until_the_cluster_is_availabl
         "v1.35.7",
         "--wait=false",
     ]);
-    assert_eq!(ran.code, Some(0), "{}", ran.both());
-    assert!(ran.stderr.contains("Not waiting (--wait=false)"), "{}", ran.both());
+    ran.expect_code(0);
+    ran.expect_stderr("Not waiting (--wait=false)");
 
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     controller.join().expect("the stand-in controller ends");
@@ -964,7 +872,7 @@ fn a_generated_id_is_found_again_so_re_running_converges() {
         kkp(&args)
     };
     let first = run();
-    assert_eq!(first.code, Some(0), "{}", first.both());
+    first.expect_code(0);
     let id = first
         .stderr
         .lines()
@@ -979,15 +887,11 @@ fn a_generated_id_is_found_again_so_re_running_converges() {
 
     // The same command again continues with that cluster instead of making a second one.
     let second = run();
-    assert_eq!(second.code, Some(0), "{}", second.both());
-    assert!(
-        second.stderr.contains(&format!("Continuing with cluster \"{id}\"")),
-        "{}",
-        second.both()
-    );
-    assert!(!second.stderr.contains("Generated cluster ID"), "{}", second.both());
+    second.expect_code(0);
+    second.expect_stderr(&format!("Continuing with cluster \"{id}\""));
+    second.expect_no_stderr("Generated cluster ID");
     let listed = kkp(&["get", "clusters", "-l", "project-id=p8kfs2x9jw", "-o", "json"]);
-    assert_eq!(listed.code, Some(0), "{}", listed.both());
+    listed.expect_code(0);
     let list: Value = serde_json::from_str(&listed.stdout).expect("a JSON list");
     let same_name = list["items"]
         .as_array()
@@ -998,7 +902,7 @@ fn a_generated_id_is_found_again_so_re_running_converges() {
     assert_eq!(same_name, 1, "{}", listed.stdout);
 
     let cleanup = kkp(&["delete", "cluster", &id, "--yes"]);
-    assert_eq!(cleanup.code, Some(0), "{}", cleanup.both());
+    cleanup.expect_code(0);
 }
 
 #[test]
@@ -1016,7 +920,7 @@ fn a_cluster_made_by_another_tool_is_never_taken_over() {
     args.extend(template_flags());
     args.extend(["-o", "json"]);
     let generated = kkp(&args);
-    assert_eq!(generated.code, Some(0), "{}", generated.both());
+    generated.expect_code(0);
     let list: Value = serde_json::from_str(&generated.stdout).expect("a JSON list");
     let cluster = list["items"]
         .as_array()
@@ -1038,9 +942,9 @@ fn a_cluster_made_by_another_tool_is_never_taken_over() {
     args.extend(template_flags());
     args.push("--wait=false");
     let ran = kkp(&args);
-    assert_eq!(ran.code, Some(0), "{}", ran.both());
-    assert!(ran.stderr.contains("Generated cluster ID"), "{}", ran.both());
-    assert!(!ran.stderr.contains("Continuing with cluster"), "{}", ran.both());
+    ran.expect_code(0);
+    ran.expect_stderr("Generated cluster ID");
+    ran.expect_no_stderr("Continuing with cluster");
     let id = ran
         .stderr
         .lines()
@@ -1051,6 +955,6 @@ fn a_cluster_made_by_another_tool_is_never_taken_over() {
     assert_ne!(id, foreign_id);
     for name in [&id, &foreign_id] {
         let cleanup = kkp(&["delete", "cluster", name, "--yes"]);
-        assert_eq!(cleanup.code, Some(0), "{}", cleanup.both());
+        cleanup.expect_code(0);
     }
 }

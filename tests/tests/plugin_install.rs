@@ -88,7 +88,7 @@ fn install_puts_the_crds_and_the_webhook_in_and_running_it_again_changes_nothing
 
     // A client dry run prints everything and sends nothing.
     let printed = run(&["install", "--dry-run=client"]);
-    assert_eq!(printed.code, Some(0), "{}", printed.both());
+    printed.expect_code(0);
     let docs = documents(&printed.stdout);
     let kinds: Vec<&str> = docs.iter().filter_map(|d| d["kind"].as_str()).collect();
     for kind in [
@@ -115,22 +115,14 @@ fn install_puts_the_crds_and_the_webhook_in_and_running_it_again_changes_nothing
 
     // A server dry run checks what it can: the namespace does not exist yet.
     let dry = run(&["install", "--dry-run=server"]);
-    assert_eq!(dry.code, Some(0), "{}", dry.both());
-    assert!(
-        dry.stdout.contains(
-            "customresourcedefinition.apiextensions.k8s.io/clusters.kubermatic.k8c.io created (server dry run)"
-        ),
-        "{}",
-        dry.both()
+    dry.expect_code(0);
+    dry.expect_stdout(
+        "customresourcedefinition.apiextensions.k8s.io/clusters.kubermatic.k8c.io created (server dry run)",
     );
-    assert!(
-        dry.stderr.contains("namespace kkp-system not checked"),
-        "{}",
-        dry.both()
-    );
+    dry.expect_stderr("namespace kkp-system not checked");
 
     let first = run(&["install"]);
-    assert_eq!(first.code, Some(0), "{}", first.both());
+    first.expect_code(0);
     for line in [
         "customresourcedefinition.apiextensions.k8s.io/clusters.kubermatic.k8c.io created",
         "customresourcedefinition.apiextensions.k8s.io/machinedeployments.cluster.k8s.io created",
@@ -141,11 +133,7 @@ fn install_puts_the_crds_and_the_webhook_in_and_running_it_again_changes_nothing
     ] {
         assert!(first.stdout.lines().any(|l| l == line), "{line}: {}", first.both());
     }
-    assert!(
-        first.stderr.contains("rollout status deployment/kkp-webhook"),
-        "{}",
-        first.both()
-    );
+    first.expect_stderr("rollout status deployment/kkp-webhook");
 
     let crd = rt.block_on(crds.get("clusters.kubermatic.k8c.io")).expect("the CRD");
     let established = crd.status.and_then(|s| s.conditions).unwrap_or_default();
@@ -182,7 +170,7 @@ fn install_puts_the_crds_and_the_webhook_in_and_running_it_again_changes_nothing
 
     // Again: the certificate is kept and nothing changes.
     let second = run(&["install"]);
-    assert_eq!(second.code, Some(0), "{}", second.both());
+    second.expect_code(0);
     let lines: Vec<&str> = second.stdout.lines().collect();
     assert!(
         !lines.is_empty() && lines.iter().all(|l| l.ends_with(" unchanged")),
@@ -194,19 +182,11 @@ fn install_puts_the_crds_and_the_webhook_in_and_running_it_again_changes_nothing
 
     // A new certificate on request, trusted through the updated caBundles.
     let renewed = run(&["install", "--crds=false", "--renew-certificate"]);
-    assert_eq!(renewed.code, Some(0), "{}", renewed.both());
-    assert!(
-        renewed.stdout.contains("secret/kkp-webhook-tls configured"),
-        "{}",
-        renewed.both()
-    );
+    renewed.expect_code(0);
+    renewed.expect_stdout("secret/kkp-webhook-tls configured");
     // --crds=false leaves the resource CRDs alone but keeps the policy CRD the webhook watches.
-    assert!(
-        renewed.stdout.contains(
-            "customresourcedefinition.apiextensions.k8s.io/admissionpolicies.policy.kubectl-kkp.io unchanged"
-        ),
-        "{}",
-        renewed.both()
+    renewed.expect_stdout(
+        "customresourcedefinition.apiextensions.k8s.io/admissionpolicies.policy.kubectl-kkp.io unchanged",
     );
     assert!(
         !renewed.stdout.contains("clusters.kubermatic.k8c.io"),
@@ -219,16 +199,12 @@ fn install_puts_the_crds_and_the_webhook_in_and_running_it_again_changes_nothing
 
     // cert-manager is not installed here, and the error says what to do.
     let cert_manager = run(&["install", "--cert-manager"]);
-    assert_eq!(cert_manager.code, Some(1), "{}", cert_manager.both());
-    assert!(
-        cert_manager.stderr.contains("install cert-manager first"),
-        "{}",
-        cert_manager.both()
-    );
+    cert_manager.expect_code(1);
+    cert_manager.expect_stderr("install cert-manager first");
 
     // -o name lists what was applied.
     let names = run(&["install", "-o", "name"]);
-    assert_eq!(names.code, Some(0), "{}", names.both());
+    names.expect_code(0);
     assert!(
         names.stdout.lines().any(|l| l == "namespace/kkp-system"),
         "{}",
@@ -254,18 +230,9 @@ fn install_wait_follows_the_rollout_and_times_out_with_the_last_state() {
         home.path(),
         &["install", "--wait", "--timeout", "3s"],
     );
-    assert_eq!(ran.code, Some(124), "{}", ran.both());
-    assert!(
-        ran.stderr.contains("deployment kkp-system/kkp-webhook to roll out"),
-        "{}",
-        ran.both()
-    );
-    assert!(
-        ran.stderr
-            .contains("last seen: waiting for the deployment controller to see it"),
-        "{}",
-        ran.both()
-    );
+    ran.expect_code(124);
+    ran.expect_stderr("deployment kkp-system/kkp-webhook to roll out");
+    ran.expect_stderr("last seen: waiting for the deployment controller to see it");
 
     // The test plays the deployment controller: one replica available, then both.
     let waiting = std::thread::scope(|scope| {
@@ -296,7 +263,7 @@ fn install_wait_follows_the_rollout_and_times_out_with_the_last_state() {
         report(2);
         install.join().expect("the install run")
     });
-    assert_eq!(waiting.code, Some(0), "{}", waiting.both());
+    waiting.expect_code(0);
     for line in [
         "deployment kkp-system/kkp-webhook: 1 of 2 updated replicas available",
         "Installed the webhook into context \"install-wait\"",
@@ -307,11 +274,5 @@ fn install_wait_follows_the_rollout_and_times_out_with_the_last_state() {
             waiting.both()
         );
     }
-    assert!(
-        waiting
-            .stderr
-            .contains("deployment kkp-system/kkp-webhook has rolled out (2 replicas available)"),
-        "{}",
-        waiting.both()
-    );
+    waiting.expect_stderr("deployment kkp-system/kkp-webhook has rolled out (2 replicas available)");
 }

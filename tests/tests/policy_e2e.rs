@@ -299,7 +299,7 @@ async fn admission_policies_are_enforced_by_the_webhook_on_a_real_control_plane(
     // An admin installs the policies with kubectl.
     let admin_user = plane.admin().clone();
     let applied = kubectl_as(plane, &admin_user, &["apply", "-f", "-"], Some(POLICIES.to_owned())).await;
-    assert_eq!(applied.code, Some(0), "{}", applied.both());
+    applied.expect_code(0);
     let policies = &policies_api(&admin);
     webhook_support::wait_until("the policies' compiled status", WAIT, || async move {
         let rules = policies.get("platform-rules").await.map_err(|e| e.to_string())?;
@@ -339,25 +339,15 @@ async fn admission_policies_are_enforced_by_the_webhook_on_a_real_control_plane(
         Some(yaml(&cluster("deniedcluster", "hetzner-hel1"))),
     )
     .await;
-    assert_eq!(denied.code, Some(1), "{}", denied.both());
-    assert!(
-        denied.stderr.contains(r#"admission webhook "validation.kkp-webhook.kubectl-kkp.io" denied the request"#)
-            && denied.stderr.contains(
-                r#"policy "platform-rules" rule datacenters: datacenter "hetzner-hel1" is not allowed; allowed: hetzner-fsn1, hetzner-nbg1"#
-            ),
-        "{}",
-        denied.both()
-    );
+    denied.expect_code(1);
+    denied.expect_stderr(r#"admission webhook "validation.kkp-webhook.kubectl-kkp.io" denied the request"#).expect_stderr(
+                r#"policy "platform-rules" rule datacenters: datacenter "hetzner-hel1" is not allowed; allowed: hetzner-fsn1, hetzner-nbg1"#);
 
     let md = machine_deployment("big-workers", &namespace, "cx52", 2);
     let denied_md = kubectl_as(plane, &dev, &["create", "-f", "-"], Some(yaml(&md))).await;
-    assert_eq!(denied_md.code, Some(1), "{}", denied_md.both());
-    assert!(
-        denied_md.stderr.contains(
-            r#"policy "platform-rules" rule instanceSizes.hetzner: serverType "cx52" is not allowed; allowed: cx22, cx32"#
-        ),
-        "{}",
-        denied_md.both()
+    denied_md.expect_code(1);
+    denied_md.expect_stderr(
+        r#"policy "platform-rules" rule instanceSizes.hetzner: serverType "cx52" is not allowed; allowed: cx22, cx32"#,
     );
 
     let warned = kubectl_as(
@@ -367,14 +357,8 @@ async fn admission_policies_are_enforced_by_the_webhook_on_a_real_control_plane(
         Some(yaml(&cluster("warnedcluster", "hetzner-fsn1"))),
     )
     .await;
-    assert_eq!(warned.code, Some(0), "{}", warned.both());
-    assert!(
-        warned
-            .stderr
-            .contains(r#"Warning: policy "team-label" rule requiredLabels: the label team is required"#),
-        "{}",
-        warned.both()
-    );
+    warned.expect_code(0);
+    warned.expect_stderr(r#"Warning: policy "team-label" rule requiredLabels: the label team is required"#);
     let metrics = state.metrics().render();
     assert!(
         metrics.contains(
@@ -395,14 +379,11 @@ async fn admission_policies_are_enforced_by_the_webhook_on_a_real_control_plane(
         vec!["delete", "admissionpolicy", "platform-rules"],
     ] {
         let refused = kubectl_as(plane, &dev, &args, None).await;
-        assert_eq!(refused.code, Some(1), "{}", refused.both());
-        assert!(
-            refused.stderr.contains("Error from server (Forbidden)")
-                && refused.stderr.contains("cannot")
-                && refused.stderr.contains("admissionpolicies"),
-            "{}",
-            refused.both()
-        );
+        refused.expect_code(1);
+        refused
+            .expect_stderr("Error from server (Forbidden)")
+            .expect_stderr("cannot")
+            .expect_stderr("admissionpolicies");
     }
     let forbidden = policies_api(&dev.client().await.expect("dev's client"))
         .delete("platform-rules", &Default::default())
@@ -419,9 +400,9 @@ async fn admission_policies_are_enforced_by_the_webhook_on_a_real_control_plane(
         Some(yaml(&cluster("opscluster", "hetzner-hel1"))),
     )
     .await;
-    assert_eq!(exempted.code, Some(0), "{}", exempted.both());
+    exempted.expect_code(0);
     let exempted_md = kubectl_as(plane, &ops, &["create", "-f", "-"], Some(yaml(&md))).await;
-    assert_eq!(exempted_md.code, Some(0), "{}", exempted_md.both());
+    exempted_md.expect_code(0);
 
     // The counts reach the status: dev's two denied objects and one admitted one; ops is exempt.
     let counted = webhook_support::wait_until("the counts in platform-rules' status", WAIT, || async move {
@@ -436,7 +417,7 @@ async fn admission_policies_are_enforced_by_the_webhook_on_a_real_control_plane(
     assert!(counted.is_ok(), "{counted:?}");
 
     let table = kubectl_as(plane, &admin_user, &["kkp", "get", "policies"], None).await;
-    assert_eq!(table.code, Some(0), "{}", table.both());
+    table.expect_code(0);
     let lines: Vec<Vec<&str>> = table.stdout.lines().map(|l| l.split_whitespace().collect()).collect();
     assert_eq!(
         lines[0],
@@ -453,16 +434,10 @@ async fn admission_policies_are_enforced_by_the_webhook_on_a_real_control_plane(
     );
     assert_eq!(row("broken").map(|r| r[2]), Some("false"), "{}", table.both());
     let names = kubectl_as(plane, &admin_user, &["kkp", "get", "policies", "-o", "name"], None).await;
-    assert!(
-        names
-            .stdout
-            .contains("admissionpolicy.policy.kubectl-kkp.io/platform-rules\n"),
-        "{}",
-        names.both()
-    );
+    names.expect_stdout("admissionpolicy.policy.kubectl-kkp.io/platform-rules\n");
     let not_allowed = kubectl_as(plane, &dev, &["kkp", "get", "policies"], None).await;
-    assert_eq!(not_allowed.code, Some(1), "{}", not_allowed.both());
-    assert!(not_allowed.stderr.contains("forbidden"), "{}", not_allowed.both());
+    not_allowed.expect_code(1);
+    not_allowed.expect_stderr("forbidden");
 
     // `kubectl kkp create cluster` reads the policies first when the user may, and refuses to
     // send what they deny; a user who may not read them is told so at -v and goes on.
@@ -491,25 +466,14 @@ async fn admission_policies_are_enforced_by_the_webhook_on_a_real_control_plane(
     let args = create("polcreate1", "hetzner-hel1");
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let refused = kubectl_as(plane, &admin_user, &args, None).await;
-    assert_eq!(refused.code, Some(1), "{}", refused.both());
-    assert!(
-        refused.stderr.contains(
-            r#"error: Cluster polcreate1: policy "platform-rules" rule datacenters: datacenter "hetzner-hel1" is not allowed"#
-        ) && refused.stderr.contains("nothing was sent"),
-        "{}",
-        refused.both()
-    );
+    refused.expect_code(1);
+    refused.expect_stderr(r#"error: Cluster polcreate1: policy "platform-rules" rule datacenters: datacenter "hetzner-hel1" is not allowed"#
+        ).expect_stderr("nothing was sent");
     let args = create("polcreate2", "hetzner-fsn1");
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let unread = kubectl_as(plane, &dev, &args, None).await;
-    assert_eq!(unread.code, Some(0), "{}", unread.both());
-    assert!(
-        unread
-            .stderr
-            .contains("not allowed to list admissionpolicies.policy.kubectl-kkp.io (403)"),
-        "{}",
-        unread.both()
-    );
+    unread.expect_code(0);
+    unread.expect_stderr("not allowed to list admissionpolicies.policy.kubectl-kkp.io (403)");
 
     // A changed policy is compiled and in force without a restart.
     let allow_hel1 = json!({"spec": {"rules": {"datacenters": ["hetzner-fsn1", "hetzner-nbg1", "hetzner-hel1"]}}});

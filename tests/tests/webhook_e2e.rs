@@ -333,8 +333,8 @@ async fn assert_not_stored(plane: &'static ControlPlane, api: &Api<DynamicObject
         args.extend(["-n", ns]);
     }
     let ran = kubectl(plane, &args, None).await;
-    assert_eq!(ran.code, Some(1), "{}", ran.both());
-    assert!(ran.stderr.contains("(NotFound)"), "{}", ran.both());
+    ran.expect_code(1);
+    ran.expect_stderr("(NotFound)");
 }
 
 /// Runs the real kubectl as the admin, off the async runtime, with `stdin` as its standard input.
@@ -379,7 +379,7 @@ async fn the_webhook_configurations_point_at_the_in_process_server() {
         ("validatingwebhookconfiguration", VALIDATING, "/validate"),
     ] {
         let ran = kubectl(webhook.plane, &["get", resource, "kkp-webhook", "-o", "json"], None).await;
-        assert_eq!(ran.code, Some(0), "{}", ran.both());
+        ran.expect_code(0);
         let config: Value = serde_json::from_str(&ran.stdout).expect("JSON");
         let hook = &config["webhooks"][0];
         assert_eq!(hook["name"], name, "{resource}");
@@ -407,14 +407,8 @@ async fn a_minimal_cluster_comes_back_defaulted_and_can_be_deleted() {
     let manifest = cluster(&name);
 
     let applied = kubectl(plane, &["apply", "--server-side", "-f", "-"], Some(yaml(&manifest))).await;
-    assert_eq!(applied.code, Some(0), "{}", applied.both());
-    assert!(
-        applied
-            .stdout
-            .contains(&format!("cluster.kubermatic.k8c.io/{name} serverside-applied")),
-        "{}",
-        applied.both()
-    );
+    applied.expect_code(0);
+    applied.expect_stdout(&format!("cluster.kubermatic.k8c.io/{name} serverside-applied"));
 
     let stored = clusters(&admin).get(&name).await.expect("the cluster is stored");
     let spec = &stored.data["spec"];
@@ -448,20 +442,14 @@ async fn a_minimal_cluster_comes_back_defaulted_and_can_be_deleted() {
 
     // Defaults belong to no field manager, so applying the same manifest again keeps them.
     let again = kubectl(plane, &["apply", "--server-side", "-f", "-"], Some(yaml(&manifest))).await;
-    assert_eq!(again.code, Some(0), "{}", again.both());
+    again.expect_code(0);
     let reapplied = clusters(&admin).get(&name).await.expect("the cluster is stored");
     assert_eq!(&reapplied.data["spec"], spec);
 
     // DELETE passes (the shipped configurations do not send DELETE to the webhook at all).
     let deleted = kubectl(plane, &["delete", "cluster", &name, "--wait=true"], None).await;
-    assert_eq!(deleted.code, Some(0), "{}", deleted.both());
-    assert!(
-        deleted
-            .stdout
-            .contains(&format!("cluster.kubermatic.k8c.io \"{name}\" deleted")),
-        "{}",
-        deleted.both()
-    );
+    deleted.expect_code(0);
+    deleted.expect_stdout(&format!("cluster.kubermatic.k8c.io \"{name}\" deleted"));
     assert_not_stored(plane, &clusters(&admin), "cluster", &name).await;
     report(
         "a_minimal_cluster_comes_back_defaulted_and_can_be_deleted",
@@ -480,12 +468,8 @@ async fn an_invalid_cluster_is_denied_with_every_field_error() {
     let (invalid, errors) = invalid_cluster(&name);
 
     let created = kubectl(plane, &["create", "-f", "-"], Some(yaml(&invalid))).await;
-    assert_eq!(created.code, Some(1), "{}", created.both());
-    assert!(
-        created.stderr.contains("Error from server (BadRequest)"),
-        "{}",
-        created.both()
-    );
+    created.expect_code(1);
+    created.expect_stderr("Error from server (BadRequest)");
     let printed = denial_in(&created.stderr).unwrap_or_else(|| panic!("no denial: {}", created.both()));
     assert!(
         printed.starts_with(&denial(&format!("Cluster.kubermatic.k8c.io {name:?} is invalid: ["))),
@@ -521,7 +505,7 @@ async fn changing_an_immutable_field_is_denied() {
     let name = unique_name("immutable");
     let manifest = cluster(&name);
     let applied = kubectl(plane, &["apply", "--server-side", "-f", "-"], Some(yaml(&manifest))).await;
-    assert_eq!(applied.code, Some(0), "{}", applied.both());
+    applied.expect_code(0);
     let before = api.get(&name).await.expect("the cluster is stored");
 
     // kubectl patch: an UPDATE that moves the cluster to another datacenter.
@@ -538,7 +522,7 @@ async fn changing_an_immutable_field_is_denied() {
         None,
     )
     .await;
-    assert_eq!(patched.code, Some(1), "{}", patched.both());
+    patched.expect_code(1);
     let dc_error = format!(
         "Cluster.kubermatic.k8c.io {name:?} is invalid: [spec.cloud.dc: Invalid value: \"hetzner-nbg1\": field is immutable]"
     );
@@ -553,7 +537,7 @@ async fn changing_an_immutable_field_is_denied() {
     let mut moved = manifest.clone();
     moved["spec"]["cloud"]["dc"] = json!("hetzner-nbg1");
     let reapplied = kubectl(plane, &["apply", "--server-side", "-f", "-"], Some(yaml(&moved))).await;
-    assert_eq!(reapplied.code, Some(1), "{}", reapplied.both());
+    reapplied.expect_code(1);
     assert_eq!(
         denial_in(&reapplied.stderr),
         Some(denial(&dc_error).as_str()),
@@ -590,7 +574,7 @@ async fn changing_an_immutable_field_is_denied() {
         None,
     )
     .await;
-    assert_eq!(renamed.code, Some(0), "{}", renamed.both());
+    renamed.expect_code(0);
     let after = api.get(&name).await.expect("the cluster is stored");
     assert_eq!(after.data["spec"]["humanReadableName"], "renamed");
     assert_eq!(after.data["spec"]["cloud"], before.data["spec"]["cloud"]);
@@ -600,7 +584,7 @@ async fn changing_an_immutable_field_is_denied() {
     );
 
     let deleted = kubectl(plane, &["delete", "cluster", &name], None).await;
-    assert_eq!(deleted.code, Some(0), "{}", deleted.both());
+    deleted.expect_code(0);
     report("changing_an_immutable_field_is_denied", webhook, began);
 }
 
@@ -616,14 +600,8 @@ async fn machine_deployments_are_defaulted_and_broken_ones_denied() {
     let manifest = machine_deployment(&name, &namespace);
 
     let applied = kubectl(plane, &["apply", "--server-side", "-f", "-"], Some(yaml(&manifest))).await;
-    assert_eq!(applied.code, Some(0), "{}", applied.both());
-    assert!(
-        applied
-            .stdout
-            .contains(&format!("machinedeployment.cluster.k8s.io/{name} serverside-applied")),
-        "{}",
-        applied.both()
-    );
+    applied.expect_code(0);
+    applied.expect_stdout(&format!("machinedeployment.cluster.k8s.io/{name} serverside-applied"));
     let stored = api.get(&name).await.expect("the MachineDeployment is stored");
     let spec = &stored.data["spec"];
     assert_eq!(spec["replicas"], 1);
@@ -643,7 +621,7 @@ async fn machine_deployments_are_defaulted_and_broken_ones_denied() {
     let broken_name = unique_name("broken");
     let (broken, errors) = broken_machine_deployment(&broken_name, &namespace);
     let created = kubectl(plane, &["create", "-f", "-"], Some(yaml(&broken))).await;
-    assert_eq!(created.code, Some(1), "{}", created.both());
+    created.expect_code(1);
     let printed = denial_in(&created.stderr).unwrap_or_else(|| panic!("no denial: {}", created.both()));
     assert!(
         printed.starts_with(&denial(&format!(
@@ -661,7 +639,7 @@ async fn machine_deployments_are_defaulted_and_broken_ones_denied() {
 
     // DELETE passes.
     let deleted = kubectl(plane, &["delete", "machinedeployment", &name, "-n", &namespace], None).await;
-    assert_eq!(deleted.code, Some(0), "{}", deleted.both());
+    deleted.expect_code(0);
     assert_not_stored(plane, &api, "machinedeployment", &name).await;
     report(
         "machine_deployments_are_defaulted_and_broken_ones_denied",
@@ -686,7 +664,7 @@ async fn server_side_dry_run_gives_the_same_verdict_and_stores_nothing() {
         Some(yaml(&manifest)),
     )
     .await;
-    assert_eq!(dry.code, Some(0), "{}", dry.both());
+    dry.expect_code(0);
     let printed: Value = serde_yaml::from_str(&dry.stdout).expect("kubectl prints YAML");
     assert_eq!(printed["metadata"]["name"], name.as_str());
     assert_eq!(printed["spec"]["cloud"]["providerName"], "hetzner");
@@ -700,7 +678,7 @@ async fn server_side_dry_run_gives_the_same_verdict_and_stores_nothing() {
         Some(yaml(&manifest)),
     )
     .await;
-    assert_eq!(applied.code, Some(0), "{}", applied.both());
+    applied.expect_code(0);
     let printed: Value = serde_yaml::from_str(&applied.stdout).expect("kubectl prints YAML");
     assert_eq!(printed["spec"], engine_defaulted(&manifest)["spec"]);
     assert_not_stored(plane, &clusters(&admin), "cluster", &name).await;
@@ -710,8 +688,8 @@ async fn server_side_dry_run_gives_the_same_verdict_and_stores_nothing() {
     let (invalid, _) = invalid_cluster(&bad_name);
     let for_real = kubectl(plane, &["create", "-f", "-"], Some(yaml(&invalid))).await;
     let dry_denied = kubectl(plane, &["create", "--dry-run=server", "-f", "-"], Some(yaml(&invalid))).await;
-    assert_eq!(for_real.code, Some(1), "{}", for_real.both());
-    assert_eq!(dry_denied.code, Some(1), "{}", dry_denied.both());
+    for_real.expect_code(1);
+    dry_denied.expect_code(1);
     let expected = denial(&engine(&invalid).message());
     assert_eq!(
         denial_in(&for_real.stderr),
@@ -738,7 +716,7 @@ async fn server_side_dry_run_gives_the_same_verdict_and_stores_nothing() {
         Some(yaml(&md)),
     )
     .await;
-    assert_eq!(dry_md.code, Some(0), "{}", dry_md.both());
+    dry_md.expect_code(0);
     let printed: Value = serde_yaml::from_str(&dry_md.stdout).expect("kubectl prints YAML");
     assert_eq!(printed["spec"], engine_defaulted(&md)["spec"]);
     assert_not_stored(plane, &md_api, "machinedeployment", &md_name).await;
@@ -749,7 +727,7 @@ async fn server_side_dry_run_gives_the_same_verdict_and_stores_nothing() {
         Some(yaml(&broken)),
     )
     .await;
-    assert_eq!(dry_broken.code, Some(1), "{}", dry_broken.both());
+    dry_broken.expect_code(1);
     assert_eq!(
         denial_in(&dry_broken.stderr),
         Some(denial(&engine(&broken).message()).as_str()),
@@ -800,12 +778,7 @@ async fn unknown_fields_survive_and_warnings_reach_kubectl() {
         Some(yaml(&deprecated)),
     )
     .await;
-    assert_eq!(ran.code, Some(0), "{}", ran.both());
-    assert!(
-        ran.stderr
-            .contains("Warning: spec.oidc: deprecated; use spec.authenticationConfiguration"),
-        "{}",
-        ran.both()
-    );
+    ran.expect_code(0);
+    ran.expect_stderr("Warning: spec.oidc: deprecated; use spec.authenticationConfiguration");
     report("unknown_fields_survive_and_warnings_reach_kubectl", webhook, began);
 }
