@@ -4,6 +4,7 @@ pub mod completion;
 pub mod create;
 pub mod delete;
 pub mod describe;
+pub mod files;
 pub mod generate;
 pub mod get;
 pub mod get_policies;

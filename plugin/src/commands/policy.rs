@@ -1,8 +1,7 @@
 //! `kubectl kkp policy`: admission policies offline. `policy test` evaluates policies on objects
 //! with the same engine as the webhook, without contacting any cluster.
 
-use std::io::{self, Read as _, Write};
-use std::path::{Path, PathBuf};
+use std::io::{self, Write};
 
 use anyhow::{Context as _, bail};
 use clap::{Args, Subcommand};
@@ -206,7 +205,7 @@ fn object_report(f: &Found, e: Evaluated) -> ObjectReport {
 }
 
 fn test(args: PolicyTestArgs) -> anyhow::Result<()> {
-    let files = expand_files(&args.files)?;
+    let files = super::files::expand(&args.files, false)?;
     let mut policies = Vec::new();
     let mut objects = Vec::new();
     let mut unreadable = Vec::new();
@@ -358,53 +357,9 @@ fn write_text(w: &mut dyn Write, report: &Report) -> io::Result<()> {
     Ok(())
 }
 
-/// Files as given, the YAML and JSON files of directories (sorted by name), and `-` once at most.
-fn expand_files(given: &[String]) -> anyhow::Result<Vec<String>> {
-    let mut out = Vec::new();
-    let mut stdin_seen = false;
-    for f in given {
-        if f == "-" {
-            if stdin_seen {
-                bail!("-f -: stdin can be read only once");
-            }
-            stdin_seen = true;
-            out.push(f.clone());
-        } else if Path::new(f).is_dir() {
-            let mut entries: Vec<PathBuf> = std::fs::read_dir(f)
-                .and_then(|d| d.map(|e| e.map(|e| e.path())).collect())
-                .with_context(|| format!("-f {f}: cannot read the directory"))?;
-            entries.sort();
-            out.extend(
-                entries
-                    .into_iter()
-                    .filter(|p| {
-                        p.is_file()
-                            && p.extension()
-                                .and_then(|e| e.to_str())
-                                .is_some_and(|e| ["yaml", "yml", "json"].contains(&e))
-                    })
-                    .map(|p| p.display().to_string()),
-            );
-        } else {
-            out.push(f.clone());
-        }
-    }
-    Ok(out)
-}
-
 fn read_file(file: &str, unreadable: &mut Vec<String>) -> Vec<Found> {
-    let shown = if file == "-" {
-        "stdin".to_owned()
-    } else {
-        file.to_owned()
-    };
-    let text = if file == "-" {
-        let mut text = String::new();
-        io::stdin().read_to_string(&mut text).map(|_| text)
-    } else {
-        std::fs::read_to_string(file)
-    };
-    let text = match text {
+    let shown = super::files::shown(file);
+    let text = match super::files::read_text(file) {
         Ok(t) => t,
         Err(e) => {
             unreadable.push(format!("{shown}: cannot read: {e}"));

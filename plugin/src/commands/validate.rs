@@ -2,8 +2,7 @@
 //! machine-controller MachineDeployment is defaulted and then validated by the engine, as the
 //! webhook chain does; objects of other kinds are reported as skipped.
 
-use std::io::{self, Read, Write};
-use std::path::{Path, PathBuf};
+use std::io::{self, Write};
 
 use anyhow::{Context as _, bail};
 use clap::Args;
@@ -315,7 +314,7 @@ struct Unreadable {
 
 pub async fn run(args: ValidateArgs, _g: &GlobalArgs) -> anyhow::Result<()> {
     let opts = options(&args)?;
-    let files = expand_files(&args.files, args.recursive)?;
+    let files = super::files::expand(&args.files, args.recursive)?;
     let mut inputs = Vec::new();
     let mut unreadable = Vec::new();
     for file in &files {
@@ -399,59 +398,8 @@ fn options(args: &ValidateArgs) -> anyhow::Result<CheckOptions> {
     Ok(opts)
 }
 
-/// The files to read: files as given, the YAML and JSON files of directories (sorted by name,
-/// sub-directories only with `-R`), and `-` once at most.
-fn expand_files(given: &[String], recursive: bool) -> anyhow::Result<Vec<String>> {
-    let mut out = Vec::new();
-    let mut stdin_seen = false;
-    for f in given {
-        if f == "-" {
-            if stdin_seen {
-                bail!("-f -: stdin can be read only once");
-            }
-            stdin_seen = true;
-            out.push(f.clone());
-            continue;
-        }
-        let path = Path::new(f);
-        if path.is_dir() {
-            collect_dir(path, recursive, &mut out).with_context(|| format!("-f {f}: cannot read the directory"))?;
-        } else {
-            out.push(f.clone());
-        }
-    }
-    Ok(out)
-}
-
-fn collect_dir(dir: &Path, recursive: bool, out: &mut Vec<String>) -> io::Result<()> {
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)?
-        .map(|e| e.map(|e| e.path()))
-        .collect::<Result<_, _>>()?;
-    entries.sort();
-    for path in entries {
-        if path.is_dir() {
-            if recursive {
-                collect_dir(&path, recursive, out)?;
-            }
-        } else if path
-            .extension()
-            .and_then(|e| e.to_str())
-            .is_some_and(|e| ["yaml", "yml", "json"].contains(&e))
-        {
-            out.push(path.display().to_string());
-        }
-    }
-    Ok(())
-}
-
 fn read_objects(file: &str, inputs: &mut Vec<Input>, unreadable: &mut Vec<Unreadable>) {
-    let text = if file == "-" {
-        let mut text = String::new();
-        io::stdin().read_to_string(&mut text).map(|_| text)
-    } else {
-        std::fs::read_to_string(file)
-    };
-    let text = match text {
+    let text = match super::files::read_text(file) {
         Ok(t) => t,
         Err(e) => {
             unreadable.push(Unreadable {
@@ -462,11 +410,7 @@ fn read_objects(file: &str, inputs: &mut Vec<Input>, unreadable: &mut Vec<Unread
             return;
         }
     };
-    let shown = if file == "-" {
-        "stdin".to_owned()
-    } else {
-        file.to_owned()
-    };
+    let shown = super::files::shown(file);
     let (docs, errors) = documents::parse_stream(&text);
     for doc in docs {
         inputs.push(Input {
