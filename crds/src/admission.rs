@@ -9,6 +9,7 @@
 //! [`crate::decode`]), and the rules still check the fields that are fine.
 
 use std::fmt;
+use std::sync::Arc;
 
 use serde::Serialize;
 use serde_json::Value;
@@ -18,6 +19,7 @@ use crate::decode::{Undecodable, decode};
 use crate::defaulting::{self, Phase};
 use crate::field::{FieldError, Path};
 use crate::machine::MachineDeployment;
+use crate::platform::{Datacenter, Datacenters};
 use crate::policy::{self, Enforcement, PolicySet, Violation};
 use crate::validation::{self, Findings};
 use crate::versions::VersionCatalog;
@@ -84,13 +86,23 @@ impl<'a> Request<'a> {
 /// What the engine knows beyond the object.
 #[derive(Clone, Debug, Default)]
 pub struct Context {
-    /// The versions the platform offers.
+    /// The versions the platform offers (its `KubermaticConfiguration`, or the built-in catalog).
     pub versions: VersionCatalog,
+    /// The datacenters of the platform's Seeds, when known. Rules that need a datacenter apply
+    /// when it is known and are skipped with a warning when it is not.
+    pub datacenters: Option<Arc<Datacenters>>,
     /// The control plane version of the cluster MachineDeployments belong to, when known: it
     /// enables the kubelet skew rule and the kubelet default.
     pub cluster_version: Option<semver::Version>,
     /// The admission policies in force.
     pub policies: PolicySet,
+}
+
+impl Context {
+    /// The datacenter `name`, or `None` when no Seed names it or no Seed is known at all.
+    pub fn datacenter(&self, name: &str) -> Option<&Datacenter> {
+        self.datacenters.as_deref()?.get(name)
+    }
 }
 
 /// Which of our resources an object is.

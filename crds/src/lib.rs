@@ -20,6 +20,7 @@ pub mod admission;
 pub mod cni;
 pub mod decode;
 pub mod defaulting;
+pub mod platform;
 pub mod policy;
 pub mod validation;
 pub mod versions;

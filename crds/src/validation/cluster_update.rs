@@ -180,7 +180,15 @@ fn validate_version_update(old: &Cluster, new: &Cluster, catalog: &VersionCatalo
     if ov == nv {
         return;
     }
-    if let Some(why) = versions::update_refusal(&ov, &nv) {
+    let provider = new.provider_block_names().into_iter().next().unwrap_or_default();
+    let external_ccm = old
+        .spec
+        .features
+        .as_ref()
+        .and_then(|f| f.get("externalCloudProvider"))
+        .copied()
+        .unwrap_or(false);
+    if let Some(why) = catalog.update_refusal(&ov, &nv, &provider, external_ccm) {
         f.error(FieldError::forbidden(spec.child("version"), why));
     } else if !catalog.offers(&nv) {
         f.error(FieldError::invalid(
