@@ -362,7 +362,7 @@ fn service_and_pdb_select_the_deployments_pods() {
 }
 
 #[test]
-fn rbac_only_reads_policies_and_patches_their_status() {
+fn rbac_reads_policies_and_the_platform_configuration_and_patches_policy_status() {
     let docs = documents(Variant::GeneratedCerts);
     let account: ServiceAccount = one(&docs, "ServiceAccount");
     assert_eq!(account.metadata.name.as_deref(), Some(NAME));
@@ -392,6 +392,16 @@ fn rbac_only_reads_policies_and_patches_their_status() {
                 "policy.kubectl-kkp.io".into(),
                 "admissionpolicies/status".into(),
                 vec!["patch".into()]
+            ),
+            (
+                "kubermatic.k8c.io".into(),
+                "kubermaticconfigurations".into(),
+                vec!["get".into(), "list".into(), "watch".into()]
+            ),
+            (
+                "kubermatic.k8c.io".into(),
+                "seeds".into(),
+                vec!["get".into(), "list".into(), "watch".into()]
             ),
         ]
     );

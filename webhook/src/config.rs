@@ -235,7 +235,7 @@ mod tests {
                 "kkp-webhook",
                 "--tls-cert-file=c",
                 "--tls-private-key-file=k",
-                "--kubernetes-versions=1.35"
+                "--kubernetes-versions=latest"
             ])
             .is_err()
         );

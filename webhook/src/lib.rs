@@ -25,6 +25,7 @@ pub mod config;
 pub mod logging;
 pub mod metrics;
 pub mod patch;
+pub mod platform;
 pub mod policies;
 pub mod review;
 pub mod routes;

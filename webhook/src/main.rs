@@ -3,6 +3,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
+use kkp_webhook::platform::PlatformArgs;
 use kkp_webhook::policies::{self, PolicyArgs};
 use kkp_webhook::{Config, logging, tls};
 
@@ -18,6 +19,8 @@ struct Cli {
     config: Config,
     #[command(flatten)]
     policies: PolicyArgs,
+    #[command(flatten)]
+    platform: PlatformArgs,
 }
 
 fn main() -> ExitCode {
@@ -31,7 +34,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(policies::serve(cli.config, cli.policies)) {
+    match runtime.block_on(policies::serve(cli.config, cli.policies, cli.platform)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!(error = %e, "kkp-webhook failed");

@@ -31,6 +31,7 @@ use tokio::task::JoinHandle;
 
 use crate::answer::{Answer, Endpoint};
 use crate::config::{Config, parse_duration};
+use crate::platform::{PlatformArgs, PlatformWatch};
 
 use crate::server::{ServeError, Server, shutdown_signal};
 use crate::state::AppState;
@@ -528,12 +529,13 @@ pub fn should_watch(flag: Option<bool>) -> bool {
 /// The listeners open at once. While the first list of watched policies has not arrived (at most
 /// `--policy-sync-timeout`), `/readyz` says not ready, so that a Service sends no reviews to a
 /// replica that would answer them without the policies.
-pub async fn serve(mut config: Config, args: PolicyArgs) -> Result<(), StartError> {
+pub async fn serve(mut config: Config, args: PolicyArgs, platform: PlatformArgs) -> Result<(), StartError> {
     let from_files = load_policy_files(&args.policy_files)?;
-    let client = if should_watch(args.watch_policies) {
+    let wants_api = should_watch(args.watch_policies) || should_watch(platform.watch_platform);
+    let client = if wants_api {
         match kube::Client::try_default().await {
             Ok(client) => Some(client),
-            Err(e) if args.watch_policies == Some(true) => {
+            Err(e) if args.watch_policies == Some(true) || platform.watch_platform == Some(true) => {
                 return Err(PolicySourceError::NoApiAccess(e.to_string()).into());
             }
             Err(e) => {
@@ -565,9 +567,27 @@ pub async fn serve(mut config: Config, args: PolicyArgs) -> Result<(), StartErro
         );
         state.set_policies(compiled.set);
     }
+    let pinned = !config.kubernetes_versions.is_empty();
+    if pinned {
+        state.set_platform(
+            None,
+            None,
+            "versions pinned by --kubernetes-versions; no datacenters known".into(),
+        );
+    }
     let server = Server::bind_with_state(config, state.clone()).await?;
+    let platform_watch = client
+        .as_ref()
+        .filter(|_| should_watch(platform.watch_platform))
+        .map(|client| {
+            tracing::info!(
+                namespace = %platform.kubermatic_namespace,
+                "following the KubermaticConfiguration and Seeds; the built-in catalog is in force until they are listed"
+            );
+            PlatformWatch::spawn(client.clone(), state.clone(), &platform.kubermatic_namespace, pinned)
+        });
     let mut readiness = None;
-    let watch = client.map(|client| {
+    let watch = client.filter(|_| should_watch(args.watch_policies)).map(|client| {
         let options = WatchOptions {
             status_interval: args.policy_status_interval,
             from_files,
@@ -594,6 +614,9 @@ pub async fn serve(mut config: Config, args: PolicyArgs) -> Result<(), StartErro
     }
     server.shutdown().await?;
     if let Some(w) = watch.and_then(Arc::into_inner) {
+        w.stop().await;
+    }
+    if let Some(w) = platform_watch {
         w.stop().await;
     }
     signalled.map_err(StartError::from)

@@ -54,7 +54,7 @@ pub fn health_router(state: AppState) -> Router {
 
 async fn readyz(State(state): State<AppState>) -> Response {
     if state.is_ready() {
-        (StatusCode::OK, "ok").into_response()
+        (StatusCode::OK, format!("ok\nplatform: {}\n", state.platform_summary())).into_response()
     } else {
         (StatusCode::SERVICE_UNAVAILABLE, "shutting down").into_response()
     }

@@ -6,7 +6,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use arc_swap::ArcSwap;
 use kkp_crds::admission::Context;
+use kkp_crds::platform::Datacenters;
 use kkp_crds::policy::PolicySet;
+use kkp_crds::versions::{BUILTIN_KKP_RELEASE, VersionCatalog};
 use tokio::sync::Semaphore;
 
 use crate::config::Limits;
@@ -26,6 +28,7 @@ pub struct AppState {
     permits: Arc<Semaphore>,
     ready: Arc<AtomicBool>,
     policy_counters: Arc<PolicyCounters>,
+    platform: Arc<ArcSwap<String>>,
 }
 
 impl AppState {
@@ -37,6 +40,9 @@ impl AppState {
             limits,
             ready: Arc::new(AtomicBool::new(true)),
             policy_counters: Arc::new(PolicyCounters::default()),
+            platform: Arc::new(ArcSwap::from_pointee(format!(
+                "the built-in catalog of {BUILTIN_KKP_RELEASE}; no datacenters known"
+            ))),
         }
     }
 
@@ -61,6 +67,27 @@ impl AppState {
             policies: policies.clone(),
             ..Context::clone(current)
         });
+    }
+
+    /// Installs the platform's configuration: its versions (`None` keeps those in force) and
+    /// datacenters, with a one-line description for `/readyz`.
+    pub fn set_platform(
+        &self,
+        versions: Option<VersionCatalog>,
+        datacenters: Option<Arc<Datacenters>>,
+        summary: String,
+    ) {
+        self.context.rcu(|current| Context {
+            versions: versions.clone().unwrap_or_else(|| current.versions.clone()),
+            datacenters: datacenters.clone(),
+            ..Context::clone(current)
+        });
+        self.platform.store(Arc::new(summary));
+    }
+
+    /// Which platform configuration reviews are answered with, in one line.
+    pub fn platform_summary(&self) -> Arc<String> {
+        self.platform.load_full()
     }
 
     pub fn metrics(&self) -> &Metrics {
