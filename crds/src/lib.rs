@@ -11,6 +11,7 @@ pub mod field;
 pub mod machine;
 pub mod providers;
 pub mod schema;
+pub mod semver_coerce;
 pub mod type_check;
 
 pub use cluster::Cluster;

@@ -2,8 +2,9 @@
 //! block, a MachineDeployment's `cloudProviderSpec` and its `operatingSystemSpec`.
 //!
 //! The schema files live in `crds/schemas/` and are embedded at build time; every one is compiled
-//! once, on first use, with format checks on and three custom formats: `cidr` (an IPv4 or IPv6
-//! CIDR), `semver` (a semantic version, leading `v` allowed) and `base64` (standard alphabet).
+//! once, on first use, with format checks on and four custom formats: `cidr` (an IPv4 or IPv6
+//! CIDR), `semver` (a semantic version, leading `v` allowed), `base64` (standard alphabet) and
+//! `json-or-base64-json` (a JSON object, plain or base64-encoded).
 //! Shared definitions (machine-controller's value-or-reference `configVarString` and
 //! `configVarBool`, credential references, CIDR lists) are in `common.json`, which the others
 //! reference by its `$id`; nothing is fetched.
@@ -36,47 +37,11 @@ const REDACTED: &str = "<redacted>";
 pub struct SchemaError(String);
 
 fn cluster_source(p: Provider) -> (&'static str, &'static str) {
-    match p {
-        Provider::Aws => ("cluster/aws.json", include_str!("../schemas/cluster/aws.json")),
-        Provider::Azure => ("cluster/azure.json", include_str!("../schemas/cluster/azure.json")),
-        Provider::Digitalocean => (
-            "cluster/digitalocean.json",
-            include_str!("../schemas/cluster/digitalocean.json"),
-        ),
-        Provider::Gcp => ("cluster/gcp.json", include_str!("../schemas/cluster/gcp.json")),
-        Provider::Hetzner => ("cluster/hetzner.json", include_str!("../schemas/cluster/hetzner.json")),
-        Provider::Kubevirt => (
-            "cluster/kubevirt.json",
-            include_str!("../schemas/cluster/kubevirt.json"),
-        ),
-        Provider::Openstack => (
-            "cluster/openstack.json",
-            include_str!("../schemas/cluster/openstack.json"),
-        ),
-        Provider::Vsphere => ("cluster/vsphere.json", include_str!("../schemas/cluster/vsphere.json")),
-    }
+    p.descriptor().cluster_schema
 }
 
 fn machine_source(p: Provider) -> (&'static str, &'static str) {
-    match p {
-        Provider::Aws => ("machine/aws.json", include_str!("../schemas/machine/aws.json")),
-        Provider::Azure => ("machine/azure.json", include_str!("../schemas/machine/azure.json")),
-        Provider::Digitalocean => (
-            "machine/digitalocean.json",
-            include_str!("../schemas/machine/digitalocean.json"),
-        ),
-        Provider::Gcp => ("machine/gce.json", include_str!("../schemas/machine/gce.json")),
-        Provider::Hetzner => ("machine/hetzner.json", include_str!("../schemas/machine/hetzner.json")),
-        Provider::Kubevirt => (
-            "machine/kubevirt.json",
-            include_str!("../schemas/machine/kubevirt.json"),
-        ),
-        Provider::Openstack => (
-            "machine/openstack.json",
-            include_str!("../schemas/machine/openstack.json"),
-        ),
-        Provider::Vsphere => ("machine/vsphere.json", include_str!("../schemas/machine/vsphere.json")),
-    }
+    p.descriptor().machine_schema
 }
 
 fn os_source(os: OperatingSystem) -> (&'static str, &'static str) {
@@ -176,6 +141,17 @@ fn is_base64(s: &str) -> bool {
     base64::engine::general_purpose::STANDARD.decode(s).is_ok()
 }
 
+/// A JSON document given as itself or base64-encoded, as machine-controller reads a GCE service
+/// account: empty means "from the environment".
+fn is_json_or_base64_json(s: &str) -> bool {
+    let parses = |bytes: &[u8]| serde_json::from_slice::<Map<String, Value>>(bytes).is_ok();
+    s.is_empty()
+        || parses(s.as_bytes())
+        || base64::engine::general_purpose::STANDARD
+            .decode(s.trim())
+            .is_ok_and(|bytes| parses(&bytes))
+}
+
 /// Compiles a schema the way the provider schemas are compiled: draft 2020-12, formats checked
 /// (including `cidr`, `semver` and `base64`), `common.json` resolvable by its `$id`, nothing
 /// fetched.
@@ -186,6 +162,7 @@ pub fn compile(schema: &Value) -> Result<Validator, SchemaError> {
         .with_format("cidr", is_cidr)
         .with_format("semver", is_semver)
         .with_format("base64", is_base64)
+        .with_format("json-or-base64-json", is_json_or_base64_json)
         .build(schema)
         .map_err(|e| SchemaError(e.to_string()))
 }
@@ -395,6 +372,7 @@ fn describe_format(format: &str) -> String {
         "cidr" => "must be a CIDR such as 10.0.0.0/16 or fd00::/64".to_owned(),
         "semver" => "must be a semantic version such as 1.30.2".to_owned(),
         "base64" => "must be base64-encoded".to_owned(),
+        "json-or-base64-json" => "must be a JSON document, as it is or base64-encoded".to_owned(),
         other => format!("must be a valid {other}"),
     }
 }
@@ -486,7 +464,44 @@ pub(crate) fn field_errors(error: &ValidationError<'_>, base: &Path) -> Vec<Fiel
 /// properties (and list items) it has. `$ref`s into the same document or an embedded one are
 /// followed. Only absent properties are filled, so applying defaults twice changes nothing.
 pub fn apply_defaults(schema: &Value, instance: &mut Value) {
-    fill(schema, schema, instance, 0);
+    fill(schema, schema, instance, 0, Unset::Absent);
+}
+
+/// [`apply_defaults`] the way machine-controller defaults a Go struct: a property that holds its
+/// Go zero value (`null`, `""` or `0`) counts as unset and gets the default too.
+pub fn apply_defaults_over_zero_values(schema: &Value, instance: &mut Value) {
+    fill(schema, schema, instance, 0, Unset::AbsentOrZero);
+}
+
+/// `instance` without `null` properties (at any depth), which Go's decoder skips: what the schemas
+/// check on the machine side.
+pub fn without_nulls(instance: &Value) -> Value {
+    match instance {
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .filter(|(_, v)| !v.is_null())
+                .map(|(k, v)| (k.clone(), without_nulls(v)))
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.iter().map(without_nulls).collect()),
+        other => other.clone(),
+    }
+}
+
+/// Which present values defaulting replaces.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Unset {
+    Absent,
+    AbsentOrZero,
+}
+
+fn is_go_zero(v: &Value) -> bool {
+    match v {
+        Value::Null => true,
+        Value::String(s) => s.is_empty(),
+        Value::Number(n) => n.as_f64() == Some(0.0),
+        _ => false,
+    }
 }
 
 /// Deep enough for every embedded schema; guards against reference cycles.
@@ -516,7 +531,7 @@ fn resolve<'a>(root: &'a Value, reference: &str) -> Option<(&'a Value, &'a Value
     Some((doc, target))
 }
 
-fn fill(root: &Value, node: &Value, instance: &mut Value, depth: usize) {
+fn fill(root: &Value, node: &Value, instance: &mut Value, depth: usize, unset: Unset) {
     if depth > MAX_DEPTH {
         return;
     }
@@ -528,7 +543,8 @@ fn fill(root: &Value, node: &Value, instance: &mut Value, depth: usize) {
                     continue;
                 };
                 for (name, sub) in props {
-                    if !map.contains_key(name) {
+                    let replace = unset == Unset::AbsentOrZero && map.get(name).is_some_and(is_go_zero);
+                    if !map.contains_key(name) || replace {
                         let default = views_default(view_root, sub);
                         match default {
                             Some(d) => {
@@ -538,7 +554,7 @@ fn fill(root: &Value, node: &Value, instance: &mut Value, depth: usize) {
                         }
                     }
                     if let Some(child) = map.get_mut(name) {
-                        fill(view_root, sub, child, depth + 1);
+                        fill(view_root, sub, child, depth + 1, unset);
                     }
                 }
             }
@@ -547,7 +563,7 @@ fn fill(root: &Value, node: &Value, instance: &mut Value, depth: usize) {
             for (view_root, view) in &views {
                 if let Some(item_schema) = view.get("items") {
                     for item in items.iter_mut() {
-                        fill(view_root, item_schema, item, depth + 1);
+                        fill(view_root, item_schema, item, depth + 1, unset);
                     }
                 }
             }

@@ -112,7 +112,7 @@ fn kubelet_version_rules() {
     fails(
         with(&base(), "/spec/template/spec/versions/kubelet", json!("latest")),
         &[
-            "spec.template.spec.versions.kubelet: Invalid value: \"latest\": not a semantic version: unexpected character 'l' while parsing major version number",
+            "spec.template.spec.versions.kubelet: Invalid value: \"latest\": not a semantic version: expected up to three dot-separated numbers such as 1.35.2, found \"latest\"",
         ],
     );
 }
@@ -165,13 +165,21 @@ fn provider_and_operating_system_must_be_supported() {
     fails(
         with(&base(), &format!("{VALUE}/cloudProvider"), json!("gcp")),
         &[
-            "spec.template.spec.providerSpec.value.cloudProvider: Unsupported value: \"gcp\": supported values: \"aws\", \"azure\", \"digitalocean\", \"gce\", \"hetzner\", \"kubevirt\", \"openstack\", \"vsphere\"",
+            "spec.template.spec.providerSpec.value.cloudProvider: Unsupported value: \"gcp\": supported values: \"alibaba\", \"anexia\", \"aws\", \"azure\", \"baremetal\", \"digitalocean\", \"edge\", \"equinixmetal\", \"external\", \"fake\", \"gce\", \"hetzner\", \"kubevirt\", \"linode\", \"nutanix\", \"opennebula\", \"openstack\", \"packet\", \"scaleway\", \"vmware-cloud-director\", \"vsphere\", \"vultr\"",
         ],
     );
     fails(
         with(&base(), &format!("{VALUE}/operatingSystem"), json!("centos")),
         &[
-            "spec.template.spec.providerSpec.value.operatingSystem: Unsupported value: \"centos\": supported values: \"ubuntu\", \"rockylinux\"",
+            "spec.template.spec.providerSpec.value.operatingSystem: Unsupported value: \"centos\": supported values: \"ubuntu\", \"flatcar\", \"rhel\", \"rockylinux\", \"amzn2\"",
+        ],
+    );
+    // Without an image of its own a Hetzner machine runs what hcloud has images for.
+    let no_image = without(&base(), &format!("{VALUE}/cloudProviderSpec/image"));
+    fails(
+        with(&no_image, &format!("{VALUE}/operatingSystem"), json!("flatcar")),
+        &[
+            "spec.template.spec.providerSpec.value.operatingSystem: Unsupported value: \"flatcar\": supported values: \"ubuntu\", \"rockylinux\"",
         ],
     );
     fails(

@@ -1,6 +1,8 @@
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
-use crate::machine::{MachineDeployment, MachineDeploymentStrategy, RollingUpdate};
+use serde_json::Value;
+
+use crate::machine::{MachineDeployment, MachineDeploymentStrategy, RollingUpdate, TemplateMeta};
 use crate::providers::{OperatingSystem, Provider};
 use crate::schema;
 
@@ -24,7 +26,9 @@ pub fn default_machine_deployment(md: &mut MachineDeployment, cluster_version: O
     spec.progress_deadline_seconds
         .get_or_insert(DEFAULT_PROGRESS_DEADLINE_SECONDS);
     let strategy = spec.strategy.get_or_insert_with(MachineDeploymentStrategy::default);
-    strategy.type_.get_or_insert_with(|| ROLLING_UPDATE.to_owned());
+    if strategy.type_.as_deref().unwrap_or("").is_empty() {
+        strategy.type_ = Some(ROLLING_UPDATE.to_owned());
+    }
     if strategy.type_.as_deref() == Some(ROLLING_UPDATE) {
         let rolling = strategy.rolling_update.get_or_insert_with(RollingUpdate::default);
         rolling.max_surge.get_or_insert(IntOrString::Int(1));
@@ -43,16 +47,39 @@ pub fn default_machine_deployment(md: &mut MachineDeployment, cluster_version: O
     let Some(config) = machine.provider_spec.as_mut().and_then(|p| p.value.as_mut()) else {
         return;
     };
-    if let (Some(provider), Some(spec)) = (
-        config.cloud_provider.as_deref().and_then(Provider::from_machine_name),
-        config.cloud_provider_spec.as_mut(),
-    ) {
-        schema::apply_defaults(schema::machine_cloud_schema_json(provider), spec);
+    let provider = config.cloud_provider.as_deref().and_then(Provider::from_machine_name);
+    if let (Some(provider), Some(spec)) = (provider, config.cloud_provider_spec.as_mut())
+        && spec.is_object()
+    {
+        schema::apply_defaults_over_zero_values(schema::machine_cloud_schema_json(provider), spec);
+        let mut labels = machine
+            .metadata
+            .as_ref()
+            .and_then(|m| m.labels.clone())
+            .unwrap_or_default();
+        let before = labels.clone();
+        (provider.descriptor().machine_defaults)(spec, &mut labels);
+        if labels != before {
+            machine.metadata.get_or_insert_with(TemplateMeta::default).labels = Some(labels);
+        }
     }
     if let Some(os) = config.operating_system.as_deref().and_then(OperatingSystem::from_name) {
-        let spec = config
-            .operating_system_spec
-            .get_or_insert_with(|| serde_json::json!({}));
-        schema::apply_defaults(schema::os_schema_json(os), spec);
+        default_operating_system_spec(os, &mut config.operating_system_spec);
+    }
+}
+
+/// machine-controller's OS defaulting: an absent spec becomes the OS's whole settings struct with
+/// zero values; a flatcar spec is always rewritten that way, with `provisioningUtility` ignition
+/// when empty. Other present specs stay as they are.
+fn default_operating_system_spec(os: OperatingSystem, spec: &mut Option<Value>) {
+    let absent = spec.as_ref().is_none_or(Value::is_null);
+    if absent {
+        let mut full = Value::Object(Default::default());
+        schema::apply_defaults(schema::os_schema_json(os), &mut full);
+        *spec = Some(full);
+    } else if os == OperatingSystem::Flatcar
+        && let Some(present) = spec.as_mut().filter(|s| s.is_object())
+    {
+        schema::apply_defaults_over_zero_values(schema::os_schema_json(os), present);
     }
 }

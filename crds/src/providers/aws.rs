@@ -1,5 +1,8 @@
 //! The Cluster's `spec.cloud.aws` block (KKP `AWSCloudSpec`).
 
+use serde_json::Value;
+
+use super::registry::{Descriptor, MachineLabels, OsSupport, no_rules};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_with::skip_serializing_none;
@@ -41,6 +44,34 @@ pub struct AwsCloudSpec {
     pub disable_iam_reconciling: Option<bool>,
     #[serde(flatten)]
     pub other: Other,
+}
+
+/// The registry entry.
+pub(super) const DESCRIPTOR: Descriptor = Descriptor {
+    name: "aws",
+    machine_name: "aws",
+    credential_fields: &[
+        "accessKeyID",
+        "secretAccessKey",
+        "assumeRoleARN",
+        "assumeRoleExternalID",
+    ],
+    cluster_schema: ("cluster/aws.json", include_str!("../../schemas/cluster/aws.json")),
+    machine_schema: ("machine/aws.json", include_str!("../../schemas/machine/aws.json")),
+    // machine-controller has AMI filters for all five systems.
+    operating_systems: |_| OsSupport::Any,
+    ipv6_only: true,
+    machine_defaults: machine_defaults,
+    machine_rules: no_rules,
+};
+
+/// The label machine-controller puts on spot machines, for the node termination handler.
+pub const SPOT_LABEL: (&str, &str) = ("k8c.io/aws-spot", "aws-node-termination-handler");
+
+fn machine_defaults(spec: &mut Value, labels: &mut MachineLabels) {
+    if spec.get("isSpotInstance").and_then(Value::as_bool) == Some(true) {
+        labels.insert(SPOT_LABEL.0.to_owned(), SPOT_LABEL.1.to_owned());
+    }
 }
 
 #[cfg(test)]

@@ -1,5 +1,9 @@
 //! The Cluster's `spec.cloud.azure` block (KKP `AzureCloudSpec`).
 
+use serde_json::Value;
+
+use super::OperatingSystem;
+use super::registry::{Descriptor, OsSupport, is_set, no_defaults, no_rules};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_with::skip_serializing_none;
@@ -38,6 +42,30 @@ pub struct AzureCloudSpec {
     pub load_balancer_sku: Option<String>,
     #[serde(flatten)]
     pub other: Other,
+}
+
+/// The registry entry.
+pub(super) const DESCRIPTOR: Descriptor = Descriptor {
+    name: "azure",
+    machine_name: "azure",
+    credential_fields: &["tenantID", "subscriptionID", "clientID", "clientSecret"],
+    cluster_schema: ("cluster/azure.json", include_str!("../../schemas/cluster/azure.json")),
+    machine_schema: ("machine/azure.json", include_str!("../../schemas/machine/azure.json")),
+    operating_systems,
+    ipv6_only: false,
+    machine_defaults: no_defaults,
+    machine_rules: no_rules,
+};
+
+/// Marketplace images exist for these; a machine that names its image (`imageID` or
+/// `imageReference`) may run any system.
+fn operating_systems(spec: &Value) -> OsSupport {
+    use OperatingSystem::*;
+    if is_set(spec.get("imageID")) || is_set(spec.get("imageReference")) {
+        OsSupport::Any
+    } else {
+        OsSupport::Only(&[Ubuntu, Flatcar, Rhel, Rockylinux])
+    }
 }
 
 #[cfg(test)]

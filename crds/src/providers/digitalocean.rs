@@ -1,5 +1,7 @@
 //! The Cluster's `spec.cloud.digitalocean` block (KKP `DigitaloceanCloudSpec`).
 
+use super::OperatingSystem;
+use super::registry::{Descriptor, OsSupport, no_defaults, no_rules};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_with::skip_serializing_none;
@@ -17,6 +19,26 @@ pub struct DigitaloceanCloudSpec {
     #[serde(flatten)]
     pub other: Other,
 }
+
+/// The registry entry.
+pub(super) const DESCRIPTOR: Descriptor = Descriptor {
+    name: "digitalocean",
+    machine_name: "digitalocean",
+    credential_fields: &["token"],
+    cluster_schema: (
+        "cluster/digitalocean.json",
+        include_str!("../../schemas/cluster/digitalocean.json"),
+    ),
+    machine_schema: (
+        "machine/digitalocean.json",
+        include_str!("../../schemas/machine/digitalocean.json"),
+    ),
+    // Droplet image slugs exist for these two only.
+    operating_systems: |_| OsSupport::Only(&[OperatingSystem::Ubuntu, OperatingSystem::Rockylinux]),
+    ipv6_only: false,
+    machine_defaults: no_defaults,
+    machine_rules: no_rules,
+};
 
 #[cfg(test)]
 mod tests {

@@ -1,5 +1,9 @@
 //! The Cluster's `spec.cloud.gcp` block (KKP `GCPCloudSpec`).
 
+use serde_json::Value;
+
+use super::OperatingSystem;
+use super::registry::{Descriptor, OsSupport, is_set, no_defaults, no_rules};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_with::skip_serializing_none;
@@ -23,6 +27,28 @@ pub struct GcpCloudSpec {
     pub node_ports_allowed_ip_ranges: Option<NetworkRanges>,
     #[serde(flatten)]
     pub other: Other,
+}
+
+/// The registry entry.
+pub(super) const DESCRIPTOR: Descriptor = Descriptor {
+    name: "gcp",
+    machine_name: "gce",
+    credential_fields: &["serviceAccount"],
+    cluster_schema: ("cluster/gcp.json", include_str!("../../schemas/cluster/gcp.json")),
+    machine_schema: ("machine/gce.json", include_str!("../../schemas/machine/gce.json")),
+    operating_systems,
+    ipv6_only: false,
+    machine_defaults: no_defaults,
+    machine_rules: no_rules,
+};
+
+/// Image families exist for ubuntu and flatcar; a `customImage` may be any system.
+fn operating_systems(spec: &Value) -> OsSupport {
+    if is_set(spec.get("customImage")) {
+        OsSupport::Any
+    } else {
+        OsSupport::Only(&[OperatingSystem::Ubuntu, OperatingSystem::Flatcar])
+    }
 }
 
 #[cfg(test)]

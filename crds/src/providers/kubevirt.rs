@@ -2,6 +2,11 @@
 
 use std::collections::BTreeMap;
 
+use serde_json::Value;
+
+use super::OperatingSystem;
+use super::registry::{Descriptor, OsSupport, is_set, no_defaults, plain_value};
+use crate::field::{FieldError, Path};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_with::skip_serializing_none;
@@ -62,8 +67,11 @@ pub struct KubeVirtInfraStorageClass {
 #[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct KubeVirtInfraVolumeSnapshotClass {
-    pub name: Option<String>,
+    /// The VolumeSnapshotClass of the infrastructure cluster.
+    pub infra_volume_snapshot_class: Option<String>,
     pub is_default_class: Option<bool>,
+    /// `Delete` or `Retain`.
+    pub deletion_policy: Option<String>,
     #[serde(flatten)]
     pub other: Other,
 }
@@ -76,6 +84,65 @@ pub struct KubeVirtCsiDriverOperator {
     pub overwrite_registry: Option<String>,
     #[serde(flatten)]
     pub other: Other,
+}
+
+/// The registry entry.
+pub(super) const DESCRIPTOR: Descriptor = Descriptor {
+    name: "kubevirt",
+    machine_name: "kubevirt",
+    credential_fields: &["kubeconfig", "csiKubeconfig"],
+    cluster_schema: (
+        "cluster/kubevirt.json",
+        include_str!("../../schemas/cluster/kubevirt.json"),
+    ),
+    machine_schema: (
+        "machine/kubevirt.json",
+        include_str!("../../schemas/machine/kubevirt.json"),
+    ),
+    // machine-controller's SupportedOS.
+    operating_systems: |_| {
+        use OperatingSystem::*;
+        OsSupport::Only(&[Ubuntu, Rhel, Flatcar, Rockylinux])
+    },
+    ipv6_only: true,
+    machine_defaults: no_defaults,
+    machine_rules,
+};
+
+/// Whether `q` is a Kubernetes resource quantity (`20Gi`, `1.5`, `500M`, `1e3`).
+pub fn is_quantity(q: &str) -> bool {
+    let body = q.strip_prefix(['+', '-']).unwrap_or(q);
+    let digits_end = body
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(body.len());
+    let (number, suffix) = body.split_at(digits_end);
+    let valid_number = !number.is_empty() && number != "." && number.matches('.').count() <= 1;
+    let valid_suffix = matches!(
+        suffix,
+        "" | "Ki" | "Mi" | "Gi" | "Ti" | "Pi" | "Ei" | "n" | "u" | "m" | "k" | "M" | "G" | "T" | "P" | "E"
+    ) || suffix
+        .strip_prefix(['e', 'E'])
+        .map(|exp| exp.strip_prefix(['+', '-']).unwrap_or(exp))
+        .is_some_and(|exp| !exp.is_empty() && exp.bytes().all(|b| b.is_ascii_digit()));
+    valid_number && valid_suffix
+}
+
+fn machine_rules(spec: &Value, base: &Path) -> Vec<FieldError> {
+    let mut errors = Vec::new();
+    let disk = base
+        .child("virtualMachine")
+        .child("template")
+        .child("primaryDisk")
+        .child("size");
+    let size = spec.pointer("/virtualMachine/template/primaryDisk/size");
+    if !is_set(size) {
+        errors.push(FieldError::required(disk, "the primary disk needs a size such as 20Gi"));
+    } else if let Some(s) = size.and_then(plain_value).and_then(Value::as_str)
+        && !is_quantity(s)
+    {
+        errors.push(FieldError::invalid(disk, s, "must be a quantity such as 20Gi"));
+    }
+    errors
 }
 
 #[cfg(test)]

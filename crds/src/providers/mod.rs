@@ -1,8 +1,10 @@
 //! The provider registry: one entry per cloud provider, each with its typed Cluster block, its
 //! JSON Schemas and the operating systems its machines may run.
 //!
-//! Adding a provider means one module here, two schema files under `crds/schemas/` and one entry in
-//! [`Provider::ALL`]; nothing else changes.
+//! Adding a provider means one module here (its typed Cluster block and its [`Descriptor`]), its
+//! schema files under `crds/schemas/`, and naming it in [`Provider`], [`Provider::ALL`] and
+//! [`Provider::descriptor`]; nothing outside this folder changes. machine-controller's other
+//! providers are known by name only ([`MACHINE_CONTROLLER_PROVIDERS`]).
 
 mod aws;
 mod azure;
@@ -12,6 +14,7 @@ mod hetzner;
 mod kubevirt;
 mod openstack;
 mod os;
+pub mod registry;
 mod vsphere;
 
 use schemars::JsonSchema;
@@ -32,6 +35,7 @@ pub use kubevirt::{
 };
 pub use openstack::{LoadBalancerClass, LoadBalancerClassConfig, OpenstackCloudSpec};
 pub use os::OperatingSystem;
+pub use registry::{Descriptor, MACHINE_CONTROLLER_PROVIDERS, OsSupport};
 pub use vsphere::{VsphereCloudSpec, VsphereCredentials, VsphereTag};
 
 /// A reference to a Secret (and optionally a key in it) holding credentials.
@@ -79,26 +83,28 @@ impl Provider {
         Provider::Vsphere,
     ];
 
+    /// The provider's registry entry.
+    pub fn descriptor(self) -> &'static Descriptor {
+        match self {
+            Provider::Aws => &aws::DESCRIPTOR,
+            Provider::Azure => &azure::DESCRIPTOR,
+            Provider::Gcp => &gcp::DESCRIPTOR,
+            Provider::Hetzner => &hetzner::DESCRIPTOR,
+            Provider::Vsphere => &vsphere::DESCRIPTOR,
+            Provider::Openstack => &openstack::DESCRIPTOR,
+            Provider::Digitalocean => &digitalocean::DESCRIPTOR,
+            Provider::Kubevirt => &kubevirt::DESCRIPTOR,
+        }
+    }
+
     /// KKP's name: the `spec.cloud` block key and `providerName`.
     pub fn name(self) -> &'static str {
-        match self {
-            Provider::Aws => "aws",
-            Provider::Azure => "azure",
-            Provider::Gcp => "gcp",
-            Provider::Hetzner => "hetzner",
-            Provider::Vsphere => "vsphere",
-            Provider::Openstack => "openstack",
-            Provider::Digitalocean => "digitalocean",
-            Provider::Kubevirt => "kubevirt",
-        }
+        self.descriptor().name
     }
 
     /// machine-controller's name, the `cloudProvider` of a MachineDeployment (`gce` for gcp).
     pub fn machine_name(self) -> &'static str {
-        match self {
-            Provider::Gcp => "gce",
-            other => other.name(),
-        }
+        self.descriptor().machine_name
     }
 
     pub fn from_name(name: &str) -> Option<Provider> {
@@ -109,35 +115,21 @@ impl Provider {
         Provider::ALL.into_iter().find(|p| p.machine_name() == name)
     }
 
-    /// The operating systems machine-controller can run on this provider's machines.
-    ///
-    /// Sources: machine-controller's per-provider image tables and supported-OS sets
-    /// (`pkg/cloudprovider/provider/<provider>/`, `sdk/cloudprovider/kubevirt/types.go`) and the
-    /// `supportedCloudProviders` of operating-system-manager's default profiles:
-    /// - aws: all five (AMI filters exist for each, Amazon Linux 2 only here);
-    /// - azure: ubuntu, flatcar, rhel, rockylinux (marketplace images);
-    /// - digitalocean: ubuntu, rockylinux (droplet image slugs);
-    /// - gcp: ubuntu (the only image family machine-controller knows; other systems need a
-    ///   `customImage`, which machine-controller accepts without an OS check);
-    /// - hetzner: ubuntu, rockylinux (hcloud image names);
-    /// - kubevirt: ubuntu, rhel, flatcar, rockylinux (machine-controller's `SupportedOS`);
-    /// - openstack and vsphere: ubuntu, flatcar, rhel, rockylinux (images and templates are named by
-    ///   the user; these are the systems with operating-system-manager profiles for them).
-    pub fn supported_operating_systems(self) -> &'static [OperatingSystem] {
-        use OperatingSystem::*;
-        match self {
-            Provider::Aws => &[Ubuntu, Flatcar, Rhel, Rockylinux, Amzn2],
-            Provider::Azure => &[Ubuntu, Flatcar, Rhel, Rockylinux],
-            Provider::Digitalocean => &[Ubuntu, Rockylinux],
-            Provider::Gcp => &[Ubuntu],
-            Provider::Hetzner => &[Ubuntu, Rockylinux],
-            Provider::Kubevirt => &[Ubuntu, Rhel, Flatcar, Rockylinux],
-            Provider::Openstack => &[Ubuntu, Flatcar, Rhel, Rockylinux],
-            Provider::Vsphere => &[Ubuntu, Flatcar, Rhel, Rockylinux],
-        }
+    /// The operating systems machine-controller lets a machine with this `cloudProviderSpec` run:
+    /// its image tables (aws AMI filters, azure marketplace images, gce image families, hetzner
+    /// and digitalocean image names, kubevirt's `SupportedOS`), or any system where the machine
+    /// names its own image (azure `imageID`/`imageReference`, gce `customImage`, hetzner `image`)
+    /// or the provider has no table at all (openstack, vsphere).
+    pub fn operating_systems_for(self, cloud_provider_spec: &Value) -> OsSupport {
+        (self.descriptor().operating_systems)(cloud_provider_spec)
     }
 
-    /// Whether machines of this provider may run `os`.
+    /// The operating systems of a machine that does not name its own image.
+    pub fn supported_operating_systems(self) -> &'static [OperatingSystem] {
+        self.operating_systems_for(&Value::Null).operating_systems()
+    }
+
+    /// Whether machines of this provider may run `os` without naming their own image.
     pub fn supports(self, os: OperatingSystem) -> bool {
         self.supported_operating_systems().contains(&os)
     }
@@ -148,35 +140,7 @@ impl Provider {
     /// Nested fields are written as dotted paths (`infraManagementUser.password`);
     /// [`Provider::inline_credentials`] reads them from a block.
     pub fn credential_fields(self) -> &'static [&'static str] {
-        match self {
-            Provider::Aws => &[
-                "accessKeyID",
-                "secretAccessKey",
-                "assumeRoleARN",
-                "assumeRoleExternalID",
-            ],
-            Provider::Azure => &["tenantID", "subscriptionID", "clientID", "clientSecret"],
-            Provider::Digitalocean => &["token"],
-            Provider::Gcp => &["serviceAccount"],
-            Provider::Hetzner => &["token"],
-            Provider::Kubevirt => &["kubeconfig", "csiKubeconfig"],
-            Provider::Openstack => &[
-                "username",
-                "password",
-                "project",
-                "projectID",
-                "domain",
-                "applicationCredentialID",
-                "applicationCredentialSecret",
-                "token",
-            ],
-            Provider::Vsphere => &[
-                "username",
-                "password",
-                "infraManagementUser.username",
-                "infraManagementUser.password",
-            ],
-        }
+        self.descriptor().credential_fields
     }
 
     /// The credential fields that `block` (this provider's `spec.cloud.<provider>` as JSON) sets
@@ -218,6 +182,9 @@ mod tests {
         assert_eq!(Provider::from_name("gce"), None);
         assert_eq!(Provider::from_machine_name("gcp"), None);
         assert_eq!(Provider::from_name("nutanix"), None);
+        for p in Provider::ALL {
+            assert!(MACHINE_CONTROLLER_PROVIDERS.contains(&p.machine_name()), "{p}");
+        }
     }
 
     #[test]
@@ -226,6 +193,31 @@ mod tests {
         assert!(Provider::Kubevirt.supports(OperatingSystem::Flatcar));
         assert!(!Provider::Kubevirt.supports(OperatingSystem::Amzn2));
         assert!(!Provider::Azure.supports(OperatingSystem::Amzn2));
+        assert!(Provider::Vsphere.supports(OperatingSystem::Amzn2));
+        assert!(Provider::Gcp.supports(OperatingSystem::Flatcar));
+        let custom = json!({"customImage": "my-rhel"});
+        assert!(
+            Provider::Gcp
+                .operating_systems_for(&custom)
+                .allows(OperatingSystem::Rhel)
+        );
+        let image = json!({"image": "rhel-9"});
+        assert!(
+            Provider::Hetzner
+                .operating_systems_for(&image)
+                .allows(OperatingSystem::Rhel)
+        );
+        assert!(
+            !Provider::Hetzner
+                .operating_systems_for(&json!({"image": ""}))
+                .allows(OperatingSystem::Rhel)
+        );
+        let azure = json!({"imageReference": {"publisher": "p"}});
+        assert!(
+            Provider::Azure
+                .operating_systems_for(&azure)
+                .allows(OperatingSystem::Amzn2)
+        );
         for p in Provider::ALL {
             assert!(p.supports(OperatingSystem::Ubuntu), "{p} runs ubuntu");
         }

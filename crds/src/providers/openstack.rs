@@ -1,5 +1,9 @@
 //! The Cluster's `spec.cloud.openstack` block (KKP `OpenstackCloudSpec`).
 
+use serde_json::Value;
+
+use super::registry::{Descriptor, OsSupport, no_defaults};
+use crate::field::{FieldError, Path};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_with::skip_serializing_none;
@@ -91,6 +95,48 @@ pub struct LoadBalancerClassConfig {
     pub member_subnet_id: Option<String>,
     #[serde(flatten)]
     pub other: Other,
+}
+
+/// The registry entry.
+pub(super) const DESCRIPTOR: Descriptor = Descriptor {
+    name: "openstack",
+    machine_name: "openstack",
+    credential_fields: &[
+        "username",
+        "password",
+        "project",
+        "projectID",
+        "domain",
+        "applicationCredentialID",
+        "applicationCredentialSecret",
+        "token",
+    ],
+    cluster_schema: (
+        "cluster/openstack.json",
+        include_str!("../../schemas/cluster/openstack.json"),
+    ),
+    machine_schema: (
+        "machine/openstack.json",
+        include_str!("../../schemas/machine/openstack.json"),
+    ),
+    // Images are named by the user; machine-controller has no OS table.
+    operating_systems: |_| OsSupport::Any,
+    ipv6_only: true,
+    machine_defaults: no_defaults,
+    machine_rules,
+};
+
+/// The server tag machine-controller sets itself.
+pub const MACHINE_UID_TAG: &str = "machine-uid";
+
+fn machine_rules(spec: &Value, base: &Path) -> Vec<FieldError> {
+    match spec.get("tags").and_then(Value::as_object) {
+        Some(tags) if tags.contains_key(MACHINE_UID_TAG) => vec![FieldError::forbidden(
+            base.child("tags").key(MACHINE_UID_TAG),
+            "the machine-uid tag is reserved for machine-controller",
+        )],
+        _ => Vec::new(),
+    }
 }
 
 #[cfg(test)]

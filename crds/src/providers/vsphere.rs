@@ -1,5 +1,6 @@
 //! The Cluster's `spec.cloud.vsphere` block (KKP `VSphereCloudSpec`).
 
+use super::registry::{Descriptor, OsSupport, no_defaults, no_rules};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_with::skip_serializing_none;
@@ -56,6 +57,31 @@ pub struct VsphereTag {
     #[serde(flatten)]
     pub other: Other,
 }
+
+/// The registry entry.
+pub(super) const DESCRIPTOR: Descriptor = Descriptor {
+    name: "vsphere",
+    machine_name: "vsphere",
+    credential_fields: &[
+        "username",
+        "password",
+        "infraManagementUser.username",
+        "infraManagementUser.password",
+    ],
+    cluster_schema: (
+        "cluster/vsphere.json",
+        include_str!("../../schemas/cluster/vsphere.json"),
+    ),
+    machine_schema: (
+        "machine/vsphere.json",
+        include_str!("../../schemas/machine/vsphere.json"),
+    ),
+    // Templates are named by the user; machine-controller has no OS table.
+    operating_systems: |_| OsSupport::Any,
+    ipv6_only: true,
+    machine_defaults: no_defaults,
+    machine_rules: no_rules,
+};
 
 #[cfg(test)]
 mod tests {
