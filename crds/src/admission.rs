@@ -335,7 +335,8 @@ fn mutate_or_explain(req: &Request<'_>, ctx: &Context) -> (Verdict, Option<Box<U
     };
     let defaulted = match kind {
         ResourceKind::Cluster => decode::<Cluster>(&kind, object).map(|mut c| {
-            defaulting::default_cluster(&mut c.spec, phase);
+            let old = req.old_object.and_then(decodes::<Cluster>);
+            defaulting::default_cluster(&mut c, old.as_ref(), ctx, phase);
             serde_json::to_value(c)
         }),
         ResourceKind::MachineDeployment => decode::<MachineDeployment>(&kind, object).map(|mut md| {
@@ -359,7 +360,11 @@ fn mutate_or_explain(req: &Request<'_>, ctx: &Context) -> (Verdict, Option<Box<U
             .errors
             .push(FieldError::invalid(Path::default(), Value::Null, e.to_string())),
         Ok(Ok(mut out)) => {
+            let annotations = out.pointer("/metadata/annotations").cloned();
             keep_untyped_parts(object, &mut out);
+            if kind == ResourceKind::Cluster {
+                keep_added_annotations(annotations, &mut out);
+            }
             verdict.patch = json_patch::diff(object, &out);
             verdict.object = Some(out);
         }
@@ -382,6 +387,28 @@ fn keep_untyped_parts(original: &Value, out: &mut Value) {
     new.retain(|k, _| k == "spec" || orig.contains_key(k));
     if let (Some(ns), Some(meta)) = (namespace, new.get_mut("metadata").and_then(Value::as_object_mut)) {
         meta.entry("namespace").or_insert(ns);
+    }
+}
+
+/// Cluster defaulting may add annotations (KKP marks clusters that move to the external cloud
+/// controller manager); they survive [`keep_untyped_parts`].
+fn keep_added_annotations(annotations: Option<Value>, out: &mut Value) {
+    let Some(Value::Object(added)) = annotations else {
+        return;
+    };
+    let Some(meta) = out.get_mut("metadata").and_then(Value::as_object_mut) else {
+        return;
+    };
+    let target = meta
+        .entry("annotations")
+        .or_insert_with(|| Value::Object(Default::default()));
+    if target.is_null() {
+        *target = Value::Object(Default::default());
+    }
+    if let Some(target) = target.as_object_mut() {
+        for (k, v) in added {
+            target.entry(k).or_insert(v);
+        }
     }
 }
 
@@ -432,9 +459,9 @@ fn rule_findings(
     Ok(match kind {
         ResourceKind::Cluster => {
             let cluster = decode::<Cluster>(kind, object)?;
-            let mut f = validation::validate_cluster(&cluster, &ctx.versions, creating);
+            let mut f = validation::validate_cluster(&cluster, ctx, creating);
             if let Some(old) = old.and_then(decodes::<Cluster>) {
-                f.extend(validation::validate_cluster_update(&old, &cluster, &ctx.versions));
+                f.extend(validation::validate_cluster_update(&old, &cluster, ctx));
             }
             f
         }

@@ -5,6 +5,7 @@
 //! files, no async runtime. The plugin calls [`admission::admit`] before it sends anything; the
 //! webhook calls the same function at admission, so the same object gets the same answer.
 
+pub mod cloud_controller;
 pub mod cluster;
 pub mod crdgen;
 pub mod field;

@@ -57,23 +57,44 @@ fn project_label_is_required_on_create() {
 #[test]
 fn human_readable_name_is_required() {
     fails(
-        with(&base(), "/spec/humanReadableName", json!(" ")),
-        &["spec.humanReadableName: Required value"],
+        with(&base(), "/spec/humanReadableName", json!("")),
+        &["spec.humanReadableName: Required value: no name specified"],
+    );
+    // KKP only refuses an empty name; blanks get a warning here.
+    let blanks = kkp_crds::validate(
+        &kkp_crds::Request::create(&with(&base(), "/spec/humanReadableName", json!(" "))),
+        &Default::default(),
+    );
+    assert!(blanks.errors.is_empty(), "{:?}", blanks.errors);
+    assert_eq!(
+        blanks.warnings,
+        ["spec.humanReadableName: Invalid value: \" \": consists of blanks only"]
     );
 }
 
 #[test]
 fn version_must_be_semver_and_offered() {
-    fails(without(&base(), "/spec/version"), &["spec.version: Required value"]);
     fails(
-        with(&base(), "/spec/version", json!("1.35")),
-        &[
-            "spec.version: Invalid value: \"1.35\": not a semantic version: unexpected end of input while parsing minor version number",
-        ],
+        without(&base(), "/spec/version"),
+        &["spec.version: Required value: version is required but was not specified"],
     );
     fails(
+        with(&base(), "/spec/version", json!("1.x")),
+        &[
+            "spec.version: Invalid value: \"1.x\": not a semantic version: unexpected character 'x' while parsing minor version number",
+        ],
+    );
+    let offered = kkp_crds::versions::VersionCatalog::default()
+        .versions
+        .iter()
+        .map(|v| format!("{:?}", v.to_string()))
+        .collect::<Vec<_>>()
+        .join(", ");
+    fails(
         with(&base(), "/spec/version", json!("1.31.2")),
-        &["spec.version: Invalid value: \"1.31.2\": version is not offered; offered minors are 1.33, 1.34, 1.35, 1.36"],
+        &[&format!(
+            "spec.version: Unsupported value: \"1.31.2\": supported values: {offered}"
+        )],
     );
     assert_eq!(
         create_errors(&with(&base(), "/spec/version", json!("v1.36.3"))),
@@ -85,7 +106,9 @@ fn version_must_be_semver_and_offered() {
 fn pod_security_policy_is_forbidden() {
     fails(
         with(&base(), "/spec/usePodSecurityPolicyAdmissionPlugin", json!(true)),
-        &["spec.usePodSecurityPolicyAdmissionPlugin: Forbidden: PodSecurityPolicy was removed in Kubernetes 1.25"],
+        &[
+            "spec.version: Forbidden: admission plugin \"PodSecurityPolicy\" is not supported in Kubernetes v1.25 and later",
+        ],
     );
     fails(
         with(
@@ -93,7 +116,9 @@ fn pod_security_policy_is_forbidden() {
             "/spec/admissionPlugins",
             json!(["PodNodeSelector", "PodSecurityPolicy"]),
         ),
-        &["spec.admissionPlugins[1]: Forbidden: PodSecurityPolicy was removed in Kubernetes 1.25"],
+        &[
+            "spec.version: Forbidden: admission plugin \"PodSecurityPolicy\" is not supported in Kubernetes v1.25 and later",
+        ],
     );
 }
 
@@ -165,9 +190,14 @@ fn cni_rules() {
             "/spec/cniPlugin",
             json!({ "type": "cilium", "version": "1.14.0" }),
         ),
-        &[
-            "spec.cniPlugin.version: Unsupported value: \"1.14.0\": supported values: \"1.17.16\", \"1.18.10\", \"1.19.4\"",
-        ],
+        &[&format!(
+            "spec.cniPlugin.version: Unsupported value: \"1.14.0\": supported values: {}",
+            kkp_crds::cni::allowed_versions("cilium")
+                .iter()
+                .map(|v| format!("{v:?}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )],
     );
     fails(
         with(&base(), "/spec/cniPlugin", json!({ "type": "none", "version": "v1" })),
@@ -187,7 +217,7 @@ fn cni_rules() {
 fn exactly_one_provider_block_matching_provider_name() {
     fails(
         with(&base(), "/spec/cloud/providerName", json!("aws")),
-        &["spec.cloud.providerName: Invalid value: \"aws\": does not match the provider block \"hetzner\""],
+        &["spec.cloud.providerName: Invalid value: \"aws\": expected providerName to be \"hetzner\""],
     );
     fails(
         with(
@@ -205,7 +235,7 @@ fn exactly_one_provider_block_matching_provider_name() {
     );
     fails(
         with(&base(), "/spec/cloud/dc", json!("")),
-        &["spec.cloud.dc: Required value: the datacenter to run the cluster in"],
+        &["spec.cloud.dc: Required value: no node datacenter specified"],
     );
 }
 
@@ -227,8 +257,8 @@ fn provider_block_cidrs_are_checked_once() {
     let aws = defaulted(&cluster(Provider::Aws));
     let bad = with(
         &aws,
-        "/spec/cloud/aws/nodePortsAllowedIPRanges/cidrBlocks/0",
-        json!("0.0.0.0/99"),
+        "/spec/cloud/aws/nodePortsAllowedIPRanges",
+        json!({ "cidrBlocks": ["0.0.0.0/99"] }),
     );
     let errors = create_errors(&bad);
     assert_eq!(errors.len(), 1, "{errors:?}");
@@ -319,8 +349,13 @@ fn node_mask_must_be_longer_than_pod_prefix() {
     fails(
         with(&base(), "/spec/clusterNetwork/nodeCidrMaskSizeIPv4", json!(16)),
         &[
-            "spec.clusterNetwork.nodeCidrMaskSizeIPv4: Invalid value: 16: must be longer than the pod CIDR prefix /16 and at most 32",
+            "spec.clusterNetwork.nodeCidrMaskSizeIPv4: Invalid value: 16: node CIDR mask size (16) must be longer than the mask size of the pod CIDR (\"172.25.0.0/16\")",
         ],
+    );
+    // Kept on create as the project's own rule (X6): a mask longer than the address.
+    fails(
+        with(&base(), "/spec/clusterNetwork/nodeCidrMaskSizeIPv4", json!(33)),
+        &["spec.clusterNetwork.nodeCidrMaskSizeIPv4: Invalid value: 33: must be at most 32"],
     );
 }
 
@@ -367,22 +402,25 @@ fn node_port_range_must_parse() {
             json!("32767-30000"),
         ),
         &[
-            "spec.componentsOverride.apiserver.nodePortRange: Invalid value: \"32767-30000\": must be a port range such as 30000-32767",
+            "spec.componentsOverride.apiserver.nodePortRange: Invalid value: \"32767-30000\": end port cannot be less than start port: 32767-30000",
         ],
     );
 }
 
 #[test]
 fn core_dns_replicas_in_one_place() {
-    let both = with(
-        &with(&base(), "/spec/componentsOverride/coreDNS/replicas", json!(2)),
-        "/spec/clusterNetwork/coreDNSReplicas",
-        json!(2),
-    );
+    let both = |a, b| {
+        with(
+            &with(&base(), "/spec/componentsOverride/coreDNS/replicas", json!(a)),
+            "/spec/clusterNetwork/coreDNSReplicas",
+            json!(b),
+        )
+    };
+    assert_eq!(create_errors(&both(2, 2)), Vec::<String>::new());
     fails(
-        both,
+        both(3, 2),
         &[
-            "spec.componentsOverride.coreDNS.replicas: Forbidden: set CoreDNS replicas here or in spec.clusterNetwork.coreDNSReplicas, not both",
+            "spec.componentsOverride.coreDNS.replicas: Invalid value: 3: both the new spec.componentsOverride.coreDNS.replicas and deprecated spec.clusterNetwork.coreDNSReplicas fields are set",
         ],
     );
 }
@@ -483,11 +521,15 @@ fn authentication_exclusive_with_oidc() {
         both,
         &["spec.authenticationConfiguration: Forbidden: cannot be used together with spec.oidc.issuerURL"],
     );
-    let authz = json!({ "authorizationWebhookConfiguration": { "secretName": "a" }, "authorizationConfigurationFile": { "secretName": "b" } });
+    let authz = json!({
+        "enabledModes": ["Node", "RBAC", "Webhook"],
+        "authorizationWebhookConfiguration": { "secretName": "a", "secretKey": "k", "webhookVersion": "v1" },
+        "authorizationConfigurationFile": { "secretName": "b", "secretKey": "k" }
+    });
     fails(
         with(&base(), "/spec/authorizationConfig", authz),
         &[
-            "spec.authorizationConfig: Forbidden: authorizationWebhookConfiguration and authorizationConfigurationFile are mutually exclusive",
+            "spec.authorizationConfig: Forbidden: AuthorizationWebhookConfiguration and AuthorizationConfigurationFile cannot be used together",
         ],
     );
 }
@@ -502,16 +544,22 @@ fn update_window_format() {
         )),
         Vec::<String>::new()
     );
-    fails(
-        with(
+    // KKP never parses the window at admission: a bad one is admitted with warnings.
+    let bad = kkp_crds::validate(
+        &kkp_crds::Request::create(&with(
             &base(),
             "/spec/updateWindow",
             json!({ "start": "monday", "length": "2 hours" }),
-        ),
-        &[
+        )),
+        &Default::default(),
+    );
+    assert!(bad.errors.is_empty(), "{:?}", bad.errors);
+    assert_eq!(
+        bad.warnings,
+        [
             "spec.updateWindow.start: Invalid value: \"monday\": must be a time such as 22:30 or Mon 21:00",
             "spec.updateWindow.length: Invalid value: \"2 hours\": must be a duration such as 1h30m",
-        ],
+        ]
     );
 }
 
@@ -625,7 +673,7 @@ fn immutable_fields_on_update() {
     update_fails(
         "/spec/clusterNetwork/pods/cidrBlocks",
         json!(["172.26.0.0/16"]),
-        &["spec.clusterNetwork.pods: Invalid value: {\"cidrBlocks\":[\"172.26.0.0/16\"]}: field is immutable"],
+        &["spec.clusterNetwork.pods.cidrBlocks: Invalid value: [\"172.26.0.0/16\"]: field is immutable"],
     );
     update_fails(
         "/spec/clusterNetwork/nodeLocalDNSCacheEnabled",
@@ -657,11 +705,11 @@ fn encryption_changes_wait_for_the_active_phase() {
 
     // Active: changes are fine.
     assert_eq!(update_errors(&in_phase("Active"), &rotated), Vec::<String>::new());
-    // Still encrypting: no change to the configuration or the feature.
+    // Still encrypting: no change to the configuration.
     assert_eq!(
         update_errors(&in_phase("EncryptionNeeded"), &rotated),
         [
-            "spec.encryptionConfiguration: Forbidden: cannot be changed while the encryption phase is EncryptionNeeded; wait until it is Active"
+            "spec.encryptionConfiguration: Forbidden: no changes to encryption configuration are allowed while encryption phase is 'EncryptionNeeded'"
         ]
     );
     assert_eq!(
@@ -670,8 +718,7 @@ fn encryption_changes_wait_for_the_active_phase() {
             &with(&disabled, "/spec/encryptionConfiguration", json!(null))
         ),
         [
-            "spec.features[encryptionAtRest]: Forbidden: cannot be changed while the encryption phase is Pending; wait until it is Active",
-            "spec.encryptionConfiguration: Forbidden: cannot be changed while the encryption phase is Pending; wait until it is Active",
+            "spec.encryptionConfiguration: Forbidden: no changes to encryption configuration are allowed while encryption phase is 'Pending'"
         ]
     );
     // Writing out what is already so (false for an absent flag) is no change, as in KKP.
@@ -699,7 +746,7 @@ fn expose_strategy_and_proxy_mode_have_unsafe_escapes() {
         "/spec/exposeStrategy",
         json!("LoadBalancer"),
         &[
-            "spec.exposeStrategy: Invalid value: \"LoadBalancer\": field is immutable unless the cluster has the label unsafe-expose-strategy-migration=true",
+            "spec.exposeStrategy: Invalid value: \"LoadBalancer\": field is immutable unless the cluster has the label unsafe-expose-strategy-migration",
         ],
     );
     let old = base();
@@ -714,7 +761,7 @@ fn expose_strategy_and_proxy_mode_have_unsafe_escapes() {
         "/spec/clusterNetwork/proxyMode",
         json!("ipvs"),
         &[
-            "spec.clusterNetwork.proxyMode: Invalid value: \"ipvs\": field is immutable unless the cluster has the label unsafe-cni-migration=true",
+            "spec.clusterNetwork.proxyMode: Invalid value: \"ipvs\": field is immutable unless the cluster has the label unsafe-cni-migration",
         ],
     );
     let new = with(
@@ -731,15 +778,15 @@ fn cni_changes_on_update() {
         "/spec/cniPlugin/type",
         json!("canal"),
         &[
-            "spec.cniPlugin.version: Unsupported value: \"1.19.4\": supported values: \"v3.29\", \"v3.30\", \"v3.31\"",
-            "spec.cniPlugin.type: Forbidden: changing the CNI type needs the label unsafe-cni-migration=true",
+            "spec.cniPlugin.version: Unsupported value: \"1.19.4\": supported values: \"v3.21\", \"v3.22\", \"v3.23\", \"v3.24\", \"v3.25\", \"v3.26\", \"v3.27\", \"v3.28\", \"v3.29\", \"v3.30\", \"v3.31\"",
+            "spec.cniPlugin.type: Forbidden: cannot change CNI plugin type, unless unsafe-cni-migration label is present",
         ],
     );
     update_fails(
         "/spec/cniPlugin/version",
         json!("1.17.16"),
         &[
-            "spec.cniPlugin.version: Forbidden: the CNI version may move one minor at a time (from 1.19.4); more needs the label unsafe-cni-upgrade=true",
+            "spec.cniPlugin.version: Forbidden: cannot upgrade CNI from 1.19.4 to 1.17.16, only one minor version difference is allowed unless unsafe-cni-upgrade label is present",
         ],
     );
     let old = base();
@@ -750,7 +797,7 @@ fn cni_changes_on_update() {
     let removed = without(&old, "/spec/cniPlugin");
     assert_eq!(
         update_errors(&old, &removed),
-        ["spec.cniPlugin: Forbidden: the CNI plugin cannot be removed"]
+        ["spec.cniPlugin: Required value: CNI plugin settings cannot be removed"]
     );
 }
 
@@ -766,26 +813,34 @@ fn features_cannot_be_turned_off() {
 #[test]
 fn versions_move_one_minor_up() {
     let old = with(&base(), "/spec/version", json!("1.34.3"));
+    let catalog = kkp_crds::versions::VersionCatalog::default();
+    let possible = |minors: &[u64]| {
+        catalog
+            .versions
+            .iter()
+            .filter(|v| minors.contains(&v.minor) && v.to_string() != "1.34.3")
+            .map(|v| format!("{:?}", v.to_string()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
     assert_eq!(
         update_errors(&old, &with(&old, "/spec/version", json!("1.35.2"))),
         Vec::<String>::new()
     );
     assert_eq!(
-        update_errors(&old, &with(&old, "/spec/version", json!("1.36.3"))),
-        ["spec.version: Forbidden: can only update one minor version at a time: from 1.34.3 the next is 1.35",]
+        update_errors(&old, &with(&old, "/spec/version", json!("1.34.1"))),
+        Vec::<String>::new(),
+        "patch downgrades within a minor are configured updates"
     );
-    assert_eq!(
-        update_errors(&old, &with(&old, "/spec/version", json!("1.33.2"))),
-        ["spec.version: Forbidden: downgrades are not supported (from 1.34.3 to 1.33.2)",]
-    );
-    assert_eq!(
-        update_errors(&old, &with(&old, "/spec/version", json!("1.34.0"))),
-        ["spec.version: Forbidden: downgrades are not supported (from 1.34.3 to 1.34.0)",]
-    );
-    assert_eq!(
-        update_errors(&old, &with(&old, "/spec/version", json!("1.35.99"))),
-        ["spec.version: Invalid value: \"1.35.99\": version is not offered; offered minors are 1.33, 1.34, 1.35, 1.36",]
-    );
+    for target in ["1.36.3", "1.33.2", "1.35.99"] {
+        assert_eq!(
+            update_errors(&old, &with(&old, "/spec/version", json!(target))),
+            [format!(
+                "spec.version: Unsupported value: {target:?}: supported values: {}",
+                possible(&[34, 35])
+            )]
+        );
+    }
 }
 
 #[test]
@@ -802,7 +857,7 @@ fn more_cluster_network_fields_are_immutable() {
     update_fails(
         "/spec/clusterNetwork/services/cidrBlocks",
         json!(["10.241.0.0/20"]),
-        &["spec.clusterNetwork.services: Invalid value: {\"cidrBlocks\":[\"10.241.0.0/20\"]}: field is immutable"],
+        &["spec.clusterNetwork.services.cidrBlocks: Invalid value: [\"10.241.0.0/20\"]: field is immutable"],
     );
     update_fails(
         "/spec/clusterNetwork/dnsDomain",
@@ -842,8 +897,8 @@ fn switching_to_dual_stack_on_update_is_refused() {
         update_errors(&old, &new),
         [
             "spec.clusterNetwork.ipFamily: Invalid value: \"IPv4+IPv6\": field is immutable",
-            "spec.clusterNetwork.pods: Invalid value: {\"cidrBlocks\":[\"172.25.0.0/16\",\"fd01::/48\"]}: field is immutable",
-            "spec.clusterNetwork.services: Invalid value: {\"cidrBlocks\":[\"10.240.16.0/20\",\"fd02::/108\"]}: field is immutable",
+            "spec.clusterNetwork.pods.cidrBlocks: Invalid value: [\"172.25.0.0/16\",\"fd01::/48\"]: field is immutable",
+            "spec.clusterNetwork.services.cidrBlocks: Invalid value: [\"10.240.16.0/20\",\"fd02::/108\"]: field is immutable",
         ]
     );
 }
@@ -854,7 +909,7 @@ fn provider_name_is_immutable() {
         "/spec/cloud/providerName",
         json!("aws"),
         &[
-            "spec.cloud.providerName: Invalid value: \"aws\": does not match the provider block \"hetzner\"",
+            "spec.cloud.providerName: Invalid value: \"aws\": expected providerName to be \"hetzner\"",
             "spec.cloud.providerName: Invalid value: \"aws\": field is immutable",
         ],
     );

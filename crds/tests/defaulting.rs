@@ -20,12 +20,23 @@ fn cluster_defaults_follow_kkp() {
     assert_eq!(spec["kubernetesDashboard"], json!({ "enabled": true }));
     assert_eq!(spec["componentsOverride"]["apiserver"]["nodePortRange"], "30000-32767");
     assert_eq!(
-        spec["cloud"]["aws"]["nodePortsAllowedIPRanges"],
-        json!({ "cidrBlocks": ["0.0.0.0/0"] })
+        spec["cloud"]["aws"].get("nodePortsAllowedIPRanges"),
+        None,
+        "KKP adds them only when the IP family is given"
     );
     assert_eq!(
         spec["features"],
-        json!({ "apiserverNetworkPolicy": true, "externalCloudProvider": true })
+        json!({ "apiserverNetworkPolicy": true, "ccmClusterName": true, "externalCloudProvider": true })
+    );
+    assert_eq!(spec["pause"], false);
+    assert_eq!(
+        spec["componentsOverride"],
+        json!({
+            "apiserver": { "nodePortRange": "30000-32767", "replicas": 2 },
+            "controllerManager": { "replicas": 1 },
+            "scheduler": { "replicas": 1 },
+            "etcd": { "clusterSize": 3, "diskSize": "5Gi" }
+        })
     );
     assert_eq!(
         spec["clusterNetwork"],
@@ -155,7 +166,8 @@ fn patch_turns_the_input_into_the_defaulted_object() {
 #[test]
 fn defaulting_a_defaulted_object_gives_an_empty_patch() {
     for object in Provider::ALL.iter().flat_map(|p| [cluster(*p), machine_deployment(*p)]) {
-        let once = defaulted(&object);
+        // The second round adds the node port ranges KKP adds once the IP family is known.
+        let once = defaulted(&defaulted(&object));
         let again = mutate(&Request::create(&once), &Context::default());
         assert_eq!(again.patch.0, vec![], "{}", object["kind"]);
     }
@@ -284,6 +296,14 @@ fn arb_written_cluster() -> impl Strategy<Value = Value> {
         )| {
             let mut c = with(&cluster(p), "/spec/version", json!(version));
             c = with(&c, "/spec/cloud/providerName", json!(p.name()));
+            if dual && p == Provider::Gcp {
+                // KKP's dual-stack GCP clusters name a regional subnetwork.
+                c = with(
+                    &c,
+                    "/spec/cloud/gcp/subnetwork",
+                    json!("projects/kkp/regions/europe-west3/subnetworks/kkp"),
+                );
+            }
             let defaults = kkp_crds::defaulting::network_defaults(Some(p));
             let (pods, services) = if dual {
                 (
@@ -443,10 +463,14 @@ proptest! {
 
     #[test]
     fn cluster_defaulting_is_idempotent(c in arb_cluster()) {
+        // KKP adds the node port ranges of a provider block only once the IP family is set, so a
+        // cluster written without one gains them on its second defaulting (its first update in
+        // KKP), and is stable from then on.
         let ctx = Context::default();
         let once = mutate(&Request::create(&c), &ctx).object.expect("defaults");
-        let twice = mutate(&Request::create(&once), &ctx);
-        prop_assert_eq!(twice.patch.0.len(), 0);
+        let twice = mutate(&Request::create(&once), &ctx).object.expect("defaults");
+        let thrice = mutate(&Request::create(&twice), &ctx);
+        prop_assert_eq!(thrice.patch.0.len(), 0);
     }
 
     #[test]

@@ -1,19 +1,26 @@
-use std::collections::BTreeMap;
+//! KKP's Cluster defaulting (`DefaultClusterSpec`, then `MutateCreate` / `MutateUpdate`), after the
+//! CRD's structural defaults, as KKP's chain applies them.
+//!
+//! Go's zero values (`""`, `null`, empty lists) count as unset wherever KKP's Go code reads them
+//! that way, so an object written by a Go client defaults like one that leaves the fields out.
 
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
-use super::Phase;
+use super::{Phase, cluster_crd, cluster_features};
+use crate::admission::Context;
 use crate::cluster::{
-    ClusterNetworkingConfig, ClusterSpec, CniPluginSettings, IpvsConfiguration, KubernetesDashboard, NetworkRanges,
+    Cluster, ClusterNetworkingConfig, ClusterSpec, CniPluginSettings, IpvsConfiguration, KubernetesDashboard,
 };
 use crate::providers::Provider;
-use crate::{cni, schema, versions};
+use crate::{cloud_controller, cni, schema, versions};
 
 pub const DEFAULT_EXPOSE_STRATEGY: &str = "NodePort";
 pub const DEFAULT_DNS_DOMAIN: &str = "cluster.local";
 pub const DEFAULT_NODE_PORT_RANGE: &str = "30000-32767";
 pub const DEFAULT_TUNNELING_AGENT_IP: &str = "100.64.30.10";
-pub const DEFAULT_CONTAINER_RUNTIME: &str = "containerd";
+pub const DEFAULT_CONTAINER_RUNTIME: &str = cluster_crd::CRD_DEFAULT_CONTAINER_RUNTIME;
+const IPV4_FAMILY: &str = "IPv4";
+const DUAL_STACK_FAMILY: &str = "IPv4+IPv6";
 
 /// Pod and service CIDRs, IPv4 and IPv6, for a provider.
 pub struct NetworkDefaults {
@@ -40,81 +47,115 @@ pub fn network_defaults(provider: Option<Provider>) -> NetworkDefaults {
     }
 }
 
+/// The control plane component settings a vanilla KKP Seed gives new clusters
+/// (`defaultComponentSettings`), merged into `componentsOverride` where a field is unset.
+fn seed_component_defaults() -> Value {
+    json!({
+        "apiserver": { "nodePortRange": DEFAULT_NODE_PORT_RANGE, "replicas": 2 },
+        "controllerManager": { "replicas": 1 },
+        "scheduler": { "replicas": 1 },
+        "etcd": { "clusterSize": 3, "diskSize": "5Gi" }
+    })
+}
+
 /// The provider whose block is populated, when exactly one known block is.
 fn populated_provider(spec: &ClusterSpec) -> Option<Provider> {
     let cloud = spec.cloud.as_ref()?;
-    let present: Vec<Provider> = [
-        (Provider::Aws, cloud.aws.is_some()),
-        (Provider::Azure, cloud.azure.is_some()),
-        (Provider::Gcp, cloud.gcp.is_some()),
-        (Provider::Hetzner, cloud.hetzner.is_some()),
-        (Provider::Vsphere, cloud.vsphere.is_some()),
-        (Provider::Openstack, cloud.openstack.is_some()),
-        (Provider::Digitalocean, cloud.digitalocean.is_some()),
-        (Provider::Kubevirt, cloud.kubevirt.is_some()),
-    ]
-    .into_iter()
-    .filter_map(|(p, set)| set.then_some(p))
-    .collect();
-    match present.as_slice() {
-        [only] if cloud.other.is_empty() => Some(*only),
+    match cloud.block_names().as_slice() {
+        [only] => Provider::from_name(only),
         _ => None,
     }
 }
 
-/// Applies KKP's Cluster defaults to a spec.
-pub fn default_cluster(spec: &mut ClusterSpec, phase: Phase) {
+fn is_unset(s: Option<&str>) -> bool {
+    s.is_none_or(str::is_empty)
+}
+
+/// Applies KKP's Cluster defaults. `old` is the stored object of an update; the datacenter and
+/// the version catalog come from the context. Where the datacenter is not known, defaults that
+/// depend on it follow the cluster's own fields.
+pub fn default_cluster(cluster: &mut Cluster, old: Option<&Cluster>, ctx: &Context, phase: Phase) {
+    let dc_name = cluster
+        .spec
+        .cloud
+        .as_ref()
+        .and_then(|c| c.dc.clone())
+        .unwrap_or_default();
+    let datacenter = ctx.datacenter(&dc_name);
+    let spec = &mut cluster.spec;
+    cluster_crd::apply(spec);
+    merge_component_defaults(spec);
     let provider = populated_provider(spec);
-
-    if let (Some(cloud), Some(p)) = (spec.cloud.as_mut(), provider)
-        && cloud.provider_name.as_deref().unwrap_or("").is_empty()
-    {
-        cloud.provider_name = Some(p.name().to_owned());
-    }
     default_provider_block(spec, provider);
-
-    spec.expose_strategy
-        .get_or_insert_with(|| DEFAULT_EXPOSE_STRATEGY.to_owned());
-    spec.container_runtime
-        .get_or_insert_with(|| DEFAULT_CONTAINER_RUNTIME.to_owned());
+    if is_unset(spec.expose_strategy.as_deref()) {
+        spec.expose_strategy = Some(DEFAULT_EXPOSE_STRATEGY.to_owned());
+    }
+    if datacenter.is_some_and(|dc| dc.flag("enforcePodSecurityPolicy")) {
+        spec.use_pod_security_policy_admission_plugin = Some(true);
+    }
+    if let Some(cloud) = spec.cloud.as_mut()
+        && let [only] = cloud.block_names().as_slice()
+    {
+        cloud.provider_name = Some((*only).to_owned());
+    }
     spec.kubernetes_dashboard.get_or_insert_with(|| KubernetesDashboard {
         enabled: Some(true),
         ..Default::default()
     });
     default_cni(spec);
     default_network(spec, provider);
-    default_node_port_range(spec);
 
-    if phase == Phase::Create {
-        let features = spec.features.get_or_insert_with(BTreeMap::new);
-        features.entry("apiserverNetworkPolicy".into()).or_insert(true);
-        if provider.is_some() {
-            features.entry("externalCloudProvider".into()).or_insert(true);
+    match (phase, old) {
+        (Phase::Create, _) => {
+            cluster_features::on_create(cluster, datacenter, &ctx.versions);
         }
-        if features.get("externalCloudProvider") == Some(&true) {
-            match provider {
-                Some(Provider::Vsphere) => {
-                    features.entry("ccmClusterName".into()).or_insert(true);
-                    features.entry("vsphereCSIClusterID".into()).or_insert(true);
-                }
-                Some(Provider::Kubevirt) => {
-                    features.entry("ccmClusterName".into()).or_insert(true);
-                }
-                _ => {}
+        (Phase::Update, Some(old)) => cluster_features::on_update(old, cluster),
+        (Phase::Update, None) => {}
+    }
+}
+
+/// mergo-style: every field of the seed defaults that is unset (absent, `null`, `""`) in the
+/// cluster's `componentsOverride` takes the seed's value.
+fn merge_component_defaults(spec: &mut ClusterSpec) {
+    let overrides = spec.components_override.get_or_insert_with(|| json!({}));
+    if overrides.is_null() {
+        *overrides = json!({});
+    }
+    merge_unset(overrides, &seed_component_defaults());
+}
+
+fn merge_unset(target: &mut Value, defaults: &Value) {
+    let (Some(target), Some(defaults)) = (target.as_object_mut(), defaults.as_object()) else {
+        return;
+    };
+    for (key, default) in defaults {
+        let slot = target.entry(key.clone()).or_insert(Value::Null);
+        let unset = match slot {
+            Value::Null => true,
+            Value::String(s) => s.is_empty(),
+            _ => false,
+        };
+        if default.is_object() {
+            if unset {
+                *slot = Value::Object(Map::new());
             }
+            merge_unset(slot, default);
+        } else if unset {
+            *slot = default.clone();
         }
     }
 }
 
+/// The provider's `DefaultCloudSpec`. It runs before the network is defaulted, so the node port
+/// ranges follow an `ipFamily` the cluster states itself and are left out otherwise.
 fn default_provider_block(spec: &mut ClusterSpec, provider: Option<Provider>) {
     let Some(provider) = provider else { return };
-    let Some(cloud) = spec.cloud.as_mut() else { return };
-    let dual_stack = spec
+    let family = spec
         .cluster_network
         .as_ref()
-        .and_then(|n| n.pods.as_ref())
-        .and_then(|p| p.cidr_blocks.as_ref())
-        .is_some_and(|b| b.len() == 2);
+        .and_then(|n| n.ip_family.clone())
+        .unwrap_or_default();
+    let Some(cloud) = spec.cloud.as_mut() else { return };
     let Some(mut block) = cloud.block_value(provider) else {
         return;
     };
@@ -131,30 +172,52 @@ fn default_provider_block(spec: &mut ClusterSpec, provider: Option<Provider>) {
     }
     if let Some(obj) = block.as_object_mut()
         && wants_node_port_ranges
-        && !obj.contains_key("nodePortsAllowedIPRanges")
+        && obj.get("nodePortsAllowedIPRanges").is_none_or(Value::is_null)
     {
-        let mut blocks = vec![json!("0.0.0.0/0")];
-        if dual_stack {
-            blocks.push(json!("::/0"));
+        let blocks = match family.as_str() {
+            IPV4_FAMILY => Some(json!(["0.0.0.0/0"])),
+            DUAL_STACK_FAMILY => Some(json!(["0.0.0.0/0", "::/0"])),
+            _ => None,
+        };
+        if let Some(blocks) = blocks {
+            obj.insert("nodePortsAllowedIPRanges".into(), json!({ "cidrBlocks": blocks }));
         }
-        obj.insert("nodePortsAllowedIPRanges".into(), json!({ "cidrBlocks": blocks }));
     }
     schema::apply_defaults(schema::cluster_cloud_schema_json(provider), &mut block);
     // A block that does not parse after defaulting is left for validation to report.
     let _ = cloud.set_block_value(provider, block);
 }
 
+/// No CNI: cilium (canal on edge). A CNI without a version: its type's default. A CNI without a
+/// type is left alone; validation refuses it.
 fn default_cni(spec: &mut ClusterSpec) {
-    let cni = spec.cni_plugin.get_or_insert_with(|| CniPluginSettings {
-        type_: Some(cni::DEFAULT_TYPE.to_owned()),
-        ..Default::default()
-    });
-    let kind = cni.type_.get_or_insert_with(|| cni::DEFAULT_TYPE.to_owned()).clone();
-    if cni.version.as_deref().unwrap_or("").is_empty()
-        && kind != cni::NONE
-        && let Some(v) = cni::default_version(&kind)
-    {
-        cni.version = Some(v.to_owned());
+    let on_edge = spec.cloud.as_ref().is_some_and(|c| c.other.contains_key("edge"));
+    match spec.cni_plugin.as_mut() {
+        None => {
+            let kind = if on_edge { cni::CANAL } else { cni::DEFAULT_TYPE };
+            spec.cni_plugin = Some(CniPluginSettings {
+                type_: Some(kind.to_owned()),
+                version: cni::default_version(kind).map(str::to_owned),
+                ..Default::default()
+            });
+        }
+        Some(settings) if is_unset(settings.version.as_deref()) => {
+            if let Some(v) = settings.type_.as_deref().and_then(cni::default_version) {
+                settings.version = Some(v.to_owned());
+            }
+        }
+        Some(_) => {}
+    }
+}
+
+/// KKP's `GetDefaultProxyMode`: iptables on Hetzner, nftables from Kubernetes 1.35 on, else ipvs.
+fn default_proxy_mode(provider: Option<Provider>, version: Option<&semver::Version>) -> &'static str {
+    if provider == Some(Provider::Hetzner) {
+        "iptables"
+    } else if version.is_some_and(|v| (v.major, v.minor) >= (1, 35)) {
+        "nftables"
+    } else {
+        "ipvs"
     }
 }
 
@@ -166,41 +229,59 @@ fn default_network(spec: &mut ClusterSpec, provider: Option<Provider>) {
         .get_or_insert_with(ClusterNetworkingConfig::default);
     let defaults = network_defaults(provider);
 
-    let dual_stack = net.ip_family.as_deref() == Some("IPv4+IPv6")
-        || net
-            .pods
+    let pod_count = |net: &ClusterNetworkingConfig| {
+        net.pods
             .as_ref()
             .and_then(|p| p.cidr_blocks.as_ref())
-            .is_some_and(|b| b.len() == 2);
-    net.ip_family
-        .get_or_insert_with(|| if dual_stack { "IPv4+IPv6" } else { "IPv4" }.to_owned());
-    let fill = |ranges: &mut Option<NetworkRanges>, v4: &str, v6: &str| {
-        let blocks = ranges
-            .get_or_insert_with(NetworkRanges::default)
-            .cidr_blocks
-            .get_or_insert_with(Vec::new);
-        if blocks.is_empty() {
-            blocks.push(v4.to_owned());
+            .map_or(0, Vec::len)
+    };
+    if is_unset(net.ip_family.as_deref()) {
+        let family = if pod_count(net) < 2 {
+            IPV4_FAMILY
+        } else {
+            DUAL_STACK_FAMILY
+        };
+        net.ip_family = Some(family.to_owned());
+    }
+    let dual_stack = net.ip_family.as_deref() == Some(DUAL_STACK_FAMILY);
+    let fill = |blocks: &mut Option<Vec<String>>, v4: &str, v6: &str| {
+        if blocks.as_ref().is_none_or(Vec::is_empty) {
+            let mut list = vec![v4.to_owned()];
             if dual_stack {
-                blocks.push(v6.to_owned());
+                list.push(v6.to_owned());
             }
+            *blocks = Some(list);
         }
     };
-    fill(&mut net.pods, defaults.pods_v4, defaults.pods_v6);
-    fill(&mut net.services, defaults.services_v4, defaults.services_v6);
-    net.node_cidr_mask_size_ipv4.get_or_insert(24);
-    if dual_stack {
-        net.node_cidr_mask_size_ipv6.get_or_insert(64);
+    fill(
+        &mut net.pods.get_or_insert_with(Default::default).cidr_blocks,
+        defaults.pods_v4,
+        defaults.pods_v6,
+    );
+    fill(
+        &mut net.services.get_or_insert_with(Default::default).cidr_blocks,
+        defaults.services_v4,
+        defaults.services_v6,
+    );
+    let pods = net
+        .pods
+        .as_ref()
+        .and_then(|p| p.cidr_blocks.clone())
+        .unwrap_or_default();
+    let has_family = |v6: bool| {
+        pods.iter().any(|b| {
+            b.parse::<ipnet::IpNet>()
+                .is_ok_and(|n| matches!(n, ipnet::IpNet::V6(_)) == v6)
+        })
+    };
+    if net.node_cidr_mask_size_ipv4.is_none() && has_family(false) {
+        net.node_cidr_mask_size_ipv4 = Some(24);
     }
-    if net.proxy_mode.as_deref().unwrap_or("").is_empty() {
-        let mode = if provider == Some(Provider::Hetzner) {
-            "iptables"
-        } else if version.as_ref().is_some_and(|v| (v.major, v.minor) >= (1, 35)) {
-            "nftables"
-        } else {
-            "ipvs"
-        };
-        net.proxy_mode = Some(mode.to_owned());
+    if net.node_cidr_mask_size_ipv6.is_none() && has_family(true) {
+        net.node_cidr_mask_size_ipv6 = Some(64);
+    }
+    if is_unset(net.proxy_mode.as_deref()) {
+        net.proxy_mode = Some(default_proxy_mode(provider, version.as_ref()).to_owned());
     }
     if net.proxy_mode.as_deref() == Some("ipvs") {
         net.ipvs
@@ -209,20 +290,17 @@ fn default_network(spec: &mut ClusterSpec, provider: Option<Provider>) {
             .get_or_insert(true);
     }
     net.node_local_dns_cache_enabled.get_or_insert(true);
-    net.dns_domain.get_or_insert_with(|| DEFAULT_DNS_DOMAIN.to_owned());
+    if is_unset(net.dns_domain.as_deref()) {
+        net.dns_domain = Some(DEFAULT_DNS_DOMAIN.to_owned());
+    }
     net.konnectivity_enabled.get_or_insert(true);
-    if tunneling {
-        net.tunneling_agent_ip
-            .get_or_insert_with(|| DEFAULT_TUNNELING_AGENT_IP.to_owned());
+    if tunneling && is_unset(net.tunneling_agent_ip.as_deref()) {
+        net.tunneling_agent_ip = Some(DEFAULT_TUNNELING_AGENT_IP.to_owned());
     }
 }
 
-fn default_node_port_range(spec: &mut ClusterSpec) {
-    let overrides = spec.components_override.get_or_insert_with(|| json!({}));
-    let Some(obj) = overrides.as_object_mut() else { return };
-    let apiserver = obj.entry("apiserver").or_insert_with(|| json!({}));
-    if let Some(a) = apiserver.as_object_mut() {
-        a.entry("nodePortRange")
-            .or_insert_with(|| json!(DEFAULT_NODE_PORT_RANGE));
-    }
+/// Whether a cluster's provider keeps the cloud controller manager in its control plane unless
+/// `externalCloudProvider` is on: KKP's version rules depend on that.
+pub fn provider_has_ccm(spec: &ClusterSpec) -> bool {
+    cloud_controller::cluster_provider(spec).is_some_and(|p| cloud_controller::has_ccm(&p))
 }

@@ -1,28 +1,57 @@
 //! KKP's static rules for a Cluster, on create and on update (KKP `ValidateClusterSpec`).
 
+use std::collections::BTreeMap;
 use std::net::IpAddr;
 
 use base64::Engine;
 use ipnet::IpNet;
 use serde_json::Value;
 
-use super::{Findings, cluster_network, names};
+use super::{Findings, cluster_cloud, cluster_network, cluster_project_rules, names};
+use crate::admission::Context;
+use crate::cloud_controller::{self, EXTERNAL_CLOUD_PROVIDER};
 use crate::cluster::{Cluster, ClusterSpec, MAX_CLUSTER_NAME_LENGTH, PROJECT_ID_LABEL};
+use crate::cni;
 use crate::field::{FieldError, Path};
-use crate::providers::Provider;
-use crate::versions::{self, VersionCatalog};
-use crate::{cni, schema};
+use crate::platform::Datacenter;
+use crate::versions::{self, IncompatibilityCondition, IncompatibilityOperation, VersionCatalog};
 
 pub const EXPOSE_STRATEGIES: [&str; 3] = ["NodePort", "LoadBalancer", "Tunneling"];
+const POD_SECURITY_POLICY: &str = "PodSecurityPolicy";
+
+/// What the rules know about the cluster's datacenter.
+pub(crate) struct Site<'a> {
+    pub name: &'a str,
+    /// The datacenter, when a known Seed names it.
+    pub datacenter: Option<&'a Datacenter>,
+}
+
+impl<'a> Site<'a> {
+    pub fn of(spec: &'a ClusterSpec, ctx: &'a Context) -> Self {
+        let name = spec.cloud.as_ref().and_then(|c| c.dc.as_deref()).unwrap_or("");
+        Site {
+            name,
+            datacenter: ctx.datacenter(name),
+        }
+    }
+}
 
 /// Validates a Cluster. `creating` selects the create-only rules (name, project label, offered
-/// version); updates add [`super::validate_cluster_update`].
-pub fn validate_cluster(cluster: &Cluster, catalog: &VersionCatalog, creating: bool) -> Findings {
+/// version, PodSecurityPolicy) and the project's own rules; updates add
+/// [`super::validate_cluster_update`], which judges the version change and the project's rules
+/// against the stored object.
+pub fn validate_cluster(cluster: &Cluster, ctx: &Context, creating: bool) -> Findings {
     let mut f = Findings::default();
     if creating {
         validate_metadata(cluster, &mut f);
     }
-    validate_spec(&cluster.spec, catalog, creating, &Path::root("spec"), &mut f);
+    let p = Path::root("spec");
+    validate_spec(&cluster.spec, ctx, creating, &p, &mut f);
+    if creating {
+        validate_new_version(&cluster.spec, &ctx.versions, &p, &mut f);
+        cluster_cloud::validate_new(&cluster.spec, &p.child("cloud"), &mut f);
+        f.extend(cluster_project_rules::validate(cluster, None));
+    }
     f
 }
 
@@ -53,26 +82,13 @@ fn validate_metadata(cluster: &Cluster, f: &mut Findings) {
     }
 }
 
-fn validate_spec(spec: &ClusterSpec, catalog: &VersionCatalog, creating: bool, p: &Path, f: &mut Findings) {
-    if spec.human_readable_name.as_deref().unwrap_or("").trim().is_empty() {
-        f.error(FieldError::required(p.child("humanReadableName"), ""));
+/// The rules KKP runs on the spec on create and again on the new object of every update.
+fn validate_spec(spec: &ClusterSpec, ctx: &Context, creating: bool, p: &Path, f: &mut Findings) {
+    let site = Site::of(spec, ctx);
+    if spec.human_readable_name.as_deref().unwrap_or("").is_empty() {
+        f.error(FieldError::required(p.child("humanReadableName"), "no name specified"));
     }
-    validate_version(spec, catalog, creating, p, f);
-
-    if spec.use_pod_security_policy_admission_plugin == Some(true) {
-        f.error(FieldError::forbidden(
-            p.child("usePodSecurityPolicyAdmissionPlugin"),
-            "PodSecurityPolicy was removed in Kubernetes 1.25",
-        ));
-    }
-    for (i, plugin) in spec.admission_plugins.iter().flatten().enumerate() {
-        if plugin == "PodSecurityPolicy" {
-            f.error(FieldError::forbidden(
-                p.child("admissionPlugins").index(i),
-                "PodSecurityPolicy was removed in Kubernetes 1.25",
-            ));
-        }
-    }
+    validate_version_syntax(spec, p, f);
     match spec.container_runtime.as_deref() {
         None | Some("containerd") => {}
         Some(other) => f.error(FieldError::not_supported(
@@ -82,35 +98,115 @@ fn validate_spec(spec: &ClusterSpec, catalog: &VersionCatalog, creating: bool, p
         )),
     }
     validate_expose_strategy(spec, p, f);
+    validate_external_ccm(spec, &site, &ctx.versions, p, f);
     validate_cni(spec, p, f);
-    validate_cloud(spec, creating, p, f);
+    cluster_cloud::validate(spec, &site, creating, &p.child("cloud"), f);
     validate_machine_networks(spec, p, f);
     cluster_network::validate(spec, &p.child("clusterNetwork"), f);
     validate_components_override(spec, p, f);
     validate_encryption(spec, p, f);
     validate_event_rate_limit(spec, p, f);
     validate_auth(spec, p, f);
-    validate_update_window(spec, p, f);
     deprecations(spec, p, f);
+    datacenter_warning(spec, &site, ctx, f);
 }
 
-fn validate_version(spec: &ClusterSpec, catalog: &VersionCatalog, creating: bool, p: &Path, f: &mut Findings) {
+/// A datacenter the engine does not know: the rules that need it were skipped. Said when the
+/// platform's datacenters are known and this one is not among them, or when a skipped rule
+/// decides something about this cluster.
+fn datacenter_warning(spec: &ClusterSpec, site: &Site<'_>, ctx: &Context, f: &mut Findings) {
+    if site.datacenter.is_some() || site.name.is_empty() {
+        return;
+    }
+    let relevant =
+        ctx.datacenters.is_some() || cloud_controller::support(spec, None, &ctx.versions).depends_on_datacenter;
+    if relevant {
+        f.warn(format!(
+            "kkp: datacenter {:?} is not known here; rules that depend on it were skipped",
+            site.name
+        ));
+    }
+}
+
+fn validate_version_syntax(spec: &ClusterSpec, p: &Path, f: &mut Findings) {
     let path = p.child("version");
-    let Some(raw) = spec.version.as_deref().filter(|v| !v.is_empty()) else {
-        f.error(FieldError::required(path, ""));
+    match spec.version.as_deref().filter(|v| !v.is_empty()) {
+        None => f.error(FieldError::required(path, "version is required but was not specified")),
+        Some(raw) => {
+            if let Err(e) = versions::parse(raw) {
+                f.error(FieldError::invalid(path, raw, format!("not a semantic version: {e}")));
+            }
+        }
+    }
+}
+
+/// Whether the cluster runs the external cloud controller manager.
+pub(crate) fn external_ccm(spec: &ClusterSpec) -> bool {
+    feature(spec.features.as_ref(), EXTERNAL_CLOUD_PROVIDER)
+}
+
+pub(crate) fn feature(features: Option<&BTreeMap<String, bool>>, name: &str) -> bool {
+    features.and_then(|m| m.get(name)).copied().unwrap_or(false)
+}
+
+/// On create, the version must be one the platform offers for the provider (KKP's
+/// `GetVersionsForProvider`), and PodSecurityPolicy may not be asked for.
+fn validate_new_version(spec: &ClusterSpec, catalog: &VersionCatalog, p: &Path, f: &mut Findings) {
+    let Some(version) = spec.version.as_deref().and_then(|v| versions::parse(v).ok()) else {
         return;
     };
-    match versions::parse(raw) {
-        Err(e) => f.error(FieldError::invalid(path, raw, format!("not a semantic version: {e}"))),
-        Ok(v) if creating && !catalog.offers(&v) => f.error(FieldError::invalid(
-            path,
-            raw,
-            format!(
-                "version is not offered; offered minors are {}",
-                catalog.minors().join(", ")
-            ),
-        )),
-        Ok(_) => {}
+    let provider = cloud_controller::cluster_provider(spec).unwrap_or_default();
+    let ccm = crate::defaulting::provider_has_ccm(spec).then(|| external_ccm(spec));
+    let offered: Vec<String> = catalog
+        .versions
+        .iter()
+        .filter(|v| catalog_incompatible(catalog, &provider, ccm, IncompatibilityOperation::Create, v).is_none())
+        .map(ToString::to_string)
+        .collect();
+    if !offered.contains(&version.to_string()) {
+        f.error(FieldError::not_supported(
+            p.child("version"),
+            version.to_string(),
+            &offered,
+        ));
+        return;
+    }
+    validate_pod_security_policy(spec, p, f);
+}
+
+/// The incompatibility that blocks `version` for `operation`; `ccm` is `None` for providers
+/// without a cloud controller manager, for which only unconditional incompatibilities apply.
+pub(crate) fn catalog_incompatible<'c>(
+    catalog: &'c VersionCatalog,
+    provider: &str,
+    ccm: Option<bool>,
+    operation: IncompatibilityOperation,
+    version: &semver::Version,
+) -> Option<&'c versions::ProviderIncompatibility> {
+    match ccm {
+        Some(external) => catalog.incompatibility(provider, external, operation, version),
+        None => catalog.incompatibilities.iter().find(|i| {
+            i.operation == operation
+                && i.condition == IncompatibilityCondition::Always
+                && (i.provider.is_empty() || i.provider == provider)
+                && i.version.matches(version)
+        }),
+    }
+}
+
+/// KKP checks PodSecurityPolicy with the version: on create and when the version changes.
+pub(crate) fn validate_pod_security_policy(spec: &ClusterSpec, p: &Path, f: &mut Findings) {
+    let asked = spec.use_pod_security_policy_admission_plugin == Some(true)
+        || spec
+            .admission_plugins
+            .iter()
+            .flatten()
+            .any(|a| a == POD_SECURITY_POLICY);
+    if asked {
+        f.error(FieldError::forbidden(
+            p.child("version"),
+            "admission plugin \"PodSecurityPolicy\" is not supported in Kubernetes v1.25 and later",
+        ));
     }
 }
 
@@ -125,38 +221,43 @@ fn validate_expose_strategy(spec: &ClusterSpec, p: &Path, f: &mut Findings) {
             &EXPOSE_STRATEGIES,
         ));
     }
-    if let Some(ranges) = &spec.api_server_allowed_ip_ranges {
-        let blocks = ranges.cidr_blocks.as_deref().unwrap_or_default();
-        if !blocks.is_empty() && strategy != Some("LoadBalancer") {
-            f.error(FieldError::forbidden(
-                p.child("apiServerAllowedIPRanges"),
-                "only allowed with exposeStrategy LoadBalancer",
-            ));
-        }
-        for (i, cidr) in blocks.iter().enumerate() {
-            if cidr.parse::<IpNet>().is_err() {
-                f.error(FieldError::invalid(
-                    p.child("apiServerAllowedIPRanges").child("cidrBlocks").index(i),
-                    cidr.as_str(),
-                    "not a valid CIDR",
-                ));
-            }
-        }
+    let ranges = spec
+        .api_server_allowed_ip_ranges
+        .as_ref()
+        .and_then(|r| r.cidr_blocks.as_deref())
+        .unwrap_or_default();
+    if !ranges.is_empty() && strategy != Some("LoadBalancer") {
+        f.error(FieldError::forbidden(
+            p.child("apiServerAllowedIPRanges"),
+            "only allowed with exposeStrategy LoadBalancer",
+        ));
     }
     let tunneling_ip = spec
         .cluster_network
         .as_ref()
-        .and_then(|n| n.tunneling_agent_ip.as_deref());
-    if let Some(ip) = tunneling_ip {
-        let path = p.child("clusterNetwork").child("tunnelingAgentIP");
-        if strategy != Some("Tunneling") {
-            f.error(FieldError::forbidden(
-                path,
-                "only allowed with exposeStrategy Tunneling",
-            ));
-        } else if ip.parse::<IpAddr>().is_err() {
-            f.error(FieldError::invalid(path, ip, "not a valid IP address"));
-        }
+        .and_then(|n| n.tunneling_agent_ip.as_deref())
+        .filter(|ip| !ip.is_empty());
+    if tunneling_ip.is_some() && strategy != Some("Tunneling") {
+        f.error(FieldError::forbidden(
+            p.child("clusterNetwork").child("tunnelingAgentIP"),
+            "only allowed with exposeStrategy Tunneling",
+        ));
+    }
+}
+
+/// An explicit `externalCloudProvider: true` must be supported for the provider, datacenter and
+/// version. Where the answer depends on a datacenter that is not known, the rule is skipped.
+fn validate_external_ccm(spec: &ClusterSpec, site: &Site<'_>, catalog: &VersionCatalog, p: &Path, f: &mut Findings) {
+    if !external_ccm(spec) {
+        return;
+    }
+    let support = cloud_controller::support(spec, site.datacenter, catalog);
+    if !support.supported && !support.depends_on_datacenter {
+        f.error(FieldError::invalid(
+            p.child("features").key(EXTERNAL_CLOUD_PROVIDER),
+            true,
+            "external cloud-controller-manager is not supported for this cluster / provider combination",
+        ));
     }
 }
 
@@ -172,72 +273,20 @@ fn validate_cni(spec: &ClusterSpec, p: &Path, f: &mut Findings) {
         return;
     }
     let version = cni.version.as_deref().unwrap_or("");
-    let supported = cni::supported_versions(kind);
-    if cni::deprecated_versions(kind).contains(&version) {
-        f.warn(format!(
-            "{}: {kind} {version} is deprecated; update to {}",
+    if !cni::is_allowed(kind, version) {
+        f.error(FieldError::not_supported(
             path.child("version"),
-            supported.join(" or ")
+            version,
+            &cni::allowed_versions(kind),
         ));
-    } else if !supported.contains(&version) {
-        f.error(FieldError::not_supported(path.child("version"), version, supported));
     }
     let dual_stack = spec.cluster_network.as_ref().and_then(|n| n.ip_family.as_deref()) == Some("IPv4+IPv6");
-    if dual_stack && kind == cni::CANAL && cni::minor_of(version).is_some_and(|v| v < (3, 22)) {
+    let old_canal = cni::parse_version(version).is_ok_and(|v| (v.major, v.minor) < (3, 22));
+    if dual_stack && kind == cni::CANAL && old_canal {
         f.error(FieldError::forbidden(
-            path.child("version"),
-            "dual-stack needs canal v3.22 or newer",
+            path,
+            "dual-stack not allowed on Canal CNI version lower than 3.22",
         ));
-    }
-}
-
-fn validate_cloud(spec: &ClusterSpec, creating: bool, p: &Path, f: &mut Findings) {
-    let path = p.child("cloud");
-    let Some(cloud) = &spec.cloud else {
-        f.error(FieldError::required(path, ""));
-        return;
-    };
-    if cloud.dc.as_deref().unwrap_or("").is_empty() {
-        f.error(FieldError::required(
-            path.child("dc"),
-            "the datacenter to run the cluster in",
-        ));
-    }
-    let blocks = cloud.block_names();
-    let provider_name = cloud.provider_name.as_deref().unwrap_or("");
-    match blocks.as_slice() {
-        [] => f.error(FieldError::required(
-            path.clone(),
-            format!(
-                "exactly one provider block is needed, one of: {}",
-                Provider::ALL.map(|p| p.name()).join(", ")
-            ),
-        )),
-        [only] => {
-            if !provider_name.is_empty() && provider_name != *only {
-                f.error(FieldError::invalid(
-                    path.child("providerName"),
-                    provider_name,
-                    format!("does not match the provider block {only:?}"),
-                ));
-            }
-            if provider_name.is_empty() && creating {
-                f.error(FieldError::required(path.child("providerName"), ""));
-            }
-            if let Some(provider) = Provider::from_name(only)
-                && let Some(block) = cloud.block_value(provider)
-            {
-                f.errors.extend(schema::check(
-                    schema::cluster_cloud_schema(provider),
-                    &block,
-                    &path.child(only),
-                ));
-            }
-        }
-        many => f.error(FieldError::forbidden(
-            path.clone(),
-            format!("exactly one provider block may be set, found {}", many.join(", ")),
-        )),
     }
 }
 
@@ -286,26 +335,24 @@ fn validate_components_override(spec: &ClusterSpec, p: &Path, f: &mut Findings) 
         return;
     };
     let path = p.child("componentsOverride");
-    if let Some(range) = overrides.pointer("/apiserver/nodePortRange") {
-        let text = range.as_str().unwrap_or("");
-        if parse_port_range(text).is_none() {
-            f.error(FieldError::invalid(
-                path.child("apiserver").child("nodePortRange"),
-                range.clone(),
-                "must be a port range such as 30000-32767",
-            ));
+    if let Some(range) = overrides.pointer("/apiserver/nodePortRange").filter(|r| !r.is_null()) {
+        let range_path = path.child("apiserver").child("nodePortRange");
+        match range.as_str().map(parse_port_range) {
+            Some(Ok((base, size))) if base > 0 && size > 0 => {}
+            Some(Ok(_)) => f.error(FieldError::invalid(range_path, range.clone(), "invalid nodeport range")),
+            Some(Err(e)) => f.error(FieldError::invalid(range_path, range.clone(), e.to_string())),
+            None => f.error(FieldError::invalid(range_path, range.clone(), "must be a string")),
         }
     }
-    let core_dns_here = overrides.pointer("/coreDNS/replicas").is_some();
-    let core_dns_there = spec
-        .cluster_network
-        .as_ref()
-        .and_then(|n| n.core_dns_replicas)
-        .is_some();
-    if core_dns_here && core_dns_there {
-        f.error(FieldError::forbidden(
+    let here = overrides.pointer("/coreDNS/replicas").and_then(Value::as_i64);
+    let there = spec.cluster_network.as_ref().and_then(|n| n.core_dns_replicas);
+    if let (Some(here), Some(there)) = (here, there)
+        && here != i64::from(there)
+    {
+        f.error(FieldError::invalid(
             path.child("coreDNS").child("replicas"),
-            "set CoreDNS replicas here or in spec.clusterNetwork.coreDNSReplicas, not both",
+            here,
+            "both the new spec.componentsOverride.coreDNS.replicas and deprecated spec.clusterNetwork.coreDNSReplicas fields are set",
         ));
     }
     if let Some(components) = overrides.as_object() {
@@ -339,11 +386,44 @@ fn validate_components_override(spec: &ClusterSpec, p: &Path, f: &mut Findings) 
     }
 }
 
-/// `30000-32767` into its bounds.
-pub(crate) fn parse_port_range(s: &str) -> Option<(u16, u16)> {
-    let (a, b) = s.split_once('-')?;
-    let (a, b): (u16, u16) = (a.trim().parse().ok()?, b.trim().parse().ok()?);
-    (a > 0 && a <= b).then_some((a, b))
+/// Why a port range does not parse, in the words of Kubernetes' `ParsePortRange`.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum PortRangeError {
+    #[error("unable to parse port range: {0}")]
+    Syntax(String),
+    #[error("the port range cannot be greater than 65535: {0}")]
+    TooHigh(String),
+    #[error("end port cannot be less than start port: {0}")]
+    Reversed(String),
+}
+
+/// Kubernetes' `ParsePortRange`: `N`, `N-M` or `N+K` into base and size; `""` is base 0, size 0.
+pub(crate) fn parse_port_range(value: &str) -> Result<(i64, i64), PortRangeError> {
+    let value = value.trim();
+    if value.is_empty() {
+        return Ok((0, 0));
+    }
+    let syntax = || PortRangeError::Syntax(value.to_owned());
+    let number = |s: &str| s.parse::<i64>().map_err(|_| syntax());
+    let (low, high) = match (value.find('-'), value.find('+')) {
+        (None, None) => {
+            let port = number(value)?;
+            (port, port)
+        }
+        (Some(i), None) => (number(&value[..i])?, number(&value[i + 1..])?),
+        (None, Some(i)) => {
+            let low = number(&value[..i])?;
+            (low, low.checked_add(number(&value[i + 1..])?).ok_or_else(syntax)?)
+        }
+        (Some(_), Some(_)) => return Err(syntax()),
+    };
+    if low > 65535 || high > 65535 {
+        return Err(PortRangeError::TooHigh(value.to_owned()));
+    }
+    if high < low {
+        return Err(PortRangeError::Reversed(value.to_owned()));
+    }
+    Ok((low, 1 + high - low))
 }
 
 fn validate_encryption(spec: &ClusterSpec, p: &Path, f: &mut Findings) {
@@ -366,12 +446,6 @@ fn validate_encryption(spec: &ClusterSpec, p: &Path, f: &mut Findings) {
         f.error(FieldError::required(
             path.child("resources"),
             "at least one resource to encrypt",
-        ));
-    }
-    if !enc.other.is_empty() {
-        f.error(FieldError::forbidden(
-            path.clone(),
-            "only the secretbox provider is supported",
         ));
     }
     let Some(secretbox) = &enc.secretbox else {
@@ -450,92 +524,56 @@ fn validate_event_rate_limit(spec: &ClusterSpec, p: &Path, f: &mut Findings) {
 
 fn validate_auth(spec: &ClusterSpec, p: &Path, f: &mut Findings) {
     let issuer = spec.oidc.as_ref().and_then(|o| o.issuer_url.as_deref()).unwrap_or("");
-    if spec.authentication_configuration.is_some() && !issuer.is_empty() {
-        f.error(FieldError::forbidden(
-            p.child("authenticationConfiguration"),
-            "cannot be used together with spec.oidc.issuerURL",
-        ));
+    if let Some(authn) = &spec.authentication_configuration {
+        let path = p.child("authenticationConfiguration");
+        if !issuer.is_empty() {
+            f.error(FieldError::forbidden(
+                path.clone(),
+                "cannot be used together with spec.oidc.issuerURL",
+            ));
+        }
+        for (key, value) in [("secretName", &authn.secret_name), ("secretKey", &authn.secret_key)] {
+            if value.as_deref().unwrap_or("").is_empty() {
+                f.error(FieldError::required(
+                    path.child(key),
+                    "the Secret that holds the AuthenticationConfiguration",
+                ));
+            }
+        }
     }
     if let Some(authz) = &spec.authorization_config
-        && authz.get("authorizationWebhookConfiguration").is_some()
-        && authz.get("authorizationConfigurationFile").is_some()
+        && authorization_webhook_enabled(authz)
+        && authorization_file_enabled(authz)
     {
         f.error(FieldError::forbidden(
             p.child("authorizationConfig"),
-            "authorizationWebhookConfiguration and authorizationConfigurationFile are mutually exclusive",
+            "AuthorizationWebhookConfiguration and AuthorizationConfigurationFile cannot be used together",
         ));
     }
 }
 
-fn validate_update_window(spec: &ClusterSpec, p: &Path, f: &mut Findings) {
-    let Some(window) = &spec.update_window else { return };
-    let path = p.child("updateWindow");
-    if let Some(start) = window.start.as_deref().filter(|s| !s.is_empty())
-        && !is_window_start(start)
-    {
-        f.error(FieldError::invalid(
-            path.child("start"),
-            start,
-            "must be a time such as 22:30 or Mon 21:00",
-        ));
-    }
-    if let Some(length) = window.length.as_deref().filter(|s| !s.is_empty())
-        && !is_go_duration(length)
-    {
-        f.error(FieldError::invalid(
-            path.child("length"),
-            length,
-            "must be a duration such as 1h30m",
-        ));
-    }
-}
-
-fn is_window_start(s: &str) -> bool {
-    let time = match s.split_once(' ') {
-        Some((day, time)) => {
-            if !["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"].contains(&day) {
-                return false;
-            }
-            time
-        }
-        None => s,
+fn names_a_secret_key(config: Option<&Value>) -> bool {
+    let set = |k: &str| {
+        config
+            .and_then(|c| c.get(k))
+            .and_then(Value::as_str)
+            .is_some_and(|s| !s.is_empty())
     };
-    let Some((h, m)) = time.split_once(':') else {
-        return false;
-    };
-    matches!((h.parse::<u8>(), m.parse::<u8>()), (Ok(h), Ok(m)) if h < 24 && m < 60 && m_len(time))
+    set("secretName") && set("secretKey")
 }
 
-fn m_len(time: &str) -> bool {
-    time.split(':').nth(1).is_some_and(|m| m.len() == 2)
+/// KKP's `IsWebhookAuthorizationEnabled`: the Webhook mode is on and its Secret is named.
+fn authorization_webhook_enabled(authz: &Value) -> bool {
+    let webhook_mode = authz
+        .get("enabledModes")
+        .and_then(Value::as_array)
+        .is_some_and(|modes| modes.iter().any(|m| m == "Webhook"));
+    webhook_mode && names_a_secret_key(authz.get("authorizationWebhookConfiguration"))
 }
 
-/// A Go `time.Duration` string such as `1h30m` or `90s`.
-pub(crate) fn is_go_duration(s: &str) -> bool {
-    let mut rest = s.strip_prefix('-').unwrap_or(s);
-    if rest == "0" {
-        return true;
-    }
-    if rest.is_empty() {
-        return false;
-    }
-    while !rest.is_empty() {
-        let num_len = rest
-            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-            .unwrap_or(rest.len());
-        if num_len == 0 {
-            return false;
-        }
-        rest = &rest[num_len..];
-        let unit = ["ns", "us", "µs", "ms", "s", "m", "h"]
-            .into_iter()
-            .find(|u| rest.starts_with(u));
-        match unit {
-            Some(u) => rest = &rest[u.len()..],
-            None => return false,
-        }
-    }
-    true
+/// KKP's `IsAuthorizationConfigurationFileEnabled`: the file's Secret is named.
+fn authorization_file_enabled(authz: &Value) -> bool {
+    names_a_secret_key(authz.get("authorizationConfigurationFile"))
 }
 
 fn deprecations(spec: &ClusterSpec, p: &Path, f: &mut Findings) {
@@ -584,23 +622,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn port_ranges() {
-        assert_eq!(parse_port_range("30000-32767"), Some((30000, 32767)));
-        assert_eq!(parse_port_range("32767-30000"), None);
-        assert_eq!(parse_port_range("abc"), None);
-    }
-
-    #[test]
-    fn durations_and_windows() {
-        assert!(is_go_duration("1h30m"));
-        assert!(is_go_duration("90s"));
-        assert!(is_go_duration("1.5h"));
-        assert!(!is_go_duration("1 hour"));
-        assert!(!is_go_duration("h"));
-        assert!(is_window_start("22:30"));
-        assert!(is_window_start("Mon 21:00"));
-        assert!(!is_window_start("Monday 21:00"));
-        assert!(!is_window_start("25:00"));
-        assert!(!is_window_start("2:3"));
+    fn port_ranges_parse_like_kubernetes() {
+        assert_eq!(parse_port_range("30000-32767"), Ok((30000, 2768)));
+        assert_eq!(parse_port_range("0"), Ok((0, 1)));
+        assert_eq!(parse_port_range("30000"), Ok((30000, 1)));
+        assert_eq!(parse_port_range("30000+100"), Ok((30000, 101)));
+        assert!(parse_port_range("32767-30000").is_err());
+        assert!(parse_port_range("30000 - 32767").is_err());
+        assert!(parse_port_range("abc").is_err());
+        assert!(parse_port_range("70000").is_err());
+        assert_eq!(parse_port_range(""), Ok((0, 0)));
     }
 }

@@ -81,26 +81,26 @@ pub fn validate(spec: &ClusterSpec, p: &Path, f: &mut Findings) {
         }
     }
     if let (Some(Some(IpNet::V4(pod))), Some(mask)) = (pods.first(), net.node_cidr_mask_size_ipv4)
-        && (mask <= i32::from(pod.prefix_len()) || mask > 32)
+        && mask <= i32::from(pod.prefix_len())
     {
         f.error(FieldError::invalid(
             p.child("nodeCidrMaskSizeIPv4"),
             mask,
             format!(
-                "must be longer than the pod CIDR prefix /{} and at most 32",
-                pod.prefix_len()
+                "node CIDR mask size ({mask}) must be longer than the mask size of the pod CIDR ({:?})",
+                pod.to_string()
             ),
         ));
     }
     if let (Some(Some(IpNet::V6(pod))), Some(mask)) = (pods.get(1), net.node_cidr_mask_size_ipv6)
-        && (mask <= i32::from(pod.prefix_len()) || mask > 128)
+        && mask <= i32::from(pod.prefix_len())
     {
         f.error(FieldError::invalid(
             p.child("nodeCidrMaskSizeIPv6"),
             mask,
             format!(
-                "must be longer than the pod CIDR prefix /{} and at most 128",
-                pod.prefix_len()
+                "node CIDR mask size ({mask}) must be longer than the mask size of the pod CIDR ({:?})",
+                pod.to_string()
             ),
         ));
     }

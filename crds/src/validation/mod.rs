@@ -2,14 +2,16 @@
 //! and return warnings (deprecated fields and the like) apart from errors.
 
 mod cluster;
+mod cluster_cloud;
 mod cluster_network;
+mod cluster_project_rules;
 mod cluster_update;
 mod machine;
 mod names;
 mod selector;
 mod ssh;
 
-pub use cluster::validate_cluster;
+pub use cluster::{PortRangeError, validate_cluster};
 pub use cluster_update::validate_cluster_update;
 pub use machine::validate_machine_deployment;
 pub use names::{is_dns1035_label, is_dns1123_subdomain};
