@@ -639,3 +639,51 @@ fn mv19_ip_family_is_known_and_ipv6_only_where_supported() {
         ]
     );
 }
+
+/// Each provider's optional fields as Go writes them when unset.
+fn go_zero_fields(p: Provider) -> Value {
+    match p {
+        Provider::Aws => {
+            json!({ "ami": "", "diskIops": null, "tags": null, "isSpotInstance": null, "ebsVolumeEncrypted": null })
+        }
+        Provider::Azure => json!({
+            "imagePlan": null, "imageReference": null, "imageID": "", "osDiskSize": 0, "osDiskSKU": null,
+            "dataDiskSize": 0, "publicIPSKU": "", "zones": null, "securityProfile": null, "assignPublicIP": null,
+            "tags": null, "loadBalancerSku": "", "availabilitySet": "", "assignAvailabilitySet": null
+        }),
+        Provider::Gcp => json!({
+            "diskSize": 0, "diskType": "", "labels": null, "tags": null, "guestOSFeatures": null, "customImage": "",
+            "preemptible": null, "automaticRestart": null, "network": "", "subnetwork": ""
+        }),
+        Provider::Hetzner => json!({
+            "datacenter": "", "networks": null, "firewalls": null, "labels": null, "assignPublicIPv4": null,
+            "assignPublicIPv6": null, "placementGroupPrefix": ""
+        }),
+        Provider::Vsphere => {
+            json!({ "tags": null, "datastoreCluster": "", "cluster": "", "vmNetName": "", "networks": null })
+        }
+        Provider::Openstack => json!({
+            "rootDiskSizeGB": null, "nodeVolumeAttachLimit": null, "tags": null, "networks": null, "subnet": "",
+            "trustDevicePath": null, "configDrive": null, "serverGroup": ""
+        }),
+        Provider::Digitalocean => json!({ "backups": null, "ipv6": null, "monitoring": null, "tags": null }),
+        Provider::Kubevirt => json!({ "topologySpreadConstraints": null, "clusterName": "", "projectID": "" }),
+    }
+}
+
+#[test]
+fn md11_every_provider_admits_its_optional_fields_as_go_zero_values() {
+    for p in Provider::ALL {
+        let mut md = machine_deployment(p);
+        for (field, zero) in go_zero_fields(p).as_object().into_iter().flatten() {
+            md = set(&md, field, zero.clone());
+        }
+        md = with(&md, &format!("{VALUE}/operatingSystemSpec"), Value::Null);
+        md = with(&md, &format!("{VALUE}/network"), Value::Null);
+        md = with(&md, &format!("{VALUE}/caPublicKey"), json!(""));
+        md = with(&md, "/spec/template/spec/taints", Value::Null);
+        let v = create(&md);
+        assert_eq!(errors(&v), Vec::<String>::new(), "{p}");
+        assert!(v.warnings.is_empty(), "{p}: {:?}", v.warnings);
+    }
+}

@@ -1,4 +1,4 @@
-//! The Cluster's `spec.cloud.aws` block (KKP `AWSCloudSpec`).
+//! The Cluster's `spec.cloud.aws` block (KKP `AWSCloudSpec`), and the provider's registry entry with its machine rules.
 
 use serde_json::Value;
 
@@ -61,7 +61,7 @@ pub(super) const DESCRIPTOR: Descriptor = Descriptor {
     // machine-controller has AMI filters for all five systems.
     operating_systems: |_| OsSupport::Any,
     ipv6_only: true,
-    machine_defaults: machine_defaults,
+    machine_defaults,
     machine_rules: no_rules,
 };
 

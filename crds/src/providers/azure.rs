@@ -1,4 +1,4 @@
-//! The Cluster's `spec.cloud.azure` block (KKP `AzureCloudSpec`).
+//! The Cluster's `spec.cloud.azure` block (KKP `AzureCloudSpec`), and the provider's registry entry with its machine rules.
 
 use serde_json::Value;
 

@@ -1,4 +1,4 @@
-//! The Cluster's `spec.cloud.digitalocean` block (KKP `DigitaloceanCloudSpec`).
+//! The Cluster's `spec.cloud.digitalocean` block (KKP `DigitaloceanCloudSpec`), and the provider's registry entry with its machine rules.
 
 use super::OperatingSystem;
 use super::registry::{Descriptor, OsSupport, no_defaults, no_rules};

@@ -1,4 +1,4 @@
-//! The Cluster's `spec.cloud.gcp` block (KKP `GCPCloudSpec`).
+//! The Cluster's `spec.cloud.gcp` block (KKP `GCPCloudSpec`), and the provider's registry entry with its machine rules.
 
 use serde_json::Value;
 

@@ -1,4 +1,4 @@
-//! The Cluster's `spec.cloud.hetzner` block (KKP `HetznerCloudSpec`).
+//! The Cluster's `spec.cloud.hetzner` block (KKP `HetznerCloudSpec`), and the provider's registry entry with its machine rules.
 
 use serde_json::Value;
 

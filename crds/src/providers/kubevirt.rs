@@ -1,4 +1,4 @@
-//! The Cluster's `spec.cloud.kubevirt` block (KKP `KubevirtCloudSpec`).
+//! The Cluster's `spec.cloud.kubevirt` block (KKP `KubevirtCloudSpec`), and the provider's registry entry with its machine rules.
 
 use std::collections::BTreeMap;
 

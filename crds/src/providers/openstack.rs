@@ -1,4 +1,4 @@
-//! The Cluster's `spec.cloud.openstack` block (KKP `OpenstackCloudSpec`).
+//! The Cluster's `spec.cloud.openstack` block (KKP `OpenstackCloudSpec`), and the provider's registry entry with its machine rules.
 
 use serde_json::Value;
 

@@ -1,4 +1,4 @@
-//! The Cluster's `spec.cloud.vsphere` block (KKP `VSphereCloudSpec`).
+//! The Cluster's `spec.cloud.vsphere` block (KKP `VSphereCloudSpec`), and the provider's registry entry with its machine rules.
 
 use super::registry::{Descriptor, OsSupport, no_defaults, no_rules};
 use schemars::JsonSchema;
