@@ -437,6 +437,17 @@ fn mv10_unknown_provider_config_keys_are_refused() {
             "spec.template.spec.providerSpec.value.network.dns.server: Forbidden: unknown field; machine-controller rejects it",
         ]
     );
+    // Decoding happens on every request, also when an update leaves the template alone.
+    let stored = with(
+        &common::defaulted(&machine_deployment(Provider::Aws)),
+        &format!("{VALUE}/sshPublicKey"),
+        json!([]),
+    );
+    let scaled = with(&stored, "/spec/replicas", json!(2));
+    assert_eq!(
+        errors(&validate(&Request::update(&scaled, &stored), &Context::default())),
+        ["spec.template.spec.providerSpec.value.sshPublicKey: Forbidden: unknown field; machine-controller rejects it"]
+    );
 }
 
 #[test]

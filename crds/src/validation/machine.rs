@@ -90,7 +90,10 @@ pub fn validate_machine_deployment(
             };
             validate_machine_spec(machine, &ctx, &machine_path, &mut f)
         }
-        Some(_) => {}
+        // machine-controller decodes the provider configuration strictly on every request.
+        Some(machine) => {
+            provider_config(machine, &machine_path, &mut f);
+        }
     }
     f
 }
@@ -248,10 +251,19 @@ fn validate_machine_spec(machine: &MachineSpec, ctx: &TemplateContext<'_>, p: &P
         ));
     }
     validate_kubelet(machine, ctx, &p.child("versions").child("kubelet"), f);
+    if let Some(config) = provider_config(machine, p, f) {
+        validate_provider_config(config, &p.child("providerSpec").child("value"), f);
+    }
+}
+
+/// The provider configuration as machine-controller decodes it: `providerSpec.value` (never
+/// `valueFrom`) with only the keys of its `Config` and `NetworkConfig`. Reports what does not
+/// decode and returns the configuration when it is there.
+fn provider_config<'a>(machine: &'a MachineSpec, p: &Path, f: &mut Findings) -> Option<&'a ProviderConfig> {
     let ps = p.child("providerSpec");
     let Some(provider_spec) = &machine.provider_spec else {
         f.error(FieldError::required(ps, ""));
-        return;
+        return None;
     };
     let vp = ps.child("value");
     let Some(config) = &provider_spec.value else {
@@ -261,9 +273,32 @@ fn validate_machine_spec(machine: &MachineSpec, ctx: &TemplateContext<'_>, p: &P
             ""
         };
         f.error(FieldError::required(vp, detail));
-        return;
+        return None;
     };
-    validate_provider_config(config, &vp, f);
+    for key in config.other.keys() {
+        if !PROVIDER_CONFIG_KEYS.contains(&key.as_str()) {
+            f.error(FieldError::forbidden(vp.child(key), UNKNOWN_FIELD));
+        }
+    }
+    if let Some(network) = config.network.as_ref().and_then(Value::as_object) {
+        let np = vp.child("network");
+        for key in network.keys() {
+            if !NETWORK_KEYS.contains(&key.as_str()) {
+                f.error(FieldError::forbidden(np.child(key), UNKNOWN_FIELD));
+            }
+        }
+        for key in network
+            .get("dns")
+            .and_then(Value::as_object)
+            .into_iter()
+            .flat_map(|d| d.keys())
+        {
+            if !DNS_KEYS.contains(&key.as_str()) {
+                f.error(FieldError::forbidden(np.child("dns").child(key), UNKNOWN_FIELD));
+            }
+        }
+    }
+    Some(config)
 }
 
 /// The kubelet version: required, a version as Masterminds semver reads it (`1.35` is `1.35.0`),
@@ -317,11 +352,6 @@ fn validate_kubelet(machine: &MachineSpec, ctx: &TemplateContext<'_>, path: &Pat
 }
 
 fn validate_provider_config(config: &ProviderConfig, vp: &Path, f: &mut Findings) {
-    for key in config.other.keys() {
-        if !PROVIDER_CONFIG_KEYS.contains(&key.as_str()) {
-            f.error(FieldError::forbidden(vp.child(key), UNKNOWN_FIELD));
-        }
-    }
     for (i, key) in config.ssh_public_keys.iter().flatten().enumerate() {
         if let Err(why) = ssh::parse_authorized_key(key) {
             f.error(FieldError::invalid(
@@ -406,24 +436,11 @@ fn validate_cloud_provider(config: &ProviderConfig, vp: &Path, f: &mut Findings)
     }
 }
 
-/// `network`: only machine-controller's keys, and an IP family it knows (IPv6-only where the
-/// provider supports it).
+/// `network.ipFamily`: one machine-controller knows, IPv6-only where the provider supports it.
 fn validate_network(config: &ProviderConfig, provider: Option<Provider>, np: &Path, f: &mut Findings) {
     let Some(network) = config.network.as_ref().and_then(Value::as_object) else {
         return;
     };
-    for key in network.keys() {
-        if !NETWORK_KEYS.contains(&key.as_str()) {
-            f.error(FieldError::forbidden(np.child(key), UNKNOWN_FIELD));
-        }
-    }
-    if let Some(dns) = network.get("dns").and_then(Value::as_object) {
-        for key in dns.keys() {
-            if !DNS_KEYS.contains(&key.as_str()) {
-                f.error(FieldError::forbidden(np.child("dns").child(key), UNKNOWN_FIELD));
-            }
-        }
-    }
     let Some(family) = network.get("ipFamily").and_then(Value::as_str) else {
         return;
     };
