@@ -17,7 +17,7 @@ use serde_json::Value;
 use crate::cluster::Cluster;
 use crate::decode::{Undecodable, decode};
 use crate::defaulting::{self, Phase};
-use crate::field::{FieldError, Path};
+use crate::field::{self, FieldError, Path};
 use crate::machine::MachineDeployment;
 use crate::platform::{Datacenter, Datacenters};
 use crate::policy::{self, Enforcement, PolicySet, Violation};
@@ -165,6 +165,16 @@ impl fmt::Display for ResourceKind {
     }
 }
 
+/// How many errors a denial message lists, as the apiserver does; the rest are counted.
+pub const MAX_REPORTED_ERRORS: usize = 100;
+/// The longest denial message, in bytes.
+pub const MAX_MESSAGE_BYTES: usize = 32 * 1024;
+/// The longest object name a message repeats, in bytes.
+const MAX_NAME_BYTES: usize = 256;
+/// The deepest nesting of an object the engine looks at. The apiserver's JSON parser and ours stop
+/// at about this depth anyway; the check keeps objects built in code to the same bound.
+pub const MAX_NESTING: usize = 128;
+
 /// The answer for one object.
 #[derive(Clone, Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -249,23 +259,36 @@ impl Verdict {
 
     /// The denial message, in the style of the apiserver's own: every field error and every
     /// denying rule, so one attempt tells the user everything to fix.
+    ///
+    /// Like the apiserver's, the list is capped: the first [`MAX_REPORTED_ERRORS`] and
+    /// `... and N more`, and the whole message at [`MAX_MESSAGE_BYTES`].
     pub fn message(&self) -> String {
-        let mut parts: Vec<String> = self.errors.iter().map(ToString::to_string).collect();
-        parts.extend(self.denials().map(ToString::to_string));
-        if parts.is_empty() {
+        let total = self.errors.len() + self.denials().count();
+        if total == 0 {
             return String::new();
+        }
+        let mut parts: Vec<String> = self
+            .errors
+            .iter()
+            .map(ToString::to_string)
+            .chain(self.denials().map(ToString::to_string))
+            .take(MAX_REPORTED_ERRORS)
+            .collect();
+        if total > parts.len() {
+            parts.push(format!("... and {} more", total - parts.len()));
         }
         let what = if self.errors.is_empty() {
             "is forbidden"
         } else {
             "is invalid"
         };
-        format!(
+        let message = format!(
             "{} {:?} {what}: [{}]",
             self.kind.qualified(),
-            self.name,
+            field::truncated(&self.name, MAX_NAME_BYTES),
             parts.join(", ")
-        )
+        );
+        field::truncated(&message, MAX_MESSAGE_BYTES).into_owned()
     }
 }
 
@@ -311,6 +334,14 @@ fn precheck<'a>(req: &Request<'a>) -> Result<(ResourceKind, &'a Value), Box<Verd
     }
     if being_deleted(object) {
         return Err(Box::new(verdict.skip("the object is being deleted")));
+    }
+    if let Some(at) = crate::decode::deeper_than(object, MAX_NESTING) {
+        let mut v = verdict;
+        v.errors.push(FieldError::forbidden(
+            at,
+            format!("nested deeper than {MAX_NESTING} levels"),
+        ));
+        return Err(Box::new(v));
     }
     Ok((kind, object))
 }
@@ -524,4 +555,73 @@ fn admit_undecodable(req: &Request<'_>, ctx: &Context, mut verdict: Verdict, bro
         verdict.matched_policies = evaluation.matched;
     }
     verdict
+}
+
+#[cfg(test)]
+mod capping_tests {
+    use serde_json::{Map, json};
+
+    use super::*;
+
+    /// A Cluster whose `spec.features` holds `n` entries of the wrong type.
+    fn wrong_typed_features(n: usize) -> Value {
+        let features: Map<String, Value> = (0..n).map(|i| (format!("feature{i}"), json!("yes"))).collect();
+        json!({
+            "apiVersion": "kubermatic.k8c.io/v1", "kind": "Cluster",
+            "metadata": { "name": "abcd123456" },
+            "spec": { "humanReadableName": "demo", "version": "1.35.7",
+                      "cloud": { "dc": "hetzner-fsn1", "hetzner": { "token": "x" } },
+                      "features": features }
+        })
+    }
+
+    #[test]
+    fn denial_messages_list_the_first_errors_and_count_the_rest() {
+        let object = wrong_typed_features(1_000);
+        let verdict = validate(&Request::create(&object), &Context::default());
+        assert!(
+            verdict.errors.len() >= 1_000,
+            "every error is kept: {}",
+            verdict.errors.len()
+        );
+        let message = verdict.message();
+        assert!(message.len() <= MAX_MESSAGE_BYTES, "{}", message.len());
+        let listed = message.matches("must be of type boolean").count();
+        assert_eq!(listed, MAX_REPORTED_ERRORS, "{message}");
+        let more = verdict.errors.len() - MAX_REPORTED_ERRORS;
+        assert!(message.ends_with(&format!(", ... and {more} more]")), "{message}");
+    }
+
+    #[test]
+    fn a_short_list_is_not_cut() {
+        let object = wrong_typed_features(3);
+        let message = validate(&Request::create(&object), &Context::default()).message();
+        assert_eq!(message.matches("must be of type boolean").count(), 3, "{message}");
+        assert!(!message.contains("more]"), "{message}");
+    }
+
+    #[test]
+    fn objects_nested_too_deep_are_refused_before_anything_walks_them() {
+        let mut object = wrong_typed_features(0);
+        let mut deep = json!(1);
+        for _ in 0..MAX_NESTING {
+            deep = json!({ "x": deep });
+        }
+        object["spec"]["cloud"]["hetzner"]["extra"] = deep;
+        for verdict in [
+            validate(&Request::create(&object), &Context::default()),
+            mutate(&Request::create(&object), &Context::default()),
+            admit(&Request::create(&object), &Context::default()),
+        ] {
+            assert!(!verdict.allowed());
+            assert_eq!(verdict.errors.len(), 1, "{:?}", verdict.errors);
+            assert!(verdict.errors[0].to_string().contains("nested deeper than 128 levels"));
+            assert!(
+                verdict.errors[0]
+                    .field
+                    .as_str()
+                    .starts_with("spec.cloud.hetzner.extra.x.x")
+            );
+        }
+    }
 }

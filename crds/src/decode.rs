@@ -5,6 +5,8 @@
 //! first one serde tripped over. The object with those fields taken out is kept when it decodes,
 //! so the rules can still speak about the fields that are fine.
 
+use std::collections::HashSet;
+
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
@@ -21,18 +23,93 @@ pub struct Undecodable {
     pub removed: Vec<Path>,
     /// The object without the offending fields, when that decodes.
     pub stripped: Option<Value>,
+    removed_index: RemovedIndex,
 }
 
 impl Undecodable {
     /// Whether a rule's error on the stripped object is worth reporting: errors at, below or right
     /// above a removed field would only be about its absence, which the type error already covers.
+    ///
+    /// Linear in the depth of the error's path, whatever the number of removed fields: the
+    /// error's path and each of its ancestors are looked up in a set.
     pub fn keeps(&self, error: &FieldError) -> bool {
         let field = error.field.as_str();
-        !self.removed.iter().any(|removed| {
-            let removed = removed.as_str();
-            is_within(field, removed) || parent(removed) == field
-        })
+        !(self.removed_index.parents.contains(field)
+            || ancestors(field).any(|up| self.removed_index.paths.contains(up)))
     }
+}
+
+/// The removed fields as sets: their paths, and the paths right above them.
+#[derive(Clone, Debug, Default, PartialEq)]
+struct RemovedIndex {
+    paths: HashSet<String>,
+    parents: HashSet<String>,
+}
+
+impl RemovedIndex {
+    fn new(removed: &[Path]) -> Self {
+        RemovedIndex {
+            paths: removed.iter().map(|p| p.as_str().to_owned()).collect(),
+            parents: removed.iter().map(|p| parent(p.as_str()).to_owned()).collect(),
+        }
+    }
+}
+
+/// `path` itself and every field path above it: `a.b[c].d`, `a.b[c]`, `a.b`, `a`.
+fn ancestors(path: &str) -> impl Iterator<Item = &str> {
+    let cuts = path
+        .char_indices()
+        .filter(|&(i, c)| (c == '.' || c == '[') && i > 0)
+        .map(|(i, _)| i);
+    std::iter::once(path).chain(cuts.map(|i| &path[..i]).collect::<Vec<_>>().into_iter().rev())
+}
+
+/// Where `object` nests deeper than `max` levels (a scalar at the top is level 0), or `None`.
+///
+/// Walks with an explicit stack, so a deep value cannot exhaust the thread's stack here; the
+/// engine checks this before anything else walks the object.
+pub fn deeper_than(object: &Value, max: usize) -> Option<Path> {
+    enum Frame<'a> {
+        Object(serde_json::map::Iter<'a>, Option<&'a str>),
+        Array(std::iter::Enumerate<std::slice::Iter<'a, Value>>, usize),
+    }
+    fn open(value: &Value) -> Option<Frame<'_>> {
+        match value {
+            Value::Object(map) => Some(Frame::Object(map.iter(), None)),
+            Value::Array(list) => Some(Frame::Array(list.iter().enumerate(), 0)),
+            _ => None,
+        }
+    }
+    let mut stack: Vec<Frame<'_>> = open(object).into_iter().collect();
+    while let Some(frame) = stack.last_mut() {
+        let next = match frame {
+            Frame::Object(entries, at) => entries.next().map(|(k, v)| {
+                *at = Some(k.as_str());
+                v
+            }),
+            Frame::Array(items, at) => items.next().map(|(i, v)| {
+                *at = i;
+                v
+            }),
+        };
+        let Some(child) = next else {
+            stack.pop();
+            continue;
+        };
+        let Some(inner) = open(child) else { continue };
+        if stack.len() >= max {
+            let mut path = Path::default();
+            for frame in &stack {
+                path = match frame {
+                    Frame::Object(_, at) => path.child(at.unwrap_or_default()),
+                    Frame::Array(_, i) => path.index(*i),
+                };
+            }
+            return Some(path);
+        }
+        stack.push(inner);
+    }
+    None
 }
 
 /// A serde path with indices written as segments: `spec.list[0].name` → `spec.list.0.name`.
@@ -54,11 +131,6 @@ fn dotted_pointer(pointer: &str) -> String {
 fn within_dotted(path: &str, base: &str) -> bool {
     path.strip_prefix(base)
         .is_some_and(|rest| rest.is_empty() || rest.starts_with('.'))
-}
-
-fn is_within(path: &str, base: &str) -> bool {
-    path.strip_prefix(base)
-        .is_some_and(|rest| rest.is_empty() || rest.starts_with('.') || rest.starts_with('['))
 }
 
 /// The field path one level up: `spec` for `spec.version`, `metadata.labels` for
@@ -108,9 +180,10 @@ pub fn decode<T: DeserializeOwned>(kind: &ResourceKind, object: &Value) -> Resul
 
     let targets = removal_targets(object, found.iter().map(|e| e.pointer.as_str()));
     let stripped = strip(object, &targets).filter(|s| deserialize::<T>(s).is_ok());
-    let removed = targets.iter().map(|p| type_check::field_path_in(kind, p)).collect();
+    let removed: Vec<Path> = targets.iter().map(|p| type_check::field_path_in(kind, p)).collect();
     Err(Box::new(Undecodable {
         errors,
+        removed_index: RemovedIndex::new(&removed),
         removed,
         stripped,
     }))
@@ -132,16 +205,18 @@ fn removal_targets<'a>(object: &Value, pointers: impl Iterator<Item = &'a str>) 
         .collect();
     targets.sort();
     targets.dedup();
-    let mut outermost: Vec<String> = Vec::new();
-    for t in targets {
-        let inside = outermost
-            .iter()
-            .any(|o| t.strip_prefix(o.as_str()).is_some_and(|rest| rest.starts_with('/')));
+    // Sorted, a target comes after every target above it; each is looked up by its ancestors, so
+    // this stays linear in the number of targets (times their depth).
+    let mut kept: HashSet<&str> = HashSet::new();
+    let mut outermost: Vec<&String> = Vec::new();
+    for t in &targets {
+        let inside = t.match_indices('/').map(|(i, _)| &t[..i]).any(|up| kept.contains(up));
         if !inside {
+            kept.insert(t);
             outermost.push(t);
         }
     }
-    outermost
+    outermost.into_iter().cloned().collect()
 }
 
 /// The object without the values at `targets`; `None` when one of them is the object itself.
@@ -180,9 +255,38 @@ mod tests {
             &dotted_serde_path("metadata.labels.kubernetes.io/name")
         ));
         assert!(!within_dotted("spec.podsX", "spec.pods"));
-        assert!(is_within("spec.pods[0]", "spec.pods"));
-        assert!(is_within("spec.pods", "spec.pods"));
-        assert!(!is_within("spec.podsX", "spec.pods"));
+        let up: Vec<&str> = ancestors("spec.pods[0].name").collect();
+        assert_eq!(up, ["spec.pods[0].name", "spec.pods[0]", "spec.pods", "spec"]);
+        assert!(!ancestors("spec.podsX").any(|a| a == "spec.pods"));
+    }
+
+    #[test]
+    fn nesting_depth_is_checked_without_recursion() {
+        let mut deep = json!("leaf");
+        for i in 0..100_000 {
+            deep = if i % 2 == 0 {
+                Value::Array(vec![deep])
+            } else {
+                Value::Object([("a".to_owned(), deep)].into_iter().collect())
+            };
+        }
+        let at = deeper_than(&deep, 4);
+        // Dropping a value this deep would recurse: take it apart level by level.
+        let mut rest = Some(deep);
+        while let Some(v) = rest.take() {
+            rest = match v {
+                Value::Array(mut items) => items.pop(),
+                Value::Object(mut map) => map.remove("a"),
+                _ => None,
+            };
+        }
+        assert_eq!(at.map(|p| p.to_string()).as_deref(), Some("a[0].a[0]"));
+        assert_eq!(deeper_than(&json!({ "a": [1, { "b": {} }] }), 4), None);
+        assert_eq!(
+            deeper_than(&json!({ "a": [1, { "b": { "c": [] } }] }), 4).map(|p| p.to_string()),
+            Some("a[1].b.c".to_owned())
+        );
+        assert_eq!(deeper_than(&json!("scalar"), 0), None);
     }
 
     #[test]
@@ -192,6 +296,9 @@ mod tests {
         assert_eq!(targets, ["/spec/list", "/spec/x"]);
         assert_eq!(strip(&object, &targets), Some(json!({ "spec": {} })));
         assert_eq!(strip(&object, &[String::new()]), None);
+        // A sibling that sorts between a target and its children does not hide them.
+        let siblings = removal_targets(&object, ["/spec/x", "/spec/x-y", "/spec/x/y", "/spec/xy/z"].into_iter());
+        assert_eq!(siblings, ["/spec/x", "/spec/x-y", "/spec/xy/z"]);
     }
 
     #[test]

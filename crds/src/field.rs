@@ -101,10 +101,90 @@ pub struct FieldError {
     pub detail: String,
 }
 
+/// The longest rendering of an offending value in a message, in bytes; longer ones are cut with
+/// `...`. A wrong-typed field can hold the better part of a 3 MiB object, and repeating it in the
+/// message (and the log line, and the response) helps nobody.
+pub const MAX_VALUE_BYTES: usize = 256;
+
 fn render(value: &serde_json::Value) -> String {
-    match value {
-        serde_json::Value::String(s) => format!("{s:?}"),
-        other => other.to_string(),
+    let mut out = Bounded::new(MAX_VALUE_BYTES);
+    let written = match value {
+        serde_json::Value::String(s) => {
+            use std::fmt::Write as _;
+            write!(out, "{s:?}").map_err(|_| ())
+        }
+        other => serde_json::to_writer(&mut out, other).map_err(|_| ()),
+    };
+    out.finish(written.is_err())
+}
+
+/// `s` cut to at most `max` bytes at a character boundary, with `...` when something was cut.
+pub fn truncated(s: &str, max: usize) -> std::borrow::Cow<'_, str> {
+    if s.len() <= max {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    std::borrow::Cow::Owned(format!("{}...", prefix(s, max.saturating_sub(3))))
+}
+
+/// The longest prefix of `s` of at most `max` bytes that ends at a character boundary.
+fn prefix(s: &str, max: usize) -> &str {
+    let mut end = max.min(s.len());
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
+}
+
+/// A sink that keeps at most `max` bytes and refuses the rest, so a huge value is never rendered
+/// in full only to be cut afterwards.
+struct Bounded {
+    buf: Vec<u8>,
+    max: usize,
+}
+
+impl Bounded {
+    fn new(max: usize) -> Self {
+        Bounded { buf: Vec::new(), max }
+    }
+
+    fn take(&mut self, bytes: &[u8]) -> bool {
+        let room = self.max.saturating_sub(self.buf.len());
+        let fits = bytes.len() <= room;
+        self.buf.extend_from_slice(&bytes[..bytes.len().min(room)]);
+        fits
+    }
+
+    /// The text kept, cut with `...` when the value did not fit.
+    fn finish(self, cut: bool) -> String {
+        let text = String::from_utf8_lossy(&self.buf).into_owned();
+        if !cut {
+            return text;
+        }
+        let whole = text.trim_end_matches('\u{FFFD}');
+        format!("{}...", prefix(whole, self.max.saturating_sub(3)))
+    }
+}
+
+impl std::io::Write for Bounded {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        if self.take(bytes) {
+            Ok(bytes.len())
+        } else {
+            Err(std::io::Error::other("value too long to show"))
+        }
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl fmt::Write for Bounded {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        if self.take(s.as_bytes()) {
+            Ok(())
+        } else {
+            Err(fmt::Error)
+        }
     }
 }
 
@@ -239,6 +319,30 @@ mod tests {
             FieldError::too_many(Path::root("spec").child("pods"), 3, 2).to_string(),
             "spec.pods: Too many: 3: must have at most 2 items"
         );
+    }
+
+    #[test]
+    fn long_values_are_cut_in_messages() {
+        let long = "x".repeat(10 * MAX_VALUE_BYTES);
+        let e = FieldError::invalid(Path::root("spec").child("version"), long.as_str(), "too long");
+        let shown = e.value.as_deref().unwrap();
+        assert!(shown.len() <= MAX_VALUE_BYTES, "{}", shown.len());
+        assert!(shown.starts_with("\"xxx") && shown.ends_with("..."), "{shown}");
+        let list: Vec<u32> = (0..10_000).collect();
+        let e = FieldError::invalid(Path::root("spec"), list, "not a list");
+        let shown = e.value.as_deref().unwrap();
+        assert!(shown.len() <= MAX_VALUE_BYTES && shown.starts_with("[0,1,2"), "{shown}");
+        // Multi-byte characters are never split.
+        let wide = "ü".repeat(MAX_VALUE_BYTES);
+        let e = FieldError::invalid(Path::root("a"), wide.as_str(), "");
+        assert!(e.value.as_deref().unwrap().ends_with("ü..."));
+        // Short values are unchanged.
+        assert_eq!(
+            FieldError::invalid(Path::root("a"), "short", "").value.as_deref(),
+            Some("\"short\"")
+        );
+        assert_eq!(truncated("abcdef", 5), "ab...");
+        assert_eq!(truncated("abc", 5), "abc");
     }
 
     #[test]
