@@ -239,8 +239,7 @@ pub fn configuration(object: &Value) -> Result<Configuration, PlatformError> {
     }
     let default = match spec.get("default").and_then(Value::as_str).filter(|s| !s.is_empty()) {
         Some(raw) => Some(
-            versions::parse(raw)
-                .map_err(|e| field_error("spec.versions.default".into(), format!("{raw:?}: {e}")))?,
+            versions::parse(raw).map_err(|e| field_error("spec.versions.default".into(), format!("{raw:?}: {e}")))?,
         ),
         None => None,
     };

@@ -237,7 +237,10 @@ impl VersionCatalog {
                      spec.features.externalCloudProvider first",
                     i.version
                 ),
-                _ => format!("the platform does not allow updates to {new} for this cluster ({})", i.version),
+                _ => format!(
+                    "the platform does not allow updates to {new} for this cluster ({})",
+                    i.version
+                ),
             });
         }
         let mut allowed: Vec<String> = self
@@ -249,7 +252,10 @@ impl VersionCatalog {
         Some(if allowed.is_empty() {
             format!("no update from {old} is configured")
         } else {
-            format!("no update from {old} to {new} is configured; allowed: {}", allowed.join(", "))
+            format!(
+                "no update from {old} to {new} is configured; allowed: {}",
+                allowed.join(", ")
+            )
         })
     }
 }
@@ -309,21 +315,31 @@ mod tests {
         let none = |o, n| c.update_refusal(&o, &n, "aws", true);
         assert_eq!(none(v(1, 34, 1), v(1, 34, 9)), None);
         assert_eq!(none(v(1, 34, 1), v(1, 35, 0)), None);
-        assert_eq!(none(v(1, 35, 7), v(1, 35, 5)), None, "patch downgrades within a minor are allowed");
+        assert_eq!(
+            none(v(1, 35, 7), v(1, 35, 5)),
+            None,
+            "patch downgrades within a minor are allowed"
+        );
         assert_eq!(none(v(1, 35, 7), v(1, 35, 7)), None);
         assert!(
             none(v(1, 34, 1), v(1, 36, 3))
                 .unwrap()
                 .starts_with("no update from 1.34.1 to 1.36.3 is configured; allowed: 1.34.2,")
         );
-        assert!(none(v(1, 35, 1), v(1, 34, 9)).is_some(), "minor downgrades are not configured");
+        assert!(
+            none(v(1, 35, 1), v(1, 34, 9)).is_some(),
+            "minor downgrades are not configured"
+        );
     }
 
     #[test]
     fn in_tree_clusters_cannot_be_upgraded() {
         let c = VersionCatalog::default();
         let why = c.update_refusal(&v(1, 34, 1), &v(1, 34, 9), "aws", false).unwrap();
-        assert!(why.starts_with("clusters with the in-tree cloud provider cannot be updated to 1.34.9"), "{why}");
+        assert!(
+            why.starts_with("clusters with the in-tree cloud provider cannot be updated to 1.34.9"),
+            "{why}"
+        );
     }
 
     #[test]

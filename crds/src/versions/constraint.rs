@@ -68,7 +68,9 @@ fn terms(alternative: &str) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     let mut pending_op = String::new();
     for token in alternative.split([',', ' ', '\t']).filter(|t| !t.is_empty()) {
-        let op_len = token.find(|c: char| !matches!(c, '<' | '>' | '=' | '!' | '~' | '^')).unwrap_or(token.len());
+        let op_len = token
+            .find(|c: char| !matches!(c, '<' | '>' | '=' | '!' | '~' | '^'))
+            .unwrap_or(token.len());
         let (op, version) = token.split_at(op_len);
         let op = format!("{pending_op}{op}");
         if version.is_empty() {
@@ -113,7 +115,10 @@ mod tests {
         assert!(!m(">=1.30 <1.32", "1.32.0"));
         assert!(m("1.30.* || 1.32.*", "1.32.1"));
         assert!(m("1.x", "1.9.0"));
-        assert!(!m(">= 1.29.0", "1.30.0-rc.1"), "pre-releases only match constraints that name one");
+        assert!(
+            !m(">= 1.29.0", "1.30.0-rc.1"),
+            "pre-releases only match constraints that name one"
+        );
     }
 
     #[test]
