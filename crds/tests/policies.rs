@@ -5,7 +5,10 @@ mod common;
 
 use common::{cluster, defaulted, machine_deployment, with};
 use kkp_crds::admission::{Context, Request, ResourceKind, UserInfo, admit, validate};
-use kkp_crds::policy::{AdmissionPolicy, Enforcement, PolicySet, compile, evaluate};
+use kkp_crds::policy::sandbox::{MAX_NESTING_DEPTH, MAX_OPERATORS};
+use kkp_crds::policy::{
+    AdmissionPolicy, Enforcement, PolicySet, RATCHETED, compile, evaluate, evaluate_all, evaluate_scale,
+};
 use kkp_crds::providers::Provider;
 use pretty_assertions::assert_eq;
 use serde_json::{Value, json};
@@ -440,4 +443,301 @@ fn objects_not_ours_are_not_evaluated() {
         evaluate(&set(&[p]), &ResourceKind::of(&foreign), &foreign, None),
         vec![]
     );
+}
+
+/// The compile error of a policy with one CEL rule.
+fn cel_error(expression: &str) -> String {
+    let p = policy(
+        "p",
+        json!({ "rules": { "cel": [{ "name": "r", "expression": expression }] } }),
+    );
+    compile(&p).expect_err(expression).to_string()
+}
+
+fn nested_maps(levels: usize, width: usize) -> String {
+    let list = format!("[{}]", vec!["0"; width].join(","));
+    let mut nested = "0".to_owned();
+    for level in 0..levels {
+        nested = format!("{list}.map(v{level}, {nested})");
+    }
+    format!("size({nested}) > 0")
+}
+
+#[test]
+fn cel_rules_over_a_limit_do_not_compile_and_say_which() {
+    let long = format!("{} == 1", vec!["1"; 3000].join(" * 0 + "));
+    assert!(
+        cel_error(&long).contains("characters long; the limit is 5000"),
+        "{}",
+        cel_error(&long)
+    );
+    let deep = format!("{}true{}", "(".repeat(200), ")".repeat(200));
+    assert_eq!(
+        cel_error(&deep),
+        "rules.cel[0] (r): the expression nests brackets 200 deep; the limit is 32"
+    );
+    let chain = format!("{} > 0", vec!["1"; 1500].join("+"));
+    assert!(
+        cel_error(&chain).ends_with(&format!("operators; the limit is {MAX_OPERATORS}")),
+        "{}",
+        cel_error(&chain)
+    );
+    // Ten million steps of nested maps: far over the cost budget.
+    let costly = cel_error(&nested_maps(7, 10));
+    assert!(costly.contains("over the cost budget of 1000000"), "{costly}");
+    assert!(cel_error("lists.range(object.spec.replicas).size() > 0").contains("lists.range needs a literal bound"),);
+    assert!(cel_error("object.spec.(").contains("the expression does not compile"));
+    // A chain of conditionals the CEL parser panics on: reported, not a crash.
+    let conditionals = format!("{}true", "true ? true : ".repeat(240));
+    let crashed = cel_error(&conditionals);
+    assert!(crashed.contains("crashed the CEL parser"), "{crashed}");
+}
+
+#[test]
+fn expressions_at_the_limits_compile_and_evaluate() {
+    // As deep and as long a chain as allowed, together: the parser and the evaluator stay within
+    // their stacks.
+    let depth = MAX_NESTING_DEPTH - 2;
+    let chain = vec!["1"; MAX_OPERATORS - 2].join("+");
+    let expression = format!("size({}[{chain}]{}) + 0 > 0", "[".repeat(depth), "]".repeat(depth));
+    let conditions = format!("{}true{}", "(".repeat(MAX_NESTING_DEPTH), ")".repeat(MAX_NESTING_DEPTH));
+    let affordable = nested_maps(2, 90);
+    let p = policy(
+        "p",
+        json!({ "rules": { "cel": [
+            { "name": "deep", "expression": expression },
+            { "name": "nested", "expression": conditions },
+            { "name": "maps", "expression": affordable },
+        ] } }),
+    );
+    let s = set(&[p]);
+    let md = hetzner_md();
+    assert_eq!(evaluate(&s, &ResourceKind::of(&md), &md, None), vec![]);
+}
+
+#[test]
+fn cel_failures_keep_credentials_out_of_messages() {
+    let secret = "YXBpVmVyc2lvbjogdjE=";
+    let kv = defaulted(&machine_deployment(Provider::Kubevirt));
+    let expression = "object.spec.template.spec.providerSpec.value.cloudProviderSpec.auth.kubeconfig.value + 1 > 0";
+    let messages = violations(json!({ "cel": [{ "name": "leak", "expression": expression }] }), &kv);
+    assert_eq!(messages.len(), 1, "{messages:?}");
+    assert!(messages[0].contains("the expression failed"), "{messages:?}");
+    assert!(!messages[0].contains(secret), "{messages:?}");
+}
+
+fn md_spec(md: &Value, field: &str, value: Value) -> Value {
+    with(
+        md,
+        &format!("/spec/template/spec/providerSpec/value/cloudProviderSpec/{field}"),
+        value,
+    )
+}
+
+#[test]
+fn restricted_fields_given_by_reference_are_denied_unless_allowed() {
+    let referenced = md_spec(
+        &hetzner_md(),
+        "serverType",
+        json!({ "configMapKeyRef": { "name": "sizes", "namespace": "kube-system", "key": "big" } }),
+    );
+    let rules = json!({ "instanceSizes": { "hetzner": ["cx22"] } });
+    assert_eq!(
+        violations(rules.clone(), &referenced),
+        [
+            "policy \"p\" rule instanceSizes.hetzner: serverType is given by reference (configMapKeyRef), but this rule restricts it: write the value inline"
+        ]
+    );
+    let allowing = set(&[policy("p", json!({ "allowReferences": true, "rules": rules }))]);
+    assert_eq!(
+        evaluate(&allowing, &ResourceKind::MachineDeployment, &referenced, None),
+        vec![]
+    );
+    // A rule that does not restrict the field does not mind.
+    assert_eq!(
+        violations(json!({ "maxReplicas": 9 }), &referenced),
+        Vec::<String>::new()
+    );
+    // `{value: …}` is inline.
+    let wrapped = md_spec(&hetzner_md(), "serverType", json!({ "value": "cx52" }));
+    assert_eq!(
+        violations(json!({ "instanceSizes": { "hetzner": ["cx22"] } }), &wrapped),
+        ["policy \"p\" rule instanceSizes.hetzner: serverType \"cx52\" is not allowed; allowed: cx22"]
+    );
+
+    let kv = defaulted(&machine_deployment(Provider::Kubevirt));
+    let hidden = with(
+        &kv,
+        "/spec/template/spec/providerSpec/value/cloudProviderSpec/virtualMachine/template/memory",
+        json!({ "secretKeyRef": { "name": "vm", "namespace": "kube-system", "key": "memory" } }),
+    );
+    assert_eq!(
+        violations(json!({ "kubevirt": { "maxMemory": "8Gi" } }), &hidden),
+        [
+            "policy \"p\" rule kubevirt.maxMemory: memory is given by reference (secretKeyRef), but this rule restricts it: write the value inline"
+        ]
+    );
+}
+
+#[test]
+fn cpus_and_memory_must_be_finite_non_negative_numbers() {
+    let vs = defaulted(&machine_deployment(Provider::Vsphere));
+    let rules = json!({ "vsphere": { "maxCPUs": 4, "maxMemoryMB": 8192 } });
+    for cpus in ["NaN", "Inf", "-inf", "-2", "lots"] {
+        assert_eq!(
+            violations(rules.clone(), &md_spec(&vs, "cpus", json!(cpus))),
+            [format!(
+                "policy \"p\" rule vsphere.maxCPUs: cpus {cpus:?} is not a valid value for this rule"
+            )],
+            "{cpus}"
+        );
+    }
+    assert_eq!(
+        violations(rules.clone(), &md_spec(&vs, "cpus", json!(-1))),
+        ["policy \"p\" rule vsphere.maxCPUs: cpus \"-1\" is not a valid value for this rule"]
+    );
+    assert_eq!(
+        violations(rules.clone(), &md_spec(&vs, "cpus", json!("4"))),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        violations(rules, &md_spec(&vs, "memoryMB", json!("NaN"))),
+        ["policy \"p\" rule vsphere.maxMemoryMB: memoryMB \"NaN\" is not a valid value for this rule"]
+    );
+    let kv = defaulted(&machine_deployment(Provider::Kubevirt));
+    let nan = with(
+        &kv,
+        "/spec/template/spec/providerSpec/value/cloudProviderSpec/virtualMachine/template/cpus",
+        json!("NaN"),
+    );
+    assert_eq!(
+        violations(json!({ "kubevirt": { "maxCPUs": 4 } }), &nan),
+        ["policy \"p\" rule kubevirt.maxCPUs: cpus \"NaN\" is not a valid value for this rule"]
+    );
+}
+
+#[test]
+fn a_provider_spec_from_elsewhere_is_denied_where_a_policy_reads_it() {
+    let mut md = hetzner_md();
+    let machine = md
+        .pointer_mut("/spec/template/spec/providerSpec")
+        .expect("a provider spec");
+    *machine = json!({ "valueFrom": { "machineDeploymentProviderSpecRef": { "name": "elsewhere" } } });
+    assert_eq!(
+        violations(json!({ "instanceSizes": { "hetzner": ["cx22"] } }), &md),
+        [
+            "policy \"p\" rule providerSpec: the machines' provider spec comes from providerSpec.valueFrom, which policies cannot read: write providerSpec.value inline"
+        ]
+    );
+    assert_eq!(violations(json!({ "maxReplicas": 9 }), &md), Vec::<String>::new());
+}
+
+fn deny_ctx(rules: Value) -> Context {
+    Context {
+        policies: set(&[policy("p", json!({ "rules": rules }))]),
+        ..Context::default()
+    }
+}
+
+#[test]
+fn updates_deny_only_the_violations_they_introduce_or_change() {
+    // An object stored before the policy: its size breaks the policy.
+    let stored = md_spec(&hetzner_md(), "serverType", json!("cx52"));
+    let ctx = deny_ctx(json!({ "instanceSizes": { "hetzner": ["cx22"] }, "maxReplicas": 3 }));
+    assert!(!validate(&Request::create(&stored), &ctx).allowed());
+
+    // A controller updates its labels: admitted, with a warning, and recorded as audited.
+    let relabelled = with(&stored, "/metadata/labels", json!({ "touched": "yes" }));
+    let v = validate(&Request::update(&relabelled, &stored), &ctx);
+    assert!(v.allowed(), "{}", v.message());
+    let warnings = v.all_warnings();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(warnings[0].contains("serverType \"cx52\" is not allowed") && warnings[0].contains(RATCHETED));
+    assert!(v.violations.iter().any(|x| x.enforcement == Enforcement::Audit));
+
+    // Changing the violating field is checked in full.
+    let other = md_spec(&stored, "serverType", json!("cx62"));
+    let v = validate(&Request::update(&other, &stored), &ctx);
+    assert!(!v.allowed());
+    assert!(
+        v.message().contains("serverType \"cx62\" is not allowed"),
+        "{}",
+        v.message()
+    );
+
+    // A new violation next to an old one: the new one denies.
+    let scaled = with(&relabelled, "/spec/replicas", json!(5));
+    let v = validate(&Request::update(&scaled, &stored), &ctx);
+    assert!(!v.allowed());
+    assert_eq!(
+        v.denials().map(|x| x.rule.as_str()).collect::<Vec<_>>(),
+        ["maxReplicas"]
+    );
+}
+
+#[test]
+fn cel_violations_ratchet_only_while_the_spec_is_unchanged() {
+    let stored = with(&hetzner_md(), "/spec/replicas", json!(5));
+    let ctx = deny_ctx(json!({ "cel": [{ "name": "small", "expression": "object.spec.replicas <= 3" }] }));
+    let relabelled = with(&stored, "/metadata/labels", json!({ "touched": "yes" }));
+    assert!(validate(&Request::update(&relabelled, &stored), &ctx).allowed());
+    let changed = with(&stored, "/spec/minReadySeconds", json!(10));
+    assert!(!validate(&Request::update(&changed, &stored), &ctx).allowed());
+}
+
+#[test]
+fn scale_requests_get_the_replica_rules() {
+    let s = set(&[
+        policy("p", json!({ "rules": { "maxReplicas": 3 } })),
+        policy(
+            "team-b",
+            json!({ "selector": { "matchLabels": { "project-id": "b" } }, "rules": { "maxWorkers": 4 } }),
+        ),
+        policy(
+            "admins",
+            json!({ "exemptions": { "groups": ["admins"] }, "rules": { "maxReplicas": 1 } }),
+        ),
+        policy("labels", json!({ "rules": { "requiredLabels": ["team"] } })),
+    ]);
+    let scale = |replicas: i64| {
+        json!({ "apiVersion": "autoscaling/v1", "kind": "Scale",
+                "metadata": { "name": "workers", "namespace": "kube-system" },
+                "spec": { "replicas": replicas } })
+    };
+    let admin = UserInfo {
+        username: "root".into(),
+        groups: vec!["admins".into()],
+    };
+    let rules = |e: &kkp_crds::policy::Evaluation| -> Vec<String> {
+        e.violations
+            .iter()
+            .map(|v| format!("{}/{}/{}", v.policy, v.rule, v.enforcement))
+            .collect()
+    };
+    // Labels unknown: every policy with a replica rule applies, whatever its selector.
+    let unknown = evaluate_scale(&s, &scale(5), Some(&scale(2)), None, Some(&admin));
+    assert_eq!(rules(&unknown), ["p/maxReplicas/Deny", "team-b/maxWorkers/Deny"]);
+    assert_eq!(unknown.matched, ["p", "team-b"]);
+    // Labels known: the selector decides.
+    let labels = [("project-id".to_owned(), "a".to_owned())].into();
+    let known = evaluate_scale(&s, &scale(5), None, Some(&labels), None);
+    assert_eq!(rules(&known), ["admins/maxReplicas/Deny", "p/maxReplicas/Deny"]);
+    // Within the limits: nothing.
+    assert!(
+        evaluate_scale(&s, &scale(1), None, Some(&labels), None)
+            .violations
+            .is_empty()
+    );
+    // The replica count it already had: admitted with a warning.
+    let same = evaluate_scale(&s, &scale(5), Some(&scale(5)), Some(&labels), Some(&admin));
+    assert_eq!(rules(&same), ["p/maxReplicas/Warn", "p/maxReplicas/Audit"]);
+}
+
+#[test]
+fn evaluation_lists_matched_policies_even_without_violations() {
+    let s = set(&[policy("p", json!({ "rules": { "maxReplicas": 9 } }))]);
+    let md = hetzner_md();
+    let e = evaluate_all(&s, &ResourceKind::MachineDeployment, &md, None);
+    assert_eq!(e.matched, ["p"]);
+    assert!(e.violations.is_empty());
 }

@@ -8,7 +8,7 @@ use kube_cel::cel;
 use semver::VersionReq;
 
 use super::resource::{AdmissionPolicy, PolicyRules};
-use super::{Enforcement, quantity};
+use super::{Enforcement, quantity, sandbox};
 use crate::providers::Provider;
 
 /// Why a policy cannot be enforced. Each problem names the rule it is about.
@@ -51,6 +51,8 @@ pub struct CompiledPolicy {
     /// `key` or `key=value` pairs, split once.
     pub required_labels: Vec<(String, Option<String>)>,
     pub required_annotations: Vec<(String, Option<String>)>,
+    /// `spec.allowReferences`: restricted fields may be given by reference, unchecked.
+    pub allow_references: bool,
 }
 
 fn split_requirements(items: Option<&Vec<String>>) -> Vec<(String, Option<String>)> {
@@ -65,7 +67,32 @@ fn split_requirements(items: Option<&Vec<String>>) -> Vec<(String, Option<String
 }
 
 /// Compiles a policy, collecting every problem rather than stopping at the first.
+///
+/// Compiling runs on a thread of its own with a large stack, and a panic in it (the CEL parser has
+/// some) is caught and reported as the policy's error: no policy can take the process down.
 pub fn compile(policy: &AdmissionPolicy) -> Result<CompiledPolicy, PolicyError> {
+    let crashed = || PolicyError {
+        problems: vec!["compiling the policy crashed; it is not enforced".into()],
+    };
+    std::thread::scope(|scope| {
+        let compiling = std::thread::Builder::new()
+            .name("policy-compile".into())
+            .stack_size(sandbox::STACK_BYTES)
+            .spawn_scoped(scope, || {
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| compile_here(policy)))
+                    .unwrap_or_else(|_| Err(crashed()))
+            });
+        match compiling {
+            Ok(handle) => handle.join().unwrap_or_else(|_| Err(crashed())),
+            Err(e) => Err(PolicyError {
+                problems: vec![format!("no thread to compile the policy on: {e}")],
+            }),
+        }
+    })
+}
+
+/// [`compile`] on the current thread.
+fn compile_here(policy: &AdmissionPolicy) -> Result<CompiledPolicy, PolicyError> {
     let spec = &policy.spec;
     let rules = &spec.rules;
     let mut problems = Vec::new();
@@ -114,7 +141,7 @@ pub fn compile(policy: &AdmissionPolicy) -> Result<CompiledPolicy, PolicyError> 
         if rule.name.trim().is_empty() {
             problems.push(format!("rules.cel[{i}].name: a rule needs a name"));
         }
-        match cel::Program::compile(&rule.expression) {
+        match sandbox::compile_expression(&rule.expression) {
             Ok(program) => cel_rules.push(CompiledCel {
                 name: rule.name.clone(),
                 expression: rule.expression.clone(),
@@ -124,10 +151,7 @@ pub fn compile(policy: &AdmissionPolicy) -> Result<CompiledPolicy, PolicyError> 
                     .unwrap_or_else(|| format!("{} must hold", rule.expression)),
                 program: Arc::new(program),
             }),
-            Err(e) => problems.push(format!(
-                "rules.cel[{i}] ({}): the expression does not compile: {e}",
-                rule.name
-            )),
+            Err(e) => problems.push(format!("rules.cel[{i}] ({}): {e}", rule.name)),
         }
     }
     if let Some(selector) = &spec.selector {
@@ -156,5 +180,6 @@ pub fn compile(policy: &AdmissionPolicy) -> Result<CompiledPolicy, PolicyError> 
         cel: cel_rules,
         required_labels: split_requirements(rules.required_labels.as_ref()),
         required_annotations: split_requirements(rules.required_annotations.as_ref()),
+        allow_references: spec.allow_references == Some(true),
     })
 }

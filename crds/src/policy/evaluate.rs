@@ -1,21 +1,28 @@
 //! Evaluating compiled policies against one object. No I/O, no allocation beyond the answer.
 
-use kube_cel::{KubeCelExt, cel};
+use std::sync::Arc;
+
 use serde_json::Value;
 
 use super::compile::CompiledPolicy;
-use super::facts::Facts;
+use super::facts::{self, Facts, Given};
+use super::sandbox::{self, runtime::Outcome};
 use super::{PolicySet, Violation};
 use crate::admission::{ResourceKind, UserInfo};
 use crate::validation::selector_matches;
 
 impl CompiledPolicy {
+    /// Whether the policy exempts this user, by name or group.
+    pub fn exempts(&self, user: Option<&UserInfo>) -> bool {
+        user.is_some_and(|u| {
+            self.exempt_users.iter().any(|x| x == &u.username)
+                || u.groups.iter().any(|g| self.exempt_groups.contains(g))
+        })
+    }
+
     /// Whether the policy applies to an object with these labels, asked by this user.
     pub fn applies(&self, labels: &std::collections::BTreeMap<String, String>, user: Option<&UserInfo>) -> bool {
-        if let Some(u) = user
-            && (self.exempt_users.iter().any(|x| x == &u.username)
-                || u.groups.iter().any(|g| self.exempt_groups.contains(g)))
-        {
+        if self.exempts(user) {
             return false;
         }
         match &self.selector {
@@ -35,13 +42,82 @@ fn allowed_list(list: &[String]) -> String {
     list.join(", ")
 }
 
-/// Every rule of one policy that the object breaks.
+/// A restricted field's value, or why there is none to check: given by reference (denied unless
+/// the policy allows references) or not a valid value (always denied).
+fn restricted<'v, T>(
+    policy: &CompiledPolicy,
+    out: &mut Vec<(String, String)>,
+    rule: &str,
+    field: &str,
+    given: Option<&'v Given<T>>,
+) -> Option<&'v T> {
+    match given? {
+        Given::Value(v) => Some(v),
+        Given::Reference(how) => {
+            if !policy.allow_references {
+                out.push((
+                    rule.to_owned(),
+                    format!(
+                        "{field} is given by reference ({how}), but this rule restricts it: write the value inline"
+                    ),
+                ));
+            }
+            None
+        }
+        Given::Invalid(raw) => {
+            out.push((
+                rule.to_owned(),
+                format!("{field} {raw:?} is not a valid value for this rule"),
+            ));
+            None
+        }
+    }
+}
+
+/// Whether a policy reads the machines' provider spec.
+fn reads_provider_spec(policy: &CompiledPolicy) -> bool {
+    let r = &policy.rules;
+    r.providers.is_some()
+        || r.instance_sizes.is_some()
+        || r.vsphere.is_some()
+        || r.kubevirt.is_some()
+        || r.forbid_inline_credentials == Some(true)
+}
+
+/// The replica rules, on a MachineDeployment or its `scale` subresource (`machine_deployment`) or
+/// on a Cluster's initial machine deployment request.
+pub(super) fn replica_rules(
+    policy: &CompiledPolicy,
+    replicas: Option<i64>,
+    machine_deployment: bool,
+    out: &mut Vec<(String, String)>,
+) {
+    let r = &policy.rules;
+    if let (Some(max), Some(replicas), true) = (r.max_replicas, replicas, machine_deployment)
+        && replicas > max
+    {
+        out.push((
+            "maxReplicas".into(),
+            format!("{replicas} replicas exceed the maximum of {max}"),
+        ));
+    }
+    if let (Some(max), Some(replicas)) = (r.max_workers, replicas)
+        && replicas > max
+    {
+        out.push((
+            "maxWorkers".into(),
+            format!("{replicas} workers exceed the maximum of {max} per cluster"),
+        ));
+    }
+}
+
+/// Every rule of one policy that the object breaks; `cel` is what each of its CEL rules said.
 fn check(
     policy: &CompiledPolicy,
     kind: &ResourceKind,
-    object: &Value,
     facts: &Facts<'_>,
-    cel_context: &mut Option<CelContext>,
+    cel: &[Outcome],
+    credentials: &[String],
 ) -> Vec<(String, String)> {
     let r = &policy.rules;
     let mut out: Vec<(String, String)> = Vec::new();
@@ -102,6 +178,13 @@ fn check(
             ),
         }
     }
+    if facts.provider_spec_referenced && matches!(kind, ResourceKind::MachineDeployment) && reads_provider_spec(policy)
+    {
+        deny(
+            "providerSpec",
+            "the machines' provider spec comes from providerSpec.valueFrom, which policies cannot read: write providerSpec.value inline".into(),
+        );
+    }
     if let (Some(sizes), Some(provider), Some((size, field))) =
         (&r.instance_sizes, &facts.provider, &facts.instance_size)
     {
@@ -114,62 +197,85 @@ fn check(
             "digitalocean" => &sizes.digitalocean,
             _ => &None,
         };
-        if let Some(allowed) = not_in(Some(size), list) {
-            deny(
-                &format!("instanceSizes.{provider}"),
-                format!("{field} {size:?} is not allowed; allowed: {allowed}"),
-            );
+        if list.is_some() {
+            let rule = format!("instanceSizes.{provider}");
+            let mut found = Vec::new();
+            if let Some(size) = restricted(policy, &mut found, &rule, field, Some(size))
+                && let Some(allowed) = not_in(Some(size), list)
+            {
+                found.push((rule, format!("{field} {size:?} is not allowed; allowed: {allowed}")));
+            }
+            for (rule, message) in found {
+                deny(&rule, message);
+            }
         }
     }
     let provider = facts.provider.as_deref();
+    let mut found = Vec::new();
     if let (Some(limits), Some("vsphere")) = (&r.vsphere, provider) {
-        if let (Some(max), Some(cpus)) = (limits.max_cpus, facts.cpus)
-            && cpus > max as f64
+        if let Some(max) = limits.max_cpus
+            && let Some(cpus) = restricted(policy, &mut found, "vsphere.maxCPUs", "cpus", facts.cpus.as_ref())
+            && *cpus > max as f64
         {
-            deny("vsphere.maxCPUs", format!("{cpus} CPUs exceed the maximum of {max}"));
+            found.push((
+                "vsphere.maxCPUs".into(),
+                format!("{cpus} CPUs exceed the maximum of {max}"),
+            ));
         }
-        if let (Some(max), Some(mem)) = (limits.max_memory_mb, facts.memory_mb)
-            && mem > max
-        {
-            deny(
+        if let Some(max) = limits.max_memory_mb
+            && let Some(mem) = restricted(
+                policy,
+                &mut found,
                 "vsphere.maxMemoryMB",
+                "memoryMB",
+                facts.memory_mb.as_ref(),
+            )
+            && *mem > max
+        {
+            found.push((
+                "vsphere.maxMemoryMB".into(),
                 format!("{mem} MB of memory exceed the maximum of {max} MB"),
-            );
+            ));
         }
     }
     if let (Some(limits), Some("kubevirt")) = (&r.kubevirt, provider) {
-        if let (Some(max), Some(cpus)) = (limits.max_cpus, facts.cpus)
-            && cpus > max as f64
+        if let Some(max) = limits.max_cpus
+            && let Some(cpus) = restricted(policy, &mut found, "kubevirt.maxCPUs", "cpus", facts.cpus.as_ref())
+            && *cpus > max as f64
         {
-            deny("kubevirt.maxCPUs", format!("{cpus} CPUs exceed the maximum of {max}"));
+            found.push((
+                "kubevirt.maxCPUs".into(),
+                format!("{cpus} CPUs exceed the maximum of {max}"),
+            ));
         }
-        if let (Some(max), Some(mem)) = (policy.kubevirt_max_memory_bytes, facts.memory_bytes)
-            && mem > max
-        {
-            deny(
+        if let Some(max) = policy.kubevirt_max_memory_bytes
+            && let Some(mem) = restricted(
+                policy,
+                &mut found,
                 "kubevirt.maxMemory",
+                "memory",
+                facts.memory_bytes.as_ref(),
+            )
+            && *mem > max
+        {
+            found.push((
+                "kubevirt.maxMemory".into(),
                 format!(
                     "memory exceeds the maximum of {}",
                     limits.max_memory.as_deref().unwrap_or("")
                 ),
-            );
+            ));
         }
     }
-    if let (Some(max), Some(replicas), ResourceKind::MachineDeployment) = (r.max_replicas, facts.replicas, kind)
-        && replicas > max
-    {
-        deny(
-            "maxReplicas",
-            format!("{replicas} replicas exceed the maximum of {max}"),
-        );
-    }
-    if let (Some(max), Some(replicas)) = (r.max_workers, facts.replicas)
-        && replicas > max
-    {
-        deny(
-            "maxWorkers",
-            format!("{replicas} workers exceed the maximum of {max} per cluster"),
-        );
+    let mut replicas = Vec::new();
+    replica_rules(
+        policy,
+        facts.replicas,
+        matches!(kind, ResourceKind::MachineDeployment),
+        &mut replicas,
+    );
+    for (rule, message) in found.into_iter().chain(replicas) {
+        deny(&rule, message);
     }
     for (rule, have, required) in [
         ("requiredLabels", &facts.labels, &policy.required_labels),
@@ -203,54 +309,33 @@ fn check(
             ),
         );
     }
-    if !policy.cel.is_empty() {
-        let ctx = cel_context.get_or_insert_with(|| CelContext::new(kind, object));
-        check_cel(policy, ctx, &mut out);
+    for (rule, outcome) in policy.cel.iter().zip(cel) {
+        let message = match outcome {
+            Outcome::Held => continue,
+            Outcome::Broken => rule.message.clone(),
+            Outcome::NotBool(t) => format!("the expression must return a bool, it returned a {t}"),
+            Outcome::Failed(e) => format!(
+                "{} (the expression failed: {})",
+                rule.message,
+                facts::redact(e.clone(), credentials)
+            ),
+            Outcome::OverBudget(u64::MAX) => format!("{} (not evaluated: its cost has no bound)", rule.message),
+            Outcome::OverBudget(c) => format!(
+                "{} (not evaluated: its estimated cost over this object, {c}, is over the budget of {})",
+                rule.message,
+                sandbox::COST_BUDGET
+            ),
+            Outcome::TimedOut => format!(
+                "{} (the expression did not finish within {:?})",
+                rule.message,
+                sandbox::EVALUATION_DEADLINE
+            ),
+            Outcome::Busy => format!("{} (not evaluated: too many CEL evaluations are running)", rule.message),
+            Outcome::Crashed => format!("{} (the CEL evaluator crashed)", rule.message),
+        };
+        deny(&format!("cel.{}", rule.name), message);
     }
     out
-}
-
-/// The CEL context for one object: the Kubernetes functions and the object bound once, shared by
-/// every policy's rules.
-pub(crate) struct CelContext {
-    context: cel::Context<'static>,
-    bind_error: Option<String>,
-}
-
-/// The CEL functions, Kubernetes' included, registered once per process.
-static CEL_FUNCTIONS: std::sync::LazyLock<cel::Context<'static>> =
-    std::sync::LazyLock::new(|| cel::Context::default().with_all());
-
-impl CelContext {
-    fn new(kind: &ResourceKind, object: &Value) -> Self {
-        let mut context = CEL_FUNCTIONS.new_inner_scope();
-        let bound = context
-            .add_variable("object", object)
-            .and(context.add_variable("kind", kind.to_string()));
-        CelContext {
-            context,
-            bind_error: bound.err().map(|e| e.to_string()),
-        }
-    }
-}
-
-fn check_cel(policy: &CompiledPolicy, ctx: &CelContext, out: &mut Vec<(String, String)>) {
-    for rule in &policy.cel {
-        let name = format!("cel.{}", rule.name);
-        if let Some(e) = &ctx.bind_error {
-            out.push((name, format!("the object could not be handed to CEL: {e}")));
-            continue;
-        }
-        match rule.program.execute(&ctx.context) {
-            Ok(cel::Value::Bool(true)) => {}
-            Ok(cel::Value::Bool(false)) => out.push((name, rule.message.clone())),
-            Ok(other) => out.push((
-                name,
-                format!("the expression must return a bool, it returned {other:?}"),
-            )),
-            Err(e) => out.push((name, format!("{} (the expression failed: {e})", rule.message))),
-        }
-    }
 }
 
 /// What the policies say about one object: the policies that selected it, and every rule broken.
@@ -268,13 +353,23 @@ pub fn evaluate_all(set: &PolicySet, kind: &ResourceKind, object: &Value, user: 
         return out;
     }
     let facts = Facts::of(kind, object);
-    let mut cel_context = None;
-    for policy in set.iter() {
-        if !policy.applies(&facts.selector_labels, user) {
-            continue;
-        }
+    let applying: Vec<&CompiledPolicy> = set.iter().filter(|p| p.applies(&facts.selector_labels, user)).collect();
+    let programs: Vec<Arc<kube_cel::cel::Program>> = applying
+        .iter()
+        .flat_map(|p| p.cel.iter().map(|c| Arc::clone(&c.program)))
+        .collect();
+    let outcomes = sandbox::runtime::evaluate(&kind.to_string(), object, &programs);
+    let credentials = if outcomes.iter().any(|o| matches!(o, Outcome::Failed(_))) {
+        facts::credential_values(kind, object)
+    } else {
+        Vec::new()
+    };
+    let mut next = 0;
+    for policy in applying {
         out.matched.push(policy.name.clone());
-        for (rule, message) in check(policy, kind, object, &facts, &mut cel_context) {
+        let cel = outcomes.get(next..next + policy.cel.len()).unwrap_or(&[]);
+        next += policy.cel.len();
+        for (rule, message) in check(policy, kind, &facts, cel, &credentials) {
             out.violations.push(Violation {
                 policy: policy.name.clone(),
                 rule,

@@ -11,6 +11,29 @@ use crate::providers::Provider;
 /// machine-controller's annotation-free way for KKP to ask for a first MachineDeployment.
 pub const INITIAL_MACHINE_DEPLOYMENT_ANNOTATION: &str = "kubermatic.io/initial-machinedeployment-request";
 
+/// A field a rule may restrict, as the object gives it.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Given<T> {
+    Value(T),
+    /// By reference: the value is elsewhere (`secretKeyRef`, `configMapKeyRef`, …, the key named).
+    Reference(String),
+    /// Not a value the rule can read (`cpus: "NaN"`, a negative count): the raw text.
+    Invalid(String),
+}
+
+impl<T> Given<T> {
+    fn map<U>(self, f: impl FnOnce(T) -> Option<U>) -> Given<U> {
+        match self {
+            Given::Value(v) => match f(v) {
+                Some(u) => Given::Value(u),
+                None => Given::Invalid(String::new()),
+            },
+            Given::Reference(r) => Given::Reference(r),
+            Given::Invalid(raw) => Given::Invalid(raw),
+        }
+    }
+}
+
 #[derive(Debug, Default)]
 pub struct Facts<'a> {
     pub labels: BTreeMap<String, String>,
@@ -24,13 +47,15 @@ pub struct Facts<'a> {
     pub cni_type: Option<&'a str>,
     pub expose_strategy: Option<&'a str>,
     /// The instance size and the field it came from (`instanceType`, `vmSize`, …).
-    pub instance_size: Option<(String, &'static str)>,
-    pub cpus: Option<f64>,
-    pub memory_mb: Option<i64>,
-    pub memory_bytes: Option<u128>,
+    pub instance_size: Option<(Given<String>, &'static str)>,
+    pub cpus: Option<Given<f64>>,
+    pub memory_mb: Option<Given<i64>>,
+    pub memory_bytes: Option<Given<u128>>,
     pub replicas: Option<i64>,
     /// Credential fields set inline rather than by reference, as paths under the object.
     pub inline_credentials: Vec<String>,
+    /// The machines' provider spec comes from `providerSpec.valueFrom`: nothing in it is known.
+    pub provider_spec_referenced: bool,
 }
 
 fn string_map(v: Option<&Value>) -> BTreeMap<String, String> {
@@ -43,28 +68,85 @@ fn string_map(v: Option<&Value>) -> BTreeMap<String, String> {
         .unwrap_or_default()
 }
 
-/// A machine-controller value-or-reference: a plain value, or `{value: …}`. References give `None`.
-fn plain(v: Option<&Value>) -> Option<&Value> {
+/// A machine-controller value-or-reference: a plain value, `{value: …}`, or a reference such as
+/// `{secretKeyRef: …}`. Absent, null and empty objects give `None`.
+fn given(v: Option<&Value>) -> Option<Given<&Value>> {
     match v? {
-        Value::Object(m) => m.get("value").filter(|v| !v.is_null()),
-        other => Some(other),
+        Value::Null => None,
+        Value::Object(m) => match m.get("value").filter(|v| !v.is_null()) {
+            Some(v) => Some(Given::Value(v)),
+            None => m
+                .iter()
+                .find(|(k, v)| k.as_str() != "value" && !v.is_null())
+                .map(|(k, _)| Given::Reference(k.clone())),
+        },
+        other => Some(Given::Value(other)),
     }
 }
 
-fn plain_str(v: Option<&Value>) -> Option<String> {
-    match plain(v)? {
-        Value::String(s) if !s.is_empty() => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        _ => None,
+fn raw(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
     }
 }
 
-fn plain_f64(v: Option<&Value>) -> Option<f64> {
-    match plain(v)? {
-        Value::Number(n) => n.as_f64(),
-        Value::String(s) => quantity::parse_cpus(s),
-        _ => None,
-    }
+fn given_str(v: Option<&Value>) -> Option<Given<String>> {
+    Some(match given(v)? {
+        Given::Value(Value::String(s)) if s.is_empty() => return None,
+        Given::Value(Value::String(s)) => Given::Value(s.clone()),
+        Given::Value(Value::Number(n)) => Given::Value(n.to_string()),
+        Given::Value(other) => Given::Invalid(raw(other)),
+        Given::Reference(r) => Given::Reference(r),
+        Given::Invalid(r) => Given::Invalid(r),
+    })
+}
+
+/// A CPU count: a finite, non-negative number, as a number or a string (`4`, `"4"`, `"4000m"`).
+fn given_cpus(v: Option<&Value>) -> Option<Given<f64>> {
+    Some(match given(v)? {
+        Given::Value(value) => {
+            let parsed = match value {
+                Value::Number(n) => n.as_f64(),
+                Value::String(s) => quantity::parse_cpus(s),
+                _ => None,
+            };
+            match parsed.filter(|c| c.is_finite() && *c >= 0.0) {
+                Some(c) => Given::Value(c),
+                None => Given::Invalid(raw(value)),
+            }
+        }
+        Given::Reference(r) => Given::Reference(r),
+        Given::Invalid(r) => Given::Invalid(r),
+    })
+}
+
+/// Whole megabytes, as a number or a string.
+fn given_mb(v: Option<&Value>) -> Option<Given<i64>> {
+    Some(match given(v)? {
+        Given::Value(value) => {
+            let parsed = value.as_i64().or_else(|| value.as_str()?.trim().parse().ok());
+            match parsed.filter(|m| *m >= 0) {
+                Some(m) => Given::Value(m),
+                None => Given::Invalid(raw(value)),
+            }
+        }
+        Given::Reference(r) => Given::Reference(r),
+        Given::Invalid(r) => Given::Invalid(r),
+    })
+}
+
+/// A memory quantity (`16Gi`) in bytes.
+fn given_bytes(v: Option<&Value>) -> Option<Given<u128>> {
+    let text = given_str(v)?;
+    let raw_text = match &text {
+        Given::Value(s) => s.clone(),
+        _ => String::new(),
+    };
+    Some(match text.map(|s| quantity::parse_bytes(&s)) {
+        Given::Invalid(r) if r.is_empty() => Given::Invalid(raw_text),
+        other => other,
+    })
 }
 
 /// The instance size field of a machine's `cloudProviderSpec`, per provider.
@@ -91,6 +173,56 @@ fn machine_credentials(p: Provider) -> &'static [&'static str] {
         Provider::Openstack => &["/username", "/password", "/applicationCredentialSecret", "/tokenId"],
         Provider::Kubevirt => &["/auth/kubeconfig"],
     }
+}
+
+/// The inline credential values of an object, to keep out of messages.
+pub fn credential_values(kind: &ResourceKind, object: &Value) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut push = |v: Option<&Value>| {
+        let text: Option<&String> = match v {
+            Some(Value::String(s)) => Some(s),
+            Some(Value::Object(m)) => match m.get("value") {
+                Some(Value::String(s)) => Some(s),
+                _ => None,
+            },
+            _ => None,
+        };
+        if let Some(t) = text.filter(|t| t.chars().count() >= 4) {
+            out.push(t.clone());
+        }
+    };
+    match kind {
+        ResourceKind::Cluster => {
+            let cloud = &object["spec"]["cloud"];
+            for p in Provider::ALL {
+                for field in p.credential_fields() {
+                    push(cloud[p.name()].pointer(&format!("/{}", field.replace('.', "/"))));
+                }
+            }
+        }
+        ResourceKind::MachineDeployment => {
+            let config = object.pointer("/spec/template/spec/providerSpec/value");
+            let name = config.and_then(|c| c["cloudProvider"].as_str()).unwrap_or("");
+            if let (Some(config), Some(p)) = (config, Provider::from_machine_name(name)) {
+                for pointer in machine_credentials(p) {
+                    push(config["cloudProviderSpec"].pointer(pointer));
+                }
+            }
+        }
+        ResourceKind::Other { .. } => {}
+    }
+    out
+}
+
+/// Replaces every credential value in `message` with `<redacted>`.
+pub fn redact(message: String, credentials: &[String]) -> String {
+    credentials.iter().fold(message, |m, secret| {
+        if m.contains(secret.as_str()) {
+            m.replace(secret.as_str(), "<redacted>")
+        } else {
+            m
+        }
+    })
 }
 
 /// The label a policy usually selects a project by.
@@ -166,7 +298,13 @@ impl<'a> Facts<'a> {
         self.version = machine
             .and_then(|m| m.pointer("/versions/kubelet"))
             .and_then(Value::as_str);
-        let Some(config) = machine.and_then(|m| m.pointer("/providerSpec/value")) else {
+        let Some(config) = machine
+            .and_then(|m| m.pointer("/providerSpec/value"))
+            .filter(|v| !v.is_null())
+        else {
+            self.provider_spec_referenced = machine
+                .and_then(|m| m.pointer("/providerSpec/valueFrom"))
+                .is_some_and(|v| !v.is_null());
             return;
         };
         let name = config["cloudProvider"].as_str().unwrap_or("");
@@ -177,21 +315,18 @@ impl<'a> Facts<'a> {
         let Some(p) = provider else { return };
         let spec = &config["cloudProviderSpec"];
         if let Some(field) = size_field(p) {
-            self.instance_size = plain_str(spec.get(field)).map(|s| (s, field));
+            self.instance_size = given_str(spec.get(field)).map(|s| (s, field));
         }
         match p {
             Provider::Vsphere => {
-                self.cpus = plain_f64(spec.get("cpus"));
-                self.memory_mb =
-                    plain(spec.get("memoryMB")).and_then(|v| v.as_i64().or_else(|| v.as_str()?.parse().ok()));
+                self.cpus = given_cpus(spec.get("cpus"));
+                self.memory_mb = given_mb(spec.get("memoryMB"));
             }
             Provider::Kubevirt => {
                 let template = spec.pointer("/virtualMachine/template");
                 self.cpus =
-                    template.and_then(|t| plain_f64(t.get("cpus")).or_else(|| plain_f64(t.pointer("/vcpus/cores"))));
-                self.memory_bytes = template
-                    .and_then(|t| plain_str(t.get("memory")))
-                    .and_then(|m| quantity::parse_bytes(&m));
+                    template.and_then(|t| given_cpus(t.get("cpus")).or_else(|| given_cpus(t.pointer("/vcpus/cores"))));
+                self.memory_bytes = template.and_then(|t| given_bytes(t.get("memory")));
             }
             _ => {}
         }

@@ -9,12 +9,17 @@ mod compile;
 mod evaluate;
 mod facts;
 mod quantity;
+mod ratchet;
 pub mod resource;
+pub mod sandbox;
+mod scale;
 
 pub use compile::{CompiledCel, CompiledPolicy, PolicyError, compile};
 pub use evaluate::{Evaluation, evaluate, evaluate_all};
 pub use facts::{INITIAL_MACHINE_DEPLOYMENT_ANNOTATION, PROJECT_LABEL, selector_labels};
+pub use ratchet::{RATCHETED, evaluate_request, ratchet};
 pub use resource::{AdmissionPolicy, AdmissionPolicySpec, AdmissionPolicyStatus, CelRule, PolicyRules};
+pub use scale::{evaluate_scale, scale_replicas};
 
 /// What happens when a policy's rule is broken.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, serde::Deserialize, schemars::JsonSchema)]

@@ -38,6 +38,10 @@ pub struct AdmissionPolicySpec {
     pub selector: Option<LabelSelector>,
     /// Users and groups the policy does not apply to.
     pub exemptions: Option<Exemptions>,
+    /// Whether a field the rules restrict (an instance size, CPUs, memory) may be given by
+    /// reference (`secretKeyRef`, `configMapKeyRef`) and go unchecked. By default such an object is
+    /// denied with a message that asks for the value inline.
+    pub allow_references: Option<bool>,
     #[serde(default)]
     pub rules: PolicyRules,
 }
