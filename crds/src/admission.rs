@@ -473,7 +473,7 @@ pub fn validate(req: &Request<'_>, ctx: &Context) -> Verdict {
     };
     verdict.errors = dedup(findings.errors);
     verdict.warnings = findings.warnings;
-    let evaluation = policy::evaluate_all(&ctx.policies, &kind, object, req.user);
+    let evaluation = policy::evaluate_request(&ctx.policies, &kind, object, old, req.user);
     verdict.violations = evaluation.violations;
     verdict.matched_policies = evaluation.matched;
     verdict
@@ -550,7 +550,8 @@ fn admit_undecodable(req: &Request<'_>, ctx: &Context, mut verdict: Verdict, bro
         verdict.warnings.extend(rest.warnings);
     }
     if let Some(object) = req.object {
-        let evaluation = policy::evaluate_all(&ctx.policies, &verdict.kind, object, req.user);
+        let old = req.old_object.filter(|_| req.operation == Operation::Update);
+        let evaluation = policy::evaluate_request(&ctx.policies, &verdict.kind, object, old, req.user);
         verdict.violations = evaluation.violations;
         verdict.matched_policies = evaluation.matched;
     }
