@@ -9,6 +9,7 @@ mod commands;
 mod exit;
 mod kube;
 mod output;
+mod platform;
 mod template;
 
 fn main() -> ExitCode {

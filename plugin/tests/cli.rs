@@ -772,6 +772,183 @@ mod exit_codes {
     }
 }
 
+/// The platform's own configuration from files: `--kubermatic-configuration` and `--seed`.
+mod platform {
+    use super::*;
+
+    const CLUSTER: &str = "platform/cluster-hetzner-1.35.8.yaml";
+
+    fn fixture(name: &str) -> String {
+        fixtures().join(name).display().to_string()
+    }
+
+    /// KKP's own example configuration, read where the upstream examples are.
+    fn real_configuration() -> PathBuf {
+        upstream_examples().join("kkp-config/kubermaticconfiguration.ce.yaml")
+    }
+
+    #[test]
+    fn a_cluster_on_1_35_8_validates_with_kkp_s_real_configuration() {
+        assert!(
+            real_configuration().is_file(),
+            "{} is missing",
+            real_configuration().display()
+        );
+        let out = Run::kkp(&[
+            "validate",
+            "-f",
+            &fixture(CLUSTER),
+            "--kubermatic-configuration",
+            "kkp-config/kubermaticconfiguration.ce.yaml",
+        ])
+        .dir(&upstream_examples())
+        .output();
+        assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+        assert!(
+            out.stdout.starts_with("✓ Cluster k7x2mvq9tn: valid\n"),
+            "{}",
+            out.stdout
+        );
+    }
+
+    #[test]
+    fn a_configuration_offering_only_1_36_4_refuses_1_35_8() {
+        let out = Run::kkp(&[
+            "validate",
+            "-f",
+            CLUSTER,
+            "--kubermatic-configuration",
+            "platform/kubermatic-1.36-only.yaml",
+        ])
+        .output();
+        assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
+        assert!(out.stdout.starts_with("✗ Cluster k7x2mvq9tn: "), "{}", out.stdout);
+        assert!(out.stdout.contains("\n  - spec.version: "), "{}", out.stdout);
+        assert!(out.stdout.contains("1.35.8"), "{}", out.stdout);
+        assert_eq!(out.stderr, "error: 1 of 1 object is invalid\n");
+    }
+
+    #[test]
+    fn kubernetes_versions_win_over_the_configuration_s_list() {
+        let out = Run::kkp(&[
+            "validate",
+            "-f",
+            CLUSTER,
+            "--kubermatic-configuration",
+            "platform/kubermatic-1.36-only.yaml",
+            "--kubernetes-versions",
+            "1.35.8,1.36.4",
+        ])
+        .output();
+        assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    }
+
+    #[test]
+    fn a_hetzner_cluster_in_a_seed_s_datacenter_without_a_network_validates() {
+        let out = Run::kkp(&["validate", "-f", CLUSTER, "--seed", "platform/seed-hetzner.yaml"]).output();
+        assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+        assert!(
+            out.stdout.starts_with("✓ Cluster k7x2mvq9tn: valid\n"),
+            "{}",
+            out.stdout
+        );
+        assert!(!out.stderr.contains("panicked"), "{}", out.stderr);
+    }
+
+    #[test]
+    fn missing_and_wrong_files_are_errors_naming_the_flag_and_the_file() {
+        let out = Run::kkp(&[
+            "validate",
+            "-f",
+            CLUSTER,
+            "--kubermatic-configuration",
+            "no-such-file.yaml",
+        ])
+        .output();
+        assert_eq!((out.code, out.stdout.as_str()), (1, ""));
+        assert!(
+            out.stderr
+                .starts_with("error: --kubermatic-configuration no-such-file.yaml: cannot read the file: "),
+            "{}",
+            out.stderr
+        );
+        let out = Run::kkp(&["validate", "-f", CLUSTER, "--seed", "no-such-seed.yaml"]).output();
+        assert_eq!(out.code, 1);
+        assert!(
+            out.stderr
+                .starts_with("error: --seed no-such-seed.yaml: cannot read the file: "),
+            "{}",
+            out.stderr
+        );
+        let out = Run::kkp(&[
+            "validate",
+            "-f",
+            CLUSTER,
+            "--kubermatic-configuration",
+            "platform/seed-hetzner.yaml",
+        ])
+        .output();
+        assert_eq!(out.code, 1);
+        assert!(
+            out.stderr.starts_with(
+                "error: --kubermatic-configuration platform/seed-hetzner.yaml: the file holds no KubermaticConfiguration"
+            ),
+            "{}",
+            out.stderr
+        );
+        let out = Run::kkp(&[
+            "policy",
+            "test",
+            "-f",
+            CLUSTER,
+            "--kubermatic-configuration",
+            "no-such-file.yaml",
+        ])
+        .output();
+        assert_eq!(out.code, 1);
+        assert!(
+            out.stderr
+                .starts_with("error: --kubermatic-configuration no-such-file.yaml: cannot read the file: "),
+            "{}",
+            out.stderr
+        );
+    }
+
+    #[test]
+    fn generate_and_create_take_the_configuration_s_default_version() {
+        let config = fixture("platform/kubermatic-1.36-only.yaml");
+        let out = generate("hetzner", &["--kubermatic-configuration", &config]).output();
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        assert!(out.stdout.contains("\n  version: 1.36.4\n"), "{}", out.stdout);
+        assert!(out.stdout.contains("kubelet: 1.36.4\n"), "{}", out.stdout);
+
+        let out = Run::kkp(&[
+            "create",
+            "cluster",
+            "demo",
+            "--provider",
+            "hetzner",
+            "--project",
+            "p8kfs2x9jw",
+            "--datacenter",
+            "hetzner-fsn1",
+            "--set",
+            "HETZNER_LOCATION=fsn1",
+            "--ssh-public-key",
+            SSH_KEY,
+            "--dry-run=client",
+            "--kubermatic-configuration",
+            "platform/kubermatic-1.36-only.yaml",
+            "--seed",
+            "platform/seed-hetzner.yaml",
+        ])
+        .output();
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        assert!(out.stdout.contains("\n  version: 1.36.4\n"), "{}", out.stdout);
+        assert!(out.stderr.ends_with("(dry run: nothing was sent)\n"), "{}", out.stderr);
+    }
+}
+
 mod version {
     use super::*;
 
@@ -790,6 +967,7 @@ mod version {
             v["defaultKubernetesVersion"],
             kkp_crds::versions::VersionCatalog::default().default.to_string()
         );
+        assert_eq!(v["builtinCatalogRelease"], kkp_crds::versions::BUILTIN_KKP_RELEASE);
     }
 }
 

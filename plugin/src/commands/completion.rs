@@ -381,7 +381,7 @@ mod tests {
         assert!(!n.contains(&"--provider"), "{n:?}");
         assert!(!n.contains(&"-o"), "long only after --: {n:?}");
         let c = ask(&["generate", "cluster", "demo", "--set", "A=1", "--se"]);
-        assert_eq!(names(&c), ["--set"]);
+        assert_eq!(names(&c), ["--set", "--seed"], "repeatable flags stay on offer");
         let c = ask(&["validate", "-"]);
         assert!(names(&c).contains(&"-f"));
     }

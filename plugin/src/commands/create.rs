@@ -31,6 +31,7 @@ use crate::kube::secret::{self, Convention, LookupError};
 use crate::kube::wait::{self, Deadline, Poll, Progress};
 use crate::kube::{capi, duration, kkp};
 use crate::output::{self, OutputFormat};
+use crate::platform::{DEFAULT_KUBERMATIC_NAMESPACE, Platform, PlatformFiles};
 
 const CREATE_CLUSTER_ABOUT: &str = "\
 Create a KKP cluster: generate its objects from a template (the flags of `generate cluster`),
@@ -58,6 +59,13 @@ The KKP Cluster and MachineDeployments are sent as the local check defaulted the
 --dry-run=client prints (the same as `generate cluster` prints); objects of other kinds are sent
 as the template makes them.
 
+The local check uses the platform's own configuration: the versions (offered, default, updates,
+provider incompatibilities) of the KubermaticConfiguration and the datacenters of the Seeds that
+KKP keeps in --kubermatic-namespace on the management cluster. Where they are not served or you
+may not read them, the built-in catalog is used and a warning says so. Files given with
+--kubermatic-configuration and --seed win over the cluster's objects; --dry-run=client contacts no
+cluster, so it uses those files or the built-in catalog.
+
 Exit codes: 0 done, 1 invalid objects or a refused request (nothing invalid is ever sent),
 124 the wait timed out (the message says what was awaited and the last state seen).";
 
@@ -76,6 +84,9 @@ Examples:
 
   # Apply the Cluster only, and finish later with the same command
   kubectl kkp create cluster demo --provider hetzner ... --wait=false
+
+  # Check against an exported configuration instead of the one on the management cluster
+  kubectl kkp create cluster demo --provider hetzner ... --kubermatic-configuration kubermatic.yaml
 
   # A Cluster API template, waiting up to 30 minutes for the cluster to become available
   kubectl kkp create cluster capi-demo --from cluster-template.yaml -n clusters \\
@@ -124,6 +135,11 @@ pub struct CreateClusterArgs {
     /// Take over fields another field manager owns instead of failing with a conflict.
     #[arg(long)]
     pub force_conflicts: bool,
+    /// The namespace KKP keeps its KubermaticConfiguration and Seeds in on the management cluster.
+    #[arg(long, value_name = "NAME", default_value = DEFAULT_KUBERMATIC_NAMESPACE, help_heading = "Platform configuration")]
+    pub kubermatic_namespace: String,
+    #[command(flatten)]
+    pub platform: PlatformFiles,
 }
 
 /// How often the cluster is looked at while waiting.
@@ -206,9 +222,13 @@ fn resolve_name(args: &CreateClusterArgs) -> (String, TemplateArgs, bool) {
 /// Runs the local admission check and returns the objects as admission defaulted them (objects
 /// of other kinds unchanged, in the same order); on any error prints every one (per object and
 /// field) and returns an error that stops the command before anything is sent.
-fn check_locally(objects: Vec<Value>) -> anyhow::Result<Vec<Value>> {
+fn check_locally(objects: Vec<Value>, platform: &Platform) -> anyhow::Result<Vec<Value>> {
     let inputs: Vec<validate::Input> = objects.into_iter().map(validate::Input::generated).collect();
-    let checked = validate::check(inputs, &validate::CheckOptions::default());
+    let opts = validate::CheckOptions {
+        platform: platform.clone(),
+        cluster_version: None,
+    };
+    let checked = validate::check(inputs, &opts);
     let mut stderr = std::io::stderr().lock();
     for c in checked.iter().filter(|c| c.allowed()) {
         for w in c.warnings() {
@@ -246,20 +266,26 @@ async fn create_cluster(args: CreateClusterArgs, g: &GlobalArgs) -> anyhow::Resu
     let (mut id, mut template, mut generated) = resolve_name(&args);
     // -n/--namespace fills ${NAMESPACE}, as it does for generate.
     template.namespace = g.namespace.clone();
-    let mut connection = None;
-    if generated && args.dry_run != DryRun::Client {
+    // Everything but --dry-run=client talks to the management cluster, so the objects are
+    // checked against the configuration found there.
+    let (connection, platform) = if args.dry_run == DryRun::Client {
+        (None, Platform::from_files(&args.platform)?)
+    } else {
         let seed = Connection::from_global(g).await?;
-        if let Some(earlier) = earlier::find(&seed, &template).await? {
-            eprintln!(
-                "Continuing with cluster {earlier:?}: it has the same project and human-readable name ({:?}).",
-                template.human_readable_name.as_deref().unwrap_or_default()
-            );
-            id = earlier;
-            generated = false;
-        }
-        connection = Some(seed);
+        let platform = Platform::for_cluster(&args.platform, &seed, &args.kubermatic_namespace).await?;
+        (Some(seed), platform)
+    };
+    if let Some(seed) = connection.as_ref().filter(|_| generated)
+        && let Some(earlier) = earlier::find(seed, &template).await?
+    {
+        eprintln!(
+            "Continuing with cluster {earlier:?}: it has the same project and human-readable name ({:?}).",
+            template.human_readable_name.as_deref().unwrap_or_default()
+        );
+        id = earlier;
+        generated = false;
     }
-    let plan = Plan::split(check_locally(generate::render(&id, &template)?)?)?;
+    let plan = Plan::split(check_locally(generate::render(&id, &template, &platform)?, &platform)?)?;
     if generated {
         eprintln!("Generated cluster ID {id:?}; to re-run or resume this command, pass it as NAME.");
     }
@@ -274,7 +300,7 @@ async fn create_cluster(args: CreateClusterArgs, g: &GlobalArgs) -> anyhow::Resu
         Some(seed) => seed,
         None => Connection::from_global(g).await?,
     };
-    crate::kube::policies::check_before_apply(&seed, &plan.all()).await?;
+    crate::kube::policies::check_before_apply(&seed, &plan.all(), &platform).await?;
     let options = ApplyOptions {
         dry_run: args.dry_run == DryRun::Server,
         force_conflicts: args.force_conflicts,
@@ -533,7 +559,7 @@ mod tests {
                 "hetzner": {"credentialsReference": {"name": "credential-hetzner-k7x2mvq9tn", "namespace": "kubermatic"}}}}});
         let capi = json!({"apiVersion": "cluster.x-k8s.io/v1beta2", "kind": "Cluster",
             "metadata": {"name": "capi", "namespace": "clusters"}, "spec": {"paused": false}});
-        let checked = check_locally(vec![cluster.clone(), capi.clone()]).expect("valid");
+        let checked = check_locally(vec![cluster.clone(), capi.clone()], &Platform::builtin()).expect("valid");
         assert_eq!(checked.len(), 2);
         assert_eq!(checked[0].pointer("/spec/humanReadableName"), Some(&json!("demo")));
         assert_eq!(checked[0].pointer("/spec/exposeStrategy"), Some(&json!("NodePort")));
@@ -552,7 +578,7 @@ mod tests {
     fn the_local_check_refuses_invalid_objects() {
         let bad = json!({"apiVersion": "kubermatic.k8c.io/v1", "kind": "Cluster", "metadata": {"name": "x"},
             "spec": {"version": "not-a-version"}});
-        let err = check_locally(vec![bad]).expect_err("invalid");
+        let err = check_locally(vec![bad], &Platform::builtin()).expect_err("invalid");
         assert!(err.downcast_ref::<Reported>().is_some(), "{err}");
         assert!(err.to_string().contains("nothing was sent"), "{err}");
     }

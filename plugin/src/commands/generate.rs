@@ -10,12 +10,14 @@ use anyhow::{Context as _, bail};
 use clap::builder::{PossibleValue, TypedValueParser};
 use clap::{Args, Subcommand};
 use kkp_crds::providers::Provider;
-use kkp_crds::versions::{self, VersionCatalog};
+use kkp_crds::versions;
+use semver::Version;
 use serde_json::Value;
 
 use super::GlobalArgs;
 use super::validate;
 use crate::output::{self, OutputFormat};
+use crate::platform::{Platform, PlatformFiles};
 use crate::template::variables::{self, EnvReader, Variables};
 use crate::template::{self, Prepared, RenderError, TemplateSource, builtin, config};
 
@@ -27,7 +29,10 @@ clusterctl-style template file (--from). Its ${VARIABLES} take their values, hig
 from flags (--set KEY=VALUE and the named flags), the environment, config files (--values FILE,
 then the `variables:` of ${XDG_CONFIG_HOME:-~/.config}/kubectl-kkp/config.yaml), and the
 template's own defaults. The objects are then defaulted and checked exactly as KKP's and
-machine-controller's admission webhooks would, and printed defaulted.";
+machine-controller's admission webhooks would, and printed defaulted.
+
+The versions (the default version included) come from --kubermatic-configuration when given, else
+from the catalog built into this binary; the datacenters from --seed.";
 
 const GENERATE_EXAMPLES: &str = "\
 Examples:
@@ -61,7 +66,12 @@ ${VAR/old/new}) are refused with an error naming the line, never expanded half-w
 
 Unless --skip-validation is given, every KKP Cluster and MachineDeployment is defaulted and
 validated by the same engine as the admission webhook; errors are listed per object and field
-and the command exits 1. Objects of other kinds are printed as they are.";
+and the command exits 1. Objects of other kinds are printed as they are.
+
+Versions: without --kubernetes-version, clusters get the default version of the
+KubermaticConfiguration given with --kubermatic-configuration, else that of the built-in catalog.
+The versions are checked against that configuration's offer, and the datacenter against the Seeds
+given with --seed.";
 
 fn cluster_after_help() -> String {
     format!(
@@ -77,6 +87,10 @@ Examples:
 
   # See the variables of the AWS template, their values and where they come from
   kubectl kkp generate cluster demo --provider aws --list-variables
+
+  # With your platform's default version, checked against its offer and datacenters
+  kubectl kkp generate cluster demo --provider hetzner ... \\
+      --kubermatic-configuration kubermatic.yaml --seed seeds.yaml
 
   # Fill any clusterctl template, such as a Cluster API provider's cluster-template.yaml
   kubectl kkp generate cluster demo --from cluster-template.yaml --kubernetes-version v1.35.7 \\
@@ -137,6 +151,8 @@ pub struct GenerateClusterArgs {
     /// Write the objects to FILE (created with mode 0600) instead of stdout; `-` is stdout.
     #[arg(long, value_name = "FILE", value_hint = clap::ValueHint::FilePath)]
     pub write_to: Option<PathBuf>,
+    #[command(flatten)]
+    pub platform: PlatformFiles,
 }
 
 /// The flags that pick a template and give its variables values. `create cluster` flattens them.
@@ -160,8 +176,9 @@ pub struct TemplateArgs {
     /// The name shown in KKP's dashboard [default: NAME] (KKP_HUMAN_READABLE_NAME).
     #[arg(long, value_name = "TEXT")]
     pub human_readable_name: Option<String>,
-    /// The Kubernetes version of the control plane and the kubelets [default: the engine's default,
-    /// with a leading v for --from templates, as Cluster API wants] (KUBERNETES_VERSION).
+    /// The Kubernetes version of the control plane and the kubelets [default: the platform
+    /// configuration's default, with a leading v for --from templates, as Cluster API wants]
+    /// (KUBERNETES_VERSION).
     #[arg(long, value_name = "VERSION")]
     pub kubernetes_version: Option<String>,
     /// Workers per MachineDeployment [default: 1] (WORKER_MACHINE_COUNT).
@@ -227,9 +244,10 @@ impl TypedValueParser for Suggest {
 }
 
 /// The template's objects with every variable substituted, before any defaulting. Fails with
-/// every missing variable in one sorted message.
-pub fn render(name: &str, args: &TemplateArgs) -> anyhow::Result<Vec<Value>> {
-    let prepared = prepare(name, args, variables::process_env())?;
+/// every missing variable in one sorted message. KUBERNETES_VERSION falls back to the platform's
+/// default version.
+pub fn render(name: &str, args: &TemplateArgs, platform: &Platform) -> anyhow::Result<Vec<Value>> {
+    let prepared = prepare(name, args, variables::process_env(), platform.default_version())?;
     prepared.render().map_err(explain)
 }
 
@@ -258,10 +276,11 @@ fn explain(err: RenderError) -> anyhow::Error {
     }
 }
 
-/// Reads the template the flags pick, with its variables' values.
-pub fn prepare(name: &str, args: &TemplateArgs, env: EnvReader) -> anyhow::Result<Prepared> {
+/// Reads the template the flags pick, with its variables' values; `default_version` is
+/// KUBERNETES_VERSION's fallback.
+pub fn prepare(name: &str, args: &TemplateArgs, env: EnvReader, default_version: &Version) -> anyhow::Result<Prepared> {
     let source = template_source(args)?;
-    let vars = variables_from(name, args, env)?;
+    let vars = variables_from(name, args, env, default_version)?;
     Ok(template::prepare(&source, vars)?)
 }
 
@@ -301,8 +320,13 @@ fn template_source(args: &TemplateArgs) -> anyhow::Result<TemplateSource> {
 }
 
 /// The values of the variables: named flags and --set, the environment, config files, and the
-/// plugin's own defaults.
-fn variables_from(name: &str, args: &TemplateArgs, env: EnvReader) -> anyhow::Result<Variables> {
+/// plugin's own defaults (`default_version` for KUBERNETES_VERSION).
+fn variables_from(
+    name: &str,
+    args: &TemplateArgs,
+    env: EnvReader,
+    default_version: &Version,
+) -> anyhow::Result<Variables> {
     let mut flags = BTreeMap::new();
     for pair in &args.set {
         let Some((key, value)) = pair.split_once('=') else {
@@ -356,7 +380,7 @@ fn variables_from(name: &str, args: &TemplateArgs, env: EnvReader) -> anyhow::Re
     }
 
     // Cluster API wants its versions with a leading `v` (v1.35.7); KKP's Cluster takes them bare.
-    let default_version = VersionCatalog::default().default.to_string();
+    let default_version = default_version.to_string();
     let default_version = if args.from.is_some() {
         format!("v{default_version}")
     } else {
@@ -400,12 +424,22 @@ pub async fn run(cmd: GenerateCommand, g: &GlobalArgs) -> anyhow::Result<()> {
 }
 
 fn generate_cluster(args: &GenerateClusterArgs) -> anyhow::Result<()> {
-    let prepared = prepare(&args.name, &args.template, variables::process_env())?;
+    let platform = Platform::from_files(&args.platform)?;
+    let prepared = prepare(
+        &args.name,
+        &args.template,
+        variables::process_env(),
+        platform.default_version(),
+    )?;
     if args.list_variables {
         return list_variables(&prepared, args.output);
     }
     let objects = prepared.render().map_err(explain)?;
-    let objects = if args.skip_validation { objects } else { admit(objects)? };
+    let objects = if args.skip_validation {
+        objects
+    } else {
+        admit(objects, &platform)?
+    };
     let format = args.output.unwrap_or_default();
     match args.write_to.as_deref() {
         None => output::print_objects(&objects, format),
@@ -435,9 +469,13 @@ fn print_stdout(text: &str) -> anyhow::Result<()> {
 }
 
 /// Defaults and validates the objects as admission would, reporting problems on stderr.
-fn admit(objects: Vec<Value>) -> anyhow::Result<Vec<Value>> {
+fn admit(objects: Vec<Value>, platform: &Platform) -> anyhow::Result<Vec<Value>> {
     let inputs: Vec<validate::Input> = objects.into_iter().map(validate::Input::generated).collect();
-    let checked = validate::check(inputs, &validate::CheckOptions::default());
+    let opts = validate::CheckOptions {
+        platform: platform.clone(),
+        cluster_version: None,
+    };
+    let checked = validate::check(inputs, &opts);
     let mut stderr = std::io::stderr().lock();
     let invalid: Vec<&validate::Checked> = checked.iter().filter(|c| !c.allowed()).collect();
     for c in &checked {
@@ -486,6 +524,10 @@ mod tests {
         Box::new(move |name| m.get(name).cloned())
     }
 
+    fn builtin_default() -> Version {
+        kkp_crds::versions::VersionCatalog::default().default
+    }
+
     fn args(provider: &str) -> TemplateArgs {
         TemplateArgs {
             provider: Some(provider.to_owned()),
@@ -495,14 +537,18 @@ mod tests {
 
     #[test]
     fn bad_provider_and_flavor_say_what_exists() {
-        let err = prepare("demo", &args("foo"), env_of(&[])).unwrap_err().to_string();
+        let err = prepare("demo", &args("foo"), env_of(&[]), &builtin_default())
+            .unwrap_err()
+            .to_string();
         assert_eq!(
             err,
             "--provider \"foo\" is not supported; use one of: aws, azure, digitalocean, gcp, hetzner, kubevirt, openstack, vsphere"
         );
         let mut a = args("vsphere");
         a.flavor = Some("ha".into());
-        let err = prepare("demo", &a, env_of(&[])).unwrap_err().to_string();
+        let err = prepare("demo", &a, env_of(&[]), &builtin_default())
+            .unwrap_err()
+            .to_string();
         assert_eq!(err, "--flavor \"ha\" is not available for vsphere; use one of: default");
     }
 
@@ -511,7 +557,13 @@ mod tests {
         let mut a = args("hetzner");
         a.project = Some("from-flag".into());
         a.set = vec!["KKP_PROJECT_ID=from-set".into(), "OTHER=x=y".into()];
-        let vars = variables_from("demo", &a, env_of(&[("KKP_PROJECT_ID", "from-env")])).unwrap();
+        let vars = variables_from(
+            "demo",
+            &a,
+            env_of(&[("KKP_PROJECT_ID", "from-env")]),
+            &builtin_default(),
+        )
+        .unwrap();
         assert_eq!(vars.user_value("KKP_PROJECT_ID").unwrap().0, "from-flag");
         assert_eq!(vars.user_value("OTHER").unwrap().0, "x=y");
         assert_eq!(vars.user_value("CLUSTER_NAME").unwrap().0, "demo");
@@ -522,21 +574,25 @@ mod tests {
         let mut a = args("hetzner");
         a.set = vec!["NOEQUALS".into()];
         assert_eq!(
-            variables_from("d", &a, env_of(&[])).unwrap_err().to_string(),
+            variables_from("d", &a, env_of(&[]), &builtin_default())
+                .unwrap_err()
+                .to_string(),
             "--set \"NOEQUALS\": expected KEY=VALUE"
         );
         a.set = vec!["bad-name=1".into()];
         assert!(
-            variables_from("d", &a, env_of(&[]))
+            variables_from("d", &a, env_of(&[]), &builtin_default())
                 .unwrap_err()
                 .to_string()
                 .contains("not a valid variable name")
         );
         let mut a = args("hetzner");
-        a.kubernetes_version = Some("1.35".into());
-        let err = variables_from("d", &a, env_of(&[])).unwrap_err().to_string();
+        a.kubernetes_version = Some("1.35.x".into());
+        let err = variables_from("d", &a, env_of(&[]), &builtin_default())
+            .unwrap_err()
+            .to_string();
         assert!(
-            err.starts_with("--kubernetes-version \"1.35\" is not a Kubernetes version"),
+            err.starts_with("--kubernetes-version \"1.35.x\" is not a Kubernetes version"),
             "{err}"
         );
         let mut a = args("hetzner");
@@ -552,7 +608,7 @@ mod tests {
 
     #[test]
     fn missing_variables_are_sorted_with_flag_hints() {
-        let prepared = prepare("demo", &args("hetzner"), env_of(&[])).unwrap();
+        let prepared = prepare("demo", &args("hetzner"), env_of(&[]), &builtin_default()).unwrap();
         let err = explain(prepared.render().unwrap_err()).to_string();
         assert!(
             err.starts_with(
@@ -570,26 +626,45 @@ mod tests {
             from: Some("cluster-template.yaml".into()),
             ..TemplateArgs::default()
         };
-        let vars = variables_from("demo", &from, env_of(&[])).unwrap();
-        let default = VersionCatalog::default().default.to_string();
+        let vars = variables_from("demo", &from, env_of(&[]), &builtin_default()).unwrap();
+        let default = builtin_default().to_string();
         assert_eq!(
             vars.fallback_value("KUBERNETES_VERSION"),
             Some(format!("v{default}").as_str())
         );
         assert_eq!(vars.fallback_value("CONTROL_PLANE_MACHINE_COUNT"), Some("1"));
-        let builtin = variables_from("demo", &args("hetzner"), env_of(&[])).unwrap();
+        let builtin = variables_from("demo", &args("hetzner"), env_of(&[]), &builtin_default()).unwrap();
         assert_eq!(builtin.fallback_value("KUBERNETES_VERSION"), Some(default.as_str()));
 
         let mut counted = from.clone();
         counted.control_plane_machine_count = Some(3);
         counted.kubernetes_version = Some("1.34.2".into());
-        let vars = variables_from("demo", &counted, env_of(&[("CONTROL_PLANE_MACHINE_COUNT", "5")])).unwrap();
+        let vars = variables_from(
+            "demo",
+            &counted,
+            env_of(&[("CONTROL_PLANE_MACHINE_COUNT", "5")]),
+            &builtin_default(),
+        )
+        .unwrap();
         assert_eq!(vars.user_value("CONTROL_PLANE_MACHINE_COUNT").unwrap().0, "3");
         assert_eq!(
             vars.user_value("KUBERNETES_VERSION").unwrap().0,
             "1.34.2",
             "a version given by flag is used as given"
         );
+    }
+
+    #[test]
+    fn the_platform_s_default_version_is_the_fallback() {
+        let platform_default = Version::new(1, 36, 4);
+        let vars = variables_from("demo", &args("hetzner"), env_of(&[]), &platform_default).unwrap();
+        assert_eq!(vars.fallback_value("KUBERNETES_VERSION"), Some("1.36.4"));
+        let from = TemplateArgs {
+            from: Some("cluster-template.yaml".into()),
+            ..TemplateArgs::default()
+        };
+        let vars = variables_from("demo", &from, env_of(&[]), &platform_default).unwrap();
+        assert_eq!(vars.fallback_value("KUBERNETES_VERSION"), Some("v1.36.4"));
     }
 
     #[test]
@@ -600,7 +675,7 @@ mod tests {
         let mut a = args("hetzner");
         a.ssh_public_keys = vec!["ssh-ed25519 AAAAX e@f".into()];
         a.ssh_public_key_files = vec![file];
-        let vars = variables_from("d", &a, env_of(&[])).unwrap();
+        let vars = variables_from("d", &a, env_of(&[]), &builtin_default()).unwrap();
         let list: Vec<String> = serde_json::from_str(&vars.user_value("SSH_PUBLIC_KEYS").unwrap().0).unwrap();
         assert_eq!(
             list,
@@ -621,7 +696,7 @@ mod tests {
                 "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGQ1cZf3cpkBZ4/0rlFWzPm1YjFnKVzFAQVIGrLvGsc4 demo@example.com"
                     .into(),
             ];
-            let prepared = prepare("demo", &a, env_of(&[])).unwrap();
+            let prepared = prepare("demo", &a, env_of(&[]), &builtin_default()).unwrap();
             let required: Vec<String> = prepared
                 .list()
                 .into_iter()
@@ -629,7 +704,7 @@ mod tests {
                 .map(|l| l.name)
                 .collect();
             a.set = required.iter().map(|n| format!("{n}={}", sample_value(n))).collect();
-            let prepared = prepare("demo", &a, env_of(&[])).unwrap();
+            let prepared = prepare("demo", &a, env_of(&[]), &builtin_default()).unwrap();
             let objects = prepared.render().unwrap_or_else(|e| panic!("{}: {e}", b.label()));
             assert!(objects.len() >= 2, "{}", b.label());
             let checked = validate::check(

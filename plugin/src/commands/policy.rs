@@ -13,6 +13,7 @@ use serde_json::Value;
 use super::GlobalArgs;
 use crate::kube::policies::{Evaluated, evaluate_objects};
 use crate::output;
+use crate::platform::{Platform, PlatformFiles};
 use crate::template::documents::{self, Place};
 
 const TEST_ABOUT: &str = "\
@@ -25,7 +26,8 @@ first, as the mutating webhook does before the validating one; other objects are
 
 For each object the output lists every rule it breaks, with the policy and its enforcement: Deny
 (the webhook refuses the object), Warn (admitted with a warning) or Audit (admitted and recorded).
-Use --as and --as-group to see what a user or group exempted by a policy would get.
+Use --as and --as-group to see what a user or group exempted by a policy would get. Objects are
+defaulted with the versions of --kubermatic-configuration and the datacenters of --seed when given.
 
 The exit code is 1 when an object breaks a Deny rule, a policy does not compile or a file cannot
 be read, and 0 otherwise.";
@@ -40,7 +42,11 @@ Examples:
       | kubectl kkp policy test -f policies.yaml -f - -o json
 
   # As a member of a group some policies exempt
-  kubectl kkp policy test -f policies.yaml -f cluster.yaml --as alice --as-group platform-admins";
+  kubectl kkp policy test -f policies.yaml -f cluster.yaml --as alice --as-group platform-admins
+
+  # With your platform's configuration and datacenters
+  kubectl kkp policy test -f policies.yaml -f cluster.yaml \\
+      --kubermatic-configuration kubermatic.yaml --seed seeds.yaml";
 
 #[derive(Debug, Args)]
 pub struct PolicyCommand {
@@ -70,6 +76,8 @@ pub struct PolicyTestArgs {
     /// Evaluate as a member of this group (for policies' group exemptions). Repeatable.
     #[arg(long = "as-group", value_name = "GROUP")]
     pub as_groups: Vec<String>,
+    #[command(flatten)]
+    pub platform: PlatformFiles,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -205,6 +213,7 @@ fn object_report(f: &Found, e: Evaluated) -> ObjectReport {
 }
 
 fn test(args: PolicyTestArgs) -> anyhow::Result<()> {
+    let platform = Platform::from_files(&args.platform)?;
     let files = super::files::expand(&args.files, false)?;
     let mut policies = Vec::new();
     let mut objects = Vec::new();
@@ -239,7 +248,7 @@ fn test(args: PolicyTestArgs) -> anyhow::Result<()> {
         })
     });
     let values: Vec<&Value> = objects.iter().map(|o| &o.value).collect();
-    let results: Vec<ObjectReport> = evaluate_objects(&values, &set, user.as_ref())
+    let results: Vec<ObjectReport> = evaluate_objects(&values, &set, user.as_ref(), &platform)
         .into_iter()
         .zip(&objects)
         .map(|(e, f)| object_report(f, e))
@@ -454,7 +463,7 @@ mod tests {
         let (set, policy_reports) = compile_policies(&policies);
         let objects = [found(cluster(), 3)];
         let values: Vec<&Value> = objects.iter().map(|o| &o.value).collect();
-        let results: Vec<ObjectReport> = evaluate_objects(&values, &set, None)
+        let results: Vec<ObjectReport> = evaluate_objects(&values, &set, None, &Platform::builtin())
             .into_iter()
             .zip(&objects)
             .map(|(e, f)| object_report(f, e))

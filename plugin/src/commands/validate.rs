@@ -6,14 +6,15 @@ use std::io::{self, Write};
 
 use anyhow::{Context as _, bail};
 use clap::Args;
-use kkp_crds::admission::{self, Context, Request, ResourceKind, Verdict};
+use kkp_crds::admission::{self, Request, ResourceKind, Verdict};
 use kkp_crds::policy::Enforcement;
-use kkp_crds::versions::{self, VersionCatalog};
+use kkp_crds::versions;
 use serde::Serialize;
 use serde_json::Value;
 
 use super::GlobalArgs;
 use crate::output;
+use crate::platform::{Platform, PlatformFiles};
 use crate::template::documents::{self, Place};
 
 pub const ABOUT: &str = "\
@@ -25,6 +26,12 @@ Files may hold several YAML documents, JSON objects or Lists. Each KKP Cluster
 defaulted, then validated, by the same engine as the admission webhook, as a CREATE. Every error
 is listed with the field it is about. Objects of other kinds (another group's Cluster, say) are
 reported as skipped, not as errors.
+
+The versions (offered, default, updates, provider incompatibilities) come from the
+KubermaticConfiguration given with --kubermatic-configuration, else from the catalog built into
+this binary (kubectl kkp version names its KKP release); --kubernetes-versions replaces the offered
+versions of either. The datacenters come from the Seeds given with --seed; without them, rules
+that need the datacenter are skipped with a warning.
 
 The exit code is 1 when any object is invalid or a file cannot be read, 0 otherwise.";
 
@@ -38,7 +45,12 @@ Examples:
   kubectl kkp validate -f cluster.yaml -f machines/ -o json
   cat cluster.yaml | kubectl kkp validate -f -
 
-  # Against the versions your platform offers, checking kubelet skew against a 1.34 control plane
+  # Against your platform's configuration and datacenters, exported from the KKP cluster
+  kubectl -n kubermatic get kubermaticconfigurations -o yaml > kubermatic.yaml
+  kubectl -n kubermatic get seeds -o yaml > seeds.yaml
+  kubectl kkp validate -f cluster.yaml --kubermatic-configuration kubermatic.yaml --seed seeds.yaml
+
+  # Against a list of versions, checking kubelet skew against a 1.34 control plane
   kubectl kkp validate -f md.yaml --kubernetes-versions 1.34.3,1.35.2 --cluster-version 1.34.3";
 
 #[derive(Debug, Args)]
@@ -53,14 +65,16 @@ pub struct ValidateArgs {
     /// Output format: `text` for people, `json` for one result per object.
     #[arg(short = 'o', long, value_enum, default_value_t = ReportFormat::Text, value_name = "FORMAT")]
     pub output: ReportFormat,
-    /// The Kubernetes versions clusters may be created with, comma-separated [default: the engine's
-    /// catalog].
+    /// The Kubernetes versions clusters may be created with, comma-separated; replaces those of
+    /// --kubermatic-configuration [default: the configuration's, else the built-in catalog's].
     #[arg(long = "kubernetes-versions", value_name = "VERSIONS", value_delimiter = ',')]
     pub kubernetes_versions: Vec<String>,
     /// The control plane version MachineDeployments are checked against (kubelet skew) [default:
     /// the version of the one KKP Cluster among the inputs, if there is exactly one].
     #[arg(long, value_name = "VERSION")]
     pub cluster_version: Option<String>,
+    #[command(flatten)]
+    pub platform: PlatformFiles,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -91,7 +105,8 @@ impl Input {
 /// What the engine needs beyond the objects.
 #[derive(Clone, Debug, Default)]
 pub struct CheckOptions {
-    pub versions: VersionCatalog,
+    /// The versions and datacenters in force.
+    pub platform: Platform,
     /// The control plane version for MachineDeployments; when absent, that of the one KKP
     /// Cluster among the inputs.
     pub cluster_version: Option<semver::Version>,
@@ -162,11 +177,8 @@ impl Checked {
 /// Runs admission (defaulting, then validation, as a CREATE) on every object.
 pub fn check(inputs: Vec<Input>, opts: &CheckOptions) -> Vec<Checked> {
     let cluster_version = opts.cluster_version.clone().or_else(|| lone_cluster_version(&inputs));
-    let ctx = Context {
-        versions: opts.versions.clone(),
-        cluster_version,
-        ..Context::default()
-    };
+    let mut ctx = opts.platform.context();
+    ctx.cluster_version = cluster_version;
     inputs
         .into_iter()
         .map(|input| {
@@ -369,7 +381,10 @@ pub async fn run(args: ValidateArgs, _g: &GlobalArgs) -> anyhow::Result<()> {
 }
 
 fn options(args: &ValidateArgs) -> anyhow::Result<CheckOptions> {
-    let mut opts = CheckOptions::default();
+    let mut opts = CheckOptions {
+        platform: Platform::from_files(&args.platform)?,
+        cluster_version: None,
+    };
     if !args.kubernetes_versions.is_empty() {
         let mut list = Vec::new();
         for raw in args
@@ -385,7 +400,8 @@ fn options(args: &ValidateArgs) -> anyhow::Result<CheckOptions> {
             })?;
             list.push(v);
         }
-        opts.versions = VersionCatalog::from_versions(list)
+        opts.platform
+            .offer_only(list)
             .ok_or_else(|| anyhow::anyhow!("--kubernetes-versions: give at least one version, such as 1.35.7"))?;
     }
     if let Some(raw) = &args.cluster_version {

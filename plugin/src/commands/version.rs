@@ -5,7 +5,7 @@ use std::io::Write;
 use anyhow::Context as _;
 use clap::Args;
 use kkp_crds::providers::Provider;
-use kkp_crds::versions::VersionCatalog;
+use kkp_crds::versions::{BUILTIN_KKP_RELEASE, VersionCatalog};
 use serde::Serialize;
 
 use super::GlobalArgs;
@@ -13,8 +13,10 @@ use crate::output;
 
 pub const ABOUT: &str = "\
 Print the plugin's version, the Kubernetes version new clusters get by default, the versions on
-offer and the providers the built-in templates cover. Nothing is contacted: these are the
-answers of the engine built into this binary.";
+offer, the KKP release whose configuration that built-in catalog equals, and the providers the
+built-in templates cover. Nothing is contacted: these are the answers of the engine built into
+this binary. Commands that take --kubermatic-configuration (and create cluster, which reads the
+management cluster's) use the platform's own versions instead.";
 
 const EXAMPLES: &str = "\
 Examples:
@@ -42,6 +44,8 @@ struct VersionInfo {
     plugin_version: &'static str,
     default_kubernetes_version: String,
     kubernetes_versions: Vec<String>,
+    /// The KKP release whose version offer the built-in catalog equals.
+    builtin_catalog_release: &'static str,
     providers: Vec<&'static str>,
 }
 
@@ -51,6 +55,7 @@ fn info() -> VersionInfo {
         plugin_version: env!("CARGO_PKG_VERSION"),
         default_kubernetes_version: catalog.default.to_string(),
         kubernetes_versions: catalog.versions.iter().map(ToString::to_string).collect(),
+        builtin_catalog_release: BUILTIN_KKP_RELEASE,
         providers: Provider::ALL.iter().map(|p| p.name()).collect(),
     }
 }
@@ -58,9 +63,11 @@ fn info() -> VersionInfo {
 fn text(info: &VersionInfo) -> String {
     let minors = VersionCatalog::default().minors().join(", ");
     format!(
-        "kubectl-kkp {}\nDefault Kubernetes version: {}\nKubernetes minors offered: {minors}\nProviders: {}\n",
+        "kubectl-kkp {}\nDefault Kubernetes version: {}\nKubernetes minors offered: {minors}\nBuilt-in version \
+         catalog: {}\nProviders: {}\n",
         info.plugin_version,
         info.default_kubernetes_version,
+        info.builtin_catalog_release,
         info.providers.join(", ")
     )
 }
@@ -97,5 +104,10 @@ mod tests {
             "{t}"
         );
         assert!(t.contains("Providers: aws, azure, digitalocean, gcp, hetzner, kubevirt, openstack, vsphere\n"));
+        assert!(
+            t.contains(&format!("\nBuilt-in version catalog: {BUILTIN_KKP_RELEASE}\n")),
+            "{t}"
+        );
+        assert_eq!(info.builtin_catalog_release, BUILTIN_KKP_RELEASE);
     }
 }

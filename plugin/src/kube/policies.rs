@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use ::kube::api::{Api, ApiResource, DynamicObject, ListParams, PostParams};
 use ::kube::{Client, ResourceExt};
 use k8s_openapi::api::authentication::v1::SelfSubjectReview;
-use kkp_crds::admission::{self, Context, Request, ResourceKind, UserInfo};
+use kkp_crds::admission::{self, Request, ResourceKind, UserInfo};
 use kkp_crds::policy::{AdmissionPolicy, Enforcement, PolicySet, Violation};
 use kkp_crds::versions;
 use serde_json::Value;
@@ -15,6 +15,7 @@ use serde_json::Value;
 use super::client::Connection;
 use super::errors;
 use crate::exit::Reported;
+use crate::platform::Platform;
 
 /// The AdmissionPolicy resource (`admissionpolicies.policy.kubectl-kkp.io`, cluster-scoped).
 pub fn policy_resource() -> ApiResource {
@@ -123,13 +124,17 @@ fn lone_cluster_version(objects: &[&Value]) -> Option<semver::Version> {
 }
 
 /// Evaluates the policies on every object as admission would on CREATE: the object is defaulted
-/// first (the mutating webhook runs before the validating one), then the policies see it.
-pub fn evaluate_objects(objects: &[&Value], set: &PolicySet, user: Option<&UserInfo>) -> Vec<Evaluated> {
-    let ctx = Context {
-        policies: set.clone(),
-        cluster_version: lone_cluster_version(objects),
-        ..Context::default()
-    };
+/// first (the mutating webhook runs before the validating one, with the platform's versions and
+/// datacenters), then the policies see it.
+pub fn evaluate_objects(
+    objects: &[&Value],
+    set: &PolicySet,
+    user: Option<&UserInfo>,
+    platform: &Platform,
+) -> Vec<Evaluated> {
+    let mut ctx = platform.context();
+    ctx.policies = set.clone();
+    ctx.cluster_version = lone_cluster_version(objects);
     objects
         .iter()
         .map(|object| {
@@ -200,7 +205,7 @@ fn has_exemptions(set: &PolicySet, name: &str) -> bool {
 /// Before `create cluster` applies anything: reads the policies of the cluster it applies to (when
 /// the user may), evaluates them on the objects and reports every violation on stderr. Deny
 /// violations stop the command, as the webhook would refuse the objects.
-pub async fn check_before_apply(conn: &Connection, objects: &[Value]) -> anyhow::Result<()> {
+pub async fn check_before_apply(conn: &Connection, objects: &[Value], platform: &Platform) -> anyhow::Result<()> {
     let Some(set) = fetch_policies(&conn.client).await? else {
         return Ok(());
     };
@@ -210,7 +215,7 @@ pub async fn check_before_apply(conn: &Connection, objects: &[Value]) -> anyhow:
     let user = whoami(&conn.client).await;
     let refs: Vec<&Value> = objects.iter().collect();
     let mut found: Vec<(String, Violation)> = Vec::new();
-    for e in evaluate_objects(&refs, &set, user.as_ref()) {
+    for e in evaluate_objects(&refs, &set, user.as_ref(), platform) {
         let subject = e.subject();
         found.extend(e.violations.into_iter().map(|v| (subject.clone(), v)));
     }
@@ -301,7 +306,7 @@ mod tests {
         // cniTypes looks at the defaulted CNI: the generated object has none.
         let s = set(&[policy("canal-only", json!({"rules": {"cniTypes": ["canal"]}}))]);
         let c = cluster();
-        let out = evaluate_objects(&[&c], &s, None);
+        let out = evaluate_objects(&[&c], &s, None, &Platform::builtin());
         assert_eq!(out[0].matched, ["canal-only"]);
         assert_eq!(out[0].violations.len(), 1);
         assert_eq!(out[0].violations[0].rule, "cniTypes");
@@ -321,11 +326,11 @@ mod tests {
             username: "carol".into(),
             groups: vec!["admins".into()],
         };
-        let out = evaluate_objects(&[&c, &cm], &s, Some(&admin));
+        let out = evaluate_objects(&[&c, &cm], &s, Some(&admin), &Platform::builtin());
         assert!(out[0].violations.is_empty());
         assert!(out[0].matched.is_empty());
         assert!(out[1].skipped.is_some());
-        let out = evaluate_objects(&[&c], &s, None);
+        let out = evaluate_objects(&[&c], &s, None, &Platform::builtin());
         assert_eq!(out[0].violations[0].policy, "only-aws");
     }
 
@@ -335,7 +340,7 @@ mod tests {
         let (c, a, b) = (cluster(), md("a", 3), md("b", 2));
         let objects = [&c, &a, &b];
         assert!(
-            evaluate_objects(&objects, &s, None)
+            evaluate_objects(&objects, &s, None, &Platform::builtin())
                 .iter()
                 .all(|e| e.violations.is_empty()),
             "each MachineDeployment alone is within the limit"
