@@ -3,16 +3,30 @@
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-use kkp_crds::admission::{self, Context, Operation, Request, ResourceKind, Verdict};
+use kkp_crds::admission::{self, Context, MAX_REPORTED_ERRORS, Operation, Request, ResourceKind, Verdict};
+use kkp_crds::field::truncated;
 use kkp_crds::policy::Enforcement;
 use serde_json::json;
 
+use crate::config;
 use crate::metrics::Outcome;
 use crate::patch;
 use crate::review::{AdmissionResponse, PATCH_TYPE_JSON_PATCH, ParsedRequest, Status};
 
 /// The audit annotation that lists the Audit-enforced policy violations of an admitted object.
 pub const AUDIT_ANNOTATION: &str = "policy-audit-violations";
+/// The audit annotation that says why the built-in rules would have denied an object admitted
+/// with `--enforcement=audit`.
+pub const WOULD_DENY_ANNOTATION: &str = "kkp-webhook.kubectl-kkp.io/would-deny";
+
+/// Warnings in one response at most; the apiserver shows each to the user.
+pub const MAX_WARNINGS: usize = 20;
+/// The longest warning, in bytes (the apiserver cuts longer ones at 256 characters anyway).
+pub const MAX_WARNING_BYTES: usize = 512;
+/// The longest audit annotation value, in bytes.
+pub const MAX_ANNOTATION_BYTES: usize = 8 * 1024;
+/// In audit mode, errors spelled out as warnings; the annotation and the metric count them all.
+pub const WOULD_DENY_WARNINGS: usize = 5;
 
 /// Which webhook is asking.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -44,6 +58,8 @@ pub struct Answer {
     /// The policies that selected the object, and those of them that denied it.
     pub matched_policies: Vec<String>,
     pub denied_policies: Vec<String>,
+    /// In audit mode, the field paths of the errors that would have denied the object.
+    pub would_deny: Vec<String>,
     pub patch_operations: usize,
 }
 
@@ -71,9 +87,21 @@ pub fn operation_label(operation: Operation) -> &'static str {
     }
 }
 
-/// Answers a review for one endpoint in one context. Never panics: an engine failure becomes an
-/// internal-error denial.
+/// Answers a review for one endpoint in one context, denying what the built-in rules find
+/// invalid. Never panics: an engine failure becomes an internal-error denial.
 pub fn answer(endpoint: Endpoint, parsed: &ParsedRequest, ctx: &Context) -> Answer {
+    answer_with(endpoint, parsed, ctx, config::Enforcement::Deny)
+}
+
+/// [`answer`], with the built-in rules' errors denying the object or, in audit mode, admitting it
+/// with what would have denied it in warnings, the audit annotation and [`Answer::would_deny`].
+/// AdmissionPolicy violations are enforced as their policies say, in either mode.
+pub fn answer_with(
+    endpoint: Endpoint,
+    parsed: &ParsedRequest,
+    ctx: &Context,
+    enforcement: config::Enforcement,
+) -> Answer {
     let req = &parsed.request;
     let request = Request {
         operation: parsed.operation,
@@ -85,7 +113,7 @@ pub fn answer(endpoint: Endpoint, parsed: &ParsedRequest, ctx: &Context) -> Answ
         Endpoint::Mutate => admission::mutate(&request, ctx),
         Endpoint::Validate => admission::validate(&request, ctx),
     }));
-    let verdict = match evaluated {
+    let mut verdict = match evaluated {
         Ok(v) => v,
         Err(_) => {
             tracing::error!(uid = %req.uid, endpoint = endpoint.as_str(), "the admission engine panicked");
@@ -97,7 +125,54 @@ pub fn answer(endpoint: Endpoint, parsed: &ParsedRequest, ctx: &Context) -> Answ
             );
         }
     };
-    translate(endpoint, parsed, &verdict)
+    if enforcement == config::Enforcement::Deny || verdict.errors.is_empty() {
+        return translate(endpoint, parsed, &verdict);
+    }
+    // Audit mode: the errors are reported, not enforced. What they would have said is the
+    // message of the verdict with its errors and without the policy denials.
+    let policy_violations = std::mem::take(&mut verdict.violations);
+    let would_have_said = verdict.message();
+    let errors = std::mem::take(&mut verdict.errors);
+    verdict.violations = policy_violations;
+    let mut answer = translate(endpoint, parsed, &verdict);
+    let shown = errors.len().min(WOULD_DENY_WARNINGS);
+    let mut warnings: Vec<String> = errors[..shown]
+        .iter()
+        .map(|e| format!("kkp-webhook would deny this in deny mode: {e}"))
+        .collect();
+    if errors.len() > shown {
+        warnings.push(format!(
+            "kkp-webhook would deny this in deny mode: ... and {} more",
+            errors.len() - shown
+        ));
+    }
+    warnings.append(&mut answer.response.warnings);
+    answer.response.warnings = bounded_warnings(warnings);
+    answer.response.audit_annotations.insert(
+        WOULD_DENY_ANNOTATION.to_owned(),
+        truncated(&would_have_said, MAX_ANNOTATION_BYTES).into_owned(),
+    );
+    answer.would_deny = errors
+        .iter()
+        .take(MAX_REPORTED_ERRORS)
+        .map(|e| e.field.to_string())
+        .collect();
+    answer
+}
+
+/// At most [`MAX_WARNINGS`] warnings of at most [`MAX_WARNING_BYTES`] each.
+fn bounded_warnings(mut warnings: Vec<String>) -> Vec<String> {
+    if warnings.len() > MAX_WARNINGS {
+        let more = warnings.len() - (MAX_WARNINGS - 1);
+        warnings.truncate(MAX_WARNINGS - 1);
+        warnings.push(format!("... and {more} more warnings"));
+    }
+    for w in &mut warnings {
+        if w.len() > MAX_WARNING_BYTES {
+            *w = truncated(w, MAX_WARNING_BYTES).into_owned();
+        }
+    }
+    warnings
 }
 
 /// The response for the engine's verdict on a request.
@@ -115,7 +190,7 @@ pub fn translate(endpoint: Endpoint, parsed: &ParsedRequest, verdict: &Verdict) 
     } else {
         AdmissionResponse::deny(&req.uid, Status::failure(verdict.code(), verdict.message()))
     };
-    response.warnings = verdict.all_warnings();
+    response.warnings = bounded_warnings(verdict.all_warnings());
     let audited = audit(verdict, &mut response);
     let denied_by = if verdict.allowed() {
         Vec::new()
@@ -135,6 +210,7 @@ pub fn translate(endpoint: Endpoint, parsed: &ParsedRequest, verdict: &Verdict) 
         audited,
         matched_policies: verdict.matched_policies.clone(),
         denied_policies: denied_policies(verdict),
+        would_deny: Vec::new(),
         patch_operations: 0,
     };
 
@@ -172,12 +248,19 @@ fn internal_error(uid: &str, kind: &'static str, name: String, message: &str) ->
         audited: Vec::new(),
         matched_policies: Vec::new(),
         denied_policies: Vec::new(),
+        would_deny: Vec::new(),
         patch_operations: 0,
     }
 }
 
+/// The rules behind a denial, as many as the message lists.
 fn denial_rules(verdict: &Verdict) -> Vec<String> {
-    let mut rules: Vec<String> = verdict.errors.iter().map(|e| e.field.to_string()).collect();
+    let mut rules: Vec<String> = verdict
+        .errors
+        .iter()
+        .take(MAX_REPORTED_ERRORS)
+        .map(|e| e.field.to_string())
+        .collect();
     rules.extend(verdict.denials().map(|v| format!("{}/{}", v.policy, v.rule)));
     rules
 }
@@ -196,9 +279,10 @@ fn audit(verdict: &Verdict, response: &mut AdmissionResponse) -> Vec<(String, St
         .iter()
         .map(|v| json!({"policy": v.policy, "rule": v.rule, "message": v.message}))
         .collect();
+    let listed = serde_json::Value::Array(listed).to_string();
     response.audit_annotations.insert(
         AUDIT_ANNOTATION.to_owned(),
-        serde_json::Value::Array(listed).to_string(),
+        truncated(&listed, MAX_ANNOTATION_BYTES).into_owned(),
     );
     audits.iter().map(|v| (v.policy.clone(), v.rule.clone())).collect()
 }
@@ -289,6 +373,22 @@ mod tests {
         );
         assert_eq!(a.denied_by, ["spec.a", "spec.b[2]"]);
         assert_eq!(a.response.patch, None, "a denial carries no patch");
+    }
+
+    #[test]
+    fn warnings_and_denial_rules_are_bounded() {
+        let mut v = verdict(None, json!([]));
+        v.warnings = (0..1000).map(|i| format!("warning {i} {}", "w".repeat(2000))).collect();
+        v.errors = (0..1000)
+            .map(|i| FieldError::required(Path::root("spec").child(&format!("f{i}")), ""))
+            .collect();
+        let a = translate(Endpoint::Validate, &parsed(json!({})), &v);
+        assert_eq!(a.response.warnings.len(), MAX_WARNINGS);
+        assert!(a.response.warnings.iter().all(|w| w.len() <= MAX_WARNING_BYTES));
+        assert_eq!(a.response.warnings.last().unwrap(), "... and 981 more warnings");
+        assert_eq!(a.denied_by.len(), MAX_REPORTED_ERRORS);
+        let message = a.response.status.unwrap().message;
+        assert!(message.ends_with("... and 900 more]"), "{message}");
     }
 
     #[test]

@@ -19,6 +19,23 @@ pub enum LogFormat {
     Text,
 }
 
+/// The default --max-body-bytes: two objects of the apiserver's 3 MiB and 1 MiB for the review.
+pub const DEFAULT_MAX_BODY_BYTES: usize = 7 * 1024 * 1024;
+/// The default --max-concurrency, measured to fit the Deployment's memory limit (see the README).
+pub const DEFAULT_MAX_CONCURRENCY: u32 = 16;
+/// The default --max-connections.
+pub const DEFAULT_MAX_CONNECTIONS: u32 = 256;
+
+/// What the built-in rules do with an invalid object.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum Enforcement {
+    /// Deny it (400 with every error).
+    #[default]
+    Deny,
+    /// Admit it and report what would have been denied.
+    Audit,
+}
+
 /// `kkp-webhook`'s configuration.
 #[derive(Clone, Debug, Parser)]
 #[command(
@@ -43,8 +60,11 @@ pub struct Config {
     #[arg(long, env = "KKP_WEBHOOK_HEALTH_LISTEN_ADDRESS", default_value = "0.0.0.0:8080")]
     pub health_listen_address: SocketAddr,
 
-    /// Largest request body accepted; an UPDATE review carries the object twice.
-    #[arg(long, env = "KKP_WEBHOOK_MAX_BODY_BYTES", default_value_t = 16 * 1024 * 1024)]
+    /// Largest request body accepted, in bytes. The apiserver takes request bodies of at most 3 MiB,
+    /// and an UPDATE review carries two objects (object and oldObject) of at most that each, plus
+    /// the review around them (request, user, options) and JSON re-encoding: 7 MiB is 2 × 3 MiB
+    /// and 1 MiB of room. Larger bodies are refused with 413 before they are read.
+    #[arg(long, env = "KKP_WEBHOOK_MAX_BODY_BYTES", default_value_t = DEFAULT_MAX_BODY_BYTES)]
     pub max_body_bytes: usize,
 
     /// Time allowed for one review, from the first byte of the request to the response (e.g. `4s`,
@@ -52,9 +72,26 @@ pub struct Config {
     #[arg(long, env = "KKP_WEBHOOK_REQUEST_TIMEOUT", default_value = "4s", value_parser = parse_duration)]
     pub request_timeout: Duration,
 
-    /// Reviews evaluated at once; further ones wait (within the request timeout) for a slot.
-    #[arg(long, env = "KKP_WEBHOOK_MAX_CONCURRENCY", default_value_t = 1024, value_parser = clap::value_parser!(u32).range(1..))]
+    /// Reviews read and evaluated at once; further ones wait (within the request timeout) for a slot
+    /// before their body is read. Each slot may hold a body of --max-body-bytes and the objects
+    /// parsed from it: the default fits the Deployment's memory limit (see the README).
+    #[arg(long, env = "KKP_WEBHOOK_MAX_CONCURRENCY", default_value_t = DEFAULT_MAX_CONCURRENCY, value_parser = clap::value_parser!(u32).range(1..))]
     pub max_concurrency: u32,
+
+    /// Open TLS connections at most; connections beyond it are closed at once.
+    #[arg(long, env = "KKP_WEBHOOK_MAX_CONNECTIONS", default_value_t = DEFAULT_MAX_CONNECTIONS, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_connections: u32,
+
+    /// How long a TLS connection may stay silent (no bytes either way) before it is closed (e.g. `60s`).
+    #[arg(long, env = "KKP_WEBHOOK_IDLE_TIMEOUT", default_value = "60s", value_parser = parse_duration)]
+    pub idle_timeout: Duration,
+
+    /// What the built-in rules do with an object they find invalid: `deny` it, or `audit`: admit it
+    /// and report what would have been denied (AdmissionReview warnings, the audit annotation
+    /// `kkp-webhook.kubectl-kkp.io/would-deny` and the metric kkp_webhook_would_deny_total), for a
+    /// safe rollout. Defaulting and AdmissionPolicy enforcement are the same in both.
+    #[arg(long, env = "KKP_WEBHOOK_ENFORCEMENT", value_enum, default_value_t = Enforcement::Deny)]
+    pub enforcement: Enforcement,
 
     /// Log line format.
     #[arg(long, env = "KKP_WEBHOOK_LOG_FORMAT", value_enum, default_value_t = LogFormat::Json)]
@@ -90,9 +127,12 @@ impl Config {
             tls_private_key_file: tls_private_key_file.into(),
             listen_address: SocketAddr::from(([127, 0, 0, 1], 0)),
             health_listen_address: SocketAddr::from(([127, 0, 0, 1], 0)),
-            max_body_bytes: 16 * 1024 * 1024,
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             request_timeout: Duration::from_secs(4),
-            max_concurrency: 1024,
+            max_concurrency: DEFAULT_MAX_CONCURRENCY,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+            idle_timeout: Duration::from_secs(60),
+            enforcement: Enforcement::Deny,
             log_format: LogFormat::Json,
             kubernetes_versions: Vec::new(),
             cluster_version: None,
@@ -108,6 +148,14 @@ impl Config {
             versions,
             cluster_version: self.cluster_version.clone(),
             ..Context::default()
+        }
+    }
+
+    /// The connection limits for the TLS listener.
+    pub fn connection_limits(&self) -> ConnectionLimits {
+        ConnectionLimits {
+            max_connections: self.max_connections as usize,
+            idle_timeout: self.idle_timeout,
         }
     }
 
@@ -132,9 +180,25 @@ pub struct Limits {
 impl Default for Limits {
     fn default() -> Self {
         Limits {
-            max_body_bytes: 16 * 1024 * 1024,
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             request_timeout: Duration::from_secs(4),
-            max_concurrency: 1024,
+            max_concurrency: DEFAULT_MAX_CONCURRENCY as usize,
+        }
+    }
+}
+
+/// The limits every TLS connection is held to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ConnectionLimits {
+    pub max_connections: usize,
+    pub idle_timeout: Duration,
+}
+
+impl Default for ConnectionLimits {
+    fn default() -> Self {
+        ConnectionLimits {
+            max_connections: DEFAULT_MAX_CONNECTIONS as usize,
+            idle_timeout: Duration::from_secs(60),
         }
     }
 }
@@ -207,7 +271,9 @@ mod tests {
         .unwrap();
         assert_eq!(c.listen_address, "0.0.0.0:8443".parse().unwrap());
         assert_eq!(c.health_listen_address, "0.0.0.0:8080".parse().unwrap());
-        assert_eq!(c.max_body_bytes, 16 * 1024 * 1024);
+        assert_eq!(c.max_body_bytes, 7 * 1024 * 1024);
+        assert_eq!(c.max_concurrency, DEFAULT_MAX_CONCURRENCY);
+        assert_eq!(c.enforcement, Enforcement::Deny);
         assert_eq!(c.request_timeout, Duration::from_secs(4));
         assert_eq!(c.log_format, LogFormat::Json);
         assert_eq!(c.context().versions, VersionCatalog::default());
@@ -236,6 +302,27 @@ mod tests {
                 "--tls-cert-file=c",
                 "--tls-private-key-file=k",
                 "--kubernetes-versions=latest"
+            ])
+            .is_err()
+        );
+    }
+
+    #[test]
+    fn enforcement_comes_from_the_flag() {
+        let c = Config::try_parse_from([
+            "kkp-webhook",
+            "--tls-cert-file=c",
+            "--tls-private-key-file=k",
+            "--enforcement=audit",
+        ])
+        .unwrap();
+        assert_eq!(c.enforcement, Enforcement::Audit);
+        assert!(
+            Config::try_parse_from([
+                "kkp-webhook",
+                "--tls-cert-file=c",
+                "--tls-private-key-file=k",
+                "--enforcement=warn"
             ])
             .is_err()
         );

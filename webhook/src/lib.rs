@@ -20,8 +20,11 @@
 #![forbid(unsafe_code)]
 
 pub mod answer;
+pub mod body;
 pub mod cluster_version;
 pub mod config;
+pub mod connection;
+pub mod evaluation;
 pub mod logging;
 pub mod metrics;
 pub mod patch;
@@ -33,7 +36,7 @@ pub mod server;
 pub mod state;
 pub mod tls;
 
-pub use config::{Config, Limits, LogFormat};
+pub use config::{Config, ConnectionLimits, Enforcement, Limits, LogFormat};
 pub use kkp_manifests::{MUTATE_PATH, VALIDATE_PATH};
 pub use routes::{health_router, router};
 pub use server::{ServeError, Server, ShutdownHandle, serve};

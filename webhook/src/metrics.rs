@@ -1,5 +1,6 @@
 //! Prometheus metrics: reviews by kind, operation, endpoint and result, their latency, denials by
-//! rule, audit-only policy violations, and certificate reloads.
+//! rule (and, in audit mode, would-be denials), audit-only policy violations, certificate reloads,
+//! reviews holding an evaluation slot and open connections.
 
 use std::collections::HashSet;
 use std::sync::Mutex;
@@ -8,6 +9,7 @@ use std::time::Duration;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
@@ -86,6 +88,30 @@ pub struct Metrics {
     denials: Family<DenialLabels, Counter>,
     audits: Family<AuditLabels, Counter>,
     cert_reloads: Family<ReloadLabels, Counter>,
+    would_deny: Family<DenialLabels, Counter>,
+    evaluating: Gauge,
+    connections: Gauge,
+    connections_refused: Counter,
+}
+
+/// Counts a review as being evaluated while it lives.
+#[derive(Debug)]
+pub struct Evaluating(Gauge);
+
+impl Drop for Evaluating {
+    fn drop(&mut self) {
+        self.0.dec();
+    }
+}
+
+/// Counts a connection as open while it lives.
+#[derive(Debug)]
+pub struct OpenConnection(Gauge);
+
+impl Drop for OpenConnection {
+    fn drop(&mut self) {
+        self.0.dec();
+    }
 }
 
 impl Default for Metrics {
@@ -127,7 +153,31 @@ impl Metrics {
             "Changes of the serving certificate files seen, by result (loaded, failed)",
             cert_reloads.clone(),
         );
+        let would_deny = Family::<DenialLabels, Counter>::default();
+        registry.register(
+            "would_deny",
+            "Objects the built-in rules would have denied in --enforcement=audit (they were admitted), by field path",
+            would_deny.clone(),
+        );
+        let evaluating = Gauge::default();
+        registry.register(
+            "reviews_evaluating",
+            "Reviews holding an evaluation slot (reading their body or being evaluated)",
+            evaluating.clone(),
+        );
+        let connections = Gauge::default();
+        registry.register("connections_open", "Open TLS connections", connections.clone());
+        let connections_refused = Counter::default();
+        registry.register(
+            "connections_refused",
+            "TLS connections closed at once because --max-connections were open",
+            connections_refused.clone(),
+        );
         Metrics {
+            would_deny,
+            evaluating,
+            connections,
+            connections_refused,
             rule_labels: Mutex::new(HashSet::new()),
             registry,
             requests,
@@ -164,6 +214,41 @@ impl Metrics {
     pub fn observe_denial(&self, kind: &'static str, endpoint: &'static str, rule: &str) {
         let rule = self.bounded_rule(generic_rule(rule));
         self.denials.get_or_create(&DenialLabels { kind, endpoint, rule }).inc();
+    }
+
+    /// Records one reason a review would have been denied in deny mode (it was admitted).
+    pub fn observe_would_deny(&self, kind: &'static str, endpoint: &'static str, rule: &str) {
+        let rule = self.bounded_rule(generic_rule(rule));
+        self.would_deny
+            .get_or_create(&DenialLabels { kind, endpoint, rule })
+            .inc();
+    }
+
+    /// Counts a review as holding an evaluation slot until the guard is dropped.
+    pub fn evaluating(&self) -> Evaluating {
+        self.evaluating.inc();
+        Evaluating(self.evaluating.clone())
+    }
+
+    /// Reviews holding an evaluation slot right now.
+    pub fn evaluating_now(&self) -> i64 {
+        self.evaluating.get()
+    }
+
+    /// Counts a connection as open until the guard is dropped.
+    pub fn connection_opened(&self) -> OpenConnection {
+        self.connections.inc();
+        OpenConnection(self.connections.clone())
+    }
+
+    /// Open TLS connections right now.
+    pub fn connections_now(&self) -> i64 {
+        self.connections.get()
+    }
+
+    /// Counts a connection closed because too many were open.
+    pub fn observe_connection_refused(&self) {
+        self.connections_refused.inc();
     }
 
     /// `rule` itself while fewer than [`MAX_RULE_LABELS`] rules were seen (or it was seen before),
@@ -260,6 +345,25 @@ mod tests {
     }
 
     #[test]
+    fn would_deny_rules_share_the_label_cap() {
+        let m = Metrics::new();
+        for i in 0..MAX_RULE_LABELS {
+            m.observe_denial("Cluster", "validate", &format!("spec.madeUp{i}"));
+        }
+        m.observe_would_deny("Cluster", "validate", "spec.new");
+        m.observe_would_deny("Cluster", "validate", "spec.madeUp3");
+        let text = m.render();
+        assert!(
+            text.contains(r#"kkp_webhook_would_deny_total{kind="Cluster",endpoint="validate",rule="other"} 1"#),
+            "{text}"
+        );
+        assert!(
+            text.contains(r#"kkp_webhook_would_deny_total{kind="Cluster",endpoint="validate",rule="spec.madeUp3"} 1"#),
+            "{text}"
+        );
+    }
+
+    #[test]
     fn rules_lose_their_indices() {
         assert_eq!(generic_rule("spec.pods.cidrBlocks[0]"), "spec.pods.cidrBlocks[*]");
         assert_eq!(generic_rule("metadata.labels[project-id]"), "metadata.labels[*]");
@@ -278,7 +382,12 @@ mod tests {
             Duration::from_micros(300),
         );
         m.observe_denial("Cluster", "validate", "spec.version");
+        m.observe_would_deny("Cluster", "validate", "spec.cloud.aws.vpcID");
         m.observe_audit("limits", "max-replicas");
+        let busy = m.evaluating();
+        assert_eq!(m.evaluating_now(), 1);
+        drop(busy);
+        assert_eq!(m.evaluating_now(), 0);
         m.observe_cert_reload(true);
         let text = m.render();
         assert!(
@@ -299,5 +408,12 @@ mod tests {
         );
         assert!(text.contains(r#"kkp_webhook_policy_audit_violations_total{policy="limits",rule="max-replicas"} 1"#));
         assert!(text.contains(r#"kkp_webhook_certificate_reloads_total{result="loaded"} 1"#));
+        assert!(
+            text.contains(
+                r#"kkp_webhook_would_deny_total{kind="Cluster",endpoint="validate",rule="spec.cloud.aws.vpcID"} 1"#
+            ),
+            "{text}"
+        );
+        assert!(text.contains("kkp_webhook_reviews_evaluating 0"), "{text}");
     }
 }

@@ -3,27 +3,29 @@
 //! not an `admission.k8s.io/v1` AdmissionReview, 413 too large, 415 not JSON); the engine's
 //! answers always come back as 200 with an AdmissionReview.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::Router;
-use axum::body::Bytes;
+use axum::body::Body;
 use axum::error_handling::HandleErrorLayer;
-use axum::extract::rejection::BytesRejection;
-use axum::extract::{DefaultBodyLimit, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use kkp_crds::field::truncated;
 use kkp_manifests::{HEALTHZ_PATH, METRICS_PATH, MUTATE_PATH, READYZ_PATH, VALIDATE_PATH};
 use serde_json::json;
 use tower::{BoxError, ServiceBuilder};
 
-use crate::answer::{self, Endpoint, operation_label};
+use crate::answer::Endpoint;
+use crate::body::{self, BodyError};
+use crate::evaluation::{self, Evaluated};
 use crate::metrics::Outcome;
-use crate::review::{self, ResponseReview};
 use crate::state::AppState;
 
-/// The router of the TLS port: the two review endpoints with body limit, request timeout and
-/// concurrency limit.
+/// The router of the TLS port: the two review endpoints with request timeout, concurrency limit
+/// and body limit (the handler reads the body itself, after it has an evaluation slot).
 pub fn router(state: AppState) -> Router {
     let limits = state.limits();
     let timeout_metrics = state.clone();
@@ -39,7 +41,6 @@ pub fn router(state: AppState) -> Router {
                 }))
                 .timeout(timeout),
         )
-        .layer(DefaultBodyLimit::max(limits.max_body_bytes))
         .with_state(state)
 }
 
@@ -78,11 +79,11 @@ fn middleware_error(state: &AppState, err: BoxError, timeout: Duration) -> Respo
     http_error(StatusCode::SERVICE_UNAVAILABLE, message)
 }
 
-async fn mutate(State(state): State<AppState>, headers: HeaderMap, body: Result<Bytes, BytesRejection>) -> Response {
+async fn mutate(State(state): State<AppState>, headers: HeaderMap, body: Body) -> Response {
     review(Endpoint::Mutate, state, headers, body).await
 }
 
-async fn validate(State(state): State<AppState>, headers: HeaderMap, body: Result<Bytes, BytesRejection>) -> Response {
+async fn validate(State(state): State<AppState>, headers: HeaderMap, body: Body) -> Response {
     review(Endpoint::Validate, state, headers, body).await
 }
 
@@ -110,14 +111,17 @@ fn is_json(headers: &HeaderMap) -> bool {
     media_type.eq_ignore_ascii_case("application/json")
 }
 
-async fn review(
-    endpoint: Endpoint,
-    state: AppState,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> Response {
+/// The longest message of a refused request, in bytes (it may quote what the client sent).
+const MAX_REFUSAL_BYTES: usize = 1024;
+
+/// One review: checked headers, an evaluation slot, the body read up to the limit, then parsing
+/// and evaluation on a blocking thread. The slot is taken before the body is read, so at most
+/// `--max-concurrency` bodies are in memory; it is held by the evaluation, so a review the
+/// timeout gave up on still counts until its evaluation ends.
+async fn review(endpoint: Endpoint, state: AppState, headers: HeaderMap, body: Body) -> Response {
     let started = Instant::now();
     let reject = |code: StatusCode, message: String| {
+        let message = truncated(&message, MAX_REFUSAL_BYTES).into_owned();
         tracing::info!(endpoint = endpoint.as_str(), code = code.as_u16(), error = %message, "request refused");
         state.metrics().observe_review(
             "Unknown",
@@ -138,79 +142,43 @@ async fn review(
             format!("expected Content-Type application/json, got {got}"),
         );
     }
-    let body = match body {
-        Ok(b) => b,
-        Err(rejection) => {
-            let status = rejection.status();
-            let message = if status == StatusCode::PAYLOAD_TOO_LARGE {
-                format!(
-                    "the request body is larger than {} bytes",
-                    state.limits().max_body_bytes
-                )
-            } else {
-                rejection.body_text()
-            };
-            return reject(status, message);
-        }
-    };
-    let parsed = match review::parse(&body) {
-        Ok(p) => p,
-        Err(e) => return reject(StatusCode::BAD_REQUEST, e.to_string()),
-    };
+    let limit = state.limits().max_body_bytes;
+    let announced = body::announced_length(&headers);
+    if announced.is_some_and(|n| n > limit) {
+        return reject(StatusCode::PAYLOAD_TOO_LARGE, BodyError::TooLarge { limit }.to_string());
+    }
 
-    // Within the request timeout: wait for a free evaluation slot.
-    let Ok(_permit) = state.permits().acquire().await else {
+    // Within the request timeout: wait for a free evaluation slot, then read the body.
+    let Ok(permit) = Arc::clone(state.permits()).acquire_owned().await else {
         return reject(StatusCode::SERVICE_UNAVAILABLE, "the server is shutting down".into());
     };
-    let ctx = state.context();
-    let answer = answer::answer(endpoint, &parsed, &ctx);
-    let took = started.elapsed();
-
-    let operation = operation_label(parsed.operation);
-    let metrics = state.metrics();
-    metrics.observe_review(answer.kind, operation, endpoint.as_str(), answer.outcome, took);
-    for rule in &answer.denied_by {
-        metrics.observe_denial(answer.kind, endpoint.as_str(), rule);
-    }
-    for (policy, rule) in &answer.audited {
-        metrics.observe_audit(policy, rule);
-    }
-    crate::policies::observe(
-        state.policy_counters(),
-        endpoint,
-        parsed.request.dry_run.unwrap_or(false),
-        &answer,
-    );
-
-    let req = &parsed.request;
-    let response = &answer.response;
-    tracing::info!(
-        uid = %req.uid,
-        kind = answer.kind,
-        namespace = req.namespace.as_deref().unwrap_or(""),
-        name = %answer.name,
-        operation,
-        endpoint = endpoint.as_str(),
-        dry_run = req.dry_run.unwrap_or(false),
-        allowed = response.allowed,
-        code = response.status.as_ref().map_or(200, |s| s.code),
-        patch_operations = answer.patch_operations,
-        warnings = response.warnings.len(),
-        duration_us = u64::try_from(took.as_micros()).unwrap_or(u64::MAX),
-        message = response.status.as_ref().map_or("", |s| s.message.as_str()),
-        "review"
-    );
-
-    match serde_json::to_vec(&ResponseReview::new(answer.response)) {
-        Ok(json) => (
+    let busy = state.metrics().evaluating();
+    let bytes = match body::read_limited(body, limit, announced).await {
+        Ok(bytes) => bytes,
+        Err(e @ BodyError::TooLarge { .. }) => return reject(StatusCode::PAYLOAD_TOO_LARGE, e.to_string()),
+        Err(e @ BodyError::Read(_)) => return reject(StatusCode::BAD_REQUEST, e.to_string()),
+    };
+    let evaluating = state.clone();
+    let evaluated = tokio::task::spawn_blocking(move || {
+        let _slot = (permit, busy);
+        evaluation::evaluate(endpoint, &evaluating, bytes, started)
+    })
+    .await;
+    match evaluated {
+        Ok(Evaluated::Answered(json)) => (
             [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))],
             json,
         )
             .into_response(),
-        Err(e) => http_error(
+        Ok(Evaluated::BadRequest(e)) => reject(StatusCode::BAD_REQUEST, e.to_string()),
+        Ok(Evaluated::Unencodable(e)) => http_error(
             StatusCode::INTERNAL_SERVER_ERROR,
             format!("cannot encode the response: {e}"),
         ),
+        Err(e) => {
+            tracing::error!(error = %e, endpoint = endpoint.as_str(), "the evaluation task failed");
+            http_error(StatusCode::INTERNAL_SERVER_ERROR, "the review failed".into())
+        }
     }
 }
 

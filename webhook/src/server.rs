@@ -11,24 +11,19 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-use hyper_util::server::conn::auto;
+use hyper_util::rt::TokioIo;
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
-use tokio::sync::watch;
+use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinHandle;
 use tokio_rustls::TlsAcceptor;
 
-use crate::config::Config;
+use crate::config::{Config, ConnectionLimits};
+use crate::connection::{self, Activity, HANDSHAKE_TIMEOUT, Watched};
 use crate::routes;
 use crate::state::AppState;
 use crate::tls::{self, CertReloader, TlsError};
-
-/// How long a client may take to complete the TLS handshake.
-const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
-/// How long a client may take to send the request headers.
-const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Why the server could not start or stopped with an error.
 #[derive(Debug, thiserror::Error)]
@@ -85,9 +80,11 @@ impl Server {
     }
 
     /// Like [`Server::bind`], with a state made by the caller (for example one a policy source
-    /// keeps updating). The state's limits apply, not the configuration's.
+    /// keeps updating). The state's request limits apply, not the configuration's; the
+    /// configuration's connection limits and enforcement do.
     pub async fn bind_with_state(config: Config, state: AppState) -> Result<Server, ServeError> {
         tls::install_crypto_provider();
+        state.set_enforcement(config.enforcement);
         let certs = Arc::new(CertReloader::load(&config.tls_cert_file, &config.tls_private_key_file)?);
         let acceptor = TlsAcceptor::from(certs.server_config()?);
         let tls_listener = listen(config.listen_address).await?;
@@ -106,6 +103,7 @@ impl Server {
             routes::router(state.clone()),
             state.clone(),
             shutdown_rx.clone(),
+            config.connection_limits(),
             config.shutdown_timeout,
         ));
         let health_app = routes::health_router(state.clone());
@@ -188,26 +186,21 @@ impl Server {
     }
 }
 
-/// Accepts TLS connections until shutdown, then drains them.
+/// Accepts TLS connections until shutdown, then drains them. At most `limits.max_connections`
+/// are open at once: a connection beyond them is closed at once, so the client tries another
+/// replica instead of waiting in the accept queue.
 async fn accept_loop(
     listener: TcpListener,
     acceptor: TlsAcceptor,
     app: Router,
     state: AppState,
     mut shutdown: watch::Receiver<bool>,
+    limits: ConnectionLimits,
     drain_timeout: Duration,
 ) {
     let graceful = GracefulShutdown::new();
-    let mut builder = auto::Builder::new(TokioExecutor::new());
-    builder
-        .http1()
-        .timer(TokioTimer::new())
-        .header_read_timeout(HEADER_READ_TIMEOUT)
-        .keep_alive(true);
-    builder
-        .http2()
-        .timer(TokioTimer::new())
-        .keep_alive_interval(Some(Duration::from_secs(30)));
+    let builder = connection::builder();
+    let slots = Arc::new(Semaphore::new(limits.max_connections.clamp(1, Semaphore::MAX_PERMITS)));
 
     loop {
         let accepted = tokio::select! {
@@ -223,12 +216,21 @@ async fn accept_loop(
                 continue;
             }
         };
+        let Ok(slot) = Arc::clone(&slots).try_acquire_owned() else {
+            state.metrics().observe_connection_refused();
+            tracing::debug!(%peer, max = limits.max_connections, "too many open connections; closing");
+            drop(tcp);
+            continue;
+        };
+        let open = state.metrics().connection_opened();
         let _ = tcp.set_nodelay(true);
         let acceptor = acceptor.clone();
         let builder = builder.clone();
         let service = TowerToHyperService::new(app.clone());
         let watcher = graceful.watcher();
+        let idle_timeout = limits.idle_timeout;
         tokio::spawn(async move {
+            let _held = (slot, open);
             let tls = match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await {
                 Ok(Ok(tls)) => tls,
                 Ok(Err(e)) => {
@@ -240,9 +242,15 @@ async fn accept_loop(
                     return;
                 }
             };
-            let conn = builder.serve_connection(TokioIo::new(tls), service);
-            if let Err(e) = watcher.watch(conn).await {
-                tracing::debug!(%peer, error = %e, "connection ended with an error");
+            let activity = Activity::default();
+            let conn = builder.serve_connection(TokioIo::new(Watched::new(tls, activity.clone())), service);
+            tokio::select! {
+                served = watcher.watch(conn) => if let Err(e) = served {
+                    tracing::debug!(%peer, error = %e, "connection ended with an error");
+                },
+                () = activity.idle_for(idle_timeout) => {
+                    tracing::debug!(%peer, timeout = ?idle_timeout, "closing an idle connection");
+                }
             }
         });
     }

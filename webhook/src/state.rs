@@ -11,7 +11,7 @@ use kkp_crds::policy::PolicySet;
 use kkp_crds::versions::{BUILTIN_KKP_RELEASE, VersionCatalog};
 use tokio::sync::Semaphore;
 
-use crate::config::Limits;
+use crate::config::{Enforcement, Limits};
 use crate::metrics::Metrics;
 use crate::policies::PolicyCounters;
 
@@ -27,6 +27,7 @@ pub struct AppState {
     limits: Limits,
     permits: Arc<Semaphore>,
     ready: Arc<AtomicBool>,
+    audit_only: Arc<AtomicBool>,
     policy_counters: Arc<PolicyCounters>,
     platform: Arc<ArcSwap<String>>,
 }
@@ -39,6 +40,7 @@ impl AppState {
             permits: Arc::new(Semaphore::new(limits.max_concurrency.clamp(1, Semaphore::MAX_PERMITS))),
             limits,
             ready: Arc::new(AtomicBool::new(true)),
+            audit_only: Arc::new(AtomicBool::new(false)),
             policy_counters: Arc::new(PolicyCounters::default()),
             platform: Arc::new(ArcSwap::from_pointee(format!(
                 "the built-in catalog of {BUILTIN_KKP_RELEASE}; no datacenters known"
@@ -105,6 +107,21 @@ impl AppState {
 
     pub(crate) fn permits(&self) -> &Arc<Semaphore> {
         &self.permits
+    }
+
+    /// What the built-in rules do with an invalid object.
+    pub fn enforcement(&self) -> Enforcement {
+        if self.audit_only.load(Ordering::Relaxed) {
+            Enforcement::Audit
+        } else {
+            Enforcement::Deny
+        }
+    }
+
+    /// Sets what the built-in rules do with an invalid object, for every clone of this state.
+    pub fn set_enforcement(&self, enforcement: Enforcement) {
+        self.audit_only
+            .store(enforcement == Enforcement::Audit, Ordering::Relaxed);
     }
 
     /// Whether `/readyz` reports ready.

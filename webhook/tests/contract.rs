@@ -6,8 +6,9 @@ mod support;
 use axum::http::StatusCode;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use kkp_crds::admission::{self, Context, Request};
-use kkp_webhook::{AppState, Limits, MUTATE_PATH, VALIDATE_PATH, health_router, router};
+use kkp_crds::admission::{self, Context, MAX_REPORTED_ERRORS, Request};
+use kkp_webhook::answer::{MAX_ANNOTATION_BYTES, MAX_WARNINGS, WOULD_DENY_ANNOTATION, WOULD_DENY_WARNINGS};
+use kkp_webhook::{AppState, Enforcement, Limits, MUTATE_PATH, VALIDATE_PATH, health_router, router};
 use serde_json::{Value, json};
 use support::{
     call, call_json, cluster, create, defaulted, defaulted_cluster, get, machine_deployment, review, update,
@@ -473,4 +474,133 @@ async fn a_new_context_applies_to_the_next_review() {
 
 fn semver_version(s: &str) -> semver::Version {
     kkp_crds::versions::parse(s).unwrap()
+}
+
+// ---- audit mode -----------------------------------------------------------------------------
+
+fn audit_state() -> AppState {
+    let state = AppState::default();
+    state.set_enforcement(Enforcement::Audit);
+    state
+}
+
+#[tokio::test]
+async fn audit_mode_admits_what_deny_mode_denies_and_says_why() {
+    let object = broken_cluster();
+    let expected = admission::validate(&Request::create(&object), &ctx());
+    assert!(expected.errors.len() >= 2, "{:?}", expected.errors);
+
+    let state = audit_state();
+    let (status, answer) = call_json(router(state.clone()), VALIDATE_PATH, &create("a1", &object)).await;
+    assert_eq!(status, StatusCode::OK);
+    let response = checked("a1", &answer, false);
+    assert_eq!(response["allowed"], true, "{answer}");
+    assert!(response.get("status").is_none(), "{answer}");
+
+    let annotation = response["auditAnnotations"][WOULD_DENY_ANNOTATION]
+        .as_str()
+        .unwrap_or_else(|| panic!("no would-deny annotation: {answer}"));
+    assert_eq!(annotation, expected.message(), "the annotation is deny mode's message");
+    let warnings: Vec<&str> = response["warnings"]
+        .as_array()
+        .expect("warnings")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    // The first errors one warning each, the rest counted.
+    for error in expected.errors.iter().take(WOULD_DENY_WARNINGS) {
+        assert!(
+            warnings
+                .iter()
+                .any(|w| w.contains("would deny") && w.contains(&error.to_string())),
+            "no warning for {error}: {warnings:?}"
+        );
+    }
+    if expected.errors.len() > WOULD_DENY_WARNINGS {
+        let more = format!("... and {} more", expected.errors.len() - WOULD_DENY_WARNINGS);
+        assert!(warnings.iter().any(|w| w.ends_with(&more)), "{warnings:?}");
+    }
+
+    let metrics = state.metrics().render();
+    assert!(
+        metrics.contains(r#"kkp_webhook_would_deny_total{kind="Cluster",endpoint="validate",rule="spec.version"} 1"#),
+        "{metrics}"
+    );
+    assert!(
+        !metrics.contains("kkp_webhook_admission_denials_total{"),
+        "nothing was denied: {metrics}"
+    );
+    assert!(
+        metrics.contains(
+            r#"kkp_webhook_admission_requests_total{kind="Cluster",operation="CREATE",endpoint="validate",result="allowed"} 1"#
+        ),
+        "{metrics}"
+    );
+
+    // The same review in deny mode is denied with that message.
+    let (_, denied) = call_json(app(), VALIDATE_PATH, &create("a1", &object)).await;
+    assert_eq!(denied["response"]["allowed"], false);
+    assert_eq!(denied["response"]["status"]["message"], annotation);
+}
+
+#[tokio::test]
+async fn audit_mode_still_defaults() {
+    let object = cluster();
+    let expected = admission::mutate(&Request::create(&object), &ctx());
+    let (_, answer) = call_json(router(audit_state()), MUTATE_PATH, &create("a2", &object)).await;
+    let response = checked("a2", &answer, true);
+    assert_eq!(response["allowed"], true);
+    let patch = decode_patch(&response);
+    let mut patched = object.clone();
+    json_patch::patch(&mut patched, &patch.0).expect("the patch applies");
+    assert_eq!(Some(&patched), expected.object.as_ref());
+    assert!(response.get("auditAnnotations").is_none(), "{answer}");
+}
+
+#[tokio::test]
+async fn audit_mode_admits_an_object_that_does_not_decode_without_a_patch() {
+    let mut object = cluster();
+    object["spec"]["version"] = json!({"not": "a version"});
+    for path in [MUTATE_PATH, VALIDATE_PATH] {
+        let (_, answer) = call_json(router(audit_state()), path, &create("a3", &object)).await;
+        let response = checked("a3", &answer, path == MUTATE_PATH);
+        assert_eq!(response["allowed"], true, "{path}: {answer}");
+        assert!(response.get("patch").is_none(), "{answer}");
+        assert!(
+            response["auditAnnotations"][WOULD_DENY_ANNOTATION]
+                .as_str()
+                .is_some_and(|a| a.contains("spec.version")),
+            "{answer}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn audit_mode_caps_its_warnings_and_annotation() {
+    let mut object = cluster();
+    let features: serde_json::Map<String, Value> = (0..5_000).map(|i| (format!("f{i}"), json!("yes"))).collect();
+    object["spec"]["features"] = Value::Object(features);
+    let state = audit_state();
+    let (_, answer) = call_json(router(state.clone()), VALIDATE_PATH, &create("a4", &object)).await;
+    let response = checked("a4", &answer, false);
+    assert_eq!(response["allowed"], true);
+    let warnings = response["warnings"].as_array().unwrap();
+    assert!(warnings.len() <= MAX_WARNINGS, "{}", warnings.len());
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.as_str().unwrap().ends_with("more") && w.as_str().unwrap().contains("would deny")),
+        "{warnings:?}"
+    );
+    let annotation = response["auditAnnotations"][WOULD_DENY_ANNOTATION].as_str().unwrap();
+    assert!(annotation.len() <= MAX_ANNOTATION_BYTES, "{}", annotation.len());
+    // One metric series for the map's entries, counted once per reported error.
+    let metrics = state.metrics().render();
+    let line = metrics
+        .lines()
+        .find(|l| {
+            l.starts_with(r#"kkp_webhook_would_deny_total{kind="Cluster",endpoint="validate",rule="spec.features[*]"}"#)
+        })
+        .unwrap_or_else(|| panic!("{metrics}"));
+    assert!(line.ends_with(&format!(" {MAX_REPORTED_ERRORS}")), "{line}");
 }
