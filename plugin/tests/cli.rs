@@ -772,6 +772,79 @@ mod exit_codes {
     }
 }
 
+/// `create cluster` against an API server without KKP: a tiny server that answers every request
+/// with 404, as a cluster answers for resources it does not serve.
+mod create_without_kkp {
+    use std::io::{Read as _, Write as _};
+    use std::net::TcpListener;
+
+    use super::*;
+
+    /// Serves 404 on a local port until the test ends; returns a kubeconfig for it.
+    fn not_found_server(dir: &Path) -> PathBuf {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { return };
+                let mut buf = [0u8; 16 * 1024];
+                let _ = stream.read(&mut buf);
+                let body = r#"{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"the server could not find the requested resource","reason":"NotFound","code":404}"#;
+                let _ = write!(
+                    stream,
+                    "HTTP/1.1 404 Not Found\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+            }
+        });
+        let kubeconfig = dir.join("kubeconfig");
+        std::fs::write(
+            &kubeconfig,
+            format!(
+                "apiVersion: v1\nkind: Config\ncurrent-context: fake\n\
+                 clusters: [{{name: fake, cluster: {{server: \"http://127.0.0.1:{port}\"}}}}]\n\
+                 contexts: [{{name: fake, context: {{cluster: fake, user: fake}}}}]\n\
+                 users: [{{name: fake, user: {{token: t}}}}]\n"
+            ),
+        )
+        .unwrap();
+        kubeconfig
+    }
+
+    #[test]
+    fn the_builtin_catalog_is_used_and_said_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let kubeconfig = not_found_server(dir.path());
+        let out = Run::kkp(&[
+            "create",
+            "cluster",
+            "demo",
+            "--provider",
+            "hetzner",
+            "--project",
+            "p8kfs2x9jw",
+            "--datacenter",
+            "hetzner-fsn1",
+            "--set",
+            "HETZNER_LOCATION=fsn1",
+            "--dry-run=server",
+            "--kubeconfig",
+            &kubeconfig.display().to_string(),
+        ])
+        .output();
+        let warning = format!(
+            "Warning: no KubermaticConfiguration readable in namespace kubermatic (the cluster does not serve \
+             kubermaticconfigurations.kubermatic.k8c.io); checking against the built-in catalog of {}\n",
+            kkp_crds::versions::BUILTIN_KKP_RELEASE
+        );
+        assert!(out.stderr.starts_with(&warning), "{}", out.stderr);
+        assert_eq!(out.stderr.matches("Warning: no ").count(), 1, "{}", out.stderr);
+        // Nothing can be applied to a server that serves nothing.
+        assert_eq!(out.code, 1, "{}", out.stderr);
+        assert!(!out.stderr.contains("panicked"), "{}", out.stderr);
+    }
+}
+
 /// The platform's own configuration from files: `--kubermatic-configuration` and `--seed`.
 mod platform {
     use super::*;
