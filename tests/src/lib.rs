@@ -30,8 +30,10 @@ pub mod probe;
 mod process;
 pub mod shared;
 mod startup;
+pub mod upstream;
 pub mod users;
 pub mod versions;
+pub mod webhook_process;
 pub mod webhook_support;
 mod workdir;
 

@@ -3,17 +3,15 @@
 //! when `--cluster-version` is not given (so KKP's kubelet skew rule applies), serves the apiserver
 //! through the shipped webhook configurations, and shuts down cleanly on SIGTERM.
 
-use std::io::{BufRead as _, BufReader};
-use std::process::{Command, Stdio};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use kkp_e2e::plugin_support;
+use kkp_e2e::webhook_process::WebhookProcess;
 use kkp_e2e::webhook_support::{self, ServingCert};
 use kkp_e2e::{ControlPlane, ControlPlaneOptions, install_crds, unique_name};
 use kube::Api;
 use kube::api::{ApiResource, DynamicObject, GroupVersionKind, PostParams};
-use serde_json::{Value, json};
+use serde_json::json;
 
 const WAIT: Duration = Duration::from_secs(60);
 
@@ -47,16 +45,6 @@ fn machine_deployment(name: &str, kubelet: &str) -> DynamicObject {
     .expect("a MachineDeployment")
 }
 
-/// Stops the webhook process if the test ends early.
-struct Child(std::process::Child);
-
-impl Drop for Child {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_binary_takes_the_cluster_version_from_the_apiserver_and_serves_it() {
     let binary = plugin_support::webhook_binary().expect("kkp-webhook builds");
@@ -72,76 +60,12 @@ async fn the_binary_takes_the_cluster_version_from_the_apiserver_and_serves_it()
     }
 
     let cert = ServingCert::generate("kkp-webhook").expect("a serving certificate");
-    let [tls_port, health_port] = kkp_e2e::ports::free_ports::<2>().expect("two free ports");
-    let mut child = Child(
-        Command::new(&binary)
-            .args(["--tls-cert-file", cert.cert_path.to_str().expect("a UTF-8 path")])
-            .args(["--tls-private-key-file", cert.key_path.to_str().expect("a UTF-8 path")])
-            .args(["--listen-address", &format!("127.0.0.1:{tls_port}")])
-            .args(["--health-listen-address", &format!("127.0.0.1:{health_port}")])
-            .env("KUBECONFIG", plane.kubeconfig_path())
-            .env_remove("KKP_WEBHOOK_CLUSTER_VERSION")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("kkp-webhook starts"),
-    );
-    // Its JSON log lines, as they come.
-    let lines = Arc::new(Mutex::new(Vec::<String>::new()));
-    for pipe in [
-        child
-            .0
-            .stdout
-            .take()
-            .map(|p| Box::new(p) as Box<dyn std::io::Read + Send>),
-        child
-            .0
-            .stderr
-            .take()
-            .map(|p| Box::new(p) as Box<dyn std::io::Read + Send>),
-    ]
-    .into_iter()
-    .flatten()
-    {
-        let lines = Arc::clone(&lines);
-        std::thread::spawn(move || {
-            for line in BufReader::new(pipe).lines().map_while(Result::ok) {
-                lines.lock().expect("the log").push(line);
-            }
-        });
-    }
-    let log = || lines.lock().expect("the log").join("\n");
-
+    let mut webhook = WebhookProcess::spawn(&binary, &cert, plane.kubeconfig_path(), &[]).expect("kkp-webhook starts");
     // Ready once it has listed the policies.
-    let started = Instant::now();
-    loop {
-        let ready = kkp_e2e::probe::get_plain(health_port, "/readyz", Duration::from_secs(1));
-        if ready.is_ok_and(|r| r.status == 200) {
-            break;
-        }
-        assert!(
-            started.elapsed() < WAIT,
-            "kkp-webhook not ready after {WAIT:?}:\n{}",
-            log()
-        );
-        assert!(
-            child.0.try_wait().expect("status").is_none(),
-            "kkp-webhook exited:\n{}",
-            log()
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    let detected = lines
-        .lock()
-        .expect("the log")
-        .iter()
-        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-        .find(|l| {
-            l.get("message")
-                .and_then(Value::as_str)
-                .is_some_and(|m| m.starts_with("cluster version from the apiserver"))
-        });
-    let detected = detected.unwrap_or_else(|| panic!("no cluster-version log line:\n{}", log()));
+    webhook.wait_ready(WAIT, |_| true).await.expect("kkp-webhook is ready");
+    let detected = webhook
+        .find_log("cluster version from the apiserver")
+        .unwrap_or_else(|| panic!("no cluster-version log line:\n{}", webhook.log()));
     assert_eq!(detected.get("version"), Some(&json!("1.36.3")), "{detected}");
 
     // The apiserver calls it through the shipped configurations.
@@ -150,7 +74,7 @@ async fn the_binary_takes_the_cluster_version_from_the_apiserver_and_serves_it()
         .find(|(file, _)| *file == "webhook-configurations.yaml")
         .expect("the shipped webhook configurations")
         .1;
-    let base_url = format!("https://127.0.0.1:{tls_port}");
+    let base_url = format!("https://127.0.0.1:{}", webhook.tls_port);
     webhook_support::register_webhooks(&client, configurations, &base_url, &cert.ca_pem)
         .await
         .expect("the webhook configurations");
@@ -187,21 +111,6 @@ async fn the_binary_takes_the_cluster_version_from_the_apiserver_and_serves_it()
     );
 
     // SIGTERM: a clean exit.
-    let pid = i32::try_from(child.0.id()).expect("a pid");
-    // SAFETY: sending a signal to our own child process.
-    let sent = unsafe { libc::kill(pid, libc::SIGTERM) };
-    assert_eq!(sent, 0, "SIGTERM sent");
-    let started = Instant::now();
-    let status = loop {
-        if let Some(status) = child.0.try_wait().expect("status") {
-            break status;
-        }
-        assert!(
-            started.elapsed() < WAIT,
-            "kkp-webhook did not stop on SIGTERM:\n{}",
-            log()
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
-    assert!(status.success(), "{status}:\n{}", log());
+    let status = webhook.terminate(WAIT).await.expect("kkp-webhook stops");
+    assert!(status.success(), "{status}:\n{}", webhook.log());
 }
