@@ -72,7 +72,7 @@ pub fn minor_of(version: &str) -> Option<(u64, u64)> {
 }
 
 /// A CNI version parsed the way KKP parses it (an optional `v`, missing parts completed).
-pub fn parse_version(version: &str) -> Result<Version, semver::Error> {
+pub fn parse_version(version: &str) -> Result<Version, crate::semver_coerce::CoerceError> {
     versions::parse(version)
 }
 

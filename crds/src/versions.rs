@@ -9,6 +9,8 @@
 
 use semver::Version;
 
+use crate::semver_coerce::{self, CoerceError};
+
 mod constraint;
 
 pub use constraint::{Constraint, ConstraintError};
@@ -90,29 +92,9 @@ impl Default for VersionCatalog {
 }
 
 /// Parses a Kubernetes version as KKP and machine-controller do (Masterminds semver v3): an
-/// optional leading `v`, and `1.35` or `1` completed with zeros.
-pub fn parse(s: &str) -> Result<Version, semver::Error> {
-    let trimmed = s.trim();
-    let bare = trimmed.strip_prefix('v').unwrap_or(trimmed);
-    match Version::parse(bare) {
-        Ok(v) => Ok(v),
-        Err(e) => {
-            // Masterminds coerces missing minor and patch numbers; only a plain `N` or `N.N`
-            // (optionally with a pre-release or build suffix) is completed.
-            let split = bare.find(['-', '+']).unwrap_or(bare.len());
-            let (core, rest) = bare.split_at(split);
-            let parts = core.split('.').count();
-            if parts >= 3 || core.is_empty() || !core.split('.').all(is_number) {
-                return Err(e);
-            }
-            let completed = format!("{core}{}{rest}", ".0".repeat(3 - parts));
-            Version::parse(&completed).map_err(|_| e)
-        }
-    }
-}
-
-fn is_number(part: &str) -> bool {
-    !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit())
+/// optional leading `v`, and `1.35` or `1` completed with zeros (see [`crate::semver_coerce`]).
+pub fn parse(s: &str) -> Result<Version, CoerceError> {
+    semver_coerce::coerce(s.trim())
 }
 
 impl VersionUpdate {
