@@ -15,6 +15,10 @@ use base64::engine::general_purpose::STANDARD;
 pub const MUTATE_PATH: &str = "/mutate";
 /// The path of the validating endpoint, served on the TLS port.
 pub const VALIDATE_PATH: &str = "/validate";
+/// The path that refuses AdmissionPolicies that do not compile or are over a CEL limit.
+pub const VALIDATE_POLICY_PATH: &str = "/validate-policy";
+/// The path that applies the replica rules to MachineDeployments' `scale` subresource.
+pub const VALIDATE_SCALE_PATH: &str = "/validate-scale";
 /// Liveness, on the plain-HTTP health port.
 pub const HEALTHZ_PATH: &str = "/healthz";
 /// Readiness, on the plain-HTTP health port.

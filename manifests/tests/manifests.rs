@@ -15,8 +15,8 @@ use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use kkp_manifests::{
     CA_BUNDLE_PLACEHOLDER, DEFAULT_IMAGE, HEALTH_PORT, HEALTHZ_PATH, MUTATE_PATH, NAME, NAMESPACE, READYZ_PATH,
-    SERVICE_DNS_NAMES, TLS_PORT, TLS_SECRET_NAME, VALIDATE_PATH, Variant, tls_secret, webhook_manifests,
-    with_ca_bundle, with_image,
+    SERVICE_DNS_NAMES, TLS_PORT, TLS_SECRET_NAME, VALIDATE_PATH, VALIDATE_POLICY_PATH, VALIDATE_SCALE_PATH, Variant,
+    tls_secret, webhook_manifests, with_ca_bundle, with_image,
 };
 use serde::Deserialize;
 use serde_json::Value;
@@ -147,11 +147,67 @@ fn mutating(variant: Variant) -> MutatingWebhook {
     hooks.into_iter().next().unwrap()
 }
 
-fn validating(variant: Variant) -> ValidatingWebhook {
+fn validating_hooks(variant: Variant) -> Vec<ValidatingWebhook> {
     let config: ValidatingWebhookConfiguration = one(&documents(variant), "ValidatingWebhookConfiguration");
-    let hooks = config.webhooks.expect("webhooks");
-    assert_eq!(hooks.len(), 1);
+    config.webhooks.expect("webhooks")
+}
+
+fn validating(variant: Variant) -> ValidatingWebhook {
+    let hooks = validating_hooks(variant);
+    assert_eq!(hooks.len(), 3);
     hooks.into_iter().next().unwrap()
+}
+
+#[test]
+fn policies_and_scale_requests_are_validated_too() {
+    assert_eq!(VALIDATE_POLICY_PATH, "/validate-policy");
+    assert_eq!(VALIDATE_SCALE_PATH, "/validate-scale");
+    for variant in VARIANTS {
+        let hooks = validating_hooks(variant);
+        let names: Vec<&str> = hooks.iter().map(|h| h.name.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "validation.kkp-webhook.kubectl-kkp.io",
+                "policies.kkp-webhook.kubectl-kkp.io",
+                "scale.kkp-webhook.kubectl-kkp.io"
+            ]
+        );
+        for (hook, path, group, version, resource, scope, operations) in [
+            (
+                &hooks[1],
+                VALIDATE_POLICY_PATH,
+                "policy.kubectl-kkp.io",
+                "v1alpha1",
+                "admissionpolicies",
+                "Cluster",
+                &["CREATE", "UPDATE"][..],
+            ),
+            (
+                &hooks[2],
+                VALIDATE_SCALE_PATH,
+                "cluster.k8s.io",
+                "v1alpha1",
+                "machinedeployments/scale",
+                "Namespaced",
+                &["UPDATE"][..],
+            ),
+        ] {
+            expect_client(&hook.client_config, path, variant);
+            let rules = hook.rules.as_ref().expect("rules");
+            assert_eq!(rules.len(), 1);
+            let rule = &rules[0];
+            assert_eq!(rule.api_groups.as_deref(), Some(&[group.to_string()][..]));
+            assert_eq!(rule.api_versions.as_deref(), Some(&[version.to_string()][..]));
+            assert_eq!(rule.resources.as_deref(), Some(&[resource.to_string()][..]));
+            let expected: Vec<String> = operations.iter().map(|o| o.to_string()).collect();
+            assert_eq!(rule.operations.as_deref(), Some(&expected[..]));
+            assert_eq!(rule.scope.as_deref(), Some(scope));
+            assert_eq!(hook.failure_policy.as_deref(), Some("Fail"));
+            assert_eq!(hook.side_effects, "None");
+            assert!(hook.timeout_seconds.is_some_and(|t| (1..=5).contains(&t)));
+        }
+    }
 }
 
 #[test]
@@ -420,7 +476,8 @@ fn rbac_reads_policies_and_the_platform_configuration_and_patches_policy_status(
 #[test]
 fn the_ca_bundle_placeholder_is_replaced() {
     let (_, yaml) = webhook_manifests(Variant::GeneratedCerts).pop().unwrap();
-    assert_eq!(yaml.matches(CA_BUNDLE_PLACEHOLDER).count(), 2);
+    // One per webhook: defaulting, validation, policies and scale.
+    assert_eq!(yaml.matches(CA_BUNDLE_PLACEHOLDER).count(), 4);
     let pem = b"-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
     let filled = with_ca_bundle(yaml, pem);
     assert!(!filled.contains(CA_BUNDLE_PLACEHOLDER));

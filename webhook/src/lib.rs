@@ -30,6 +30,7 @@ pub mod metrics;
 pub mod patch;
 pub mod platform;
 pub mod policies;
+pub mod policy_routes;
 pub mod review;
 pub mod routes;
 pub mod server;

@@ -697,6 +697,59 @@ mod tests {
         );
     }
 
+    #[tokio::test]
+    async fn hostile_cel_policies_are_reported_and_the_webhook_keeps_serving() {
+        use axum::body::Body;
+        use tower::ServiceExt;
+
+        let cel = |name: &str, expression: String| {
+            policy_object(
+                name,
+                1,
+                json!({"rules": {"cel": [{"name": "r", "expression": expression}]}}),
+                None,
+            )
+        };
+        let ten = format!("[{}]", ["0"; 10].join(","));
+        let mut maps = "0".to_owned();
+        for level in 0..7 {
+            maps = format!("{ten}.map(v{level}, {maps})");
+        }
+        let watched = [
+            cel("deep", format!("{}true{}", "[".repeat(5000), "]".repeat(5000))),
+            cel("chain", format!("{} > 0", vec!["1"; 2400].join("+"))),
+            cel("steps", format!("size({maps}) > 0")),
+            cel("crash", format!("{}true", "true ? true : ".repeat(240))),
+            cel("range", "lists.range(object.spec.replicas).size() > 0".into()),
+            policy_object("only-aws", 1, json!({"rules": {"providers": ["aws"]}}), None),
+        ];
+        let compiled = compile_all(&watched, &[]);
+        let error = |name: &str| compiled.outcomes[name].error.clone().unwrap_or_default();
+        assert!(error("deep").contains("the limit is 5000"), "{}", error("deep"));
+        assert!(error("chain").contains("operators; the limit is 500"), "{}", error("chain"));
+        assert!(error("steps").contains("over the cost budget"), "{}", error("steps"));
+        assert!(error("crash").contains("crashed the CEL parser"), "{}", error("crash"));
+        assert!(error("range").contains("lists.range needs a literal bound"), "{}", error("range"));
+        let names: Vec<&str> = compiled.set.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(names, ["only-aws"]);
+
+        let state = AppState::new(Context::default(), Default::default());
+        state.set_policies(compiled.set);
+        let body = json!({"apiVersion": review::API_VERSION, "kind": review::KIND, "request": {
+            "uid": "u1", "operation": "CREATE", "name": "abcd123456", "object": hetzner_cluster(),
+            "kind": {"group": "kubermatic.k8c.io", "version": "v1", "kind": "Cluster"},
+            "userInfo": {"username": "bob", "groups": []}}});
+        let request = axum::http::Request::post(kkp_manifests::VALIDATE_PATH)
+            .header(axum::http::header::CONTENT_TYPE, "application/json")
+            .body(Body::from(body.to_string()))
+            .expect("a request");
+        let response = crate::routes::router(state).oneshot(request).await.expect("served");
+        assert_eq!(response.status(), axum::http::StatusCode::OK);
+        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.expect("a body");
+        let answer: Value = serde_json::from_slice(&bytes).expect("json");
+        assert_eq!(answer["response"]["allowed"], false, "{answer}");
+    }
+
     #[test]
     fn the_compiled_status_is_written_only_when_it_differs() {
         let outcome = Outcome {

@@ -33,6 +33,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route(MUTATE_PATH, post(mutate))
         .route(VALIDATE_PATH, post(validate))
+        .merge(crate::policy_routes::routes())
         .layer(
             ServiceBuilder::new()
                 .layer(HandleErrorLayer::new(move |err: BoxError| {

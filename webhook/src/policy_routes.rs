@@ -1,0 +1,342 @@
+//! Two review endpoints for the policies themselves, beside `/mutate` and `/validate`:
+//!
+//! - `POST /validate-policy`: an `AdmissionPolicy` that does not parse, does not compile or is over
+//!   a CEL limit is refused with the reason, so it never reaches the policy watch.
+//! - `POST /validate-scale`: `kubectl scale machinedeployment` goes through the `scale`
+//!   subresource, whose review carries an `autoscaling/v1` `Scale`, not the MachineDeployment. The
+//!   replica rules (`maxReplicas`, `maxWorkers`) are applied to its `spec.replicas`. A Scale has no
+//!   labels and the webhook makes no API call on the request path, so every policy that does not
+//!   exempt the user is applied, whatever its selector: a scale is never judged by fewer policies
+//!   than the MachineDeployment itself would be (see `kkp_crds::policy::evaluate_scale`).
+
+use std::time::Instant;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::extract::rejection::BytesRejection;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use kkp_crds::admission::{Operation, ResourceKind, Verdict};
+use kkp_crds::policy::{self, AdmissionPolicy};
+use kkp_manifests::{VALIDATE_POLICY_PATH, VALIDATE_SCALE_PATH};
+use serde_json::json;
+
+use crate::answer::{self, Answer, Endpoint, operation_label};
+use crate::metrics::Outcome;
+use crate::review::{self, AdmissionResponse, ParsedRequest, ResponseReview, Status};
+use crate::state::AppState;
+
+/// The routes of the two endpoints, to merge into the TLS router.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route(VALIDATE_POLICY_PATH, post(validate_policy))
+        .route(VALIDATE_SCALE_PATH, post(validate_scale))
+}
+
+fn http_error(code: StatusCode, message: String) -> Response {
+    let body = json!({
+        "apiVersion": "v1", "kind": "Status", "status": "Failure",
+        "message": message, "code": code.as_u16(),
+    });
+    (code, axum::Json(body)).into_response()
+}
+
+/// The review in a request, or the HTTP error that refuses it.
+fn parse(headers: &HeaderMap, body: Result<Bytes, BytesRejection>) -> Result<ParsedRequest, Response> {
+    let media_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(str::trim)
+        .unwrap_or("");
+    if !media_type.eq_ignore_ascii_case("application/json") {
+        return Err(http_error(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            format!("expected Content-Type application/json, got {media_type:?}"),
+        ));
+    }
+    let body = body.map_err(|rejection| http_error(rejection.status(), rejection.body_text()))?;
+    review::parse(&body).map_err(|e| http_error(StatusCode::BAD_REQUEST, e.to_string()))
+}
+
+fn respond(response: AdmissionResponse) -> Response {
+    match serde_json::to_vec(&ResponseReview::new(response)) {
+        Ok(json) => (
+            [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))],
+            json,
+        )
+            .into_response(),
+        Err(e) => http_error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("cannot encode the response: {e}"),
+        ),
+    }
+}
+
+/// Whether an AdmissionPolicy in a review may be stored: `None` when it may, else why not.
+pub fn policy_problem(parsed: &ParsedRequest) -> Option<String> {
+    if !matches!(parsed.operation, Operation::Create | Operation::Update) {
+        return None;
+    }
+    let object = parsed.request.object.clone()?;
+    let name = parsed.request.name.clone().unwrap_or_default();
+    let policy: AdmissionPolicy = match serde_json::from_value(object) {
+        Ok(p) => p,
+        Err(e) => {
+            return Some(format!(
+                "AdmissionPolicy {name:?} is invalid: the policy does not parse: {e}"
+            ));
+        }
+    };
+    policy::compile(&policy)
+        .err()
+        .map(|e| format!("AdmissionPolicy {name:?} is invalid: {e}"))
+}
+
+async fn validate_policy(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let started = Instant::now();
+    let parsed = match parse(&headers, body) {
+        Ok(p) => p,
+        Err(refused) => return refused,
+    };
+    let operation = operation_label(parsed.operation);
+    // Compiling runs the CEL parser on a thread of its own; keep it off the async workers.
+    let (parsed, problem) = match tokio::task::spawn_blocking(move || {
+        let problem = policy_problem(&parsed);
+        (parsed, problem)
+    })
+    .await
+    {
+        Ok(done) => done,
+        Err(e) => {
+            return http_error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                format!("checking the policy failed: {e}"),
+            );
+        }
+    };
+    let uid = parsed.request.uid.as_str();
+    let (response, outcome) = match &problem {
+        None => (AdmissionResponse::allow(uid), Outcome::Allowed),
+        Some(message) => (
+            AdmissionResponse::deny(uid, Status::failure(422, message.as_str())),
+            Outcome::Denied,
+        ),
+    };
+    tracing::info!(
+        uid,
+        name = parsed.request.name.as_deref().unwrap_or(""),
+        operation,
+        allowed = problem.is_none(),
+        message = problem.as_deref().unwrap_or(""),
+        "policy review"
+    );
+    state.metrics().observe_review(
+        "AdmissionPolicy",
+        operation,
+        "validate-policy",
+        outcome,
+        started.elapsed(),
+    );
+    respond(response)
+}
+
+/// The answer to a review of a MachineDeployment's `scale` subresource.
+pub fn scale_answer(parsed: &ParsedRequest, ctx: &kkp_crds::admission::Context) -> Answer {
+    let req = &parsed.request;
+    let mut verdict = Verdict {
+        kind: ResourceKind::MachineDeployment,
+        name: req.name.clone().unwrap_or_default(),
+        namespace: req.namespace.clone(),
+        object: None,
+        patch: json_patch::Patch(Vec::new()),
+        errors: Vec::new(),
+        warnings: Vec::new(),
+        violations: Vec::new(),
+        matched_policies: Vec::new(),
+        skipped: None,
+    };
+    match (&req.object, parsed.operation, req.kind.kind.as_str()) {
+        (Some(scale), Operation::Update | Operation::Create, "Scale") => {
+            let old = req.old_object.as_ref();
+            let evaluation = policy::evaluate_scale(&ctx.policies, scale, old, None, Some(&parsed.user));
+            verdict.violations = evaluation.violations;
+            verdict.matched_policies = evaluation.matched;
+        }
+        _ => verdict.skipped = Some("not an update of a Scale".into()),
+    }
+    answer::translate(Endpoint::Validate, parsed, &verdict)
+}
+
+async fn validate_scale(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let started = Instant::now();
+    let parsed = match parse(&headers, body) {
+        Ok(p) => p,
+        Err(refused) => return refused,
+    };
+    let ctx = state.context();
+    let answer = scale_answer(&parsed, &ctx);
+    let operation = operation_label(parsed.operation);
+    let metrics = state.metrics();
+    metrics.observe_review(
+        answer.kind,
+        operation,
+        "validate-scale",
+        answer.outcome,
+        started.elapsed(),
+    );
+    for rule in &answer.denied_by {
+        metrics.observe_denial(answer.kind, "validate-scale", rule);
+    }
+    for (policy, rule) in &answer.audited {
+        metrics.observe_audit(policy, rule);
+    }
+    crate::policies::observe(
+        state.policy_counters(),
+        Endpoint::Validate,
+        parsed.request.dry_run.unwrap_or(false),
+        &answer,
+    );
+    tracing::info!(
+        uid = %parsed.request.uid,
+        namespace = parsed.request.namespace.as_deref().unwrap_or(""),
+        name = %answer.name,
+        operation,
+        allowed = answer.response.allowed,
+        replicas = parsed.request.object.as_ref().map_or(0, policy::scale_replicas),
+        "scale review"
+    );
+    respond(answer.response)
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::body::Body;
+    use kkp_crds::admission::Context;
+    use serde_json::Value;
+    use tower::ServiceExt;
+
+    use super::*;
+
+    fn review(kind: Value, object: Value, old: Option<Value>) -> String {
+        json!({"apiVersion": review::API_VERSION, "kind": review::KIND, "request": {
+            "uid": "u1", "operation": if old.is_some() { "UPDATE" } else { "CREATE" },
+            "name": "workers", "namespace": "kube-system", "kind": kind,
+            "object": object, "oldObject": old,
+            "userInfo": {"username": "bob", "groups": ["devs"]}}})
+        .to_string()
+    }
+
+    async fn post_review(state: AppState, path: &str, body: String) -> Value {
+        let request = axum::http::Request::post(path)
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(body))
+            .unwrap();
+        let response = routes().with_state(state).oneshot(request).await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
+        serde_json::from_slice(&bytes).unwrap()
+    }
+
+    fn policy_object(name: &str, rules: Value) -> Value {
+        json!({"apiVersion": "policy.kubectl-kkp.io/v1alpha1", "kind": "AdmissionPolicy",
+               "metadata": {"name": name}, "spec": {"rules": rules}})
+    }
+
+    fn policy_kind() -> Value {
+        json!({"group": "policy.kubectl-kkp.io", "version": "v1alpha1", "kind": "AdmissionPolicy"})
+    }
+
+    #[tokio::test]
+    async fn policies_over_a_limit_or_broken_are_refused_with_the_reason() {
+        let state = AppState::new(Context::default(), Default::default());
+        let deep = format!("{}true{}", "(".repeat(64), ")".repeat(64));
+        let refused = post_review(
+            state.clone(),
+            VALIDATE_POLICY_PATH,
+            review(
+                policy_kind(),
+                policy_object("deep", json!({"cel": [{"name": "d", "expression": deep}]})),
+                None,
+            ),
+        )
+        .await;
+        assert_eq!(refused["response"]["allowed"], false);
+        assert_eq!(refused["response"]["status"]["code"], 422);
+        assert_eq!(
+            refused["response"]["status"]["message"],
+            "AdmissionPolicy \"workers\" is invalid: rules.cel[0] (d): the expression nests brackets 64 deep; the limit is 32"
+        );
+        let unparsable = post_review(
+            state.clone(),
+            VALIDATE_POLICY_PATH,
+            review(policy_kind(), policy_object("p", json!({"providers": "aws"})), None),
+        )
+        .await;
+        let message = unparsable["response"]["status"]["message"].as_str().unwrap();
+        assert!(message.contains("the policy does not parse"), "{message}");
+        let fine = post_review(
+            state,
+            VALIDATE_POLICY_PATH,
+            review(policy_kind(), policy_object("p", json!({"maxReplicas": 3})), None),
+        )
+        .await;
+        assert_eq!(fine["response"]["allowed"], true);
+    }
+
+    fn scale(replicas: i64) -> Value {
+        json!({"apiVersion": "autoscaling/v1", "kind": "Scale",
+               "metadata": {"name": "workers", "namespace": "kube-system"}, "spec": {"replicas": replicas}})
+    }
+
+    fn scale_kind() -> Value {
+        json!({"group": "autoscaling", "version": "v1", "kind": "Scale"})
+    }
+
+    #[tokio::test]
+    async fn scale_requests_over_the_replica_limits_are_denied() {
+        let compiled = crate::policies::compile_all(
+            &[],
+            &[serde_json::from_value(policy_object("few", json!({"maxReplicas": 3}))).unwrap()],
+        );
+        let state = AppState::new(Context::default(), Default::default());
+        state.set_policies(compiled.set);
+        let denied = post_review(
+            state.clone(),
+            VALIDATE_SCALE_PATH,
+            review(scale_kind(), scale(100), Some(scale(2))),
+        )
+        .await;
+        assert_eq!(denied["response"]["allowed"], false);
+        assert_eq!(
+            denied["response"]["status"]["message"],
+            "MachineDeployment.cluster.k8s.io \"workers\" is forbidden: [policy \"few\" rule maxReplicas: 100 replicas exceed the maximum of 3]"
+        );
+        let allowed = post_review(
+            state.clone(),
+            VALIDATE_SCALE_PATH,
+            review(scale_kind(), scale(3), Some(scale(2))),
+        )
+        .await;
+        assert_eq!(allowed["response"]["allowed"], true);
+        // Already over the limit before: scaling to the same count is admitted with a warning.
+        let kept = post_review(
+            state,
+            VALIDATE_SCALE_PATH,
+            review(scale_kind(), scale(5), Some(scale(5))),
+        )
+        .await;
+        assert_eq!(kept["response"]["allowed"], true);
+        assert_eq!(kept["response"]["warnings"].as_array().map(Vec::len), Some(1), "{kept}");
+    }
+}
