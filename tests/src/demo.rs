@@ -283,6 +283,8 @@ pub async fn run<W: Write>(n: &mut Narrator<W>) -> Result<Demo, DemoError> {
                 "AWS_REGION=eu-central-1",
                 "--set",
                 "AWS_VPC_ID=vpc-0123456789",
+                "--set",
+                "AWS_SECURITY_GROUP_ID=sg-0123456789",
             ]),
         }
         f

@@ -728,6 +728,7 @@ mod tests {
     fn sample_value(name: &str) -> &'static str {
         match name {
             "AWS_VPC_ID" => "vpc-0a1b2c3d",
+            "AWS_SECURITY_GROUP_ID" => "sg-0a1b2c3d",
             "AWS_REGION" => "eu-central-1",
             "AZURE_LOCATION" => "westeurope",
             "GCP_ZONE" => "europe-west3-a",
