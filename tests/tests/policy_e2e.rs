@@ -33,7 +33,7 @@ const COMMAND_TIMEOUT: Duration = Duration::from_secs(120);
 const WAIT: Duration = Duration::from_secs(60);
 
 /// What the admin installs: a Deny policy (the exempted group passes), a Warn and an Audit
-/// policy, and one that does not compile.
+/// policy.
 const POLICIES: &str = r#"
 apiVersion: policy.kubectl-kkp.io/v1alpha1
 kind: AdmissionPolicy
@@ -67,7 +67,11 @@ spec:
   enforcement: Audit
   rules:
     forbidInlineCredentials: true
----
+"#;
+
+/// A policy that does not compile, stored before the webhook configurations (the admission of
+/// policies) were registered: the webhook leaves it out and says why in its status.
+const BROKEN: &str = r#"
 apiVersion: policy.kubectl-kkp.io/v1alpha1
 kind: AdmissionPolicy
 metadata:
@@ -78,6 +82,19 @@ spec:
     cel:
       - name: unfinished
         expression: "object.spec.("
+"#;
+
+/// A policy over a CEL limit, which the webhook refuses at admission.
+const TOO_DEEP: &str = r#"
+apiVersion: policy.kubectl-kkp.io/v1alpha1
+kind: AdmissionPolicy
+metadata:
+  name: too-deep
+spec:
+  rules:
+    cel:
+      - name: deep
+        expression: "((((((((((((((((((((((((((((((((((((((((true))))))))))))))))))))))))))))))))))))))))"
 "#;
 
 fn cluster(name: &str, dc: &str) -> Value {
@@ -291,6 +308,11 @@ async fn admission_policies_are_enforced_by_the_webhook_on_a_real_control_plane(
         .expect("the shipped webhook configurations")
         .1;
     let base_url = format!("https://127.0.0.1:{}", server.tls_addr().port());
+    let broken: DynamicObject = serde_yaml::from_str(BROKEN).expect("the broken policy");
+    policies_api(&admin)
+        .create(&PostParams::default(), &broken)
+        .await
+        .expect("a policy stored before the webhook");
     let registered = webhook_support::register_webhooks(&admin, webhooks, &base_url, &cert.ca_pem)
         .await
         .expect("the webhook configurations");
@@ -300,6 +322,16 @@ async fn admission_policies_are_enforced_by_the_webhook_on_a_real_control_plane(
     let admin_user = plane.admin().clone();
     let applied = kubectl_as(plane, &admin_user, &["apply", "-f", "-"], Some(POLICIES.to_owned())).await;
     applied.expect_code(0);
+    // A policy over a CEL limit never reaches the webhook's policy watch.
+    let refused = kubectl_as(plane, &admin_user, &["apply", "-f", "-"], Some(TOO_DEEP.to_owned())).await;
+    refused.expect_code(1);
+    refused
+        .expect_stderr(r#"admission webhook "policies.kkp-webhook.kubectl-kkp.io" denied the request"#)
+        .expect_stderr("rules.cel[0] (deep): the expression nests brackets 40 deep; the limit is 32");
+    let also_broken = BROKEN.replace("name: broken", "name: broken-again");
+    let refused = kubectl_as(plane, &admin_user, &["apply", "-f", "-"], Some(also_broken)).await;
+    refused.expect_code(1);
+    refused.expect_stderr("rules.cel[0] (unfinished): the expression does not compile");
     let policies = &policies_api(&admin);
     webhook_support::wait_until("the policies' compiled status", WAIT, || async move {
         let rules = policies.get("platform-rules").await.map_err(|e| e.to_string())?;

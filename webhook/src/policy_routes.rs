@@ -44,7 +44,7 @@ fn http_error(code: StatusCode, message: String) -> Response {
 }
 
 /// The review in a request, or the HTTP error that refuses it.
-fn parse(headers: &HeaderMap, body: Result<Bytes, BytesRejection>) -> Result<ParsedRequest, Response> {
+fn parse(headers: &HeaderMap, body: Result<Bytes, BytesRejection>) -> Result<ParsedRequest, Box<Response>> {
     let media_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -52,13 +52,13 @@ fn parse(headers: &HeaderMap, body: Result<Bytes, BytesRejection>) -> Result<Par
         .map(str::trim)
         .unwrap_or("");
     if !media_type.eq_ignore_ascii_case("application/json") {
-        return Err(http_error(
+        return Err(Box::new(http_error(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             format!("expected Content-Type application/json, got {media_type:?}"),
-        ));
+        )));
     }
-    let body = body.map_err(|rejection| http_error(rejection.status(), rejection.body_text()))?;
-    review::parse(&body).map_err(|e| http_error(StatusCode::BAD_REQUEST, e.to_string()))
+    let body = body.map_err(|rejection| Box::new(http_error(rejection.status(), rejection.body_text())))?;
+    review::parse(&body).map_err(|e| Box::new(http_error(StatusCode::BAD_REQUEST, e.to_string())))
 }
 
 fn respond(response: AdmissionResponse) -> Response {
@@ -103,7 +103,7 @@ async fn validate_policy(
     let started = Instant::now();
     let parsed = match parse(&headers, body) {
         Ok(p) => p,
-        Err(refused) => return refused,
+        Err(refused) => return *refused,
     };
     let operation = operation_label(parsed.operation);
     // Compiling runs the CEL parser on a thread of its own; keep it off the async workers.
@@ -182,7 +182,7 @@ async fn validate_scale(
     let started = Instant::now();
     let parsed = match parse(&headers, body) {
         Ok(p) => p,
-        Err(refused) => return refused,
+        Err(refused) => return *refused,
     };
     let ctx = state.context();
     let answer = scale_answer(&parsed, &ctx);
