@@ -376,6 +376,7 @@ fn get_lists_and_shows_clusters_like_kubectl() {
         .find(|l| l.starts_with(&format!("{name} ")))
         .expect("a row for the cluster");
     let cells: Vec<&str> = row.split_whitespace().collect();
+    let default_version = kkp_crds::versions::VersionCatalog::default().default.to_string();
     assert_eq!(
         &cells[..6],
         [
@@ -383,7 +384,7 @@ fn get_lists_and_shows_clusters_like_kubectl() {
             name.as_str(),
             "hetzner",
             "hetzner-fsn1",
-            "1.35.7",
+            default_version.as_str(),
             "Running"
         ],
         "{row}"
