@@ -166,7 +166,8 @@ pub fn decode<T: DeserializeOwned>(kind: &ResourceKind, object: &Value) -> Resul
         Ok(typed) => return Ok(typed),
         Err(e) => e,
     };
-    let found = type_check::type_errors(kind, object);
+    let checked = type_check::type_check(kind, object);
+    let found = checked.errors;
     let serde_path = serde_failure.path().to_string();
     let serde_at = dotted_serde_path(&serde_path);
     let seen = found.iter().any(|e| {
@@ -176,6 +177,23 @@ pub fn decode<T: DeserializeOwned>(kind: &ResourceKind, object: &Value) -> Resul
     let mut errors: Vec<FieldError> = found.iter().map(|e| e.error.clone()).collect();
     if !seen {
         errors.push(serde_error(serde_failure));
+    }
+    if checked.incomplete {
+        // The rules would only speak about an object with the named fields taken out, which
+        // still does not decode: say that the list is not complete, and stop here.
+        errors.push(FieldError::forbidden(
+            Path::default(),
+            format!(
+                "more than {} fields have the wrong type; the first {0} are named",
+                type_check::MAX_TYPE_ERRORS
+            ),
+        ));
+        return Err(Box::new(Undecodable {
+            errors,
+            removed: Vec::new(),
+            stripped: None,
+            removed_index: RemovedIndex::default(),
+        }));
     }
 
     let targets = removal_targets(object, found.iter().map(|e| e.pointer.as_str()));

@@ -250,14 +250,39 @@ pub(crate) fn field_path_in(kind: &ResourceKind, pointer: &str) -> Path {
     }
 }
 
-/// Every field of `object` whose JSON type does not fit the typed resource, sorted by field path.
-/// Empty for an object that decodes, and for kinds that are not ours.
+/// The most wrong-typed fields the type check names; past it, it stops looking. An object with
+/// this many is not a typo to fix field by field, and looking further only costs time and memory.
+pub const MAX_TYPE_ERRORS: usize = 1000;
+
+/// What the type check found.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TypeCheck {
+    /// The fields of the wrong type, sorted by field path: every one, or the first
+    /// [`MAX_TYPE_ERRORS`] found when [`TypeCheck::incomplete`].
+    pub errors: Vec<TypeError>,
+    /// Whether the check stopped at [`MAX_TYPE_ERRORS`] with more to find.
+    pub incomplete: bool,
+}
+
+/// Every field of `object` whose JSON type does not fit the typed resource, sorted by field path;
+/// at most [`MAX_TYPE_ERRORS`] of them. Empty for an object that decodes, and for kinds that are
+/// not ours.
 pub fn type_errors(kind: &ResourceKind, object: &Value) -> Vec<TypeError> {
+    type_check(kind, object).errors
+}
+
+/// [`type_errors`], and whether the check stopped before it found them all.
+pub fn type_check(kind: &ResourceKind, object: &Value) -> TypeCheck {
     let Some(checker) = checker(kind) else {
-        return Vec::new();
+        return TypeCheck::default();
     };
     let mut errors: Vec<TypeError> = Vec::new();
+    let mut incomplete = false;
     for e in checker.validator.iter_errors(object) {
+        if errors.len() >= MAX_TYPE_ERRORS {
+            incomplete = true;
+            break;
+        }
         let pointer = e.instance_path().as_str().to_owned();
         let dotted = Path::default().pointer(&pointer);
         let named = field_path(&checker.schema, &pointer);
@@ -273,7 +298,7 @@ pub fn type_errors(kind: &ResourceKind, object: &Value) -> Vec<TypeError> {
     }
     errors.sort_by_cached_key(|e| (e.error.field.clone(), e.error.to_string()));
     errors.dedup();
-    errors
+    TypeCheck { errors, incomplete }
 }
 
 #[cfg(test)]
@@ -340,6 +365,22 @@ mod tests {
                 ),
             ]
         );
+    }
+
+    #[test]
+    fn the_check_stops_after_the_first_thousand() {
+        let blocks: Vec<Value> = (0..5 * MAX_TYPE_ERRORS).map(|i| json!(i)).collect();
+        let object = json!({
+            "apiVersion": "kubermatic.k8c.io/v1", "kind": "Cluster", "metadata": { "name": "x" },
+            "spec": { "clusterNetwork": { "pods": { "cidrBlocks": blocks } } }
+        });
+        let found = type_check(&ResourceKind::Cluster, &object);
+        assert!(found.incomplete);
+        assert_eq!(found.errors.len(), MAX_TYPE_ERRORS);
+        let few = json!({ "metadata": { "name": "x" }, "spec": { "pause": "yes" } });
+        let found = type_check(&ResourceKind::Cluster, &few);
+        assert!(!found.incomplete);
+        assert_eq!(found.errors.len(), 1);
     }
 
     #[test]
