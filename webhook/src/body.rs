@@ -40,9 +40,45 @@ pub async fn read_limited(body: Body, limit: usize, announced: Option<usize>) ->
     Ok(Bytes::from(buf))
 }
 
+/// About how many JSON values a body holds, counted without parsing it: every object and list
+/// opened and every separator outside strings. Parsed, each value costs about 100 bytes of memory
+/// (a 2-byte `[]` as much as a short string), so this, not the body's size, bounds what parsing
+/// costs.
+pub fn json_values(body: &[u8]) -> usize {
+    let (mut count, mut in_string, mut escaped) = (1usize, false, false);
+    for &b in body {
+        if in_string {
+            if escaped {
+                escaped = false;
+            } else if b == b'\\' {
+                escaped = true;
+            } else if b == b'"' {
+                in_string = false;
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'{' | b'[' | b',' => count += 1,
+            _ => {}
+        }
+    }
+    count
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn json_values_are_counted_outside_strings() {
+        assert_eq!(json_values(b"1"), 1);
+        assert_eq!(json_values(br#"{"a":[1,2,3]}"#), 5);
+        assert_eq!(json_values(br#"{"a":"[,{\"x","b":"\\"}"#), 3);
+        assert_eq!(json_values(b"[[[[[]]]]]"), 6);
+        let many = format!("[{}1]", "1,".repeat(10_000));
+        assert_eq!(json_values(many.as_bytes()), 10_002);
+    }
 
     #[tokio::test]
     async fn bodies_up_to_the_limit_are_read() {

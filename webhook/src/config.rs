@@ -21,8 +21,10 @@ pub enum LogFormat {
 
 /// The default --max-body-bytes: two objects of the apiserver's 3 MiB and 1 MiB for the review.
 pub const DEFAULT_MAX_BODY_BYTES: usize = 7 * 1024 * 1024;
+/// The default --max-json-values: a real Cluster or MachineDeployment has a few hundred.
+pub const DEFAULT_MAX_JSON_VALUES: usize = 200_000;
 /// The default --max-concurrency, measured to fit the Deployment's memory limit (see the README).
-pub const DEFAULT_MAX_CONCURRENCY: u32 = 16;
+pub const DEFAULT_MAX_CONCURRENCY: u32 = 4;
 /// The default --max-connections.
 pub const DEFAULT_MAX_CONNECTIONS: u32 = 256;
 
@@ -66,6 +68,12 @@ pub struct Config {
     /// and 1 MiB of room. Larger bodies are refused with 413 before they are read.
     #[arg(long, env = "KKP_WEBHOOK_MAX_BODY_BYTES", default_value_t = DEFAULT_MAX_BODY_BYTES)]
     pub max_body_bytes: usize,
+
+    /// Most JSON values (objects, lists, strings, numbers...) a review may hold. Parsed, each costs
+    /// about 100 bytes whatever its size in the body, so this bounds a review's memory: 200000
+    /// values are about 20 MiB parsed. Reviews with more are refused with 413.
+    #[arg(long, env = "KKP_WEBHOOK_MAX_JSON_VALUES", default_value_t = DEFAULT_MAX_JSON_VALUES)]
+    pub max_json_values: usize,
 
     /// Time allowed for one review, from the first byte of the request to the response (e.g. `4s`,
     /// `500ms`). Keep it under the webhook configurations' timeoutSeconds (5 s): the apiserver gives up then.
@@ -128,6 +136,7 @@ impl Config {
             listen_address: SocketAddr::from(([127, 0, 0, 1], 0)),
             health_listen_address: SocketAddr::from(([127, 0, 0, 1], 0)),
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            max_json_values: DEFAULT_MAX_JSON_VALUES,
             request_timeout: Duration::from_secs(4),
             max_concurrency: DEFAULT_MAX_CONCURRENCY,
             max_connections: DEFAULT_MAX_CONNECTIONS,
@@ -163,6 +172,7 @@ impl Config {
     pub fn limits(&self) -> Limits {
         Limits {
             max_body_bytes: self.max_body_bytes,
+            max_json_values: self.max_json_values,
             request_timeout: self.request_timeout,
             max_concurrency: self.max_concurrency as usize,
         }
@@ -173,6 +183,7 @@ impl Config {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Limits {
     pub max_body_bytes: usize,
+    pub max_json_values: usize,
     pub request_timeout: Duration,
     pub max_concurrency: usize,
 }
@@ -181,6 +192,7 @@ impl Default for Limits {
     fn default() -> Self {
         Limits {
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            max_json_values: DEFAULT_MAX_JSON_VALUES,
             request_timeout: Duration::from_secs(4),
             max_concurrency: DEFAULT_MAX_CONCURRENCY as usize,
         }

@@ -159,6 +159,14 @@ async fn review(endpoint: Endpoint, state: AppState, headers: HeaderMap, body: B
         Err(e @ BodyError::TooLarge { .. }) => return reject(StatusCode::PAYLOAD_TOO_LARGE, e.to_string()),
         Err(e @ BodyError::Read(_)) => return reject(StatusCode::BAD_REQUEST, e.to_string()),
     };
+    let values = body::json_values(&bytes);
+    let max_values = state.limits().max_json_values;
+    if values > max_values {
+        return reject(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("the review holds about {values} JSON values, more than the {max_values} this webhook evaluates"),
+        );
+    }
     let evaluating = state.clone();
     let evaluated = tokio::task::spawn_blocking(move || {
         let _slot = (permit, busy);

@@ -19,6 +19,9 @@ use tokio_rustls::TlsConnector;
 use tokio_rustls::client::TlsStream;
 use tower::ServiceExt;
 
+pub mod hostile;
+pub mod process;
+
 // ---- objects and reviews -------------------------------------------------------------------
 
 /// A minimal valid KKP Cluster.
