@@ -49,6 +49,7 @@ const RBAC_YAML: &str = include_str!("../webhook/rbac.yaml");
 const SERVICE_YAML: &str = include_str!("../webhook/service.yaml");
 const DEPLOYMENT_YAML: &str = include_str!("../webhook/deployment.yaml");
 const PDB_YAML: &str = include_str!("../webhook/pdb.yaml");
+const NETWORK_POLICY_YAML: &str = include_str!("../webhook/networkpolicy.yaml");
 const WEBHOOKS_YAML: &str = include_str!("../webhook/webhook-configurations.yaml");
 const WEBHOOKS_CERT_MANAGER_YAML: &str = include_str!("../webhook/webhook-configurations-cert-manager.yaml");
 
@@ -74,6 +75,7 @@ pub fn webhook_manifests(variant: Variant) -> Vec<(&'static str, &'static str)> 
         ("service.yaml", SERVICE_YAML),
         ("deployment.yaml", DEPLOYMENT_YAML),
         ("pdb.yaml", PDB_YAML),
+        ("networkpolicy.yaml", NETWORK_POLICY_YAML),
         webhooks,
     ]
 }

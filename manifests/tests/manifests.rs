@@ -519,3 +519,65 @@ fn the_tls_secret_holds_the_certificate_and_key() {
     assert_eq!(data["tls.key"].0, b"KEY");
     assert_eq!(data["ca.crt"].0, b"CA");
 }
+
+#[test]
+fn a_network_policy_opens_only_the_tls_port_and_metrics_to_monitoring() {
+    use k8s_openapi::api::networking::v1::NetworkPolicy;
+    for variant in VARIANTS {
+        let docs = documents(variant);
+        let policy: NetworkPolicy = one(&docs, "NetworkPolicy");
+        let deployment: Deployment = one(&docs, "Deployment");
+        let spec = policy.spec.expect("a spec");
+        // It selects the webhook's pods.
+        let pod_labels = deployment.spec.unwrap().template.metadata.unwrap().labels.unwrap();
+        let selected = spec.pod_selector.unwrap().match_labels.unwrap();
+        assert!(!selected.is_empty());
+        for (k, v) in &selected {
+            assert_eq!(pod_labels.get(k), Some(v), "the policy selects the pods by {k}");
+        }
+        assert_eq!(spec.policy_types.as_deref(), Some(&["Ingress".to_string()][..]));
+        let rules = spec.ingress.expect("ingress rules");
+        assert_eq!(rules.len(), 2, "one rule for the apiserver, one for metrics");
+        let port_of = |rule: &k8s_openapi::api::networking::v1::NetworkPolicyIngressRule| {
+            let ports = rule.ports.as_ref().expect("ports");
+            assert_eq!(ports.len(), 1, "each rule opens one port");
+            assert_eq!(ports[0].protocol.as_deref(), Some("TCP"));
+            match ports[0].port.as_ref().expect("a port") {
+                IntOrString::Int(p) => *p,
+                IntOrString::String(s) => panic!("a numeric port, not {s}"),
+            }
+        };
+        let tls = rules
+            .iter()
+            .find(|r| port_of(r) == i32::from(TLS_PORT))
+            .expect("the TLS port is open");
+        let peers = tls.from.as_ref().expect("peers");
+        let cidrs: Vec<&str> = peers
+            .iter()
+            .map(|p| {
+                p.ip_block
+                    .as_ref()
+                    .expect("the apiserver is named by address")
+                    .cidr
+                    .as_str()
+            })
+            .collect();
+        assert_eq!(cidrs, ["0.0.0.0/0", "::/0"], "open to the apiserver wherever it runs");
+        let metrics = rules
+            .iter()
+            .find(|r| port_of(r) == i32::from(HEALTH_PORT))
+            .expect("the metrics port is open");
+        let peers = metrics.from.as_ref().expect("peers");
+        assert_eq!(peers.len(), 1);
+        assert!(peers[0].ip_block.is_none() && peers[0].pod_selector.is_none());
+        assert_eq!(
+            peers[0].namespace_selector.as_ref().unwrap().match_labels,
+            Some(labels(&[("kubernetes.io/metadata.name", "monitoring")])),
+            "only the monitoring namespace scrapes metrics"
+        );
+        // Applied after the Deployment's namespace exists.
+        let names: Vec<&str> = webhook_manifests(variant).iter().map(|(n, _)| *n).collect();
+        let at = |n: &str| names.iter().position(|x| *x == n).unwrap();
+        assert!(at("namespace.yaml") < at("networkpolicy.yaml"));
+    }
+}
