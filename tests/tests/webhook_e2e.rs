@@ -202,7 +202,7 @@ fn invalid_cluster(name: &str) -> (Value, [&'static str; 5]) {
         "metadata.labels[project-id]: Required value: every cluster belongs to a KKP project",
         r#"spec.containerRuntime: Unsupported value: "docker": supported values: "containerd""#,
         r#"spec.exposeStrategy: Unsupported value: "Ingress": supported values: "NodePort", "LoadBalancer", "Tunneling""#,
-        "spec.usePodSecurityPolicyAdmissionPlugin: Forbidden: PodSecurityPolicy was removed in Kubernetes 1.25",
+        "spec.version: Forbidden: admission plugin \"PodSecurityPolicy\" is not supported in Kubernetes v1.25 and later",
         r#"spec.clusterNetwork.dnsDomain: Invalid value: "example.local": must be cluster.local"#,
     ];
     (c, errors)
@@ -251,7 +251,7 @@ fn broken_machine_deployment(name: &str, namespace: &str) -> (Value, Vec<String>
             "spec.template.metadata.labels: Invalid value: {{\"machine\":\"md-{name}\"}}: `selector` does not match template `labels`"
         ),
         "spec.template.spec.providerSpec.value.sshPublicKeys[0]: Invalid value: \"<< YOUR_PUBLIC_KEY >>\": not an SSH public key: no known key type (such as ssh-ed25519 or ssh-rsa)".to_owned(),
-        "spec.template.spec.providerSpec.value.operatingSystem: Unsupported value: \"centos\": supported values: \"ubuntu\", \"rockylinux\"".to_owned(),
+        "spec.template.spec.providerSpec.value.operatingSystem: Unsupported value: \"centos\": supported values: \"ubuntu\", \"flatcar\", \"rhel\", \"rockylinux\", \"amzn2\"".to_owned(),
     ];
     (md, errors)
 }
@@ -553,7 +553,7 @@ async fn changing_an_immutable_field_is_denied() {
             assert_eq!(
                 status.message,
                 denial(&format!(
-                    "Cluster.kubermatic.k8c.io {name:?} is invalid: [spec.clusterNetwork.pods: Invalid value: {{\"cidrBlocks\":[\"172.26.0.0/16\"]}}: field is immutable]"
+                    "Cluster.kubermatic.k8c.io {name:?} is invalid: [spec.clusterNetwork.pods.cidrBlocks: Invalid value: [\"172.26.0.0/16\"]: field is immutable]"
                 ))
             );
         }
