@@ -98,7 +98,7 @@ fn main() {
                 }
             }
         }
-        slowest.sort_by(|a, b| b.0.cmp(&a.0));
+        slowest.sort_by_key(|s| std::cmp::Reverse(s.0));
         let heaviest: Vec<Shape> = slowest.iter().map(|(_, s)| *s).take(3).collect();
 
         // Phase 2: the permitted number of the heaviest reviews in flight at once.
