@@ -459,6 +459,11 @@ fn rbac_reads_policies_and_the_platform_configuration_and_patches_policy_status(
                 "seeds".into(),
                 vec!["get".into(), "list".into(), "watch".into()]
             ),
+            (
+                "cluster.k8s.io".into(),
+                "machinedeployments".into(),
+                vec!["list".into(), "watch".into()]
+            ),
         ]
     );
     assert!(

@@ -26,6 +26,7 @@ pub mod config;
 pub mod connection;
 pub mod evaluation;
 pub mod logging;
+pub mod machine_labels;
 pub mod metrics;
 pub mod patch;
 pub mod platform;
@@ -36,6 +37,7 @@ pub mod routes;
 pub mod server;
 pub mod state;
 pub mod tls;
+pub mod watch_log;
 
 pub use config::{Config, ConnectionLimits, Enforcement, Limits, LogFormat};
 pub use kkp_manifests::{MUTATE_PATH, VALIDATE_PATH};

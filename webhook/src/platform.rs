@@ -25,6 +25,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::state::AppState;
+use crate::watch_log::WatchErrorLog;
 
 /// Where the platform's configuration comes from, on the command line.
 #[derive(Clone, Debug, Args)]
@@ -189,30 +190,6 @@ enum Which {
     Seed,
 }
 
-/// Logs the first error of a failing watch as a warning and the repeats quietly, so a user
-/// cluster without KKP's CRDs does not fill the log.
-#[derive(Default)]
-struct ErrorLog {
-    failing: [bool; 2],
-}
-
-impl ErrorLog {
-    fn failed(&mut self, which: Which, error: &watcher::Error) {
-        let slot = &mut self.failing[which as usize];
-        if *slot {
-            tracing::debug!(?which, %error, "watching the platform configuration still fails");
-        } else {
-            tracing::warn!(?which, %error, "watching the platform configuration failed; retrying with back-off, \
-                the built-in catalog or the last good configuration stays in force");
-            *slot = true;
-        }
-    }
-
-    fn recovered(&mut self, which: Which) {
-        self.failing[which as usize] = false;
-    }
-}
-
 async fn run(
     client: Client,
     state: AppState,
@@ -239,7 +216,10 @@ async fn run(
         .map(|e| (Which::Seed, e));
     let mut events = std::pin::pin!(stream::select(config_events, seed_events));
     let mut listed = [false; 2];
-    let mut errors = ErrorLog::default();
+    let mut errors = [
+        WatchErrorLog::new("the KubermaticConfiguration"),
+        WatchErrorLog::new("the Seeds"),
+    ];
     let mut in_force: Option<Resolved> = None;
     loop {
         tokio::select! {
@@ -250,7 +230,7 @@ async fn run(
                     break;
                 }
                 Some((which, Ok(event))) => {
-                    errors.recovered(which);
+                    errors[which as usize].recovered();
                     if matches!(event, watcher::Event::InitDone) {
                         listed[which as usize] = true;
                     }
@@ -267,7 +247,9 @@ async fn run(
                         synced.send_replace(true);
                     }
                 }
-                Some((which, Err(error))) => errors.failed(which, &error),
+                Some((which, Err(error))) => {
+                    errors[which as usize].failed(&error);
+                }
             }
         }
     }

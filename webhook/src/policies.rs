@@ -31,6 +31,7 @@ use tokio::task::JoinHandle;
 
 use crate::answer::{Answer, Endpoint};
 use crate::config::{Config, parse_duration};
+use crate::machine_labels::MachineLabelWatch;
 use crate::platform::{PlatformArgs, PlatformWatch};
 
 use crate::server::{ServeError, Server, shutdown_signal};
@@ -586,6 +587,10 @@ pub async fn serve(mut config: Config, args: PolicyArgs, platform: PlatformArgs)
             );
             PlatformWatch::spawn(client.clone(), state.clone(), &platform.kubermatic_namespace, pinned)
         });
+    let label_watch = client
+        .as_ref()
+        .filter(|_| should_watch(args.watch_policies))
+        .map(|client| MachineLabelWatch::spawn(client.clone(), state.machine_labels().clone()));
     let mut readiness = None;
     let watch = client.filter(|_| should_watch(args.watch_policies)).map(|client| {
         let options = WatchOptions {
@@ -617,6 +622,9 @@ pub async fn serve(mut config: Config, args: PolicyArgs, platform: PlatformArgs)
         w.stop().await;
     }
     if let Some(w) = platform_watch {
+        w.stop().await;
+    }
+    if let Some(w) = label_watch {
         w.stop().await;
     }
     signalled.map_err(StartError::from)
@@ -726,10 +734,18 @@ mod tests {
         let compiled = compile_all(&watched, &[]);
         let error = |name: &str| compiled.outcomes[name].error.clone().unwrap_or_default();
         assert!(error("deep").contains("the limit is 5000"), "{}", error("deep"));
-        assert!(error("chain").contains("operators; the limit is 500"), "{}", error("chain"));
+        assert!(
+            error("chain").contains("operators; the limit is 500"),
+            "{}",
+            error("chain")
+        );
         assert!(error("steps").contains("over the cost budget"), "{}", error("steps"));
         assert!(error("crash").contains("crashed the CEL parser"), "{}", error("crash"));
-        assert!(error("range").contains("lists.range needs a literal bound"), "{}", error("range"));
+        assert!(
+            error("range").contains("lists.range needs a literal bound"),
+            "{}",
+            error("range")
+        );
         let names: Vec<&str> = compiled.set.iter().map(|p| p.name.as_str()).collect();
         assert_eq!(names, ["only-aws"]);
 
@@ -745,7 +761,9 @@ mod tests {
             .expect("a request");
         let response = crate::routes::router(state).oneshot(request).await.expect("served");
         assert_eq!(response.status(), axum::http::StatusCode::OK);
-        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.expect("a body");
+        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .expect("a body");
         let answer: Value = serde_json::from_slice(&bytes).expect("json");
         assert_eq!(answer["response"]["allowed"], false, "{answer}");
     }

@@ -5,9 +5,10 @@
 //! - `POST /validate-scale`: `kubectl scale machinedeployment` goes through the `scale`
 //!   subresource, whose review carries an `autoscaling/v1` `Scale`, not the MachineDeployment. The
 //!   replica rules (`maxReplicas`, `maxWorkers`) are applied to its `spec.replicas`. A Scale has no
-//!   labels and the webhook makes no API call on the request path, so every policy that does not
-//!   exempt the user is applied, whatever its selector: a scale is never judged by fewer policies
-//!   than the MachineDeployment itself would be (see `kkp_crds::policy::evaluate_scale`).
+//!   labels, so the MachineDeployment's selector labels come from a watch
+//!   ([`crate::machine_labels`]); for a MachineDeployment the watch has not seen, every policy that
+//!   does not exempt the user is applied, whatever its selector: a scale is never judged by fewer
+//!   policies than the MachineDeployment itself would be (see `kkp_crds::policy::evaluate_scale`).
 
 use std::time::Instant;
 
@@ -148,7 +149,14 @@ async fn validate_policy(
 }
 
 /// The answer to a review of a MachineDeployment's `scale` subresource.
-pub fn scale_answer(parsed: &ParsedRequest, ctx: &kkp_crds::admission::Context) -> Answer {
+///
+/// `labels` are the MachineDeployment's selector labels when the webhook knows them; without
+/// them every policy with a replica rule applies.
+pub fn scale_answer(
+    parsed: &ParsedRequest,
+    ctx: &kkp_crds::admission::Context,
+    labels: Option<&std::collections::BTreeMap<String, String>>,
+) -> Answer {
     let req = &parsed.request;
     let mut verdict = Verdict {
         kind: ResourceKind::MachineDeployment,
@@ -165,7 +173,7 @@ pub fn scale_answer(parsed: &ParsedRequest, ctx: &kkp_crds::admission::Context) 
     match (&req.object, parsed.operation, req.kind.kind.as_str()) {
         (Some(scale), Operation::Update | Operation::Create, "Scale") => {
             let old = req.old_object.as_ref();
-            let evaluation = policy::evaluate_scale(&ctx.policies, scale, old, None, Some(&parsed.user));
+            let evaluation = policy::evaluate_scale(&ctx.policies, scale, old, labels, Some(&parsed.user));
             verdict.violations = evaluation.violations;
             verdict.matched_policies = evaluation.matched;
         }
@@ -185,7 +193,11 @@ async fn validate_scale(
         Err(refused) => return *refused,
     };
     let ctx = state.context();
-    let answer = scale_answer(&parsed, &ctx);
+    let labels = state.machine_labels().get(
+        parsed.request.namespace.as_deref().unwrap_or(""),
+        parsed.request.name.as_deref().unwrap_or(""),
+    );
+    let answer = scale_answer(&parsed, &ctx, labels.as_ref());
     let operation = operation_label(parsed.operation);
     let metrics = state.metrics();
     metrics.observe_review(
@@ -338,5 +350,34 @@ mod tests {
         .await;
         assert_eq!(kept["response"]["allowed"], true);
         assert_eq!(kept["response"]["warnings"].as_array().map(Vec::len), Some(1), "{kept}");
+    }
+
+    #[tokio::test]
+    async fn scale_requests_are_judged_by_the_policies_that_select_the_machine_deployment() {
+        let mut team_a = policy_object("team-a", json!({"maxReplicas": 3}));
+        team_a["spec"]["selector"] = json!({"matchLabels": {"project-id": "a"}});
+        let compiled = crate::policies::compile_all(&[], &[serde_json::from_value(team_a).unwrap()]);
+        let state = AppState::new(Context::default(), Default::default());
+        state.set_policies(compiled.set);
+        let body = || review(scale_kind(), scale(100), Some(scale(2)));
+        // Unknown to the watch: every policy with a replica rule applies.
+        let unknown = post_review(state.clone(), VALIDATE_SCALE_PATH, body()).await;
+        assert_eq!(unknown["response"]["allowed"], false, "{unknown}");
+        // Known, in project b: team a's policy does not select it.
+        let md: kube::api::DynamicObject = serde_json::from_value(json!({
+            "apiVersion": "cluster.k8s.io/v1alpha1", "kind": "MachineDeployment",
+            "metadata": {"name": "workers", "namespace": "kube-system"},
+            "spec": {"template": {"spec": {"metadata": {"labels": {"system/project": "b"}}}}}
+        }))
+        .unwrap();
+        state.machine_labels().apply(&md);
+        let other_project = post_review(state.clone(), VALIDATE_SCALE_PATH, body()).await;
+        assert_eq!(other_project["response"]["allowed"], true, "{other_project}");
+        // Known, in project a: denied.
+        let mut in_a = md.clone();
+        in_a.data["spec"]["template"]["spec"]["metadata"]["labels"]["system/project"] = json!("a");
+        state.machine_labels().apply(&in_a);
+        let same_project = post_review(state, VALIDATE_SCALE_PATH, body()).await;
+        assert_eq!(same_project["response"]["allowed"], false, "{same_project}");
     }
 }

@@ -12,6 +12,7 @@ use kkp_crds::versions::{BUILTIN_KKP_RELEASE, VersionCatalog};
 use tokio::sync::Semaphore;
 
 use crate::config::{Enforcement, Limits};
+use crate::machine_labels::MachineLabels;
 use crate::metrics::Metrics;
 use crate::policies::PolicyCounters;
 
@@ -30,6 +31,7 @@ pub struct AppState {
     audit_only: Arc<AtomicBool>,
     policy_counters: Arc<PolicyCounters>,
     platform: Arc<ArcSwap<String>>,
+    machine_labels: MachineLabels,
 }
 
 impl AppState {
@@ -42,6 +44,7 @@ impl AppState {
             ready: Arc::new(AtomicBool::new(true)),
             audit_only: Arc::new(AtomicBool::new(false)),
             policy_counters: Arc::new(PolicyCounters::default()),
+            machine_labels: MachineLabels::default(),
             platform: Arc::new(ArcSwap::from_pointee(format!(
                 "the built-in catalog of {BUILTIN_KKP_RELEASE}; no datacenters known"
             ))),
@@ -90,6 +93,11 @@ impl AppState {
     /// Which platform configuration reviews are answered with, in one line.
     pub fn platform_summary(&self) -> Arc<String> {
         self.platform.load_full()
+    }
+
+    /// The selector labels of the MachineDeployments, for scale requests.
+    pub fn machine_labels(&self) -> &MachineLabels {
+        &self.machine_labels
     }
 
     pub fn metrics(&self) -> &Metrics {
