@@ -28,6 +28,10 @@ pub const METRICS_PATH: &str = "/metrics";
 
 /// The namespace everything namespaced is installed into.
 pub const NAMESPACE: &str = "kkp-system";
+/// The label that exempts a namespace, or an object, from every webhook: with the value `true`,
+/// the webhook configurations' namespace and object selectors leave it out. The webhook's own
+/// namespace carries it.
+pub const EXEMPT_LABEL: &str = "kkp-webhook.kubectl-kkp.io/exempt";
 /// The name of the Service, Deployment, ServiceAccount and webhook configurations.
 pub const NAME: &str = "kkp-webhook";
 /// The Secret (type `kubernetes.io/tls`) the pods read their serving certificate from.
