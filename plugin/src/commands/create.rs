@@ -28,6 +28,7 @@ use crate::kube::apply::{Applied, Applier, ApplyError, ApplyOptions, DryRun, sor
 use crate::kube::client::Connection;
 use crate::kube::resources::ResolveError;
 use crate::kube::secret::{self, Convention, LookupError};
+use crate::kube::trust::{self, AllowArgs};
 use crate::kube::wait::{self, Deadline, Poll, Progress};
 use crate::kube::{capi, duration, kkp};
 use crate::output::{self, OutputFormat};
@@ -88,6 +89,9 @@ Examples:
   # Check against an exported configuration instead of the one on the management cluster
   kubectl kkp create cluster demo --provider hetzner ... --kubermatic-configuration kubermatic.yaml
 
+  # A seed you trust whose clusters' kubeconfigs log in through a program (exec)
+  kubectl kkp create cluster demo --provider hetzner ... --allow-exec
+
   # A Cluster API template, waiting up to 30 minutes for the cluster to become available
   kubectl kkp create cluster capi-demo --from cluster-template.yaml -n clusters \\
       --kubernetes-version v1.35.7 --timeout 30m";
@@ -135,6 +139,8 @@ pub struct CreateClusterArgs {
     /// Take over fields another field manager owns instead of failing with a conflict.
     #[arg(long)]
     pub force_conflicts: bool,
+    #[command(flatten)]
+    pub allow: AllowArgs,
     /// The namespace KKP keeps its KubermaticConfiguration and Seeds in on the management cluster.
     #[arg(long, value_name = "NAME", default_value = DEFAULT_KUBERMATIC_NAMESPACE, help_heading = "Platform configuration")]
     pub kubermatic_namespace: String,
@@ -358,7 +364,7 @@ async fn create_cluster(args: CreateClusterArgs, g: &GlobalArgs) -> anyhow::Resu
     let deadline = Deadline::new(args.timeout);
     let mut progress = Progress::stderr(format!("cluster {id:?}"));
     let waited = tokio::select! {
-        result = wait_and_apply_workers(&seed, &id, &plan, options, deadline, &mut progress) => result,
+        result = wait_and_apply_workers(&seed, &id, &plan, (options, args.allow), deadline, &mut progress) => result,
         _ = tokio::signal::ctrl_c() => {
             progress.finish();
             Err(anyhow::anyhow!(
@@ -384,7 +390,7 @@ async fn wait_and_apply_workers<W: std::io::Write>(
     seed: &Connection,
     id: &str,
     plan: &Plan,
-    options: ApplyOptions,
+    (options, allow): (ApplyOptions, AllowArgs),
     deadline: Deadline,
     progress: &mut Progress<W>,
 ) -> anyhow::Result<Vec<Applied>> {
@@ -419,6 +425,7 @@ async fn wait_and_apply_workers<W: std::io::Write>(
     })
     .await?;
 
+    trust::check(&found.text, &found.secret, allow)?;
     let user = Connection::from_kubeconfig_text(&found.text, &found.secret.to_string()).await?;
     progress.relabel(format!("cluster {id:?} machine deployments"));
     let what = format!("the user cluster of {id:?} to accept its MachineDeployments");

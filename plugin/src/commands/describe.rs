@@ -18,6 +18,7 @@ use super::get::table::age_since;
 use crate::kube::client::Connection;
 use crate::kube::resources;
 use crate::kube::secret::{self, Convention, LookupError};
+use crate::kube::trust::{self, AllowArgs};
 use crate::kube::{errors, kkp};
 
 /// How long describe waits for the user cluster before saying it is unreachable.
@@ -32,7 +33,10 @@ Examples:
   kubectl kkp describe cluster p8kfs2x9jw --color never > p8kfs2x9jw.txt
 
   # A cluster on another seed
-  kubectl kkp describe cluster p8kfs2x9jw --context prod-seed";
+  kubectl kkp describe cluster p8kfs2x9jw --context prod-seed
+
+  # A cluster you trust whose kubeconfig logs in through a program (exec)
+  kubectl kkp describe cluster p8kfs2x9jw --allow-exec";
 
 #[derive(Debug, Args)]
 pub struct DescribeCommand {
@@ -56,6 +60,8 @@ pub struct DescribeClusterArgs {
     /// When to colour the output: auto (a terminal without NO_COLOR), always or never.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
+    #[command(flatten)]
+    pub allow: AllowArgs,
 }
 
 pub async fn run(cmd: DescribeCommand, g: &GlobalArgs) -> anyhow::Result<()> {
@@ -74,7 +80,7 @@ pub enum MachineDeployments {
 async fn cluster(args: DescribeClusterArgs, g: &GlobalArgs) -> anyhow::Result<()> {
     let conn = Connection::from_global(g).await?;
     let cluster = kkp::get_cluster(&conn, &args.name).await?;
-    let mds = match tokio::time::timeout(USER_CLUSTER_TIMEOUT, machine_deployments(&conn, &args.name)).await {
+    let mds = match tokio::time::timeout(USER_CLUSTER_TIMEOUT, machine_deployments(&conn, &args.name, args.allow)).await {
         Ok(found) => found,
         Err(_) => MachineDeployments::Unavailable(format!(
             "the user cluster did not answer within {}",
@@ -91,7 +97,7 @@ async fn cluster(args: DescribeClusterArgs, g: &GlobalArgs) -> anyhow::Result<()
 
 /// Reads the MachineDeployments in the user cluster's `kube-system`, through the cluster's own
 /// kubeconfig.
-async fn machine_deployments(conn: &Connection, name: &str) -> MachineDeployments {
+async fn machine_deployments(conn: &Connection, name: &str, allow: AllowArgs) -> MachineDeployments {
     let found = match secret::find(conn, name, &conn.namespace, Some(Convention::Kkp)).await {
         Ok(found) => found,
         Err(LookupError::NotReady { secret, state, .. }) => {
@@ -101,6 +107,9 @@ async fn machine_deployments(conn: &Connection, name: &str) -> MachineDeployment
         }
         Err(e) => return MachineDeployments::Unavailable(e.to_string()),
     };
+    if let Err(refused) = trust::check(&found.text, &found.secret, allow) {
+        return MachineDeployments::Unavailable(refused.to_string());
+    }
     let user = match Connection::from_kubeconfig_text(&found.text, &found.secret.to_string()).await {
         Ok(user) => user,
         Err(e) => return MachineDeployments::Unavailable(format!("{e:#}")),

@@ -37,7 +37,10 @@ Examples:
   kubectl kkp get kubeconfig p8kfs2x9jw --output-file p8kfs2x9jw.kubeconfig
 
   # A Cluster API cluster's kubeconfig, from namespace clusters
-  kubectl kkp get kubeconfig capi-demo -n clusters --convention cluster-api";
+  kubectl kkp get kubeconfig capi-demo -n clusters --convention cluster-api
+
+  # A cluster you trust whose kubeconfig logs in through a program (exec) and reads a local CA file
+  kubectl kkp get kubeconfig p8kfs2x9jw --merge --allow-exec --allow-file-references";
 
 const GET_POLICIES_EXAMPLES: &str = "\
 Examples:

@@ -5,6 +5,7 @@
 //! kept, so running `install` again changes nothing.
 
 mod certs;
+mod redact;
 
 use std::time::Duration;
 
@@ -59,8 +60,11 @@ Examples:
   # The webhook with a certificate from cert-manager, into another cluster
   kubectl kkp install --crds=false --cert-manager --context prod-seed
 
-  # Review what would be applied
-  kubectl kkp install --dry-run=client > kkp-install.yaml";
+  # Review what would be applied (the generated private key shows as a placeholder)
+  kubectl kkp install --dry-run=client > kkp-install.yaml
+
+  # The same with the generated private key, to apply it elsewhere (keep the file private)
+  kubectl kkp install --dry-run=client --show-secrets > kkp-install.yaml";
 
 /// Flags of `install`.
 #[derive(Debug, Args)]
@@ -89,6 +93,10 @@ pub struct InstallArgs {
     #[arg(long, value_enum, value_name = "MODE", default_value_t = DryRun::None, num_args = 0..=1,
           require_equals = true, default_missing_value = "client")]
     pub dry_run: DryRun,
+    /// Print private keys (the generated tls.key) in the objects that --dry-run=client or -o
+    /// prints, instead of a placeholder.
+    #[arg(long)]
+    pub show_secrets: bool,
     /// Print the objects in this format instead of one line per object.
     #[arg(short = 'o', long, value_enum, value_name = "FORMAT")]
     pub output: Option<OutputFormat>,
@@ -216,7 +224,7 @@ pub async fn run(args: InstallArgs, g: &GlobalArgs) -> anyhow::Result<()> {
             objects.extend(webhook_objects(variant, certs.as_ref(), args.image.as_deref())?);
         }
         sort_for_apply(&mut objects);
-        output::print_objects(&objects, args.output.unwrap_or_default());
+        print_objects(objects, args.output.unwrap_or_default(), args.show_secrets);
         eprintln!("(dry run: nothing was sent)");
         return Ok(());
     }
@@ -271,7 +279,7 @@ pub async fn run(args: InstallArgs, g: &GlobalArgs) -> anyhow::Result<()> {
 
     if let Some(format) = args.output {
         let objects: Vec<Value> = applied.iter().map(|a| a.object.clone()).collect();
-        output::print_objects(&objects, format);
+        print_objects(objects, format, args.show_secrets);
     }
     if options.dry_run || !args.webhook {
         return Ok(());
@@ -296,6 +304,24 @@ pub async fn run(args: InstallArgs, g: &GlobalArgs) -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+/// Prints objects with their private keys replaced by a placeholder unless `show_secrets`, and
+/// says so on stderr.
+fn print_objects(mut objects: Vec<Value>, format: OutputFormat, show_secrets: bool) {
+    let redacted = if show_secrets {
+        Vec::new()
+    } else {
+        redact::private_keys(&mut objects)
+    };
+    output::print_objects(&objects, format);
+    if !redacted.is_empty() {
+        eprintln!(
+            "Private keys are shown as {:?} ({}); pass --show-secrets to print them.",
+            redact::PLACEHOLDER,
+            redacted.join(", ")
+        );
+    }
 }
 
 fn report(done: &Applied, format: Option<OutputFormat>) {

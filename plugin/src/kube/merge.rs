@@ -10,13 +10,16 @@
 //! taken too (kubectl's merged view lets the first file win, so an entry of the same name would hide
 //! theirs). Everything else in the file (preferences, extensions, fields this
 //! plugin does not know) is kept as it was. Which file is merged into is `KubeconfigFiles::write_target`
-//! (kubectl's rule).
+//! (kubectl's rule). While a file is read, merged and written back it is locked the way kubectl
+//! locks it (see `kube::lock`), so concurrent merges and `kubectl config` runs lose nothing.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use serde_yaml::{Mapping, Value};
+
+use super::lock::{self, FileLock, LockError};
 
 /// Why a merge or a write failed.
 #[derive(Debug, thiserror::Error)]
@@ -25,6 +28,8 @@ pub enum MergeError {
     Parse { what: String, detail: String },
     #[error("the kubeconfig to merge has no contexts")]
     NoContext,
+    #[error(transparent)]
+    Lock(#[from] LockError),
     #[error("{context}: {source}")]
     Io {
         context: String,
@@ -382,7 +387,8 @@ pub fn write_private(path: &Path, contents: &[u8]) -> Result<(), MergeError> {
     Ok(())
 }
 
-/// Merges a kubeconfig into the file at `path` (created if missing) and writes it back.
+/// Merges a kubeconfig into the file at `path` (created if missing) and writes it back, holding
+/// the file's lock from reading to writing.
 pub fn merge_into_file(
     path: &Path,
     incoming: &str,
@@ -390,6 +396,7 @@ pub fn merge_into_file(
     set_current: bool,
     reserved: &Names,
 ) -> Result<MergeReport, MergeError> {
+    let _lock = FileLock::acquire(path, lock::WAIT, lock::STALE_AFTER)?;
     let existing = match std::fs::read_to_string(path) {
         Ok(text) => text,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
@@ -563,6 +570,55 @@ current-context: admin
             .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
             .collect();
         assert!(leftovers.is_empty());
+    }
+
+    #[test]
+    fn concurrent_merges_into_one_file_lose_nothing() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("config");
+        std::fs::write(&path, SEED).expect("write");
+        let writers: Vec<_> = (0..8)
+            .map(|i| {
+                let path = path.clone();
+                std::thread::spawn(move || {
+                    let incoming = USER
+                        .replace("https://user:6443", &format!("https://user-{i}:6443"))
+                        .replace("admin", &format!("c{i}"));
+                    merge_into_file(&path, &incoming, &format!("c{i}"), false, &Names::default())
+                })
+            })
+            .collect();
+        for writer in writers {
+            writer.join().expect("no panic").expect("merged");
+        }
+        let merged = parsed(&std::fs::read_to_string(&path).expect("read"));
+        let want: BTreeSet<String> = std::iter::once("admin".to_owned())
+            .chain((0..8).map(|i| format!("c{i}")))
+            .collect();
+        for list in ["clusters", "users", "contexts"] {
+            assert_eq!(names(&merged, list), want, "{list}");
+        }
+        assert!(!lock::lock_path(&path).exists(), "the lock is released");
+    }
+
+    #[test]
+    fn a_locked_file_is_not_written_and_a_failed_merge_releases_the_lock() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("config");
+        std::fs::write(&path, SEED).expect("write");
+        let stale = std::fs::File::create(lock::lock_path(&path)).expect("lock");
+        stale
+            .set_modified(std::time::SystemTime::now() - std::time::Duration::from_secs(600))
+            .expect("age it");
+        let err = merge_into_file(&path, USER, "abc", false, &Names::default()).expect_err("locked");
+        assert!(matches!(err, MergeError::Lock(LockError::Stale { .. })), "{err}");
+        assert_eq!(std::fs::read_to_string(&path).expect("read"), SEED, "untouched");
+        std::fs::remove_file(lock::lock_path(&path)).expect("the user removes it");
+
+        std::fs::write(&path, "- not\n- a kubeconfig\n").expect("write");
+        let err = merge_into_file(&path, USER, "abc", false, &Names::default()).expect_err("not a kubeconfig");
+        assert!(matches!(err, MergeError::Parse { .. }), "{err}");
+        assert!(!lock::lock_path(&path).exists(), "released on error too");
     }
 
     #[test]

@@ -11,11 +11,13 @@ pub mod config;
 pub mod duration;
 pub mod errors;
 pub mod kkp;
+pub mod lock;
 pub mod merge;
 pub mod policies;
 pub mod resources;
 pub mod rollout;
 pub mod secret;
+pub mod trust;
 pub mod wait;
 
 /// The field manager every server-side apply of the plugin uses.

@@ -11,6 +11,7 @@ use crate::kube::client::Connection;
 use crate::kube::config::KubeconfigFiles;
 use crate::kube::merge::{self, MergeReport};
 use crate::kube::secret::{self, Convention};
+use crate::kube::trust::{self, AllowArgs};
 
 /// Flags of `get kubeconfig`.
 #[derive(Debug, Args)]
@@ -32,12 +33,15 @@ pub struct GetKubeconfigArgs {
     /// Only look for the secret of this convention (default: KKP, then Cluster API, then kind).
     #[arg(long, value_enum, value_name = "CONVENTION")]
     pub convention: Option<Convention>,
+    #[command(flatten)]
+    pub allow: AllowArgs,
 }
 
 pub async fn run(args: GetKubeconfigArgs, g: &GlobalArgs) -> anyhow::Result<()> {
     let conn = Connection::from_global(g).await?;
     let found = secret::find(&conn, &args.name, &conn.namespace, args.convention).await?;
     tracing::info!(convention = %found.convention, secret = %found.secret, "found the kubeconfig");
+    trust::check(&found.text, &found.secret, args.allow)?;
     if let Some(path) = &args.output_file {
         merge::write_private(path, found.text.as_bytes())?;
         eprintln!(
