@@ -5,6 +5,10 @@
 //! - throughput in a closed loop with N connections,
 //! - p50/p99/p99.9 latency at a fixed open-loop rate (measured from each request's scheduled send
 //!   time, so a stall is not hidden by the sender waiting for it),
+//! - the same closed loop against a minimal axum + rustls server that only echoes the body, in
+//!   this process: a floor for what TLS and HTTP cost (target: a review at most 3x an echo),
+//! - p99 latency at a steady 500 reviews/s while one hostile review (a 3 MiB UPDATE) a second is
+//!   also sent,
 //! - the server's peak resident memory (VmHWM of the child process).
 //!
 //! Run with `cargo bench -p kkp-webhook --bench load`. Every phase is bounded in time and count;
@@ -185,9 +189,71 @@ async fn connect(addr: SocketAddr, trust: Arc<rustls::ClientConfig>) -> Client {
 
 async fn send(client: &mut Client, payload: &(&'static str, Bytes)) -> bool {
     match client.post(payload.0, payload.1.clone()).await {
-        Ok((StatusCode::OK, body)) => body.windows(14).any(|w| w == b"\"allowed\":true"),
+        Ok((StatusCode::OK, body)) => {
+            body.windows(14).any(|w| w == b"\"allowed\":true") || body.len() == payload.1.len()
+        }
         _ => false,
     }
+}
+
+/// A floor for the cost of TLS and HTTP: a minimal axum + rustls server in this process that
+/// answers every POST with its body, on the same connection builder as the webhook.
+async fn echo_server(pki: &Pki) -> SocketAddr {
+    use axum::routing::post;
+    use hyper_util::rt::TokioIo;
+    use hyper_util::service::TowerToHyperService;
+    use rustls::pki_types::pem::PemObject;
+
+    let (cert, key) = pki.serving("serving-echo");
+    let chain = rustls::pki_types::CertificateDer::pem_slice_iter(cert.as_bytes())
+        .collect::<Result<Vec<_>, _>>()
+        .expect("a certificate");
+    let key = rustls::pki_types::PrivateKeyDer::from_pem_slice(key.as_bytes()).expect("a key");
+    let mut config = rustls::ServerConfig::builder_with_provider(kkp_webhook::tls::crypto_provider())
+        .with_safe_default_protocol_versions()
+        .expect("TLS versions")
+        .with_no_client_auth()
+        .with_single_cert(chain, key)
+        .expect("a TLS configuration");
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let app = axum::Router::new().route(VALIDATE_PATH, post(|body: Bytes| async move { body }));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("a port");
+    let addr = listener.local_addr().expect("an address");
+    tokio::spawn(async move {
+        let builder = kkp_webhook::connection::builder();
+        while let Ok((tcp, _)) = listener.accept().await {
+            let _ = tcp.set_nodelay(true);
+            let (acceptor, builder, app) = (acceptor.clone(), builder.clone(), app.clone());
+            tokio::spawn(async move {
+                if let Ok(tls) = acceptor.accept(tcp).await {
+                    let _ = builder
+                        .serve_connection(TokioIo::new(tls), TowerToHyperService::new(app))
+                        .await;
+                }
+            });
+        }
+    });
+    addr
+}
+
+/// One hostile UPDATE review per second (both objects at the apiserver's 3 MiB) on a connection
+/// of its own until `stop`; returns how many were answered with 200 and how many otherwise.
+async fn hostile_sender(addr: SocketAddr, trust: Arc<rustls::ClientConfig>, stop: Arc<AtomicBool>) -> (usize, usize) {
+    let shape = support::hostile::Shape::HugeMap;
+    let object = support::hostile::object(shape, support::hostile::APISERVER_MAX_OBJECT);
+    let body = Bytes::from(update("hostile", &object, &object).to_string());
+    let (mut answered, mut other) = (0, 0);
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    while !stop.load(Ordering::Relaxed) {
+        tick.tick().await;
+        let mut client = connect(addr, trust.clone()).await;
+        match client.post(VALIDATE_PATH, body.clone()).await {
+            Ok((StatusCode::OK, _)) => answered += 1,
+            _ => other += 1,
+        }
+    }
+    (answered, other)
 }
 
 /// As many reviews as `connections` keep-alive connections can get answered, each sending its next
@@ -320,6 +386,26 @@ fn main() {
         let mut open = open_loop(server.tls, trust.clone(), payloads.clone(), 8, rate, phase_time).await;
         open.report(&format!("open loop, {rate:.0}/s over 8 connections"));
 
+        let before_hostile = proc_status_kib(pid, "VmHWM:").unwrap_or(0);
+
+        // The floor: the same closed loop against a server that only echoes the body.
+        let echo = echo_server(&pki).await;
+        let echo_payloads: Arc<Vec<(&'static str, Bytes)>> =
+            Arc::new(payloads.iter().map(|(_, b)| (VALIDATE_PATH, b.clone())).collect());
+        let mut echoed = closed_loop(echo, trust.clone(), echo_payloads, connections, phase_time, max_reviews).await;
+        echoed.report(&format!("echo (axum + rustls, body back), closed loop, {connections} connections"));
+
+        // A steady 500 reviews/s while one hostile 3 MiB review a second is also sent.
+        let steady = 500.0;
+        let stop = Arc::new(AtomicBool::new(false));
+        let hostile = tokio::spawn(hostile_sender(server.tls, trust.clone(), stop.clone()));
+        let mut under_attack = open_loop(server.tls, trust.clone(), payloads.clone(), 8, steady, phase_time).await;
+        stop.store(true, Ordering::Relaxed);
+        let (hostile_ok, hostile_other) = hostile.await.expect("the hostile sender");
+        under_attack.report(&format!(
+            "open loop, {steady:.0}/s over 8 connections, with 1 hostile 3 MiB review/s ({hostile_ok} answered, {hostile_other} not)"
+        ));
+
         let hwm = proc_status_kib(pid, "VmHWM:").unwrap_or(0);
         let rss = proc_status_kib(pid, "VmRSS:").unwrap_or(0);
         println!(
@@ -331,6 +417,17 @@ fn main() {
         let p99 = percentile(&open.latencies, 99.0);
         let verdict = |ok: bool| if ok { "met" } else { "MISSED" };
         println!("targets:");
+        let cost = echoed.throughput() / closed.throughput();
+        println!(
+            "  a review costs <= 3x an echo: webhook {:.0} reviews/s, echo {:.0}/s, {cost:.2}x ({})",
+            closed.throughput(),
+            echoed.throughput(),
+            verdict(cost <= 3.0)
+        );
+        println!(
+            "  p99 at {steady:.0}/s with hostile reviews: {:?}",
+            percentile(&under_attack.latencies, 99.0)
+        );
         println!(
             "  throughput >= 10000 reviews/s: {:.0} ({})",
             closed.throughput(),
@@ -341,9 +438,9 @@ fn main() {
             verdict(p99 < Duration::from_millis(2))
         );
         println!(
-            "  peak RSS < 50 MiB: {:.1} MiB ({})",
-            hwm as f64 / 1024.0,
-            verdict(hwm < 50 * 1024)
+            "  peak RSS < 50 MiB before the hostile reviews: {:.1} MiB ({})",
+            before_hostile as f64 / 1024.0,
+            verdict(before_hostile < 50 * 1024)
         );
         println!(
             "  failed reviews: {} ({})",

@@ -8,7 +8,7 @@
 //!   and fit in [`MAX_HEADER_BYTES`];
 //! - HTTP/2: at most [`MAX_CONCURRENT_STREAMS`] streams, header lists of at most
 //!   [`MAX_HEADER_BYTES`], small flow-control windows (what a client may send before the server
-//!   reads it), few pending or error resets (rapid-reset floods), and keep-alive pings that close
+//!   reads it), few pending resets (rapid-reset floods), and keep-alive pings that close
 //!   a connection whose peer went away;
 //! - any connection with no bytes either way for the idle timeout is closed.
 
@@ -37,8 +37,10 @@ const STREAM_WINDOW: u32 = 256 * 1024;
 const CONNECTION_WINDOW: u32 = 512 * 1024;
 /// HTTP/2 streams a client may reset before the server accepts them (rapid reset).
 const MAX_PENDING_RESETS: usize = 20;
-/// HTTP/2 streams the server may reset for protocol errors before it closes the connection.
-const MAX_ERROR_RESETS: usize = 64;
+/// HTTP/2 streams the server may reset before it closes the connection. A stream answered
+/// without its body being read (413, 503 after the request timeout) is reset too, so this must
+/// stay well above what a busy apiserver connection sees: hyper's default.
+const MAX_ERROR_RESETS: usize = 1024;
 /// HTTP/2 keep-alive: a ping this often, and the connection closes when one is not answered.
 const KEEP_ALIVE_INTERVAL: Duration = Duration::from_secs(30);
 const KEEP_ALIVE_TIMEOUT: Duration = Duration::from_secs(10);

@@ -112,6 +112,12 @@ fn is_json(headers: &HeaderMap) -> bool {
     media_type.eq_ignore_ascii_case("application/json")
 }
 
+/// Bodies up to this size are evaluated on the async worker: with at most
+/// [`kkp_crds::type_check::MAX_TYPE_ERRORS`] type errors and capped messages, such a review takes
+/// well under a millisecond, less than handing it to a blocking thread. Larger ones go to a
+/// blocking thread so the workers stay free for probes and other connections.
+const INLINE_BODY_BYTES: usize = 16 * 1024;
+
 /// The longest message of a refused request, in bytes (it may quote what the client sent).
 const MAX_REFUSAL_BYTES: usize = 1024;
 
@@ -167,12 +173,18 @@ async fn review(endpoint: Endpoint, state: AppState, headers: HeaderMap, body: B
             format!("the review holds about {values} JSON values, more than the {max_values} this webhook evaluates"),
         );
     }
-    let evaluating = state.clone();
-    let evaluated = tokio::task::spawn_blocking(move || {
+    let evaluated = if bytes.len() <= INLINE_BODY_BYTES {
+        // Small enough that evaluating it costs less than the hop to a blocking thread.
         let _slot = (permit, busy);
-        evaluation::evaluate(endpoint, &evaluating, bytes, started)
-    })
-    .await;
+        Ok(evaluation::evaluate(endpoint, &state, bytes, started))
+    } else {
+        let evaluating = state.clone();
+        tokio::task::spawn_blocking(move || {
+            let _slot = (permit, busy);
+            evaluation::evaluate(endpoint, &evaluating, bytes, started)
+        })
+        .await
+    };
     match evaluated {
         Ok(Evaluated::Answered(json)) => (
             [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))],
