@@ -121,6 +121,10 @@ pub struct Config {
     #[arg(long, env = "KKP_WEBHOOK_CERT_RELOAD_INTERVAL", default_value = "2s", value_parser = parse_duration)]
     pub cert_reload_interval: Duration,
 
+    /// Self-renewal of the serving certificate from its CA.
+    #[command(flatten)]
+    pub renewal: crate::renewal::RenewalArgs,
+
     /// On SIGTERM/SIGINT, how long in-flight requests may take to finish before the server exits.
     #[arg(long, env = "KKP_WEBHOOK_SHUTDOWN_TIMEOUT", default_value = "25s", value_parser = parse_duration)]
     pub shutdown_timeout: Duration,
@@ -146,6 +150,7 @@ impl Config {
             kubernetes_versions: Vec::new(),
             cluster_version: None,
             cert_reload_interval: Duration::from_secs(2),
+            renewal: crate::renewal::RenewalArgs::default(),
             shutdown_timeout: Duration::from_secs(25),
         }
     }

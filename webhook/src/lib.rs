@@ -32,6 +32,7 @@ pub mod patch;
 pub mod platform;
 pub mod policies;
 pub mod policy_routes;
+pub mod renewal;
 pub mod review;
 pub mod routes;
 pub mod server;

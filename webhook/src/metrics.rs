@@ -1,6 +1,6 @@
 //! Prometheus metrics: reviews by kind, operation, endpoint and result, their latency, denials by
 //! rule (and, in audit mode, would-be denials), audit-only policy violations, certificate reloads,
-//! reviews holding an evaluation slot and open connections.
+//! renewals and the served certificate's expiry, reviews holding an evaluation slot and open connections.
 
 use std::collections::HashSet;
 use std::sync::Mutex;
@@ -88,6 +88,8 @@ pub struct Metrics {
     denials: Family<DenialLabels, Counter>,
     audits: Family<AuditLabels, Counter>,
     cert_reloads: Family<ReloadLabels, Counter>,
+    cert_renewals: Family<ReloadLabels, Counter>,
+    cert_expiry: Gauge,
     would_deny: Family<DenialLabels, Counter>,
     evaluating: Gauge,
     connections: Gauge,
@@ -153,6 +155,18 @@ impl Metrics {
             "Changes of the serving certificate files seen, by result (loaded, failed)",
             cert_reloads.clone(),
         );
+        let cert_renewals = Family::<ReloadLabels, Counter>::default();
+        registry.register(
+            "certificate_renewals",
+            "Serving certificates the webhook issued itself from its CA, by result (renewed, failed)",
+            cert_renewals.clone(),
+        );
+        let cert_expiry = Gauge::default();
+        registry.register(
+            "serving_certificate_expiry_timestamp_seconds",
+            "When the serving certificate in use expires (its notAfter), in unix seconds",
+            cert_expiry.clone(),
+        );
         let would_deny = Family::<DenialLabels, Counter>::default();
         registry.register(
             "would_deny",
@@ -185,6 +199,8 @@ impl Metrics {
             denials,
             audits,
             cert_reloads,
+            cert_renewals,
+            cert_expiry,
         }
     }
 
@@ -282,6 +298,30 @@ impl Metrics {
                 result: if ok { "loaded" } else { "failed" },
             })
             .inc();
+    }
+
+    /// Records what the certificate loop reported: reloads, renewals, the served expiry.
+    pub fn observe_certificate(&self, event: crate::tls::CertEvent) {
+        use crate::tls::CertEvent;
+        let renewal = |result| self.cert_renewals.get_or_create(&ReloadLabels { result }).inc();
+        match event {
+            CertEvent::Loaded => self.observe_cert_reload(true),
+            CertEvent::LoadFailed => self.observe_cert_reload(false),
+            CertEvent::Renewed => {
+                renewal("renewed");
+            }
+            CertEvent::RenewalFailed => {
+                renewal("failed");
+            }
+            CertEvent::Serving { not_after } => {
+                self.cert_expiry.set(not_after);
+            }
+        }
+    }
+
+    /// The served certificate's expiry as the gauge has it (unix seconds; 0 before it is known).
+    pub fn serving_certificate_expiry(&self) -> i64 {
+        self.cert_expiry.get()
     }
 
     /// The metrics in the Prometheus/OpenMetrics text format.
@@ -415,5 +455,42 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("kkp_webhook_reviews_evaluating 0"), "{text}");
+    }
+
+    #[test]
+    fn certificate_events_set_the_expiry_gauge_and_count_renewals() {
+        use crate::tls::CertEvent;
+        let m = Metrics::new();
+        assert!(
+            m.render()
+                .contains("kkp_webhook_serving_certificate_expiry_timestamp_seconds 0")
+        );
+        m.observe_certificate(CertEvent::Serving {
+            not_after: 1_900_000_000,
+        });
+        m.observe_certificate(CertEvent::Renewed);
+        m.observe_certificate(CertEvent::RenewalFailed);
+        m.observe_certificate(CertEvent::Loaded);
+        m.observe_certificate(CertEvent::Serving {
+            not_after: 1_950_000_000,
+        });
+        let text = m.render();
+        assert!(
+            text.contains("kkp_webhook_serving_certificate_expiry_timestamp_seconds 1950000000"),
+            "{text}"
+        );
+        assert_eq!(m.serving_certificate_expiry(), 1_950_000_000);
+        assert!(
+            text.contains(r#"kkp_webhook_certificate_renewals_total{result="renewed"} 1"#),
+            "{text}"
+        );
+        assert!(
+            text.contains(r#"kkp_webhook_certificate_renewals_total{result="failed"} 1"#),
+            "{text}"
+        );
+        assert!(
+            text.contains(r#"kkp_webhook_certificate_reloads_total{result="loaded"} 1"#),
+            "{text}"
+        );
     }
 }

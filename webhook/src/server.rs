@@ -85,7 +85,7 @@ impl Server {
     pub async fn bind_with_state(config: Config, state: AppState) -> Result<Server, ServeError> {
         tls::install_crypto_provider();
         state.set_enforcement(config.enforcement);
-        let certs = Arc::new(CertReloader::load(&config.tls_cert_file, &config.tls_private_key_file)?);
+        let certs = Arc::new(CertReloader::from_config(&config)?);
         let acceptor = TlsAcceptor::from(certs.server_config()?);
         let tls_listener = listen(config.listen_address).await?;
         let health_listener = listen(config.health_listen_address).await?;
@@ -118,7 +118,7 @@ impl Server {
         let watcher_task = tokio::spawn(Arc::clone(&certs).watch(
             config.cert_reload_interval,
             shutdown_rx,
-            move |ok| reload_state.metrics().observe_cert_reload(ok),
+            move |event| reload_state.metrics().observe_certificate(event),
         ));
         tracing::info!(%tls_addr, %health_addr, "kkp-webhook serving");
         Ok(Server {
