@@ -1096,3 +1096,282 @@ mod completion {
         );
     }
 }
+
+/// `install --dry-run=client` prints no private key unless asked.
+mod install_secrets {
+    use base64::Engine as _;
+
+    use super::*;
+
+    const PLACEHOLDER: &str = "<redacted: private key, use --show-secrets to print>";
+
+    /// The TLS Secret's `data` of a JSON dry run.
+    fn tls_data(extra: &[&str]) -> (serde_json::Value, String) {
+        let mut args = vec!["install", "--dry-run=client", "-o", "json"];
+        args.extend_from_slice(extra);
+        let out = Run::kkp(&args).output();
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        let list: serde_json::Value = serde_json::from_str(&out.stdout).expect("JSON on stdout");
+        let secret = list["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .find(|o| o["kind"] == "Secret")
+            .expect("the TLS Secret")
+            .clone();
+        (secret["data"].clone(), out.stderr)
+    }
+
+    fn decoded(value: &serde_json::Value) -> String {
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(value.as_str().expect("text"))
+            .expect("base64");
+        String::from_utf8(bytes).expect("UTF-8")
+    }
+
+    #[test]
+    fn the_private_key_is_a_placeholder_by_default() {
+        let (data, stderr) = tls_data(&[]);
+        assert_eq!(data["tls.key"], PLACEHOLDER);
+        assert!(decoded(&data["tls.crt"]).starts_with("-----BEGIN CERTIFICATE-----"));
+        assert!(decoded(&data["ca.crt"]).starts_with("-----BEGIN CERTIFICATE-----"));
+        assert!(
+            stderr.contains("(kkp-system/kkp-webhook-tls tls.key); pass --show-secrets to print them.\n"),
+            "{stderr}"
+        );
+        let yaml = Run::kkp(&["install", "--dry-run=client"]).output();
+        assert_eq!(yaml.code, 0, "{}", yaml.stderr);
+        assert!(
+            yaml.stdout.contains(&format!("tls.key: '{PLACEHOLDER}'")),
+            "{}",
+            yaml.stdout
+        );
+        let key_start = base64::engine::general_purpose::STANDARD.encode("-----BEGIN PRIVATE KEY-----");
+        assert!(!yaml.stdout.contains(&key_start[..32]), "no private key anywhere");
+        assert!(!yaml.stdout.contains("PRIVATE KEY-----"), "no private key anywhere");
+    }
+
+    #[test]
+    fn show_secrets_prints_the_key() {
+        let (data, stderr) = tls_data(&["--show-secrets"]);
+        assert!(decoded(&data["tls.key"]).contains("PRIVATE KEY-----"), "{data}");
+        assert!(!stderr.contains("--show-secrets"), "{stderr}");
+        let yaml = Run::kkp(&["install", "--dry-run=client", "--show-secrets"]).output();
+        let key_start = base64::engine::general_purpose::STANDARD.encode("-----BEGIN PRIVATE KEY-----");
+        assert!(yaml.stdout.contains(&key_start[..32]), "the key is printed");
+    }
+}
+
+/// `get kubeconfig` against a stand-in API server whose Cluster API secrets hold the kubeconfig
+/// the secret's name asks for: `exec-*` one that runs a program, `files-*` one that reads local
+/// files, any other an inline one for a cluster of that name.
+mod kubeconfig_from_a_secret {
+    use std::io::{Read as _, Write as _};
+    use std::net::TcpListener;
+
+    use base64::Engine as _;
+
+    use super::*;
+
+    fn kubeconfig_for(name: &str) -> String {
+        let user = if name.starts_with("exec-") {
+            "{exec: {apiVersion: client.authentication.k8s.io/v1, command: /bin/sh, args: [-c, 'touch pwned'], \
+             interactiveMode: Never}}"
+        } else if name.starts_with("files-") {
+            "{client-certificate: /etc/hostname, client-key: /etc/hostname}"
+        } else {
+            "{token: inline-token}"
+        };
+        format!(
+            "apiVersion: v1\nkind: Config\ncurrent-context: {name}\n\
+             clusters: [{{name: {name}, cluster: {{server: 'https://{name}.example:6443'}}}}]\n\
+             contexts: [{{name: {name}, context: {{cluster: {name}, user: {name}}}}}]\n\
+             users: [{{name: {name}, user: {user}}}]\n"
+        )
+    }
+
+    fn answer(mut stream: std::net::TcpStream) {
+        let mut request = Vec::new();
+        let mut buf = [0u8; 4096];
+        while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+            match stream.read(&mut buf) {
+                Ok(0) | Err(_) => return,
+                Ok(n) => request.extend_from_slice(&buf[..n]),
+            }
+        }
+        let request = String::from_utf8_lossy(&request);
+        let path = request.split_whitespace().nth(1).unwrap_or_default();
+        let secret = path
+            .rsplit('/')
+            .next()
+            .unwrap_or_default()
+            .split('?')
+            .next()
+            .unwrap_or_default();
+        let cluster = secret.strip_suffix("-kubeconfig").unwrap_or(secret);
+        let value = base64::engine::general_purpose::STANDARD.encode(kubeconfig_for(cluster));
+        let body = serde_json::json!({"apiVersion": "v1", "kind": "Secret",
+            "metadata": {"name": secret, "namespace": "default"}, "data": {"value": value}})
+        .to_string();
+        let _ = write!(
+            stream,
+            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+            body.len()
+        );
+    }
+
+    /// Serves until the test ends; returns a kubeconfig for it in `dir`.
+    fn secret_server(dir: &Path) -> PathBuf {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(stream) = stream else { return };
+                std::thread::spawn(move || answer(stream));
+            }
+        });
+        let kubeconfig = dir.join("config");
+        std::fs::write(
+            &kubeconfig,
+            format!(
+                "apiVersion: v1\nkind: Config\ncurrent-context: seed\n\
+                 clusters: [{{name: seed, cluster: {{server: \"http://127.0.0.1:{port}\"}}}}]\n\
+                 contexts: [{{name: seed, context: {{cluster: seed, user: seed}}}}]\n\
+                 users: [{{name: seed, user: {{token: t}}}}]\n"
+            ),
+        )
+        .unwrap();
+        kubeconfig
+    }
+
+    fn get(dir: &Path, kubeconfig: &Path, name: &str, extra: &[&str]) -> Output {
+        let path = kubeconfig.display().to_string();
+        let mut args = vec![
+            "--kubeconfig",
+            &path,
+            "get",
+            "kubeconfig",
+            name,
+            "--convention",
+            "cluster-api",
+        ];
+        args.extend_from_slice(extra);
+        Run::kkp(&args).dir(dir).output()
+    }
+
+    #[test]
+    fn an_exec_kubeconfig_is_refused_until_allowed() {
+        let dir = tempfile::tempdir().unwrap();
+        let kubeconfig = secret_server(dir.path());
+        let before = std::fs::read_to_string(&kubeconfig).unwrap();
+        let out_file = dir.path().join("exec.kubeconfig");
+        let out_path = out_file.display().to_string();
+        for extra in [
+            &[][..],
+            &["--merge"],
+            &["--output-file", &out_path],
+            &["--allow-file-references"],
+        ] {
+            let out = get(dir.path(), &kubeconfig, "exec-demo", extra);
+            assert_eq!(out.code, 1, "{extra:?}: {}", out.stderr);
+            assert!(out.stdout.is_empty(), "{extra:?}: {}", out.stdout);
+            assert!(
+                out.stderr.starts_with(
+                    "error: refusing the kubeconfig in secret default/exec-demo-kubeconfig (key \"value\"): \
+                     user \"exec-demo\" sets users[0].user.exec (runs the command \"/bin/sh\")."
+                ),
+                "{extra:?}: {}",
+                out.stderr
+            );
+            assert!(
+                out.stderr.contains("could run any program on this machine"),
+                "{}",
+                out.stderr
+            );
+            assert!(
+                out.stderr
+                    .ends_with("If you trust the cluster, run the command again with --allow-exec.\n"),
+                "{}",
+                out.stderr
+            );
+        }
+        assert!(!out_file.exists(), "nothing was written");
+        assert_eq!(
+            std::fs::read_to_string(&kubeconfig).unwrap(),
+            before,
+            "nothing was merged"
+        );
+        assert!(!dir.path().join("pwned").exists(), "nothing ran");
+
+        let allowed = get(dir.path(), &kubeconfig, "exec-demo", &["--allow-exec"]);
+        assert_eq!(allowed.code, 0, "{}", allowed.stderr);
+        assert_eq!(allowed.stdout, kubeconfig_for("exec-demo"));
+        let merged = get(dir.path(), &kubeconfig, "exec-demo", &["--allow-exec", "--merge"]);
+        assert_eq!(merged.code, 0, "{}", merged.stderr);
+        assert!(std::fs::read_to_string(&kubeconfig).unwrap().contains("touch pwned"));
+        assert!(!dir.path().join("pwned").exists(), "merging runs nothing either");
+    }
+
+    #[test]
+    fn a_kubeconfig_reading_local_files_is_refused_until_allowed() {
+        let dir = tempfile::tempdir().unwrap();
+        let kubeconfig = secret_server(dir.path());
+        let refused = get(dir.path(), &kubeconfig, "files-demo", &["--allow-exec"]);
+        assert_eq!(refused.code, 1, "{}", refused.stderr);
+        for field in ["users[0].user.client-certificate", "users[0].user.client-key"] {
+            assert!(
+                refused.stderr.contains(&format!(
+                    "user \"files-demo\" sets {field} (reads the local file \"/etc/hostname\")"
+                )),
+                "{}",
+                refused.stderr
+            );
+        }
+        assert!(
+            refused.stderr.contains("could read any file on this machine"),
+            "{}",
+            refused.stderr
+        );
+        assert!(
+            refused
+                .stderr
+                .ends_with("run the command again with --allow-file-references.\n"),
+            "{}",
+            refused.stderr
+        );
+        let allowed = get(dir.path(), &kubeconfig, "files-demo", &["--allow-file-references"]);
+        assert_eq!(allowed.code, 0, "{}", allowed.stderr);
+        assert_eq!(allowed.stdout, kubeconfig_for("files-demo"));
+    }
+
+    #[test]
+    fn concurrent_merges_into_one_file_keep_every_entry() {
+        let dir = tempfile::tempdir().unwrap();
+        let kubeconfig = secret_server(dir.path());
+        let names: Vec<String> = (0..6).map(|i| format!("demo{i}")).collect();
+        let runs: Vec<_> = names
+            .iter()
+            .map(|name| {
+                let (dir, kubeconfig, name) = (dir.path().to_owned(), kubeconfig.clone(), name.clone());
+                std::thread::spawn(move || get(&dir, &kubeconfig, &name, &["--merge"]))
+            })
+            .collect();
+        for run in runs {
+            let out = run.join().expect("the run finished");
+            assert_eq!(out.code, 0, "{}", out.stderr);
+        }
+        let merged: serde_yaml::Value = serde_yaml::from_str(&std::fs::read_to_string(&kubeconfig).unwrap()).unwrap();
+        for list in ["clusters", "users", "contexts"] {
+            let got: Vec<&str> = merged[list]
+                .as_sequence()
+                .expect("a list")
+                .iter()
+                .filter_map(|e| e["name"].as_str())
+                .collect();
+            for want in names.iter().map(String::as_str).chain(["seed"]) {
+                assert!(got.contains(&want), "{list}: {want} missing from {got:?}");
+            }
+        }
+        assert!(!dir.path().join("config.lock").exists(), "the lock is released");
+    }
+}

@@ -80,7 +80,8 @@ pub enum MachineDeployments {
 async fn cluster(args: DescribeClusterArgs, g: &GlobalArgs) -> anyhow::Result<()> {
     let conn = Connection::from_global(g).await?;
     let cluster = kkp::get_cluster(&conn, &args.name).await?;
-    let mds = match tokio::time::timeout(USER_CLUSTER_TIMEOUT, machine_deployments(&conn, &args.name, args.allow)).await {
+    let mds = match tokio::time::timeout(USER_CLUSTER_TIMEOUT, machine_deployments(&conn, &args.name, args.allow)).await
+    {
         Ok(found) => found,
         Err(_) => MachineDeployments::Unavailable(format!(
             "the user cluster did not answer within {}",

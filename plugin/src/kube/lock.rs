@@ -136,8 +136,14 @@ mod tests {
         let err = FileLock::acquire(&file, Duration::ZERO, STALE_AFTER).expect_err("busy");
         assert!(matches!(err, LockError::Busy { .. }), "{err}");
         let text = err.to_string();
-        assert!(text.contains(&format!("the lock file {}.lock exists", file.display())), "{text}");
-        assert!(lock_path(&file).exists(), "a failed attempt leaves the holder's lock alone");
+        assert!(
+            text.contains(&format!("the lock file {}.lock exists", file.display())),
+            "{text}"
+        );
+        assert!(
+            lock_path(&file).exists(),
+            "a failed attempt leaves the holder's lock alone"
+        );
     }
 
     #[test]
@@ -152,7 +158,10 @@ mod tests {
         assert!(matches!(err, LockError::Stale { .. }), "{err}");
         let text = err.to_string();
         assert!(text.contains("made 1h ago"), "{text}");
-        assert!(text.contains(&format!("remove {} and try again", lock.display())), "{text}");
+        assert!(
+            text.contains(&format!("remove {} and try again", lock.display())),
+            "{text}"
+        );
         assert!(lock.exists(), "the lock file is left for the user to judge");
     }
 }

@@ -173,10 +173,7 @@ fn detail(key: &str, value: &Value) -> String {
 
 fn refusal_message(secret: &SecretRef, findings: &[Finding]) -> String {
     let listed: Vec<String> = findings.iter().map(Finding::to_string).collect();
-    let mut text = format!(
-        "refusing the kubeconfig in {secret}: {}.",
-        listed.join("; ")
-    );
+    let mut text = format!("refusing the kubeconfig in {secret}: {}.", listed.join("; "));
     let runs = findings.iter().any(|f| f.risk == Risk::RunsProgram);
     let reads = findings.iter().any(|f| f.risk == Risk::ReadsFile);
     if runs {
@@ -250,7 +247,10 @@ current-context: c
     #[test]
     fn file_references_are_found_in_users_and_clusters() {
         let text = INLINE
-            .replace("certificate-authority-data: AAA", "certificate-authority: /etc/ssl/ca.pem")
+            .replace(
+                "certificate-authority-data: AAA",
+                "certificate-authority: /etc/ssl/ca.pem",
+            )
             .replace(
                 "client-certificate-data: AAA, client-key-data: BBB, token: t",
                 "client-certificate: /home/u/.ssh/id, client-key: k.pem, tokenFile: /var/run/token",
@@ -297,7 +297,10 @@ current-context: c
         );
         assert!(message.contains("could run any program on this machine"), "{message}");
         assert!(!message.contains("read any file"), "{message}");
-        assert!(message.ends_with("If you trust the cluster, run the command again with --allow-exec."), "{message}");
+        assert!(
+            message.ends_with("If you trust the cluster, run the command again with --allow-exec."),
+            "{message}"
+        );
         assert!(!message.contains('\u{1b}'), "control characters are escaped: {message}");
         let allowed = AllowArgs {
             allow_exec: true,
@@ -323,7 +326,10 @@ current-context: c
         let message = check(&text, &secret(), AllowArgs::default())
             .expect_err("refused")
             .to_string();
-        assert!(message.ends_with("with --allow-exec --allow-file-references."), "{message}");
+        assert!(
+            message.ends_with("with --allow-exec --allow-file-references."),
+            "{message}"
+        );
         let both = AllowArgs {
             allow_exec: true,
             allow_file_references: true,
