@@ -94,14 +94,22 @@ pub fn with_image(yaml: &str, image: &str) -> String {
     yaml.replace(DEFAULT_IMAGE, image)
 }
 
-/// The `kkp-webhook-tls` Secret holding a generated serving certificate (PEM chain) and key.
-pub fn tls_secret(cert_pem: &[u8], key_pem: &[u8], ca_pem: &[u8]) -> String {
+/// The key of the CA's certificate in the `kkp-webhook-tls` Secret (and its file in the pods).
+pub const CA_CERT_KEY: &str = "ca.crt";
+/// The key of the CA's private key in the `kkp-webhook-tls` Secret: with it the webhook renews its
+/// own serving certificate (`--ca-key-file`).
+pub const CA_KEY_KEY: &str = "ca.key";
+
+/// The `kkp-webhook-tls` Secret holding a generated serving certificate (PEM chain) and key, and
+/// the CA's certificate and key the webhook renews it from.
+pub fn tls_secret(cert_pem: &[u8], key_pem: &[u8], ca_pem: &[u8], ca_key_pem: &[u8]) -> String {
     format!(
         "apiVersion: v1\nkind: Secret\nmetadata:\n  name: {TLS_SECRET_NAME}\n  namespace: {NAMESPACE}\n  labels:\n    \
          app.kubernetes.io/name: {NAME}\n    app.kubernetes.io/part-of: kubectl-kkp\ntype: kubernetes.io/tls\ndata:\n  \
-         tls.crt: {}\n  tls.key: {}\n  ca.crt: {}\n",
+         tls.crt: {}\n  tls.key: {}\n  {CA_CERT_KEY}: {}\n  {CA_KEY_KEY}: {}\n",
         STANDARD.encode(cert_pem),
         STANDARD.encode(key_pem),
-        STANDARD.encode(ca_pem)
+        STANDARD.encode(ca_pem),
+        STANDARD.encode(ca_key_pem)
     )
 }

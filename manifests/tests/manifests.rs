@@ -14,9 +14,9 @@ use k8s_openapi::api::policy::v1::PodDisruptionBudget;
 use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use kkp_manifests::{
-    CA_BUNDLE_PLACEHOLDER, DEFAULT_IMAGE, HEALTH_PORT, HEALTHZ_PATH, MUTATE_PATH, NAME, NAMESPACE, READYZ_PATH,
-    SERVICE_DNS_NAMES, TLS_PORT, TLS_SECRET_NAME, VALIDATE_PATH, VALIDATE_POLICY_PATH, VALIDATE_SCALE_PATH, Variant,
-    tls_secret, webhook_manifests, with_ca_bundle, with_image,
+    CA_BUNDLE_PLACEHOLDER, CA_CERT_KEY, CA_KEY_KEY, DEFAULT_IMAGE, HEALTH_PORT, HEALTHZ_PATH, MUTATE_PATH, NAME,
+    NAMESPACE, READYZ_PATH, SERVICE_DNS_NAMES, TLS_PORT, TLS_SECRET_NAME, VALIDATE_PATH, VALIDATE_POLICY_PATH,
+    VALIDATE_SCALE_PATH, Variant, tls_secret, webhook_manifests, with_ca_bundle, with_image,
 };
 use serde::Deserialize;
 use serde_json::Value;
@@ -370,6 +370,11 @@ fn the_deployment_serves_tls_and_health_on_the_expected_ports() {
         .unwrap();
     assert_eq!(cert_arg, format!("{}/tls.crt", mount.mount_path));
     assert_eq!(key_arg, format!("{}/tls.key", mount.mount_path));
+    // And the CA the webhook renews its certificate from, from the same Secret.
+    for (flag, key) in [("--ca-cert-file=", CA_CERT_KEY), ("--ca-key-file=", CA_KEY_KEY)] {
+        let arg = args.iter().find_map(|a| a.strip_prefix(flag)).unwrap();
+        assert_eq!(arg, format!("{}/{key}", mount.mount_path));
+    }
     let pod = deployment.spec.as_ref().unwrap().template.spec.as_ref().unwrap();
     let volume = pod
         .volumes
@@ -513,7 +518,7 @@ fn the_image_can_be_replaced() {
 
 #[test]
 fn the_tls_secret_holds_the_certificate_and_key() {
-    let secret = tls_secret(b"CERT", b"KEY", b"CA");
+    let secret = tls_secret(b"CERT", b"KEY", b"CA", b"CAKEY");
     let docs = parse_all("secret", &secret);
     let secret: k8s_openapi::api::core::v1::Secret = serde_json::from_value(docs[0].clone()).unwrap();
     assert_eq!(secret.metadata.name.as_deref(), Some(TLS_SECRET_NAME));
@@ -523,6 +528,7 @@ fn the_tls_secret_holds_the_certificate_and_key() {
     assert_eq!(data["tls.crt"].0, b"CERT");
     assert_eq!(data["tls.key"].0, b"KEY");
     assert_eq!(data["ca.crt"].0, b"CA");
+    assert_eq!(data["ca.key"].0, b"CAKEY");
 }
 
 #[test]

@@ -6,6 +6,7 @@
 
 mod certs;
 mod redact;
+mod rotation;
 
 use std::time::Duration;
 
@@ -34,10 +35,16 @@ with server-side apply (field manager kubectl-kkp).
 
 The webhook needs a serving certificate. By default one is generated: a CA and a certificate for
 kkp-webhook.kkp-system.svc (and .svc.cluster.local), stored in the Secret
-kkp-system/kkp-webhook-tls, with the CA filled into both webhook configurations. A certificate
-already installed is kept while it is valid for more than 30 days (--renew-certificate replaces
-it), so re-running install changes nothing. With --cert-manager, cert-manager issues the
-certificate and injects the CA instead; cert-manager must be installed first.
+kkp-system/kkp-webhook-tls with the CA's key, with the CA filled into the webhook configurations.
+The webhook renews its serving certificate from that CA before it runs out. A certificate already
+installed is kept while it is valid for more than 30 days (--renew-certificate replaces it), so
+re-running install changes nothing. A new CA replaces the old one without a moment in which the
+apiserver distrusts the webhook: both CAs are trusted first, then the Secret changes, then install
+waits until the webhook pods serve the new certificate, and only then is the old CA dropped. A run
+interrupted midway leaves both trusted; running install again finishes it.
+
+With --cert-manager, cert-manager issues the certificate and injects the CA instead; cert-manager
+must be installed first.
 
 --wait waits until the webhook's Deployment has rolled out (every replica updated and
 available), showing how far it is; without it, install returns once everything is applied.
@@ -157,6 +164,7 @@ pub fn webhook_objects(
             certs.cert_pem.as_bytes(),
             certs.key_pem.as_bytes(),
             certs.ca_pem.as_bytes(),
+            certs.ca_key_pem.as_bytes(),
         );
         objects.extend(parse_documents(&secret, "the TLS Secret")?);
     }
@@ -181,26 +189,116 @@ async fn installed_certs(conn: &Connection) -> anyhow::Result<Option<ServingCert
         return Ok(None);
     };
     let text = |k: &str| data.get(k).and_then(|b| String::from_utf8(b.0.clone()).ok());
-    Ok(match (text("ca.crt"), text("tls.crt"), text("tls.key")) {
-        (Some(ca_pem), Some(cert_pem), Some(key_pem)) => Some(ServingCerts {
-            ca_pem,
-            cert_pem,
-            key_pem,
-        }),
-        _ => None,
-    })
+    Ok(
+        match (text(kkp_manifests::CA_CERT_KEY), text("tls.crt"), text("tls.key")) {
+            (Some(ca_pem), Some(cert_pem), Some(key_pem)) => Some(ServingCerts {
+                ca_pem,
+                // Older installs did not keep it; such a certificate is replaced.
+                ca_key_pem: text(kkp_manifests::CA_KEY_KEY).unwrap_or_default(),
+                cert_pem,
+                key_pem,
+            }),
+            _ => None,
+        },
+    )
 }
 
 /// The certificate to install: the installed one while it is good, else a new one.
-async fn choose_certs(conn: &Connection, renew: bool) -> anyhow::Result<ServingCerts> {
-    if !renew && let Some(installed) = installed_certs(conn).await? {
+fn choose_certs(installed: Option<&ServingCerts>, renew: bool) -> anyhow::Result<ServingCerts> {
+    if !renew && let Some(installed) = installed {
         let now = time::OffsetDateTime::now_utc().unix_timestamp();
-        match certs::why_not_reusable(&installed, now) {
-            None => return Ok(installed),
+        match certs::why_not_reusable(installed, now) {
+            None => return Ok(installed.clone()),
             Some(why) => eprintln!("Replacing the webhook's serving certificate: {why}."),
         }
     }
     Ok(certs::generate()?)
+}
+
+/// How long to let every apiserver pick up a changed caBundle before relying on it.
+const CA_BUNDLE_SETTLE: Duration = Duration::from_secs(5);
+
+/// Steps 1 to 4 of a CA rotation (see [`rotation`]); the install's normal apply is step 5.
+struct Rotation<'a, 'c> {
+    conn: &'c Connection,
+    applier: &'a mut Applier<'c>,
+    image: Option<&'a str>,
+    deadline: Deadline,
+}
+
+impl Rotation<'_, '_> {
+    /// Brings the cluster to where trusting only `target`'s CA cannot fail a request, printing
+    /// each step on stderr and the objects changed on the way like the apply does.
+    async fn prepare(
+        &mut self,
+        installed: Option<&ServingCerts>,
+        target: &ServingCerts,
+        format: Option<OutputFormat>,
+    ) -> anyhow::Result<()> {
+        let trusted = rotation::trusted_now(self.conn).await?;
+        let Some(plan) = rotation::plan(trusted.as_deref(), installed, target) else {
+            return Ok(());
+        };
+        eprintln!("Rotating the webhook's CA; both CAs stay trusted until the webhook serves the new certificate.");
+        let bundle = match &plan.overlap {
+            Some(overlap) => {
+                eprintln!("Step 1/5: the webhook configurations trust the old and the new CA.");
+                let with_both = ServingCerts {
+                    ca_pem: overlap.clone(),
+                    ..target.clone()
+                };
+                for object in webhook_objects(Variant::GeneratedCerts, Some(&with_both), self.image)?
+                    .iter()
+                    .filter(|o| o["kind"].as_str().is_some_and(|k| k.ends_with("WebhookConfiguration")))
+                {
+                    report(&self.applier.apply(object).await?, format);
+                }
+                overlap.clone()
+            }
+            None => {
+                eprintln!("Step 1/5: the webhook configurations already trust the new CA.");
+                trusted.unwrap_or_default()
+            }
+        };
+        eprintln!("Step 2/5: waiting until the apiserver trusts both CAs.");
+        rotation::wait_trusted(self.conn, &bundle, CA_BUNDLE_SETTLE, self.deadline).await?;
+        let written = std::time::Instant::now();
+        if plan.write_secret {
+            eprintln!(
+                "Step 3/5: the new serving certificate and CA in secret {}/{}.",
+                kkp_manifests::NAMESPACE,
+                kkp_manifests::TLS_SECRET_NAME
+            );
+            let objects = webhook_objects(Variant::GeneratedCerts, Some(target), self.image)?;
+            for object in objects
+                .iter()
+                .filter(|o| o["kind"] == "Namespace" || o["kind"] == "Secret")
+            {
+                let done = self.applier.apply(object).await?;
+                if object["kind"] == "Secret" {
+                    report(&done, format);
+                }
+            }
+        } else {
+            eprintln!(
+                "Step 3/5: secret {}/{} already holds the new certificate.",
+                kkp_manifests::NAMESPACE,
+                kkp_manifests::TLS_SECRET_NAME
+            );
+        }
+        eprintln!("Step 4/5: waiting until the webhook pods serve the new certificate.");
+        let not_after = certs::not_after(&target.cert_pem)
+            .ok_or_else(|| anyhow::anyhow!("the new serving certificate does not parse"))?;
+        rotation::wait_served(self.conn, not_after, written, self.deadline)
+            .await
+            .map_err(|e| {
+                e.context(
+                    "both the old and the new CA are still trusted, so nothing fails; run install again to finish                      the rotation",
+                )
+            })?;
+        eprintln!("Step 5/5: the webhook configurations trust the new CA only.");
+        Ok(())
+    }
 }
 
 pub async fn run(args: InstallArgs, g: &GlobalArgs) -> anyhow::Result<()> {
@@ -251,12 +349,27 @@ pub async fn run(args: InstallArgs, g: &GlobalArgs) -> anyhow::Result<()> {
     }
 
     if args.webhook {
-        let certs = match variant {
-            Variant::GeneratedCerts => Some(choose_certs(&conn, args.renew_certificate).await?),
-            Variant::CertManager => None,
+        let (installed, certs) = match variant {
+            Variant::GeneratedCerts => {
+                let installed = installed_certs(&conn).await?;
+                let chosen = choose_certs(installed.as_ref(), args.renew_certificate)?;
+                (installed, Some(chosen))
+            }
+            Variant::CertManager => (None, None),
         };
         let mut objects = webhook_objects(variant, certs.as_ref(), args.image.as_deref())?;
         sort_for_apply(&mut objects);
+        if let Some(target) = &certs
+            && !options.dry_run
+        {
+            let mut rotation = Rotation {
+                conn: &conn,
+                applier: &mut applier,
+                image: args.image.as_deref(),
+                deadline,
+            };
+            rotation.prepare(installed.as_ref(), target, args.output).await?;
+        }
         let namespace_missing = options.dry_run && !namespace_exists(&conn).await?;
         let mut skipped = 0;
         for object in &objects {
