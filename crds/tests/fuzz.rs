@@ -17,11 +17,12 @@
 mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::{LazyLock, Mutex, Once};
+use std::sync::{Arc, LazyLock, Mutex, Once};
 use std::time::Instant;
 
 use common::{cluster, defaulted, machine_deployment};
 use kkp_crds::admission::{Context, MAX_MESSAGE_BYTES, Operation, Request, UserInfo, Verdict, admit, mutate, validate};
+use kkp_crds::platform::Datacenters;
 use kkp_crds::policy::{AdmissionPolicy, Enforcement, PolicySet, evaluate_scale};
 use kkp_crds::providers::Provider;
 use proptest::prelude::*;
@@ -911,9 +912,29 @@ fn arbitrary_json_never_panics() {
 #[test]
 fn mutated_clusters_and_machine_deployments_never_panic() {
     let plain = Context::default();
+    // A Seed with a datacenter of each provider the examples name (so the rules that need one
+    // run), one with extra settings and one of the wrong provider.
+    let mut dcs: serde_json::Map<String, Value> = Provider::ALL
+        .iter()
+        .map(|p| (common::datacenter(*p), json!({ "spec": { p.name(): {} } })))
+        .collect();
+    dcs.insert(
+        "hetzner-dc1".into(),
+        json!({ "spec": { "hetzner": { "datacenter": "fsn1-dc14", "network": "kkp" }, "enforcePodSecurityPolicy": true } }),
+    );
+    dcs.insert(
+        "aws-dc1".into(),
+        json!({ "spec": { "hetzner": { "datacenter": "fsn1-dc14" } } }),
+    );
+    let seed = json!({
+        "apiVersion": "kubermatic.k8c.io/v1", "kind": "Seed",
+        "metadata": { "name": "europe", "namespace": "kubermatic" },
+        "spec": { "datacenters": dcs }
+    });
     let with_policies = Context {
         policies: BUSY_POLICIES.clone(),
         cluster_version: Some(semver::Version::new(1, 35, 7)),
+        datacenters: Some(Arc::new(Datacenters::from_seeds([&seed]).expect("a valid seed"))),
         ..Context::default()
     };
     fuzz("mutated objects", (mutated_pair(), user()), |((object, old), user)| {
