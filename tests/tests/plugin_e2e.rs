@@ -959,3 +959,72 @@ fn a_cluster_made_by_another_tool_is_never_taken_over() {
         cleanup.expect_code(0);
     }
 }
+
+/// Replaces the `admin-kubeconfig` of a running cluster with `text` (the stand-in controller
+/// writes it once, when the cluster starts running, and leaves it alone afterwards).
+fn replace_admin_kubeconfig(name: &str, text: &str) {
+    use kube::api::{Patch, PatchParams};
+    rt().block_on(async {
+        let seed = env().planes.seed.client().await.expect("a seed client");
+        let secrets: Api<Secret> = Api::namespaced(seed, &format!("cluster-{name}"));
+        let patch = json!({"stringData": {"kubeconfig": text}});
+        secrets
+            .patch("admin-kubeconfig", &PatchParams::default(), &Patch::Merge(&patch))
+            .await
+            .expect("the secret is replaced");
+    });
+}
+
+#[test]
+fn a_kubeconfig_secret_that_runs_a_program_is_refused_until_allowed() {
+    let env = env();
+    let name = running_cluster("exec");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let marker = dir.path().join("the-program-ran");
+    // The user cluster's admin kubeconfig, whose user also runs a program: it leaves a mark and
+    // hands out a token (the client certificate still authenticates).
+    let fake = FakeKkp::new(&env.planes.user, MANAGED_PREFIX);
+    let mut config: serde_yaml::Value =
+        serde_yaml::from_str(&fake.kkp_style_kubeconfig(&name)).expect("the kubeconfig parses");
+    let credential =
+        r#"{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"e2e"}}"#;
+    let script = format!("touch '{}'; printf '%s' '{credential}'", marker.display());
+    config["users"][0]["user"]["exec"] = serde_yaml::to_value(json!({
+        "apiVersion": "client.authentication.k8s.io/v1",
+        "command": "/bin/sh",
+        "args": ["-c", script],
+        "interactiveMode": "Never",
+    }))
+    .expect("YAML");
+    replace_admin_kubeconfig(&name, &serde_yaml::to_string(&config).expect("renders"));
+
+    let secret = format!("secret cluster-{name}/admin-kubeconfig (key \"kubeconfig\")");
+    let refused = kkp(&["get", "kubeconfig", &name]);
+    refused.expect_code(1);
+    assert!(refused.stdout.is_empty(), "{}", refused.both());
+    refused.expect_stderr(&format!(
+        "refusing the kubeconfig in {secret}: user \"default\" sets users[0].user.exec (runs the command \"/bin/sh\")"
+    ));
+    refused.expect_stderr("could run any program on this machine");
+    refused.expect_stderr("run the command again with --allow-exec");
+
+    // create reaches the user cluster through that kubeconfig to apply the workers: refused too,
+    // before the program could run.
+    let create_refused = create(&name, &[]);
+    create_refused.expect_code(1);
+    create_refused.expect_stderr(&format!("refusing the kubeconfig in {secret}"));
+    let described = kkp(&["describe", "cluster", &name]);
+    described.expect_code(0);
+    described.expect_stdout("refusing the kubeconfig in secret");
+    assert!(!marker.exists(), "the program never ran");
+
+    // Trusted: printed as it is, and used, which runs the program.
+    let printed = kkp(&["get", "kubeconfig", &name, "--allow-exec"]);
+    printed.expect_code(0);
+    printed.expect_stdout("command: /bin/sh");
+    assert!(!marker.exists(), "printing runs nothing");
+    let created = create(&name, &["--allow-exec"]);
+    created.expect_code(0);
+    created.expect_stdout(&format!("machinedeployment.cluster.k8s.io/{name}-worker unchanged"));
+    assert!(marker.exists(), "the trusted kubeconfig was used, program and all");
+}
