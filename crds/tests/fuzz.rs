@@ -979,3 +979,61 @@ fn random_policies_never_panic() {
         Ok(())
     });
 }
+
+// ---- what the fuzzer found -------------------------------------------------------------------------
+
+/// A defaulted Hetzner Cluster with a field no type models holding a map of many entries, and a policy whose
+/// CEL rule fails on it (a string method called on the map).
+fn cluster_with_a_map_where_a_rule_wants_a_string() -> (Value, Context) {
+    let mut object = defaulted(&cluster(Provider::Hetzner));
+    object["spec"]["extra"] = (0..16).map(|i| (format!("key{i}"), json!(i))).collect();
+    let policy = policy(
+        "strings",
+        json!({ "rules": { "cel": [{ "name": "extra", "expression": "object.spec.extra.startsWith('a')" }] } }),
+    )
+    .expect("a policy");
+    let (set, failed) = PolicySet::compile(&[policy]);
+    assert!(failed.is_empty(), "{failed:?}");
+    (
+        object,
+        Context {
+            policies: set,
+            ..Context::default()
+        },
+    )
+}
+
+/// Found by `random_policies_never_panic` (admit was not deterministic): the CEL crate prints the
+/// value a rule failed on with `{:?}`, and a map's entries in hash order, so the same object got a
+/// different denial message on every evaluation.
+#[test]
+fn cel_failure_messages_do_not_depend_on_map_order() {
+    let (object, ctx) = cluster_with_a_map_where_a_rule_wants_a_string();
+    let messages: BTreeSet<String> = (0..12)
+        .map(|_| {
+            let verdict = validate(&Request::create(&object), &ctx);
+            assert!(!verdict.allowed(), "{verdict:?}");
+            verdict.message()
+        })
+        .collect();
+    assert_eq!(messages.len(), 1, "{messages:#?}");
+    let message = messages.into_iter().next().unwrap_or_default();
+    assert!(message.contains("the expression failed"), "{message}");
+    assert!(
+        !message.contains("key7"),
+        "the map's entries are not in the message: {message}"
+    );
+}
+
+/// The consequence: ratcheting compares messages, so an update that leaves such an object as it
+/// was must be admitted (with a warning), not judged a new violation.
+#[test]
+fn an_unchanged_object_whose_cel_rule_fails_on_a_map_ratchets() {
+    let (object, ctx) = cluster_with_a_map_where_a_rule_wants_a_string();
+    for _ in 0..12 {
+        let verdict = validate(&Request::update(&object, &object), &ctx);
+        assert!(verdict.allowed(), "{}", verdict.message());
+        let warned = verdict.violations.iter().filter(|v| v.enforcement == Enforcement::Warn);
+        assert_eq!(warned.count(), 1, "{:?}", verdict.violations);
+    }
+}

@@ -122,13 +122,53 @@ fn type_name(v: &cel::Value) -> String {
     format!("{:?}", v.type_of()).to_lowercase()
 }
 
+/// The message of a failed evaluation. The CEL crate prints the values an error is about with
+/// `{:?}`, a map's entries in hash order: the same object would get another message each time (and
+/// ratcheting, which compares messages, would judge an unchanged violation new), and a whole
+/// object could end up in it. Maps and lists are named by their type instead.
+fn failure_message(e: &ExecutionError) -> String {
+    use ExecutionError as E;
+    let v = |value: &cel::Value| match value {
+        cel::Value::Map(_) | cel::Value::List(_) => type_name(value),
+        other => format!("{other:?}"),
+    };
+    match e {
+        E::UnexpectedType { got, want } => {
+            let got = if got.contains(['{', '[']) {
+                got.split('(').next().unwrap_or_default().to_lowercase()
+            } else {
+                got.clone()
+            };
+            format!("Unexpected type: got '{got}', want '{want}'")
+        }
+        E::UnsupportedTargetType { target } => format!("Invalid argument type: {}", v(target)),
+        E::NotSupportedAsMethod { method, target } => {
+            format!("Method '{method}' not supported on type '{}'", v(target))
+        }
+        E::UnsupportedKeyType(key) => format!("Unable to use value '{}' as a key", v(key)),
+        E::ValuesNotComparable(a, b) => format!("{} can not be compared to {}", v(a), v(b)),
+        E::UnsupportedUnaryOperator(op, a) => format!("Unsupported unary operator '{op}': {}", v(a)),
+        E::UnsupportedBinaryOperator(op, a, b) => {
+            format!("Unsupported binary operator '{op}': {}, {}", v(a), v(b))
+        }
+        E::UnsupportedMapIndex(a) => format!("Cannot use value as map index: {}", v(a)),
+        E::UnsupportedListIndex(a) => format!("Cannot use value as list index: {}", v(a)),
+        E::UnsupportedIndex(a, b) => format!("Cannot use value {} to index {}", v(a), v(b)),
+        E::DivisionByZero(a) => format!("Division by zero of {}", v(a)),
+        E::RemainderByZero(a) => format!("Remainder by zero of {}", v(a)),
+        E::Overflow(op, a, b) => format!("Overflow from binary operator '{op}': {}, {}", v(a), v(b)),
+        E::IndexOutOfBounds(a) => format!("Index out of bounds: {}", v(a)),
+        other => other.to_string(),
+    }
+}
+
 /// Evaluates one rule in a context with `object` and `kind` bound.
 fn evaluate_one(context: &cel::Context<'_>, program: &cel::Program) -> Outcome {
     match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| program.execute(context))) {
         Ok(Ok(cel::Value::Bool(true))) => Outcome::Held,
         Ok(Ok(cel::Value::Bool(false))) => Outcome::Broken,
         Ok(Ok(other)) => Outcome::NotBool(type_name(&other)),
-        Ok(Err(e)) => Outcome::Failed(e.to_string()),
+        Ok(Err(e)) => Outcome::Failed(failure_message(&e)),
         Err(_) => Outcome::Crashed,
     }
 }
