@@ -1135,10 +1135,16 @@ mod install_secrets {
         assert_eq!(data["tls.key"], PLACEHOLDER);
         assert!(decoded(&data["tls.crt"]).starts_with("-----BEGIN CERTIFICATE-----"));
         assert!(decoded(&data["ca.crt"]).starts_with("-----BEGIN CERTIFICATE-----"));
+        if let Some(ca_key) = data.get("ca.key") {
+            assert_eq!(ca_key, PLACEHOLDER, "the CA's key is private too");
+        }
         assert!(
-            stderr.contains("(kkp-system/kkp-webhook-tls tls.key); pass --show-secrets to print them.\n"),
+            stderr.contains(&format!(
+                "Private keys are shown as {PLACEHOLDER:?} (kkp-system/kkp-webhook-tls (tls.key"
+            )),
             "{stderr}"
         );
+        assert!(stderr.contains("); pass --show-secrets to print them.\n"), "{stderr}");
         let yaml = Run::kkp(&["install", "--dry-run=client"]).output();
         assert_eq!(yaml.code, 0, "{}", yaml.stderr);
         assert!(

@@ -100,8 +100,8 @@ pub struct InstallArgs {
     #[arg(long, value_enum, value_name = "MODE", default_value_t = DryRun::None, num_args = 0..=1,
           require_equals = true, default_missing_value = "client")]
     pub dry_run: DryRun,
-    /// Print private keys (the generated tls.key) in the objects that --dry-run=client or -o
-    /// prints, instead of a placeholder.
+    /// Print the private keys of the generated certificates in the objects that --dry-run=client or
+    /// -o prints, instead of a placeholder.
     #[arg(long)]
     pub show_secrets: bool,
     /// Print the objects in this format instead of one line per object.

@@ -10,7 +10,7 @@ pub const PLACEHOLDER: &str = "<redacted: private key, use --show-secrets to pri
 
 /// Replaces every private key in the Secrets among `objects` (a `data` or `stringData` entry whose
 /// name ends in `.key` or whose text holds a PEM private key) with [`PLACEHOLDER`]. Returns what
-/// was replaced, as `kkp-system/kkp-webhook-tls tls.key`.
+/// was replaced, one entry per Secret, as `kkp-system/kkp-webhook-tls (tls.key, ca.key)`.
 pub fn private_keys(objects: &mut [Value]) -> Vec<String> {
     let mut replaced = Vec::new();
     for object in objects.iter_mut().filter(|o| o["kind"] == "Secret") {
@@ -19,6 +19,7 @@ pub fn private_keys(objects: &mut [Value]) -> Vec<String> {
             object["metadata"]["namespace"].as_str().unwrap_or("default"),
             object["metadata"]["name"].as_str().unwrap_or("<unnamed>")
         );
+        let mut keys = Vec::new();
         for (field, encoded) in [("data", true), ("stringData", false)] {
             let Some(entries) = object.get_mut(field).and_then(Value::as_object_mut) else {
                 continue;
@@ -26,9 +27,12 @@ pub fn private_keys(objects: &mut [Value]) -> Vec<String> {
             for (key, value) in entries.iter_mut() {
                 if is_private_key(key, value, encoded) {
                     *value = Value::from(PLACEHOLDER);
-                    replaced.push(format!("{name} {key}"));
+                    keys.push(key.clone());
                 }
             }
+        }
+        if !keys.is_empty() {
+            replaced.push(format!("{name} ({})", keys.join(", ")));
         }
     }
     replaced
@@ -73,10 +77,7 @@ mod tests {
             json!({"kind": "ConfigMap", "metadata": {"name": "c"}, "data": {"tls.key": "not a secret's"}}),
         ];
         let replaced = private_keys(&mut objects);
-        assert_eq!(
-            replaced,
-            ["ns/tls tls.key", "default/other signing", "default/other pem"]
-        );
+        assert_eq!(replaced, ["ns/tls (tls.key)", "default/other (signing, pem)"]);
         assert_eq!(objects[0]["data"]["tls.key"], PLACEHOLDER);
         assert_eq!(objects[0]["data"]["tls.crt"], b64(cert).as_str());
         assert_eq!(objects[1]["data"]["signing"], PLACEHOLDER);
