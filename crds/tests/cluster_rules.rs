@@ -81,7 +81,7 @@ fn version_must_be_semver_and_offered() {
     fails(
         with(&base(), "/spec/version", json!("1.x")),
         &[
-            "spec.version: Invalid value: \"1.x\": not a semantic version: unexpected character 'x' while parsing minor version number",
+            "spec.version: Invalid value: \"1.x\": not a semantic version: expected up to three dot-separated numbers such as 1.35.2, found \"1.x\"",
         ],
     );
     let offered = kkp_crds::versions::VersionCatalog::default()

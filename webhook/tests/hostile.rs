@@ -346,6 +346,13 @@ async fn an_http2_stream_flood_is_bounded() {
         unreachable!()
     };
     let review = Arc::new(create("flood", &defaulted_cluster()).to_string());
+    // One request first, so that the server's SETTINGS (its stream limit) have reached the client,
+    // as they have for any client past its first request.
+    let (status, _) = Client::Http2(sender.clone())
+        .post(VALIDATE_PATH, Bytes::from(review.to_string()))
+        .await
+        .unwrap();
+    assert_eq!(status, StatusCode::OK);
     let mut tasks = Vec::new();
     for _ in 0..300 {
         let (mut c, review) = (Client::Http2(sender.clone()), review.clone());
