@@ -27,12 +27,24 @@ impl WebhookProcess {
     /// Starts `binary` serving `cert` on free loopback ports, with `kubeconfig` as `KUBECONFIG`
     /// and `args` added to the command line.
     pub fn spawn(binary: &Path, cert: &ServingCert, kubeconfig: &Path, args: &[&str]) -> Result<Self, HarnessError> {
+        WebhookProcess::spawn_with_files(binary, &cert.cert_path, &cert.key_path, kubeconfig, args)
+    }
+
+    /// Like [`WebhookProcess::spawn`], serving the certificate and key in the files given (for
+    /// tests that lay them out as a Secret volume and change them).
+    pub fn spawn_with_files(
+        binary: &Path,
+        cert_path: &Path,
+        key_path: &Path,
+        kubeconfig: &Path,
+        args: &[&str],
+    ) -> Result<Self, HarnessError> {
         let [tls_port, health_port] = crate::ports::free_ports::<2>()?;
         let mut child = Command::new(binary)
             .arg("--tls-cert-file")
-            .arg(&cert.cert_path)
+            .arg(cert_path)
             .arg("--tls-private-key-file")
-            .arg(&cert.key_path)
+            .arg(key_path)
             .args(["--listen-address", &format!("127.0.0.1:{tls_port}")])
             .args(["--health-listen-address", &format!("127.0.0.1:{health_port}")])
             .args(args)

@@ -31,6 +31,7 @@ fn rt() -> tokio::runtime::Runtime {
 /// configurations.
 struct Installed {
     ca: Vec<u8>,
+    ca_key_len: usize,
     cert: Vec<u8>,
     bundles: Vec<Vec<u8>>,
 }
@@ -65,6 +66,7 @@ async fn installed(client: &kube::Client) -> Installed {
     }
     Installed {
         ca: data["ca.crt"].0.clone(),
+        ca_key_len: data.get("ca.key").map_or(0, |k| k.0.len()),
         cert: data["tls.crt"].0.clone(),
         bundles,
     }
@@ -200,6 +202,20 @@ fn install_puts_the_crds_and_the_webhook_in_and_running_it_again_changes_nothing
     let renewed_state = rt.block_on(installed(&client));
     assert_ne!(renewed_state.ca, before.ca);
     assert!(renewed_state.bundles.iter().all(|b| *b == renewed_state.ca));
+    // The CA is rotated with an overlap, step by step; no pods run here to wait for.
+    for step in [
+        "Step 1/5: the webhook configurations trust the old and the new CA.",
+        "Step 2/5: waiting until the apiserver trusts both CAs.",
+        "Step 3/5: the new serving certificate and CA in secret kkp-system/kkp-webhook-tls.",
+        "no webhook pods are running",
+        "Step 5/5: the webhook configurations trust the new CA only.",
+    ] {
+        renewed.expect_stderr(step);
+    }
+    assert!(
+        renewed_state.ca_key_len > 0,
+        "the Secret keeps the CA's key for renewals"
+    );
 
     // cert-manager is not installed here, and the error says what to do.
     let cert_manager = run(&["install", "--cert-manager"]);
