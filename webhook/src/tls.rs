@@ -150,10 +150,29 @@ impl CertReloader {
         })
     }
 
-    /// Loads the certificate files of `config`, renewing from its CA files if it names them.
+    /// Loads the certificate files of `config`, renewing from its CA files if it names them. A
+    /// certificate already due (a pod restarted long after the Secret was written) is renewed
+    /// before anything is served.
     pub fn from_config(config: &Config) -> Result<Self, TlsError> {
-        let reloader = CertReloader::load(&config.tls_cert_file, &config.tls_private_key_file)?;
-        Ok(reloader.with_renewal(Renewal::from_args(&config.renewal)?))
+        let reloader = CertReloader::load(&config.tls_cert_file, &config.tls_private_key_file)?
+            .with_renewal(Renewal::from_args(&config.renewal)?);
+        reloader.renew_at_start(time::OffsetDateTime::now_utc());
+        Ok(reloader)
+    }
+
+    /// Renews a due certificate once, logging the outcome; a failure leaves the loaded one.
+    fn renew_at_start(&self, now: time::OffsetDateTime) {
+        match self.renew_if_due(now) {
+            Ok(Some(validity)) => {
+                tracing::info!(
+                    not_after = validity.not_after,
+                    "serving certificate renewed from the CA at start"
+                )
+            }
+            Ok(None) => {}
+            Err(TlsError::Renewal(e)) if e.is_missing_file() => {}
+            Err(e) => tracing::warn!(error = %e, "serving certificate not renewed at start; serving the loaded one"),
+        }
     }
 
     /// The same reloader, renewing its certificate as `renewal` says (`None`: never).
@@ -413,6 +432,19 @@ mod tests {
             "the unchanged files do not replace it"
         );
         assert_eq!(certs.renew_if_due(now).unwrap(), None, "not due again");
+    }
+
+    #[test]
+    fn a_certificate_due_at_start_is_renewed_before_it_is_served() {
+        install_crypto_provider();
+        let dir = tempfile::tempdir().unwrap();
+        let renewal = files(dir.path(), 60);
+        let mut config = Config::for_loopback(dir.path().join("tls.crt"), dir.path().join("tls.key"));
+        config.renewal.ca_cert_file = Some(renewal.ca_cert_file);
+        config.renewal.ca_key_file = Some(renewal.ca_key_file);
+        let certs = CertReloader::from_config(&config).unwrap();
+        let left = certs.validity().unwrap().not_after - time::OffsetDateTime::now_utc().unix_timestamp();
+        assert!(left > 20 * 86_400, "renewed up to the 30-day CA: {left} s left");
     }
 
     #[test]
