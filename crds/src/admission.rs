@@ -91,6 +91,9 @@ pub struct Context {
     /// The datacenters of the platform's Seeds, when known. Rules that need a datacenter apply
     /// when it is known and are skipped with a warning when it is not.
     pub datacenters: Option<Arc<Datacenters>>,
+    /// The `KubermaticConfiguration`'s `spec.exposeStrategy`: the default for new clusters unless
+    /// their datacenter's Seed names its own; `NodePort` when neither does.
+    pub expose_strategy: Option<String>,
     /// The control plane version of the cluster MachineDeployments belong to, when known: it
     /// enables the kubelet skew rule and the kubelet default.
     pub cluster_version: Option<semver::Version>,
@@ -102,6 +105,15 @@ impl Context {
     /// The datacenter `name`, or `None` when no Seed names it or no Seed is known at all.
     pub fn datacenter(&self, name: &str) -> Option<&Datacenter> {
         self.datacenters.as_deref()?.get(name)
+    }
+
+    /// The expose strategy a new cluster in datacenter `dc` gets when it names none, as KKP
+    /// chooses it: the datacenter's Seed, then the configuration, then `NodePort`.
+    pub fn default_expose_strategy(&self, dc: &str) -> &str {
+        self.datacenter(dc)
+            .and_then(|d| d.seed_expose_strategy.as_deref())
+            .or(self.expose_strategy.as_deref())
+            .unwrap_or(crate::defaulting::DEFAULT_EXPOSE_STRATEGY)
     }
 }
 

@@ -57,6 +57,8 @@ pub struct Datacenter {
     pub seed: String,
     /// The datacenter's `spec`, as stored.
     pub spec: Value,
+    /// The Seed's `spec.exposeStrategy`, the default for its clusters; `None` when unset.
+    pub seed_expose_strategy: Option<String>,
 }
 
 impl Datacenter {
@@ -169,6 +171,11 @@ pub fn seed_datacenters(seed: &Value) -> Result<(String, Vec<Datacenter>), Platf
         field: field.to_owned(),
         reason: reason.to_owned(),
     };
+    let seed_expose_strategy = seed
+        .pointer("/spec/exposeStrategy")
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned);
     let mut out = Vec::new();
     match seed.pointer("/spec/datacenters") {
         None | Some(Value::Null) => {}
@@ -188,6 +195,7 @@ pub fn seed_datacenters(seed: &Value) -> Result<(String, Vec<Datacenter>), Platf
                     name: dc_name.clone(),
                     seed: name.clone(),
                     spec,
+                    seed_expose_strategy: seed_expose_strategy.clone(),
                 });
             }
         }
@@ -407,7 +415,7 @@ mod tests {
         let seed = json!({
             "apiVersion": "kubermatic.k8c.io/v1", "kind": "Seed",
             "metadata": {"name": "europe", "namespace": "kubermatic"},
-            "spec": {"datacenters": {
+            "spec": {"exposeStrategy": "Tunneling", "datacenters": {
                 "hetzner-fsn1": {"spec": {"hetzner": {"datacenter": "fsn1-dc14", "network": ""}}},
                 "aws-eu": {"spec": {"aws": {"region": "eu-central-1"}, "enforcePodSecurityPolicy": true}}
             }}
@@ -419,5 +427,6 @@ mod tests {
         assert_eq!(hetzner.provider_setting("hetzner", "network"), None, "\"\" is unset");
         assert!(dcs.get("aws-eu").unwrap().flag("enforcePodSecurityPolicy"));
         assert_eq!(dcs.seeds(), ["europe"]);
+        assert_eq!(hetzner.seed_expose_strategy.as_deref(), Some("Tunneling"));
     }
 }

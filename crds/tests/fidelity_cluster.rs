@@ -706,3 +706,38 @@ fn cv11_an_empty_tunneling_agent_ip_is_unset() {
     );
     admitted(&create(&c, &Context::default()));
 }
+
+#[test]
+fn cd1_expose_strategy_defaults_to_the_seed_then_the_configuration_then_node_port() {
+    let object = cluster(Provider::Hetzner);
+    let strategy = |ctx: &Context| admitted(&create(&object, ctx))["spec"]["exposeStrategy"].clone();
+    assert_eq!(strategy(&Context::default()), json!("NodePort"));
+    let configured = Context {
+        expose_strategy: Some("LoadBalancer".into()),
+        ..Context::default()
+    };
+    assert_eq!(
+        strategy(&configured),
+        json!("LoadBalancer"),
+        "the configuration's default"
+    );
+    let seed = json!({
+        "apiVersion": "kubermatic.k8c.io/v1", "kind": "Seed",
+        "metadata": {"name": "europe", "namespace": "kubermatic"},
+        "spec": {"exposeStrategy": "Tunneling", "datacenters": {
+            "hetzner-dc1": {"spec": {"hetzner": {"datacenter": "fsn1-dc14", "network": "kkp"}}}
+        }}
+    });
+    let seeded = Context {
+        datacenters: Some(Arc::new(Datacenters::from_seeds([&seed]).expect("a valid seed"))),
+        ..configured.clone()
+    };
+    assert_eq!(strategy(&seeded), json!("Tunneling"), "the Seed's default wins");
+    let mut explicit = object.clone();
+    explicit["spec"]["exposeStrategy"] = json!("NodePort");
+    assert_eq!(
+        admitted(&create(&explicit, &seeded))["spec"]["exposeStrategy"],
+        json!("NodePort"),
+        "a strategy the user wrote stays"
+    );
+}

@@ -24,7 +24,7 @@ use serde_json::Value;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use crate::state::AppState;
+use crate::state::{AppState, PlatformInForce};
 use crate::watch_log::WatchErrorLog;
 
 /// Where the platform's configuration comes from, on the command line.
@@ -68,6 +68,9 @@ pub fn seed_resource() -> ApiResource {
 pub struct Resolved {
     /// `None`: keep what is in force (the built-in catalog, or the last good configuration).
     pub versions: Option<VersionCatalog>,
+    /// The configuration's default expose strategy; like `versions`, `None` keeps what is in
+    /// force, `Some(None)` means the configuration names none.
+    pub expose_strategy: Option<Option<String>>,
     pub datacenters: Datacenters,
     /// One line for `/readyz` and the logs.
     pub summary: String,
@@ -101,16 +104,22 @@ pub fn resolve(configurations: &[Arc<DynamicObject>], seeds: &[Arc<DynamicObject
                 .join(", ")
         ));
     }
-    let (versions, source) = match configurations.first() {
+    let (versions, expose_strategy, source) = match configurations.first() {
         None => (
             Some(VersionCatalog::default()),
+            Some(None),
             format!("no KubermaticConfiguration: the built-in catalog of {BUILTIN_KKP_RELEASE}"),
         ),
         Some(object) => match platform::configuration(&as_json(object, "KubermaticConfiguration")) {
-            Ok(c) => (Some(c.versions), format!("KubermaticConfiguration {:?}", c.name)),
+            Ok(c) => (
+                Some(c.versions),
+                Some(c.expose_strategy),
+                format!("KubermaticConfiguration {:?}", c.name),
+            ),
             Err(e) => {
                 problems.push(e.to_string());
                 (
+                    None,
                     None,
                     format!(
                         "KubermaticConfiguration {:?} unreadable; the last good versions",
@@ -136,6 +145,7 @@ pub fn resolve(configurations: &[Arc<DynamicObject>], seeds: &[Arc<DynamicObject
     );
     Resolved {
         versions,
+        expose_strategy,
         datacenters,
         summary,
         problems,
@@ -266,7 +276,12 @@ fn install(state: &AppState, resolved: &Resolved, pin_versions: bool) {
         resolved.summary.clone()
     };
     tracing::info!(platform = %summary, "platform configuration in force");
-    state.set_platform(versions, Some(Arc::new(resolved.datacenters.clone())), summary);
+    state.set_platform(PlatformInForce {
+        versions,
+        expose_strategy: resolved.expose_strategy.clone(),
+        datacenters: Some(Arc::new(resolved.datacenters.clone())),
+        summary,
+    });
 }
 
 #[cfg(test)]
@@ -310,7 +325,7 @@ mod tests {
         let config = object(
             "KubermaticConfiguration",
             "kubermatic",
-            json!({"versions": {"versions": ["v1.36.4"], "default": "v1.36.4"}}),
+            json!({"versions": {"versions": ["v1.36.4"], "default": "v1.36.4"}, "exposeStrategy": "LoadBalancer"}),
         );
         let seed = object(
             "Seed",
@@ -319,6 +334,7 @@ mod tests {
         );
         let r = resolve(&[config], &[seed]);
         assert_eq!(r.versions.unwrap().versions, [semver::Version::new(1, 36, 4)]);
+        assert_eq!(r.expose_strategy, Some(Some("LoadBalancer".to_owned())));
         assert_eq!(r.datacenters.get("hetzner-fsn1").unwrap().provider(), Some("hetzner"));
         assert_eq!(
             r.summary,

@@ -35,7 +35,7 @@ use crate::machine_labels::MachineLabelWatch;
 use crate::platform::{PlatformArgs, PlatformWatch};
 
 use crate::server::{ServeError, Server, shutdown_signal};
-use crate::state::AppState;
+use crate::state::{AppState, PlatformInForce};
 
 /// Where the policies come from, on the command line.
 #[derive(Clone, Debug, Args)]
@@ -570,11 +570,10 @@ pub async fn serve(mut config: Config, args: PolicyArgs, platform: PlatformArgs)
     }
     let pinned = !config.kubernetes_versions.is_empty();
     if pinned {
-        state.set_platform(
-            None,
-            None,
-            "versions pinned by --kubernetes-versions; no datacenters known".into(),
-        );
+        state.set_platform(PlatformInForce {
+            summary: "versions pinned by --kubernetes-versions; no datacenters known".into(),
+            ..PlatformInForce::default()
+        });
     }
     let server = Server::bind_with_state(config, state.clone()).await?;
     let platform_watch = client

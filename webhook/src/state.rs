@@ -16,6 +16,18 @@ use crate::machine_labels::MachineLabels;
 use crate::metrics::Metrics;
 use crate::policies::PolicyCounters;
 
+/// The platform's configuration to install with [`AppState::set_platform`].
+#[derive(Clone, Debug, Default)]
+pub struct PlatformInForce {
+    /// `None` keeps the versions in force.
+    pub versions: Option<VersionCatalog>,
+    /// `None` keeps the default in force; `Some(None)`: the configuration names none.
+    pub expose_strategy: Option<Option<String>>,
+    pub datacenters: Option<Arc<Datacenters>>,
+    /// One line for `/readyz` and the logs.
+    pub summary: String,
+}
+
 /// Shared state of the router. Cloning is cheap; clones share everything.
 ///
 /// The engine's [`Context`] sits behind an [`ArcSwap`]: each review reads the context current when
@@ -74,20 +86,19 @@ impl AppState {
         });
     }
 
-    /// Installs the platform's configuration: its versions (`None` keeps those in force) and
-    /// datacenters, with a one-line description for `/readyz`.
-    pub fn set_platform(
-        &self,
-        versions: Option<VersionCatalog>,
-        datacenters: Option<Arc<Datacenters>>,
-        summary: String,
-    ) {
+    /// Installs the platform's configuration: versions and expose strategy (`None` keeps those
+    /// in force), datacenters, and a one-line description for `/readyz`.
+    pub fn set_platform(&self, platform: PlatformInForce) {
         self.context.rcu(|current| Context {
-            versions: versions.clone().unwrap_or_else(|| current.versions.clone()),
-            datacenters: datacenters.clone(),
+            versions: platform.versions.clone().unwrap_or_else(|| current.versions.clone()),
+            expose_strategy: platform
+                .expose_strategy
+                .clone()
+                .unwrap_or_else(|| current.expose_strategy.clone()),
+            datacenters: platform.datacenters.clone(),
             ..Context::clone(current)
         });
-        self.platform.store(Arc::new(summary));
+        self.platform.store(Arc::new(platform.summary));
     }
 
     /// Which platform configuration reviews are answered with, in one line.

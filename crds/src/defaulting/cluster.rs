@@ -88,7 +88,7 @@ pub fn default_cluster(cluster: &mut Cluster, old: Option<&Cluster>, ctx: &Conte
     let provider = populated_provider(spec);
     default_provider_block(spec, provider);
     if is_unset(spec.expose_strategy.as_deref()) {
-        spec.expose_strategy = Some(DEFAULT_EXPOSE_STRATEGY.to_owned());
+        spec.expose_strategy = Some(ctx.default_expose_strategy(&dc_name).to_owned());
     }
     if datacenter.is_some_and(|dc| dc.flag("enforcePodSecurityPolicy")) {
         spec.use_pod_security_policy_admission_plugin = Some(true);

@@ -71,6 +71,8 @@ pub struct Platform {
     pub versions: VersionCatalog,
     /// `None`: no Seed known, so rules that need a datacenter are skipped.
     pub datacenters: Option<Arc<Datacenters>>,
+    /// The configuration's default expose strategy, when it names one.
+    pub expose_strategy: Option<String>,
     pub versions_from: VersionsFrom,
 }
 
@@ -86,6 +88,7 @@ impl Platform {
         Platform {
             versions: VersionCatalog::default(),
             datacenters: None,
+            expose_strategy: None,
             versions_from: VersionsFrom::Builtin,
         }
     }
@@ -95,6 +98,7 @@ impl Platform {
         Context {
             versions: self.versions.clone(),
             datacenters: self.datacenters.clone(),
+            expose_strategy: self.expose_strategy.clone(),
             ..Context::default()
         }
     }
@@ -202,6 +206,7 @@ fn combine(read: Read, online: Option<Online>) -> (Platform, Vec<String>) {
         (Some((path, c)), _) => {
             platform.versions_from = VersionsFrom::File { path, name: c.name };
             platform.versions = c.versions;
+            platform.expose_strategy = c.expose_strategy;
         }
         (None, Some(Lookup::Found(found))) => {
             if !found.ignored.is_empty() {
@@ -222,6 +227,7 @@ fn combine(read: Read, online: Option<Online>) -> (Platform, Vec<String>) {
                 name: found.configuration.name,
             };
             platform.versions = found.configuration.versions;
+            platform.expose_strategy = found.configuration.expose_strategy;
         }
         (None, Some(Lookup::Unavailable(why))) => {
             configuration_missing = true;
