@@ -19,6 +19,8 @@ pub const VALIDATE_PATH: &str = "/validate";
 pub const VALIDATE_POLICY_PATH: &str = "/validate-policy";
 /// The path that applies the replica rules to MachineDeployments' `scale` subresource.
 pub const VALIDATE_SCALE_PATH: &str = "/validate-scale";
+/// The path that lets only exemption admins label an object exempt (see [`EXEMPT_LABEL`]).
+pub const VALIDATE_EXEMPTION_PATH: &str = "/validate-exemption";
 /// Liveness, on the plain-HTTP health port.
 pub const HEALTHZ_PATH: &str = "/healthz";
 /// Readiness, on the plain-HTTP health port.
@@ -30,7 +32,8 @@ pub const METRICS_PATH: &str = "/metrics";
 pub const NAMESPACE: &str = "kkp-system";
 /// The label that exempts a namespace, or an object, from every webhook: with the value `true`,
 /// the webhook configurations' namespace and object selectors leave it out. The webhook's own
-/// namespace carries it.
+/// namespace carries it. Only exemption admins may put it on an object: the exemptions webhook
+/// (`VALIDATE_EXEMPTION_PATH`) is sent exactly the requests that carry it.
 pub const EXEMPT_LABEL: &str = "kkp-webhook.kubectl-kkp.io/exempt";
 /// The name of the Service, Deployment, ServiceAccount and webhook configurations.
 pub const NAME: &str = "kkp-webhook";

@@ -1,7 +1,9 @@
 //! Exemptions and reach of the webhook configurations: every webhook skips namespaces and objects
-//! labelled `kkp-webhook.kubectl-kkp.io/exempt: "true"`, the rules name exactly the four resources
-//! the webhook judges (no wildcard that could reach the webhook's own objects), and the webhook's
-//! own namespace carries the label, so it stays exempt should the rules ever widen.
+//! labelled `kkp-webhook.kubectl-kkp.io/exempt: "true"` except the exemptions webhook, which is sent
+//! exactly the objects that carry it (so only exemption admins can put it on), the rules name
+//! exactly the four resources the webhook judges (no wildcard that could reach the webhook's own
+//! objects), and the webhook's own namespace carries the label, so it stays exempt should the rules
+//! ever widen.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -59,7 +61,7 @@ fn hooks(variant: Variant) -> Vec<Hook> {
             _ => {}
         }
     }
-    assert_eq!(out.len(), 4, "{variant:?}: one mutating and three validating webhooks");
+    assert_eq!(out.len(), 5, "{variant:?}: one mutating and four validating webhooks");
     out
 }
 
@@ -105,7 +107,7 @@ fn every_webhook_skips_exempt_namespaces_and_objects() {
         match_labels: None,
     };
     for variant in VARIANTS {
-        for hook in hooks(variant) {
+        for hook in hooks(variant).into_iter().filter(|h| h.name != EXEMPTIONS_HOOK) {
             for (which, selector) in [
                 ("namespaceSelector", &hook.namespace_selector),
                 ("objectSelector", &hook.object_selector),
@@ -122,6 +124,36 @@ fn every_webhook_skips_exempt_namespaces_and_objects() {
                 assert!(selects(selector, &labels(&[("project-id", "xw2k9fgh4t")])));
             }
         }
+    }
+}
+
+/// The webhook that lets only exemption admins put the exempt label on an object.
+const EXEMPTIONS_HOOK: &str = "exemptions.kkp-webhook.kubectl-kkp.io";
+
+#[test]
+fn the_exemptions_webhook_is_sent_exactly_the_labelled_objects_outside_exempt_namespaces() {
+    for variant in VARIANTS {
+        let hook = hooks(variant)
+            .into_iter()
+            .find(|h| h.name == EXEMPTIONS_HOOK)
+            .unwrap_or_else(|| panic!("{variant:?}: no {EXEMPTIONS_HOOK}"));
+        let objects = hook.object_selector.expect("an objectSelector");
+        assert!(selects(&objects, &labels(&[(EXEMPT_LABEL, "true")])));
+        assert!(!selects(&objects, &labels(&[])));
+        assert!(!selects(&objects, &labels(&[(EXEMPT_LABEL, "false")])));
+        let namespaces = hook.namespace_selector.expect("a namespaceSelector");
+        assert!(!selects(&namespaces, &labels(&[(EXEMPT_LABEL, "true")])));
+        assert!(selects(&namespaces, &labels(&[])));
+        let resources: BTreeSet<String> = hook
+            .rules
+            .iter()
+            .flat_map(|r| r.resources.clone().unwrap_or_default())
+            .collect();
+        assert_eq!(
+            resources,
+            BTreeSet::from(["clusters".to_owned(), "machinedeployments".to_owned()]),
+            "{variant:?}: the objects that can be exempted"
+        );
     }
 }
 

@@ -15,8 +15,8 @@ use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use kkp_manifests::{
     CA_BUNDLE_PLACEHOLDER, CA_CERT_KEY, CA_KEY_KEY, DEFAULT_IMAGE, HEALTH_PORT, HEALTHZ_PATH, MUTATE_PATH, NAME,
-    NAMESPACE, READYZ_PATH, SERVICE_DNS_NAMES, TLS_PORT, TLS_SECRET_NAME, VALIDATE_PATH, VALIDATE_POLICY_PATH,
-    VALIDATE_SCALE_PATH, Variant, tls_secret, webhook_manifests, with_ca_bundle, with_image,
+    NAMESPACE, READYZ_PATH, SERVICE_DNS_NAMES, TLS_PORT, TLS_SECRET_NAME, VALIDATE_EXEMPTION_PATH, VALIDATE_PATH,
+    VALIDATE_POLICY_PATH, VALIDATE_SCALE_PATH, Variant, tls_secret, webhook_manifests, with_ca_bundle, with_image,
 };
 use serde::Deserialize;
 use serde_json::Value;
@@ -154,7 +154,7 @@ fn validating_hooks(variant: Variant) -> Vec<ValidatingWebhook> {
 
 fn validating(variant: Variant) -> ValidatingWebhook {
     let hooks = validating_hooks(variant);
-    assert_eq!(hooks.len(), 3);
+    assert_eq!(hooks.len(), 4);
     hooks.into_iter().next().unwrap()
 }
 
@@ -170,9 +170,11 @@ fn policies_and_scale_requests_are_validated_too() {
             [
                 "validation.kkp-webhook.kubectl-kkp.io",
                 "policies.kkp-webhook.kubectl-kkp.io",
-                "scale.kkp-webhook.kubectl-kkp.io"
+                "scale.kkp-webhook.kubectl-kkp.io",
+                "exemptions.kkp-webhook.kubectl-kkp.io"
             ]
         );
+        expect_client(&hooks[3].client_config, VALIDATE_EXEMPTION_PATH, variant);
         for (hook, path, group, version, resource, scope, operations) in [
             (
                 &hooks[1],
@@ -486,8 +488,8 @@ fn rbac_reads_policies_and_the_platform_configuration_and_patches_policy_status(
 #[test]
 fn the_ca_bundle_placeholder_is_replaced() {
     let (_, yaml) = webhook_manifests(Variant::GeneratedCerts).pop().unwrap();
-    // One per webhook: defaulting, validation, policies and scale.
-    assert_eq!(yaml.matches(CA_BUNDLE_PLACEHOLDER).count(), 4);
+    // One per webhook: defaulting, validation, policies, scale and exemptions.
+    assert_eq!(yaml.matches(CA_BUNDLE_PLACEHOLDER).count(), 5);
     let pem = b"-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
     let filled = with_ca_bundle(yaml, pem);
     assert!(!filled.contains(CA_BUNDLE_PLACEHOLDER));

@@ -148,8 +148,8 @@ fn install_puts_the_crds_and_the_webhook_in_and_running_it_again_changes_nothing
     let before = rt.block_on(installed(&client));
     assert_eq!(
         before.bundles.len(),
-        4,
-        "every webhook: defaulting, validation, policies, scale"
+        5,
+        "every webhook: defaulting, validation, policies, scale, exemptions"
     );
     assert!(
         before.bundles.iter().all(|b| *b == before.ca),

@@ -10,6 +10,7 @@
 use std::time::Duration;
 
 use k8s_openapi::api::core::v1::Namespace;
+use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding};
 use kkp_crds::admission::{Context, Request, mutate};
 use kkp_e2e::webhook_support::{self, ServingCert};
 use kkp_e2e::{install_crds, shared_control_plane, unique_name};
@@ -26,6 +27,7 @@ const CRDS: [&str; 2] = [
 
 /// The webhooks of the shipped configurations, as the apiserver names them in denials.
 const VALIDATING: &str = "validation.kkp-webhook.kubectl-kkp.io";
+const EXEMPTIONS: &str = "exemptions.kkp-webhook.kubectl-kkp.io";
 
 const SSH_KEY: &str = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl demo@example";
 
@@ -266,6 +268,76 @@ async fn exempt_namespaces_and_objects_are_not_sent_to_the_webhook() {
         "labelling a Cluster exempt while breaking it",
     );
     assert!(message.contains("spec.version"), "{message}");
+
+    // Only exemption admins (system:masters by default) may put the label on: a user who may
+    // create Clusters and MachineDeployments is refused, so a policy cannot be stepped around.
+    let user = plane
+        .mint_user(&unique_name("alice"), &["kkp-e2e:writers"])
+        .expect("a user");
+    let writers: ClusterRole = serde_json::from_value(json!({
+        "metadata": {"name": "kkp-e2e-writers"},
+        "rules": [
+            {"apiGroups": ["kubermatic.k8c.io"], "resources": ["clusters"], "verbs": ["create", "update", "patch"]},
+            {"apiGroups": ["cluster.k8s.io"], "resources": ["machinedeployments"], "verbs": ["create"]}
+        ]
+    }))
+    .expect("a ClusterRole");
+    let binding: ClusterRoleBinding = serde_json::from_value(json!({
+        "metadata": {"name": "kkp-e2e-writers"},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "kkp-e2e-writers"},
+        "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": "kkp-e2e:writers"}]
+    }))
+    .expect("a ClusterRoleBinding");
+    let apply = PatchParams::apply("kkp-e2e").force();
+    Api::<ClusterRole>::all(admin.clone())
+        .patch("kkp-e2e-writers", &apply, &Patch::Apply(&writers))
+        .await
+        .expect("the ClusterRole");
+    Api::<ClusterRoleBinding>::all(admin.clone())
+        .patch("kkp-e2e-writers", &apply, &Patch::Apply(&binding))
+        .await
+        .expect("the ClusterRoleBinding");
+    let as_user = user.client().await.expect("the user's client");
+    let dry = PostParams {
+        dry_run: true,
+        ..PostParams::default()
+    };
+    let exempt_by_user = invalid_cluster(&unique_name("rollout-user"), json!({EXEMPT_LABEL: "true"}));
+    let refused = clusters(&as_user).create(&dry, &object(&exempt_by_user)).await;
+    match refused {
+        Err(kube::Error::Api(status)) => {
+            assert_eq!(status.code, 403, "{status:?}");
+            assert!(
+                status.message.contains(EXEMPTIONS)
+                    && status
+                        .message
+                        .contains("only group system:masters may exempt an object from kkp-webhook"),
+                "{}",
+                status.message
+            );
+        }
+        other => panic!("a user labelling a Cluster exempt: expected a denial by {EXEMPTIONS}, got {other:?}"),
+    }
+    let refused = machine_deployments(&as_user, &checked)
+        .create(
+            &dry,
+            &object(&{
+                let mut md = invalid_machine_deployment("by-user", &checked);
+                md["metadata"]["labels"] = json!({EXEMPT_LABEL: "true"});
+                md
+            }),
+        )
+        .await;
+    assert!(
+        matches!(&refused, Err(kube::Error::Api(s)) if s.code == 403 && s.message.contains(EXEMPTIONS)),
+        "a user labelling a MachineDeployment exempt: {refused:?}"
+    );
+    // The same object unlabelled goes through the checks as usual.
+    let unlabelled = invalid_cluster(&unique_name("rollout-user"), json!({}));
+    denied_by_webhook(
+        clusters(&as_user).create(&dry, &object(&unlabelled)).await,
+        "the user's unlabelled invalid Cluster",
+    );
 
     drop(server);
 }

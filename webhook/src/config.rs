@@ -125,6 +125,9 @@ pub struct Config {
     #[command(flatten)]
     pub renewal: crate::renewal::RenewalArgs,
 
+    #[command(flatten)]
+    pub exemption: crate::exemption::ExemptionAdmins,
+
     /// On SIGTERM/SIGINT, how long in-flight requests may take to finish before the server exits.
     #[arg(long, env = "KKP_WEBHOOK_SHUTDOWN_TIMEOUT", default_value = "25s", value_parser = parse_duration)]
     pub shutdown_timeout: Duration,
@@ -151,6 +154,7 @@ impl Config {
             cluster_version: None,
             cert_reload_interval: Duration::from_secs(2),
             renewal: crate::renewal::RenewalArgs::default(),
+            exemption: crate::exemption::ExemptionAdmins::default(),
             shutdown_timeout: Duration::from_secs(25),
         }
     }

@@ -25,6 +25,7 @@ pub mod cluster_version;
 pub mod config;
 pub mod connection;
 pub mod evaluation;
+pub mod exemption;
 pub mod logging;
 pub mod machine_labels;
 pub mod metrics;

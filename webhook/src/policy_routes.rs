@@ -21,7 +21,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use kkp_crds::admission::{Operation, ResourceKind, Verdict};
 use kkp_crds::policy::{self, AdmissionPolicy};
-use kkp_manifests::{VALIDATE_POLICY_PATH, VALIDATE_SCALE_PATH};
+use kkp_manifests::{VALIDATE_EXEMPTION_PATH, VALIDATE_POLICY_PATH, VALIDATE_SCALE_PATH};
 use serde_json::json;
 
 use crate::answer::{self, Answer, Endpoint, operation_label};
@@ -34,6 +34,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route(VALIDATE_POLICY_PATH, post(validate_policy))
         .route(VALIDATE_SCALE_PATH, post(validate_scale))
+        .route(VALIDATE_EXEMPTION_PATH, post(crate::exemption::validate_exemption))
 }
 
 fn http_error(code: StatusCode, message: String) -> Response {
@@ -45,7 +46,7 @@ fn http_error(code: StatusCode, message: String) -> Response {
 }
 
 /// The review in a request, or the HTTP error that refuses it.
-fn parse(headers: &HeaderMap, body: Result<Bytes, BytesRejection>) -> Result<ParsedRequest, Box<Response>> {
+pub(crate) fn parse(headers: &HeaderMap, body: Result<Bytes, BytesRejection>) -> Result<ParsedRequest, Box<Response>> {
     let media_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -62,7 +63,7 @@ fn parse(headers: &HeaderMap, body: Result<Bytes, BytesRejection>) -> Result<Par
     review::parse(&body).map_err(|e| Box::new(http_error(StatusCode::BAD_REQUEST, e.to_string())))
 }
 
-fn respond(response: AdmissionResponse) -> Response {
+pub(crate) fn respond(response: AdmissionResponse) -> Response {
     match serde_json::to_vec(&ResponseReview::new(response)) {
         Ok(json) => (
             [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))],

@@ -85,6 +85,7 @@ impl Server {
     pub async fn bind_with_state(config: Config, state: AppState) -> Result<Server, ServeError> {
         tls::install_crypto_provider();
         state.set_enforcement(config.enforcement);
+        state.set_exemption_admins(config.exemption.clone());
         let certs = Arc::new(CertReloader::from_config(&config)?);
         let acceptor = TlsAcceptor::from(certs.server_config()?);
         let tls_listener = listen(config.listen_address).await?;

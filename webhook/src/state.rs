@@ -12,6 +12,7 @@ use kkp_crds::versions::{BUILTIN_KKP_RELEASE, VersionCatalog};
 use tokio::sync::Semaphore;
 
 use crate::config::{Enforcement, Limits};
+use crate::exemption::ExemptionAdmins;
 use crate::machine_labels::MachineLabels;
 use crate::metrics::Metrics;
 use crate::policies::PolicyCounters;
@@ -44,6 +45,7 @@ pub struct AppState {
     policy_counters: Arc<PolicyCounters>,
     platform: Arc<ArcSwap<String>>,
     machine_labels: MachineLabels,
+    exemption_admins: Arc<ArcSwap<ExemptionAdmins>>,
 }
 
 impl AppState {
@@ -57,6 +59,7 @@ impl AppState {
             audit_only: Arc::new(AtomicBool::new(false)),
             policy_counters: Arc::new(PolicyCounters::default()),
             machine_labels: MachineLabels::default(),
+            exemption_admins: Arc::new(ArcSwap::from_pointee(ExemptionAdmins::default())),
             platform: Arc::new(ArcSwap::from_pointee(format!(
                 "the built-in catalog of {BUILTIN_KKP_RELEASE}; no datacenters known"
             ))),
@@ -104,6 +107,15 @@ impl AppState {
     /// Which platform configuration reviews are answered with, in one line.
     pub fn platform_summary(&self) -> Arc<String> {
         self.platform.load_full()
+    }
+
+    /// Who may exempt objects from the webhook.
+    pub fn exemption_admins(&self) -> Arc<ExemptionAdmins> {
+        self.exemption_admins.load_full()
+    }
+
+    pub fn set_exemption_admins(&self, admins: ExemptionAdmins) {
+        self.exemption_admins.store(Arc::new(admins));
     }
 
     /// The selector labels of the MachineDeployments, for scale requests.
