@@ -218,10 +218,20 @@ impl Verdict {
                 .and_then(|o| o.pointer(&format!("/metadata/{k}")))
                 .and_then(Value::as_str)
         };
+        Verdict::for_object(
+            kind,
+            meta("name").or(meta("generateName")).unwrap_or(""),
+            meta("namespace"),
+        )
+    }
+
+    /// An empty verdict on the object `name` (in `namespace`) of `kind`: no patch, no findings,
+    /// not skipped. For callers that judge an object outside [`admit`] and fill in what they find.
+    pub fn for_object(kind: ResourceKind, name: &str, namespace: Option<&str>) -> Self {
         Verdict {
             kind,
-            name: meta("name").or(meta("generateName")).unwrap_or("").to_owned(),
-            namespace: meta("namespace").map(str::to_owned),
+            name: name.to_owned(),
+            namespace: namespace.map(str::to_owned),
             object: None,
             patch: json_patch::Patch(Vec::new()),
             errors: Vec::new(),

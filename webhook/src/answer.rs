@@ -303,16 +303,9 @@ mod tests {
 
     fn verdict(object: Option<Value>, patch: Value) -> Verdict {
         Verdict {
-            kind: ResourceKind::Cluster,
-            name: "c1".into(),
-            namespace: None,
             object,
             patch: serde_json::from_value(patch).unwrap(),
-            errors: vec![],
-            warnings: vec![],
-            violations: vec![],
-            matched_policies: vec![],
-            skipped: None,
+            ..Verdict::for_object(ResourceKind::Cluster, "c1", None)
         }
     }
 

@@ -97,56 +97,85 @@ pub fn policy_problem(parsed: &ParsedRequest) -> Option<String> {
         .map(|e| format!("AdmissionPolicy {name:?} is invalid: {e}"))
 }
 
-async fn validate_policy(
-    State(state): State<AppState>,
+/// What an endpoint decided about one review, for the metrics and the answer.
+struct Judged {
+    kind: &'static str,
+    outcome: Outcome,
+    response: AdmissionResponse,
+}
+
+/// The steps both endpoints share: parse the review (or refuse the request), have `judge` decide
+/// it, count it under `endpoint` with the time it took, and answer. `judge` may answer with an
+/// HTTP error instead.
+async fn serve_review<F, Fut>(
+    state: AppState,
+    endpoint: &'static str,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
-) -> Response {
+    judge: F,
+) -> Response
+where
+    F: FnOnce(AppState, ParsedRequest) -> Fut,
+    Fut: Future<Output = Result<Judged, Response>>,
+{
     let started = Instant::now();
     let parsed = match parse(&headers, body) {
         Ok(p) => p,
         Err(refused) => return *refused,
     };
     let operation = operation_label(parsed.operation);
-    // Compiling runs the CEL parser on a thread of its own; keep it off the async workers.
-    let (parsed, problem) = match tokio::task::spawn_blocking(move || {
-        let problem = policy_problem(&parsed);
-        (parsed, problem)
-    })
-    .await
-    {
-        Ok(done) => done,
-        Err(e) => {
-            return http_error(
+    match judge(state.clone(), parsed).await {
+        Ok(judged) => {
+            state
+                .metrics()
+                .observe_review(judged.kind, operation, endpoint, judged.outcome, started.elapsed());
+            respond(judged.response)
+        }
+        Err(refused) => refused,
+    }
+}
+
+async fn validate_policy(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    serve_review(state, "validate-policy", headers, body, |_, parsed| async move {
+        // Compiling runs the CEL parser on a thread of its own; keep it off the async workers.
+        let (parsed, problem) = tokio::task::spawn_blocking(move || {
+            let problem = policy_problem(&parsed);
+            (parsed, problem)
+        })
+        .await
+        .map_err(|e| {
+            http_error(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 format!("checking the policy failed: {e}"),
-            );
-        }
-    };
-    let uid = parsed.request.uid.as_str();
-    let (response, outcome) = match &problem {
-        None => (AdmissionResponse::allow(uid), Outcome::Allowed),
-        Some(message) => (
-            AdmissionResponse::deny(uid, Status::failure(422, message.as_str())),
-            Outcome::Denied,
-        ),
-    };
-    tracing::info!(
-        uid,
-        name = parsed.request.name.as_deref().unwrap_or(""),
-        operation,
-        allowed = problem.is_none(),
-        message = problem.as_deref().unwrap_or(""),
-        "policy review"
-    );
-    state.metrics().observe_review(
-        "AdmissionPolicy",
-        operation,
-        "validate-policy",
-        outcome,
-        started.elapsed(),
-    );
-    respond(response)
+            )
+        })?;
+        let uid = parsed.request.uid.as_str();
+        let (response, outcome) = match &problem {
+            None => (AdmissionResponse::allow(uid), Outcome::Allowed),
+            Some(message) => (
+                AdmissionResponse::deny(uid, Status::failure(422, message.as_str())),
+                Outcome::Denied,
+            ),
+        };
+        tracing::info!(
+            uid,
+            name = parsed.request.name.as_deref().unwrap_or(""),
+            operation = operation_label(parsed.operation),
+            allowed = problem.is_none(),
+            message = problem.as_deref().unwrap_or(""),
+            "policy review"
+        );
+        Ok(Judged {
+            kind: "AdmissionPolicy",
+            outcome,
+            response,
+        })
+    })
+    .await
 }
 
 /// The answer to a review of a MachineDeployment's `scale` subresource.
@@ -159,18 +188,11 @@ pub fn scale_answer(
     labels: Option<&std::collections::BTreeMap<String, String>>,
 ) -> Answer {
     let req = &parsed.request;
-    let mut verdict = Verdict {
-        kind: ResourceKind::MachineDeployment,
-        name: req.name.clone().unwrap_or_default(),
-        namespace: req.namespace.clone(),
-        object: None,
-        patch: json_patch::Patch(Vec::new()),
-        errors: Vec::new(),
-        warnings: Vec::new(),
-        violations: Vec::new(),
-        matched_policies: Vec::new(),
-        skipped: None,
-    };
+    let mut verdict = Verdict::for_object(
+        ResourceKind::MachineDeployment,
+        req.name.as_deref().unwrap_or_default(),
+        req.namespace.as_deref(),
+    );
     match (&req.object, parsed.operation, req.kind.kind.as_str()) {
         (Some(scale), Operation::Update | Operation::Create, "Scale") => {
             let old = req.old_object.as_ref();
@@ -188,48 +210,41 @@ async fn validate_scale(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    let started = Instant::now();
-    let parsed = match parse(&headers, body) {
-        Ok(p) => p,
-        Err(refused) => return *refused,
-    };
-    let ctx = state.context();
-    let labels = state.machine_labels().get(
-        parsed.request.namespace.as_deref().unwrap_or(""),
-        parsed.request.name.as_deref().unwrap_or(""),
-    );
-    let answer = scale_answer(&parsed, &ctx, labels.as_ref());
-    let operation = operation_label(parsed.operation);
-    let metrics = state.metrics();
-    metrics.observe_review(
-        answer.kind,
-        operation,
-        "validate-scale",
-        answer.outcome,
-        started.elapsed(),
-    );
-    for rule in &answer.denied_by {
-        metrics.observe_denial(answer.kind, "validate-scale", rule);
-    }
-    for (policy, rule) in &answer.audited {
-        metrics.observe_audit(policy, rule);
-    }
-    crate::policies::observe(
-        state.policy_counters(),
-        Endpoint::Validate,
-        parsed.request.dry_run.unwrap_or(false),
-        &answer,
-    );
-    tracing::info!(
-        uid = %parsed.request.uid,
-        namespace = parsed.request.namespace.as_deref().unwrap_or(""),
-        name = %answer.name,
-        operation,
-        allowed = answer.response.allowed,
-        replicas = parsed.request.object.as_ref().map_or(0, policy::scale_replicas),
-        "scale review"
-    );
-    respond(answer.response)
+    serve_review(state, "validate-scale", headers, body, |state, parsed| async move {
+        let labels = state.machine_labels().get(
+            parsed.request.namespace.as_deref().unwrap_or(""),
+            parsed.request.name.as_deref().unwrap_or(""),
+        );
+        let answer = scale_answer(&parsed, &state.context(), labels.as_ref());
+        let metrics = state.metrics();
+        for rule in &answer.denied_by {
+            metrics.observe_denial(answer.kind, "validate-scale", rule);
+        }
+        for (policy, rule) in &answer.audited {
+            metrics.observe_audit(policy, rule);
+        }
+        crate::policies::observe(
+            state.policy_counters(),
+            Endpoint::Validate,
+            parsed.request.dry_run.unwrap_or(false),
+            &answer,
+        );
+        tracing::info!(
+            uid = %parsed.request.uid,
+            namespace = parsed.request.namespace.as_deref().unwrap_or(""),
+            name = %answer.name,
+            operation = operation_label(parsed.operation),
+            allowed = answer.response.allowed,
+            replicas = parsed.request.object.as_ref().map_or(0, policy::scale_replicas),
+            "scale review"
+        );
+        Ok(Judged {
+            kind: answer.kind,
+            outcome: answer.outcome,
+            response: answer.response,
+        })
+    })
+    .await
 }
 
 #[cfg(test)]
