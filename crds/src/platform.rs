@@ -7,6 +7,7 @@
 
 use std::collections::BTreeMap;
 
+use kube::core::{ApiResource, GroupVersionKind};
 use semver::Version;
 use serde_json::Value;
 
@@ -14,6 +15,19 @@ use crate::versions::{
     self, Constraint, IncompatibilityCondition, IncompatibilityOperation, ProviderIncompatibility, VersionCatalog,
     VersionUpdate,
 };
+
+/// KKP's `KubermaticConfiguration` resource, for dynamic API calls.
+pub fn configuration_resource() -> ApiResource {
+    ApiResource::from_gvk_with_plural(
+        &GroupVersionKind::gvk("kubermatic.k8c.io", "v1", "KubermaticConfiguration"),
+        "kubermaticconfigurations",
+    )
+}
+
+/// KKP's `Seed` resource, for dynamic API calls.
+pub fn seed_resource() -> ApiResource {
+    ApiResource::from_gvk_with_plural(&GroupVersionKind::gvk("kubermatic.k8c.io", "v1", "Seed"), "seeds")
+}
 
 /// The keys of a datacenter's `spec` that name its provider (KKP's `DatacenterSpec`).
 pub const DATACENTER_PROVIDERS: [&str; 16] = [

@@ -16,7 +16,7 @@ use clap::{ArgAction, Args};
 use futures::{StreamExt, stream};
 use kkp_crds::platform::{self, Datacenters};
 use kkp_crds::versions::{BUILTIN_KKP_RELEASE, VersionCatalog};
-use kube::api::{ApiResource, DynamicObject, GroupVersionKind};
+use kube::api::DynamicObject;
 use kube::runtime::reflector::{self, Store};
 use kube::runtime::{WatchStreamExt, watcher};
 use kube::{Api, Client, ResourceExt};
@@ -50,18 +50,7 @@ impl Default for PlatformArgs {
     }
 }
 
-/// KKP's `KubermaticConfiguration` resource.
-pub fn configuration_resource() -> ApiResource {
-    ApiResource::from_gvk_with_plural(
-        &GroupVersionKind::gvk("kubermatic.k8c.io", "v1", "KubermaticConfiguration"),
-        "kubermaticconfigurations",
-    )
-}
-
-/// KKP's `Seed` resource.
-pub fn seed_resource() -> ApiResource {
-    ApiResource::from_gvk_with_plural(&GroupVersionKind::gvk("kubermatic.k8c.io", "v1", "Seed"), "seeds")
-}
+pub use kkp_crds::platform::{configuration_resource, seed_resource};
 
 /// What the engine takes from the watched objects, and how to describe it.
 #[derive(Clone, Debug, PartialEq)]

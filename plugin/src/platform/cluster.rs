@@ -7,25 +7,14 @@
 
 use ::kube::Client;
 use ::kube::ResourceExt;
-use ::kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind, ListParams};
+use ::kube::api::{Api, ApiResource, DynamicObject, ListParams};
 use kkp_crds::platform::{self, Configuration, Datacenters};
 use serde_json::Value;
 
 use crate::kube::client::Connection;
 use crate::kube::errors;
 
-/// KKP's `KubermaticConfiguration` resource.
-pub fn configuration_resource() -> ApiResource {
-    ApiResource::from_gvk_with_plural(
-        &GroupVersionKind::gvk("kubermatic.k8c.io", "v1", "KubermaticConfiguration"),
-        "kubermaticconfigurations",
-    )
-}
-
-/// KKP's `Seed` resource.
-pub fn seed_resource() -> ApiResource {
-    ApiResource::from_gvk_with_plural(&GroupVersionKind::gvk("kubermatic.k8c.io", "v1", "Seed"), "seeds")
-}
+pub use kkp_crds::platform::{configuration_resource, seed_resource};
 
 /// What a read found.
 #[derive(Clone, Debug, PartialEq)]
