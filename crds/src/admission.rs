@@ -3,10 +3,13 @@
 //! [`mutate`] is what the mutating webhook does (defaulting, returned as a JSON patch), [`validate`]
 //! what the validating webhook does (rules and policies on the object as it is), and [`admit`]
 //! the whole chain the way the apiserver runs it: default first, then validate the result. The
-//! plugin calls [`admit`] before it sends anything.
+//! plugin calls [`admit_all`] on the objects it is given together (the cross-object rules) before it sends
+//! anything.
 //!
 //! An object with fields of the wrong JSON type gets every one of them named (see
 //! [`crate::decode`]), and the rules still check the fields that are fine.
+
+mod batch;
 
 use std::fmt;
 use std::sync::Arc;
@@ -23,6 +26,8 @@ use crate::platform::{Datacenter, Datacenters};
 use crate::policy::{self, Enforcement, PolicySet, Violation};
 use crate::validation::{self, Findings};
 use crate::versions::VersionCatalog;
+
+pub use batch::{admit_all, lone_cluster_version};
 
 /// The admission operation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]

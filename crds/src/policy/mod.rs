@@ -8,6 +8,7 @@ use serde::Serialize;
 mod compile;
 mod evaluate;
 mod facts;
+mod load;
 mod quantity;
 mod ratchet;
 pub mod resource;
@@ -17,6 +18,7 @@ mod scale;
 pub use compile::{CompiledCel, CompiledPolicy, PolicyError, compile};
 pub use evaluate::{Evaluation, evaluate, evaluate_all};
 pub use facts::{INITIAL_MACHINE_DEPLOYMENT_ANNOTATION, PROJECT_LABEL, selector_labels};
+pub use load::{Loaded, POLICY_GROUP, is_policy_document};
 pub use ratchet::{RATCHETED, evaluate_request, ratchet};
 pub use resource::{AdmissionPolicy, AdmissionPolicySpec, AdmissionPolicyStatus, CelRule, PolicyRules};
 pub use scale::{evaluate_scale, scale_replicas};
@@ -82,8 +84,13 @@ impl PolicySet {
                 Err(e) => failed.push((kube::ResourceExt::name_any(p), e)),
             }
         }
-        ok.sort_by(|a, b| a.name.cmp(&b.name));
-        (PolicySet { policies: ok }, failed)
+        (PolicySet::sorted(ok), failed)
+    }
+
+    /// The set of `policies`, in the order they are evaluated: by name.
+    fn sorted(mut policies: Vec<CompiledPolicy>) -> Self {
+        policies.sort_by(|a, b| a.name.cmp(&b.name));
+        PolicySet { policies }
     }
 
     pub fn is_empty(&self) -> bool {
