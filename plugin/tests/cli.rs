@@ -1381,3 +1381,85 @@ mod kubeconfig_from_a_secret {
         assert!(!dir.path().join("config.lock").exists(), "the lock is released");
     }
 }
+
+mod policy_test {
+    use super::*;
+
+    const FEW_WORKERS: &str = "apiVersion: policy.kubectl-kkp.io/v1alpha1\nkind: AdmissionPolicy\nmetadata:\n  \
+                               name: few-workers\nspec:\n  rules:\n    maxWorkers: 4\n";
+
+    /// The fixture's Cluster, and its MachineDeployment as `name` with 3 replicas.
+    fn cluster_and_worker(name: &str) -> (String, String) {
+        let text = std::fs::read_to_string(fixtures().join("cluster-valid.yaml")).unwrap();
+        let (cluster, md) = text.split_once("\n---\n").unwrap();
+        let md = md
+            .replace("name: k7x2mvq9tn-worker", &format!("name: {name}"))
+            .replace("replicas: 2", "replicas: 3");
+        (cluster.to_owned(), md)
+    }
+
+    /// `policy test` on the files in `dir`, as JSON: the exit code and each object's
+    /// `(name, allowed, violation messages)`.
+    fn policy_test(dir: &Path, files: &[&str]) -> (i32, Vec<(String, bool, Vec<String>)>) {
+        let mut args = vec!["policy", "test", "-o", "json"];
+        for f in files {
+            args.extend(["-f", f]);
+        }
+        let out = Run::kkp(&args).dir(dir).output();
+        let report: serde_json::Value = serde_json::from_str(&out.stdout).expect("a JSON report");
+        let results = report["results"].as_array().expect("results").iter();
+        let results = results
+            .map(|r| {
+                let messages = r["violations"].as_array().into_iter().flatten();
+                (
+                    r["name"].as_str().unwrap_or_default().to_owned(),
+                    r["allowed"] == true,
+                    messages
+                        .map(|v| v["message"].as_str().unwrap_or_default().to_owned())
+                        .collect(),
+                )
+            })
+            .collect();
+        (out.code, results)
+    }
+
+    #[test]
+    fn max_workers_totals_over_the_objects_given_together() {
+        let dir = tempfile::tempdir().unwrap();
+        let (cluster, a) = cluster_and_worker("workers-a");
+        let (_, b) = cluster_and_worker("workers-b");
+        std::fs::write(dir.path().join("policy.yaml"), FEW_WORKERS).unwrap();
+        std::fs::write(
+            dir.path().join("objects.yaml"),
+            format!("{cluster}\n---\n{a}\n---\n{b}"),
+        )
+        .unwrap();
+        std::fs::write(dir.path().join("a.yaml"), &a).unwrap();
+        std::fs::write(dir.path().join("b.yaml"), &b).unwrap();
+
+        let total = "6 workers across 2 MachineDeployments exceed the maximum of 4 per cluster".to_owned();
+        let (code, together) = policy_test(dir.path(), &["policy.yaml", "objects.yaml"]);
+        assert_eq!(code, 1);
+        assert_eq!(
+            together,
+            [
+                ("k7x2mvq9tn".to_owned(), true, vec![]),
+                ("workers-a".to_owned(), false, vec![total.clone()]),
+                ("workers-b".to_owned(), false, vec![total]),
+            ]
+        );
+        // The same objects in several files are the same set.
+        let (code, split) = policy_test(dir.path(), &["policy.yaml", "a.yaml", "b.yaml"]);
+        assert_eq!(code, 1);
+        assert!(split.iter().all(|(_, allowed, _)| !allowed), "{split:?}");
+        // Each MachineDeployment alone is what the webhook sees: within the limit.
+        for alone in ["a.yaml", "b.yaml"] {
+            let (code, results) = policy_test(dir.path(), &["policy.yaml", alone]);
+            assert_eq!(code, 0, "{results:?}");
+            assert!(results[0].1 && results[0].2.is_empty(), "{results:?}");
+        }
+        // validate judges the same set with the same engine (it takes no policies): valid.
+        let validated = Run::kkp(&["validate", "-f", "objects.yaml"]).dir(dir.path()).output();
+        assert_eq!(validated.code, 0, "{validated}");
+    }
+}

@@ -5,13 +5,13 @@ use std::io::{self, Write};
 
 use anyhow::{Context as _, bail};
 use clap::{Args, Subcommand};
-use kkp_crds::admission::UserInfo;
-use kkp_crds::policy::{self, AdmissionPolicy, Enforcement, PolicySet, Violation};
+use kkp_crds::admission::{UserInfo, Verdict};
+use kkp_crds::policy::{self, Enforcement, PolicySet, Violation};
 use serde::Serialize;
 use serde_json::Value;
 
 use super::GlobalArgs;
-use crate::kube::policies::{Evaluated, evaluate_objects};
+use crate::kube::policies::{admit_with_policies, subject};
 use crate::output;
 use crate::platform::{Platform, PlatformFiles};
 use crate::template::documents::{self, Place};
@@ -143,14 +143,6 @@ struct Report {
     unreadable: Vec<String>,
 }
 
-fn is_policy(value: &Value) -> bool {
-    value.get("kind").and_then(Value::as_str) == Some("AdmissionPolicy")
-        && value
-            .get("apiVersion")
-            .and_then(Value::as_str)
-            .is_some_and(|v| v.starts_with("policy.kubectl-kkp.io/"))
-}
-
 fn where_in(file: &str, place: Option<Place>) -> String {
     match place {
         Some(p) => format!("{file}, {p}"),
@@ -160,55 +152,40 @@ fn where_in(file: &str, place: Option<Place>) -> String {
 
 /// Compiles the policies found, one report each (also for those that do not parse or compile).
 fn compile_policies(found: &[Found]) -> (PolicySet, Vec<PolicyReport>) {
-    let mut parsed = Vec::new();
-    let mut reports = Vec::new();
-    for f in found {
-        let name = f
-            .value
-            .pointer("/metadata/name")
-            .and_then(Value::as_str)
-            .unwrap_or("(unnamed)")
-            .to_owned();
-        let at = where_in(&f.file, f.place);
-        match serde_json::from_value::<AdmissionPolicy>(f.value.clone()) {
-            Ok(p) => {
-                let enforcement = p.spec.enforcement.unwrap_or_default();
-                let error = policy::compile(&p).err().map(|e| e.to_string());
-                reports.push(PolicyReport {
-                    name,
-                    file: at,
-                    enforcement,
-                    compiled: error.is_none(),
-                    error,
-                });
-                parsed.push(p);
-            }
-            Err(e) => reports.push(PolicyReport {
-                name,
-                file: at,
-                enforcement: Enforcement::default(),
-                compiled: false,
-                error: Some(format!("the policy does not parse: {e}")),
-            }),
-        }
-    }
-    (PolicySet::compile(&parsed).0, reports)
+    let (set, loaded) = PolicySet::from_documents(found.iter().map(|f| &f.value));
+    let reports = found
+        .iter()
+        .zip(loaded)
+        .map(|(f, l)| PolicyReport {
+            name: if l.name.is_empty() {
+                "(unnamed)".to_owned()
+            } else {
+                l.name
+            },
+            file: where_in(&f.file, f.place),
+            enforcement: l.enforcement,
+            compiled: l.error.is_none(),
+            error: l.error.map(|e| e.to_string()),
+        })
+        .collect();
+    (set, reports)
 }
 
-fn object_report(f: &Found, e: Evaluated) -> ObjectReport {
+fn object_report(f: &Found, verdict: Verdict) -> ObjectReport {
+    let allowed = verdict.denials().next().is_none();
     ObjectReport {
         file: f.file.clone(),
         document: f.place.map(|p| p.number),
         item: f.place.and_then(|p| p.item.map(|i| i + 1)),
         api_version: f.value.get("apiVersion").and_then(Value::as_str).map(str::to_owned),
-        subject: e.subject(),
-        kind: e.kind.to_string(),
-        name: e.name.clone(),
-        namespace: e.namespace.clone(),
-        allowed: !e.denied(),
-        skipped: e.skipped.clone(),
-        matched: e.matched,
-        violations: e.violations,
+        subject: subject(&verdict),
+        allowed,
+        kind: verdict.kind.to_string(),
+        name: verdict.name,
+        namespace: verdict.namespace,
+        skipped: verdict.skipped,
+        matched: verdict.matched_policies,
+        violations: verdict.violations,
     }
 }
 
@@ -220,7 +197,7 @@ fn test(args: PolicyTestArgs) -> anyhow::Result<()> {
     let mut unreadable = Vec::new();
     for file in &files {
         for item in read_file(file, &mut unreadable) {
-            if is_policy(&item.value) {
+            if policy::is_policy_document(&item.value) {
                 policies.push(item);
             } else {
                 objects.push(item);
@@ -248,7 +225,7 @@ fn test(args: PolicyTestArgs) -> anyhow::Result<()> {
         })
     });
     let values: Vec<&Value> = objects.iter().map(|o| &o.value).collect();
-    let results: Vec<ObjectReport> = evaluate_objects(&values, &set, user.as_ref(), &platform)
+    let results: Vec<ObjectReport> = admit_with_policies(&values, &set, user.as_ref(), &platform)
         .into_iter()
         .zip(&objects)
         .map(|(e, f)| object_report(f, e))
@@ -413,9 +390,9 @@ mod tests {
 
     #[test]
     fn policies_are_told_apart_from_objects() {
-        assert!(is_policy(&policy("p", json!({}))));
-        assert!(!is_policy(&cluster()));
-        assert!(!is_policy(
+        assert!(policy::is_policy_document(&policy("p", json!({}))));
+        assert!(!policy::is_policy_document(&cluster()));
+        assert!(!policy::is_policy_document(
             &json!({"apiVersion": "other.io/v1", "kind": "AdmissionPolicy"})
         ));
     }
@@ -463,7 +440,7 @@ mod tests {
         let (set, policy_reports) = compile_policies(&policies);
         let objects = [found(cluster(), 3)];
         let values: Vec<&Value> = objects.iter().map(|o| &o.value).collect();
-        let results: Vec<ObjectReport> = evaluate_objects(&values, &set, None, &Platform::builtin())
+        let results: Vec<ObjectReport> = admit_with_policies(&values, &set, None, &Platform::builtin())
             .into_iter()
             .zip(&objects)
             .map(|(e, f)| object_report(f, e))

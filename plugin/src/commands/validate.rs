@@ -6,7 +6,7 @@ use std::io::{self, Write};
 
 use anyhow::{Context as _, bail};
 use clap::Args;
-use kkp_crds::admission::{self, Request, ResourceKind, Verdict};
+use kkp_crds::admission::{self, Verdict};
 use kkp_crds::policy::Enforcement;
 use kkp_crds::versions;
 use serde::Serialize;
@@ -174,29 +174,18 @@ impl Checked {
     }
 }
 
-/// Runs admission (defaulting, then validation, as a CREATE) on every object.
+/// Runs admission (defaulting, then validation, as a CREATE) on every object, together: see
+/// [`admission::admit_all`].
 pub fn check(inputs: Vec<Input>, opts: &CheckOptions) -> Vec<Checked> {
-    let cluster_version = opts.cluster_version.clone().or_else(|| lone_cluster_version(&inputs));
     let mut ctx = opts.platform.context();
-    ctx.cluster_version = cluster_version;
+    ctx.cluster_version = opts.cluster_version.clone();
+    let values: Vec<&Value> = inputs.iter().map(|i| &i.value).collect();
+    let verdicts = admission::admit_all(&values, &ctx, None);
     inputs
         .into_iter()
-        .map(|input| {
-            let verdict = admission::admit(&Request::create(&input.value), &ctx);
-            Checked { input, verdict }
-        })
+        .zip(verdicts)
+        .map(|(input, verdict)| Checked { input, verdict })
         .collect()
-}
-
-fn lone_cluster_version(inputs: &[Input]) -> Option<semver::Version> {
-    let mut clusters = inputs
-        .iter()
-        .filter(|i| ResourceKind::of(&i.value) == ResourceKind::Cluster);
-    let only = clusters.next()?;
-    if clusters.next().is_some() {
-        return None;
-    }
-    versions::parse(only.value.pointer("/spec/version")?.as_str()?).ok()
 }
 
 /// The report for people: a line per object, then its errors and warnings indented.
@@ -482,7 +471,11 @@ mod tests {
         let cluster = json!({"apiVersion": "kubermatic.k8c.io/v1", "kind": "Cluster",
                              "metadata": {"name": "c"}, "spec": {"version": "1.35.2"}});
         let inputs = vec![Input::generated(cluster), Input::generated(md("1.32.1"))];
-        assert_eq!(lone_cluster_version(&inputs), Some(semver::Version::new(1, 35, 2)));
+        let values: Vec<&Value> = inputs.iter().map(|i| &i.value).collect();
+        assert_eq!(
+            admission::lone_cluster_version(&values),
+            Some(semver::Version::new(1, 35, 2))
+        );
         let checked = check(inputs, &CheckOptions::default());
         let messages = checked[1].messages();
         assert!(

@@ -2,14 +2,11 @@
 //! with the same engine as the webhook, so `create cluster` can say which rules its objects break
 //! before it sends anything, and `policy test` can answer offline.
 
-use std::collections::BTreeMap;
-
+use ::kube::Client;
 use ::kube::api::{Api, ApiResource, DynamicObject, ListParams, PostParams};
-use ::kube::{Client, ResourceExt};
 use k8s_openapi::api::authentication::v1::SelfSubjectReview;
-use kkp_crds::admission::{self, Request, ResourceKind, UserInfo};
+use kkp_crds::admission::{self, UserInfo, Verdict};
 use kkp_crds::policy::{AdmissionPolicy, Enforcement, PolicySet, Violation};
-use kkp_crds::versions;
 use serde_json::Value;
 
 use super::client::Connection;
@@ -48,17 +45,15 @@ pub async fn fetch_policies(client: &Client) -> anyhow::Result<Option<PolicySet>
         }
         Err(e) => return Err(anyhow::anyhow!("listing admission policies: {e}")),
     };
-    let mut parsed = Vec::new();
-    for object in list.items {
-        let name = object.name_any();
-        match serde_json::to_value(&object).and_then(serde_json::from_value::<AdmissionPolicy>) {
-            Ok(p) => parsed.push(p),
-            Err(e) => tracing::info!(policy = %name, error = %e, "admission policy skipped: it does not parse"),
-        }
-    }
-    let (set, failed) = PolicySet::compile(&parsed);
-    for (name, error) in failed {
-        tracing::info!(policy = %name, error = %error, "admission policy skipped: it does not compile");
+    let documents: Vec<Value> = list
+        .items
+        .iter()
+        .map(|object| serde_json::to_value(object).unwrap_or(Value::Null))
+        .collect();
+    let (set, loaded) = PolicySet::from_documents(&documents);
+    for l in loaded.iter().filter(|l| !l.in_force()) {
+        let error = l.error.as_ref().map(ToString::to_string).unwrap_or_default();
+        tracing::info!(policy = %l.name, error = %error, "admission policy skipped: it does not parse or compile");
     }
     tracing::info!(policies = set.len(), "read the cluster's admission policies");
     Ok(Some(set))
@@ -84,115 +79,31 @@ pub async fn whoami(client: &Client) -> Option<UserInfo> {
     }
 }
 
-/// What the policies say about one object.
-#[derive(Clone, Debug)]
-pub struct Evaluated {
-    pub kind: ResourceKind,
-    pub name: String,
-    pub namespace: Option<String>,
-    /// Why the object was not evaluated (not ours, …).
-    pub skipped: Option<String>,
-    /// The policies that selected the object.
-    pub matched: Vec<String>,
-    pub violations: Vec<Violation>,
-}
-
-impl Evaluated {
-    /// `Cluster demo`, `MachineDeployment kube-system/workers`.
-    pub fn subject(&self) -> String {
-        let name = if self.name.is_empty() { "(unnamed)" } else { &self.name };
-        match &self.namespace {
-            Some(ns) => format!("{} {ns}/{name}", self.kind),
-            None => format!("{} {name}", self.kind),
-        }
-    }
-
-    pub fn denied(&self) -> bool {
-        self.violations.iter().any(|v| v.enforcement == Enforcement::Deny)
+/// `Cluster demo`, `MachineDeployment kube-system/workers`: the object a verdict is about.
+pub fn subject(verdict: &Verdict) -> String {
+    let name = if verdict.name.is_empty() {
+        "(unnamed)"
+    } else {
+        &verdict.name
+    };
+    match &verdict.namespace {
+        Some(ns) => format!("{} {ns}/{name}", verdict.kind),
+        None => format!("{} {name}", verdict.kind),
     }
 }
 
-/// The control plane version MachineDeployments are defaulted against: that of the one KKP
-/// Cluster among the objects, if there is exactly one.
-fn lone_cluster_version(objects: &[&Value]) -> Option<semver::Version> {
-    let mut clusters = objects.iter().filter(|o| ResourceKind::of(o) == ResourceKind::Cluster);
-    let only = clusters.next()?;
-    if clusters.next().is_some() {
-        return None;
-    }
-    versions::parse(only.pointer("/spec/version")?.as_str()?).ok()
-}
-
-/// Evaluates the policies on every object as admission would on CREATE: the object is defaulted
-/// first (the mutating webhook runs before the validating one, with the platform's versions and
-/// datacenters), then the policies see it.
-pub fn evaluate_objects(
+/// The objects admitted together as a CREATE by `user` (see [`admission::admit_all`]) under the
+/// policies `set` and the platform's versions and datacenters: each is defaulted first, as the
+/// mutating webhook does before the validating one, then judged.
+pub fn admit_with_policies(
     objects: &[&Value],
     set: &PolicySet,
     user: Option<&UserInfo>,
     platform: &Platform,
-) -> Vec<Evaluated> {
+) -> Vec<Verdict> {
     let mut ctx = platform.context();
     ctx.policies = set.clone();
-    ctx.cluster_version = lone_cluster_version(objects);
-    objects
-        .iter()
-        .map(|object| {
-            let request = Request {
-                user,
-                ..Request::create(object)
-            };
-            let verdict = admission::admit(&request, &ctx);
-            Evaluated {
-                kind: verdict.kind,
-                name: verdict.name,
-                namespace: verdict.namespace,
-                skipped: verdict.skipped,
-                matched: verdict.matched_policies,
-                violations: verdict.violations,
-            }
-        })
-        .collect()
-}
-
-/// `maxWorkers` over everything created at once: the replicas of all the MachineDeployments
-/// together, against each policy that selects the cluster (or, without a Cluster, the first
-/// MachineDeployment). The webhook sees one MachineDeployment at a time; only the plugin sees them
-/// all.
-pub fn worker_total_violations(objects: &[&Value], set: &PolicySet, user: Option<&UserInfo>) -> Vec<Violation> {
-    let deployments: Vec<&&Value> = objects
-        .iter()
-        .filter(|o| ResourceKind::of(o) == ResourceKind::MachineDeployment)
-        .collect();
-    if deployments.len() < 2 {
-        return Vec::new();
-    }
-    let total: i64 = deployments
-        .iter()
-        .map(|md| md.pointer("/spec/replicas").and_then(Value::as_i64).unwrap_or(1))
-        .sum();
-    let subject = objects
-        .iter()
-        .find(|o| ResourceKind::of(o) == ResourceKind::Cluster)
-        .or(deployments.first().copied());
-    let labels: BTreeMap<String, String> = subject
-        .map(|o| kkp_crds::policy::selector_labels(&ResourceKind::of(o), o))
-        .unwrap_or_default();
-    set.iter()
-        .filter(|p| p.applies(&labels, user))
-        .filter_map(|p| {
-            let max = p.rules.max_workers?;
-            (total > max).then(|| Violation {
-                policy: p.name.clone(),
-                rule: "maxWorkers".to_owned(),
-                message: format!(
-                    "{total} workers across {} MachineDeployments exceed the maximum of {max} per cluster",
-                    deployments.len()
-                ),
-                enforcement: p.enforcement,
-            })
-        })
-        .collect()
+    admission::admit_all(objects, &ctx, user)
 }
 
 /// Whether a policy exempts anyone (so its verdict depends on who asks).
@@ -214,17 +125,13 @@ pub async fn check_before_apply(conn: &Connection, objects: &[Value], platform: 
     }
     let user = whoami(&conn.client).await;
     let refs: Vec<&Value> = objects.iter().collect();
-    let mut found: Vec<(String, Violation)> = Vec::new();
-    for e in evaluate_objects(&refs, &set, user.as_ref(), platform) {
-        let subject = e.subject();
-        found.extend(e.violations.into_iter().map(|v| (subject.clone(), v)));
-    }
-    // A MachineDeployment over the limit on its own is reported already.
-    let totals: Vec<Violation> = worker_total_violations(&refs, &set, user.as_ref())
+    let found: Vec<(String, Violation)> = admit_with_policies(&refs, &set, user.as_ref(), platform)
         .into_iter()
-        .filter(|v| !found.iter().any(|(_, f)| f.policy == v.policy && f.rule == v.rule))
+        .flat_map(|verdict| {
+            let subject = subject(&verdict);
+            verdict.violations.into_iter().map(move |v| (subject.clone(), v))
+        })
         .collect();
-    found.extend(totals.into_iter().map(|v| ("the cluster's workers".to_owned(), v)));
     report(&mut std::io::stderr().lock(), &found, user.is_some(), &set, conn)
 }
 
@@ -306,12 +213,12 @@ mod tests {
         // cniTypes looks at the defaulted CNI: the generated object has none.
         let s = set(&[policy("canal-only", json!({"rules": {"cniTypes": ["canal"]}}))]);
         let c = cluster();
-        let out = evaluate_objects(&[&c], &s, None, &Platform::builtin());
-        assert_eq!(out[0].matched, ["canal-only"]);
+        let out = admit_with_policies(&[&c], &s, None, &Platform::builtin());
+        assert_eq!(out[0].matched_policies, ["canal-only"]);
         assert_eq!(out[0].violations.len(), 1);
         assert_eq!(out[0].violations[0].rule, "cniTypes");
-        assert!(out[0].denied());
-        assert_eq!(out[0].subject(), "Cluster abcd123456");
+        assert!(out[0].denials().next().is_some());
+        assert_eq!(subject(&out[0]), "Cluster abcd123456");
     }
 
     #[test]
@@ -326,11 +233,11 @@ mod tests {
             username: "carol".into(),
             groups: vec!["admins".into()],
         };
-        let out = evaluate_objects(&[&c, &cm], &s, Some(&admin), &Platform::builtin());
+        let out = admit_with_policies(&[&c, &cm], &s, Some(&admin), &Platform::builtin());
         assert!(out[0].violations.is_empty());
-        assert!(out[0].matched.is_empty());
+        assert!(out[0].matched_policies.is_empty());
         assert!(out[1].skipped.is_some());
-        let out = evaluate_objects(&[&c], &s, None, &Platform::builtin());
+        let out = admit_with_policies(&[&c], &s, None, &Platform::builtin());
         assert_eq!(out[0].violations[0].policy, "only-aws");
     }
 
@@ -339,20 +246,27 @@ mod tests {
         let s = set(&[policy("few-workers", json!({"rules": {"maxWorkers": 4}}))]);
         let (c, a, b) = (cluster(), md("a", 3), md("b", 2));
         let objects = [&c, &a, &b];
+        let each_alone = objects.map(|o| admit_with_policies(&[o], &s, None, &Platform::builtin()));
         assert!(
-            evaluate_objects(&objects, &s, None, &Platform::builtin())
-                .iter()
-                .all(|e| e.violations.is_empty()),
+            each_alone.iter().flatten().all(|v| v.violations.is_empty()),
             "each MachineDeployment alone is within the limit"
         );
-        let total = worker_total_violations(&objects, &s, None);
-        assert_eq!(total.len(), 1);
-        assert_eq!(
-            total[0].message,
-            "5 workers across 2 MachineDeployments exceed the maximum of 4 per cluster"
-        );
+        let together = admit_with_policies(&objects, &s, None, &Platform::builtin());
+        assert!(together[0].violations.is_empty(), "the Cluster is within it");
+        for md in &together[1..] {
+            assert_eq!(md.violations.len(), 1, "{:?}", md.violations);
+            assert_eq!(md.violations[0].rule, "maxWorkers");
+            assert_eq!(
+                md.violations[0].message,
+                "5 workers across 2 MachineDeployments exceed the maximum of 4 per cluster"
+            );
+        }
         let (small_a, small_b) = (md("a", 2), md("b", 2));
-        assert!(worker_total_violations(&[&c, &small_a, &small_b], &s, None).is_empty());
+        assert!(
+            admit_with_policies(&[&c, &small_a, &small_b], &s, None, &Platform::builtin())
+                .iter()
+                .all(|v| v.violations.is_empty())
+        );
     }
 
     fn conn() -> Connection {
