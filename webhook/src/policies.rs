@@ -187,43 +187,35 @@ pub struct Compiled {
     pub outcomes: BTreeMap<String, Outcome>,
 }
 
-/// Compiles the watched objects together with the policies from files. An object that does not
-/// parse as an AdmissionPolicy fails like one that does not compile.
+/// Compiles the watched objects together with the policies from files, as the plugin compiles
+/// policies ([`PolicySet::from_documents`]). An object that does not parse as an AdmissionPolicy
+/// fails like one that does not compile.
 pub fn compile_all(watched: &[Arc<DynamicObject>], from_files: &[AdmissionPolicy]) -> Compiled {
-    let mut outcomes = BTreeMap::new();
-    let mut parsed: Vec<AdmissionPolicy> = from_files.to_vec();
-    for object in watched {
-        let name = object.name_any();
-        let generation = object.metadata.generation;
-        match serde_json::to_value(object.as_ref()).and_then(serde_json::from_value::<AdmissionPolicy>) {
-            Ok(p) => {
-                parsed.push(p);
-                outcomes.insert(
-                    name,
-                    Outcome {
-                        generation,
-                        error: None,
-                    },
-                );
-            }
-            Err(e) => {
-                outcomes.insert(
-                    name,
-                    Outcome {
-                        generation,
-                        error: Some(format!("the policy does not parse: {e}")),
-                    },
-                );
-            }
-        }
+    let documents: Vec<Value> = from_files
+        .iter()
+        .map(|p| serde_json::to_value(p).unwrap_or(Value::Null))
+        .chain(
+            watched
+                .iter()
+                .map(|o| serde_json::to_value(o.as_ref()).unwrap_or(Value::Null)),
+        )
+        .collect();
+    let (set, loaded) = PolicySet::from_documents(&documents);
+    for l in loaded.iter().filter(|l| !l.in_force()) {
+        let error = l.error.as_ref().map(ToString::to_string).unwrap_or_default();
+        tracing::warn!(policy = %l.name, error = %error, "admission policy not enforced");
     }
-    let (set, failed) = PolicySet::compile(&parsed);
-    for (name, error) in failed {
-        tracing::warn!(policy = %name, error = %error, "admission policy not enforced: it does not compile");
-        if let Some(o) = outcomes.get_mut(&name) {
-            o.error = Some(error.to_string());
-        }
-    }
+    let outcomes = watched
+        .iter()
+        .zip(loaded.into_iter().skip(from_files.len()))
+        .map(|(object, l)| {
+            let outcome = Outcome {
+                generation: object.metadata.generation,
+                error: l.error.map(|e| e.to_string()),
+            };
+            (object.name_any(), outcome)
+        })
+        .collect();
     Compiled { set, outcomes }
 }
 
