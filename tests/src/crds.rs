@@ -25,6 +25,21 @@ pub fn shipped_crd(file: &str) -> Result<String, HarnessError> {
         .ok_or_else(|| HarnessError::Crd(format!("the project ships no CRD file {file}")))
 }
 
+/// The shipped CRD file of KKP's Clusters.
+pub const CLUSTERS: &str = "kubermatic.k8c.io_clusters.yaml";
+/// The shipped CRD file of machine-controller's MachineDeployments.
+pub const MACHINE_DEPLOYMENTS: &str = "cluster.k8s.io_machinedeployments.yaml";
+/// The shipped CRD file of the admission policies.
+pub const ADMISSION_POLICIES: &str = "policy.kubectl-kkp.io_admissionpolicies.yaml";
+
+/// Installs the shipped CRDs of `files` (see [`shipped_crd`]) and waits until they are served.
+pub async fn install_shipped_crds(client: &kube::Client, files: &[&str]) -> Result<(), HarnessError> {
+    for file in files {
+        install_crds(client, &shipped_crd(file)?).await?;
+    }
+    Ok(())
+}
+
 /// Parses one or more YAML documents (separated by `---`) into CRDs; empty documents are skipped.
 pub fn parse_crds(yaml: &str) -> Result<Vec<CustomResourceDefinition>, HarnessError> {
     let mut crds = Vec::new();

@@ -12,7 +12,7 @@ use kkp_webhook::{Config, Server};
 
 use crate::fake_kkp::{FakeKkp, FakeKkpHandle};
 use crate::plugin_support::{self, Ran};
-use crate::webhook_support::{ServingCert, register_webhooks};
+use crate::webhook_support::{ServingCert, register_webhooks, shipped_configurations};
 use crate::{ControlPlane, ControlPlaneOptions, HarnessError, install_crds};
 
 /// How long one plugin or kubectl run may take.
@@ -215,16 +215,7 @@ pub async fn run<W: Write>(n: &mut Narrator<W>) -> Result<Demo, DemoError> {
         .map_err(|e| step_error("starting the webhook", e.to_string()))?;
     let policies = PolicyWatch::spawn(seed_client.clone(), server.state().clone(), WatchOptions::default());
     let base_url = format!("https://127.0.0.1:{}", server.tls_addr().port());
-    let configurations = kkp_manifests::webhook_manifests(kkp_manifests::Variant::GeneratedCerts)
-        .into_iter()
-        .find(|(file, _)| *file == "webhook-configurations.yaml")
-        .map(|(_, yaml)| yaml)
-        .ok_or_else(|| {
-            step_error(
-                "registering the webhook",
-                "the shipped manifests have no webhook configurations",
-            )
-        })?;
+    let configurations = shipped_configurations()?;
     for client in [&seed_client, &user_client] {
         register_webhooks(client, configurations, &base_url, &cert.ca_pem).await?;
     }

@@ -14,12 +14,14 @@
 //! # Ok(()) }
 //! ```
 
+pub mod apis;
 pub mod binaries;
 pub mod components;
 pub mod control_plane;
 pub mod crds;
 pub mod demo;
 pub mod error;
+pub mod examples;
 pub mod fake_kkp;
 pub mod kubeconfig;
 pub mod names;
@@ -39,7 +41,7 @@ mod workdir;
 
 pub use binaries::bin_dir;
 pub use control_plane::{ControlPlane, ControlPlaneOptions, Timings, install_crypto_provider};
-pub use crds::{install_crds, parse_crds, shipped_crd, wait_for_crd};
+pub use crds::{install_crds, install_shipped_crds, parse_crds, shipped_crd, wait_for_crd};
 pub use error::{BinariesError, HarnessError};
 pub use names::unique_name;
 pub use shared::{shared_control_plane, shared_control_plane_blocking};

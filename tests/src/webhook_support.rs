@@ -20,6 +20,7 @@ use crate::crds::FIELD_MANAGER;
 use crate::error::HarnessError;
 use crate::pki::CertificateAuthority;
 use crate::workdir::write_file;
+use crate::{apis, examples};
 
 /// A CA and a serving certificate for 127.0.0.1 (and `localhost`), written to a temp dir that
 /// lives as long as this value.
@@ -107,6 +108,29 @@ pub async fn register_webhooks(
     Ok(registered)
 }
 
+/// The webhook configurations this project ships (`webhook-configurations.yaml` of the manifests
+/// with generated certificates).
+pub fn shipped_configurations() -> Result<&'static str, HarnessError> {
+    kkp_manifests::webhook_manifests(kkp_manifests::Variant::GeneratedCerts)
+        .into_iter()
+        .find(|(file, _)| *file == "webhook-configurations.yaml")
+        .map(|(_, yaml)| yaml)
+        .ok_or_else(|| HarnessError::InvalidInput("the shipped manifests have no webhook configurations".into()))
+}
+
+/// Registers the [`shipped_configurations`] pointed at `base_url`, trusting `ca_pem`, and waits
+/// (at most `timeout`) until the apiserver calls the webhook ([`wait_until_called`]).
+pub async fn register_shipped(
+    client: &kube::Client,
+    base_url: &str,
+    ca_pem: &str,
+    timeout: Duration,
+) -> Result<Registered, HarnessError> {
+    let registered = register_webhooks(client, shipped_configurations()?, base_url, ca_pem).await?;
+    wait_until_called(client, timeout).await?;
+    Ok(registered)
+}
+
 /// Replaces each webhook's `clientConfig` with `{url, caBundle}`.
 fn point_at_url(configuration: &mut Value, base_url: &str, ca_pem: &str) -> Result<(), HarnessError> {
     let webhooks = configuration
@@ -180,19 +204,13 @@ pub fn spawn_registered(planes: &[&crate::ControlPlane], timeout: Duration) -> R
                 let config = kkp_webhook::Config::for_loopback(&cert.cert_path, &cert.key_path);
                 let server = kkp_webhook::Server::bind(config).await.map_err(|e| e.to_string())?;
                 let base_url = format!("https://127.0.0.1:{}", server.tls_addr().port());
-                let configurations = kkp_manifests::webhook_manifests(kkp_manifests::Variant::GeneratedCerts)
-                    .into_iter()
-                    .find(|(file, _)| *file == "webhook-configurations.yaml")
-                    .map(|(_, yaml)| yaml)
-                    .ok_or("the shipped manifests have no webhook configurations")?;
                 for (kubeconfig, context) in &targets {
                     let client = crate::client_from_kubeconfig(kubeconfig, context)
                         .await
                         .map_err(|e| e.to_string())?;
-                    register_webhooks(&client, configurations, &base_url, &cert.ca_pem)
+                    register_shipped(&client, &base_url, &cert.ca_pem, timeout)
                         .await
                         .map_err(|e| e.to_string())?;
-                    wait_until_called(&client, timeout).await.map_err(|e| e.to_string())?;
                 }
                 Ok::<_, String>((server, cert))
             };
@@ -225,38 +243,19 @@ pub async fn wait_until_called(client: &kube::Client, timeout: Duration) -> Resu
 
 /// A server-side dry run of an object the webhook denies; `Ok` once the denial comes from it.
 async fn probe_denied(client: &kube::Client) -> Result<(), String> {
-    use kube::api::{ApiResource, DynamicObject, GroupVersionKind, PostParams};
-    let dry = PostParams {
-        dry_run: true,
-        ..PostParams::default()
-    };
-    let cluster =
-        ApiResource::from_gvk_with_plural(&GroupVersionKind::gvk("kubermatic.k8c.io", "v1", "Cluster"), "clusters");
-    let probe: DynamicObject = serde_json::from_value(json!({
-        "apiVersion": "kubermatic.k8c.io/v1", "kind": "Cluster", "metadata": {"name": "webhook-probe"},
-        "spec": {"humanReadableName": "probe", "version": "1.0.0", "cloud": {"dc": "x", "hetzner": {"token": "x"}}},
-    }))
-    .map_err(|e| e.to_string())?;
-    let answer = match Api::<DynamicObject>::all_with(client.clone(), &cluster)
-        .create(&dry, &probe)
+    // A Cluster on a version KKP never offered.
+    let cluster = examples::hetzner_cluster("webhook-probe", "1.0.0", "x");
+    let answer = match apis::clusters(client)
+        .create(&apis::dry_run(), &examples::object(&cluster))
         .await
     {
         Err(kube::Error::Api(s)) if s.code == 404 => {
-            let md = ApiResource::from_gvk_with_plural(
-                &GroupVersionKind::gvk("cluster.k8s.io", "v1alpha1", "MachineDeployment"),
-                "machinedeployments",
-            );
-            let probe: DynamicObject = serde_json::from_value(json!({
-                "apiVersion": "cluster.k8s.io/v1alpha1", "kind": "MachineDeployment",
-                "metadata": {"name": "webhook-probe", "namespace": "kube-system"},
-                // Well-formed for the CRD's schema, wrong for the webhook: the selector does not
-                // match the template's labels.
-                "spec": {"replicas": 1, "selector": {"matchLabels": {"probe": "a"}},
-                         "template": {"metadata": {"labels": {"probe": "b"}}}},
-            }))
-            .map_err(|e| e.to_string())?;
-            Api::<DynamicObject>::namespaced_with(client.clone(), "kube-system", &md)
-                .create(&dry, &probe)
+            // Well-formed for the CRD's schema, wrong for the webhook: the selector does not
+            // match the template's labels.
+            let mut md = examples::machine_deployment("webhook-probe", "kube-system", "1.35.7");
+            md["spec"]["selector"]["matchLabels"]["pool"] = json!("another-pool");
+            apis::machine_deployments(client, "kube-system")
+                .create(&apis::dry_run(), &examples::object(&md))
                 .await
         }
         other => other,

@@ -19,17 +19,15 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
-use kkp_e2e::plugin_support;
+use kkp_e2e::crds::{ADMISSION_POLICIES, MACHINE_DEPLOYMENTS};
 use kkp_e2e::webhook_process::WebhookProcess;
 use kkp_e2e::webhook_support::{self, wait_until};
-use kkp_e2e::{ControlPlane, ControlPlaneOptions, install_crds, unique_name};
-use kube::Api;
-use kube::api::{ApiResource, DynamicObject, GroupVersionKind, PostParams};
+use kkp_e2e::{ControlPlane, ControlPlaneOptions, install_shipped_crds, unique_name};
+use kkp_e2e::{apis, examples, plugin_support};
 use rcgen::{
     BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair, KeyUsagePurpose,
     SanType,
 };
-use serde_json::json;
 use time::OffsetDateTime;
 
 const WAIT: Duration = Duration::from_secs(60);
@@ -177,31 +175,6 @@ async fn wait_for_expiry(webhook: &WebhookProcess, what: &str, accept: impl Fn(i
     .unwrap_or_else(|e| panic!("{e}\n{}", webhook.log()))
 }
 
-fn machine_deployment(name: &str) -> DynamicObject {
-    serde_json::from_value(json!({
-        "apiVersion": "cluster.k8s.io/v1alpha1",
-        "kind": "MachineDeployment",
-        "metadata": {"name": name, "namespace": "kube-system"},
-        "spec": {
-            "replicas": 1,
-            "selector": {"matchLabels": {"pool": name}},
-            "template": {
-                "metadata": {"labels": {"pool": name}},
-                "spec": {
-                    "providerSpec": {"value": {
-                        "cloudProvider": "hetzner",
-                        "cloudProviderSpec": {"token": "x", "serverType": "cx22", "location": "fsn1"},
-                        "operatingSystem": "ubuntu",
-                        "operatingSystemSpec": {}
-                    }},
-                    "versions": {"kubelet": "1.35.7"}
-                }
-            }
-        }
-    }))
-    .expect("a MachineDeployment")
-}
-
 /// Dry-run admissions every 50 ms until stopped, counted per phase.
 struct Load {
     stop: Arc<AtomicBool>,
@@ -217,21 +190,14 @@ impl Load {
         let phase = Arc::new(AtomicUsize::new(0));
         let (stop2, phase2) = (Arc::clone(&stop), Arc::clone(&phase));
         let task = tokio::spawn(async move {
-            let gvk = GroupVersionKind::gvk("cluster.k8s.io", "v1alpha1", "MachineDeployment");
-            let api: Api<DynamicObject> = Api::namespaced_with(
-                client,
-                "kube-system",
-                &ApiResource::from_gvk_with_plural(&gvk, "machinedeployments"),
-            );
-            let dry = PostParams {
-                dry_run: true,
-                ..PostParams::default()
-            };
+            let api = apis::machine_deployments(&client, "kube-system");
+            let dry = apis::dry_run();
             let mut ok = vec![0usize; PHASES];
             let mut failed = Vec::new();
             while !stop2.load(Ordering::Relaxed) {
                 let at = phase2.load(Ordering::Relaxed).min(PHASES - 1);
-                match api.create(&dry, &machine_deployment(&unique_name("load"))).await {
+                let md = examples::machine_deployment(&unique_name("load"), "kube-system", "1.35.7");
+                match api.create(&dry, &examples::object(&md)).await {
                     Ok(_) => ok[at] += 1,
                     Err(e) => failed.push(format!("phase {at}: {e}")),
                 }
@@ -259,14 +225,9 @@ async fn the_certificate_is_renewed_and_the_ca_rotated_without_a_failed_admissio
         .await
         .expect("a control plane");
     let client = plane.client().await.expect("an admin client");
-    for file in [
-        "cluster.k8s.io_machinedeployments.yaml",
-        "policy.kubectl-kkp.io_admissionpolicies.yaml",
-    ] {
-        install_crds(&client, &kkp_e2e::shipped_crd(file).expect("a shipped CRD"))
-            .await
-            .expect("the CRDs");
-    }
+    install_shipped_crds(&client, &[MACHINE_DEPLOYMENTS, ADMISSION_POLICIES])
+        .await
+        .expect("the CRDs");
 
     // The Secret as install writes it: a serving certificate of CA 1 and CA 1 with its key.
     let volume = tempfile::tempdir().expect("a temp dir");
@@ -298,11 +259,7 @@ async fn the_certificate_is_renewed_and_the_ca_rotated_without_a_failed_admissio
         first_expiry
     );
 
-    let configurations = kkp_manifests::webhook_manifests(kkp_manifests::Variant::GeneratedCerts)
-        .into_iter()
-        .find(|(file, _)| *file == "webhook-configurations.yaml")
-        .expect("the shipped webhook configurations")
-        .1;
+    let configurations = webhook_support::shipped_configurations().expect("the shipped webhook configurations");
     let base_url = format!("https://127.0.0.1:{}", webhook.tls_port);
     let trust = |bundle: String| {
         let client = client.clone();

@@ -9,103 +9,27 @@
 
 use std::time::Duration;
 
-use k8s_openapi::api::core::v1::Namespace;
 use kkp_crds::admission::{Context, Request, admit};
+use kkp_e2e::crds::ADMISSION_POLICIES;
+use kkp_e2e::examples::{aws_cluster, hetzner_cluster, machine_deployment, object};
 use kkp_e2e::upstream::{self, KUBERMATIC_NAMESPACE};
 use kkp_e2e::webhook_process::WebhookProcess;
 use kkp_e2e::webhook_support::{self, ServingCert, wait_until};
-use kkp_e2e::{ControlPlane, ControlPlaneOptions, install_crds, plugin_support, unique_name};
-use kube::api::{ApiResource, DynamicObject, GroupVersionKind, Patch, PatchParams, PostParams};
+use kkp_e2e::{
+    ControlPlane, ControlPlaneOptions, apis, install_crds, install_shipped_crds, plugin_support, unique_name,
+};
+use kube::api::{DynamicObject, Patch, PatchParams, PostParams};
 use kube::{Api, Client};
 use serde_json::{Value, json};
 
 const WAIT: Duration = Duration::from_secs(60);
 
-fn resource(group: &str, version: &str, kind: &str, plural: &str) -> ApiResource {
-    ApiResource::from_gvk_with_plural(&GroupVersionKind::gvk(group, version, kind), plural)
-}
-
-fn clusters(client: &Client) -> Api<DynamicObject> {
-    Api::all_with(
-        client.clone(),
-        &resource("kubermatic.k8c.io", "v1", "Cluster", "clusters"),
-    )
-}
-
 fn configurations(client: &Client) -> Api<DynamicObject> {
-    Api::namespaced_with(
-        client.clone(),
-        KUBERMATIC_NAMESPACE,
-        &resource(
-            "kubermatic.k8c.io",
-            "v1",
-            "KubermaticConfiguration",
-            "kubermaticconfigurations",
-        ),
-    )
-}
-
-fn seeds(client: &Client) -> Api<DynamicObject> {
-    Api::namespaced_with(
-        client.clone(),
-        KUBERMATIC_NAMESPACE,
-        &resource("kubermatic.k8c.io", "v1", "Seed", "seeds"),
-    )
-}
-
-fn dry() -> PostParams {
-    PostParams {
-        dry_run: true,
-        ..PostParams::default()
-    }
-}
-
-fn object(value: Value) -> DynamicObject {
-    serde_json::from_value(value).expect("a Kubernetes object")
-}
-
-/// A Hetzner Cluster as a user writes it, in datacenter `dc`.
-fn hetzner_cluster(name: &str, version: &str, dc: &str) -> Value {
-    json!({
-        "apiVersion": "kubermatic.k8c.io/v1",
-        "kind": "Cluster",
-        "metadata": {"name": name, "labels": {"project-id": "xw2k9fgh4t"}},
-        "spec": {
-            "humanReadableName": "platform",
-            "version": version,
-            "cloud": {
-                "dc": dc,
-                "hetzner": {
-                    "credentialsReference": {"name": "credential-hetzner", "namespace": "kubermatic"},
-                    "network": "kkp"
-                }
-            }
-        }
-    })
-}
-
-/// An AWS Cluster in the installers' example datacenter `aws-eu-central-1a`.
-fn aws_cluster(name: &str, version: &str) -> Value {
-    json!({
-        "apiVersion": "kubermatic.k8c.io/v1",
-        "kind": "Cluster",
-        "metadata": {"name": name, "labels": {"project-id": "xw2k9fgh4t"}},
-        "spec": {
-            "humanReadableName": "platform",
-            "version": version,
-            "cloud": {
-                "dc": "aws-eu-central-1a",
-                "aws": {
-                    "credentialsReference": {"name": "credential-aws", "namespace": "kubermatic"},
-                    "vpcID": "vpc-0123456789"
-                }
-            }
-        }
-    })
+    apis::configurations(client, KUBERMATIC_NAMESPACE)
 }
 
 async fn denial(api: &Api<DynamicObject>, value: Value) -> String {
-    match api.create(&dry(), &object(value)).await {
+    match api.create(&apis::dry_run(), &object(&value)).await {
         Ok(_) => "admitted".to_owned(),
         Err(kube::Error::Api(status)) => status.message,
         Err(other) => panic!("the apiserver did not answer: {other}"),
@@ -130,11 +54,10 @@ async fn seed() -> Seed {
     for yaml in upstream::real_crds().expect("KKP's and machine-controller's CRDs") {
         install_crds(&client, &yaml).await.expect("a real CRD installs");
     }
-    let policies = kkp_e2e::shipped_crd("policy.kubectl-kkp.io_admissionpolicies.yaml").expect("the policy CRD");
-    install_crds(&client, &policies).await.expect("the policy CRD installs");
-    let namespace: Namespace = serde_json::from_value(json!({"metadata": {"name": KUBERMATIC_NAMESPACE}})).unwrap();
-    Api::<Namespace>::all(client.clone())
-        .create(&PostParams::default(), &namespace)
+    install_shipped_crds(&client, &[ADMISSION_POLICIES])
+        .await
+        .expect("the policy CRD installs");
+    apis::create_namespace(&client, KUBERMATIC_NAMESPACE)
         .await
         .expect("the kubermatic namespace");
     let configuration = upstream::kubermatic_configuration().expect("KKP's example configuration");
@@ -147,7 +70,7 @@ async fn seed() -> Seed {
             .and_then(Value::as_str)
             .unwrap()
             .to_owned();
-        upstream::apply_example(&seeds(&client), &name, &seed)
+        upstream::apply_example(&apis::seeds(&client, KUBERMATIC_NAMESPACE), &name, &seed)
             .await
             .unwrap_or_else(|e| panic!("KKP's example Seed {name} is accepted by its real CRD: {e}"));
     }
@@ -160,18 +83,10 @@ async fn seed() -> Seed {
         .await
         .expect("kkp-webhook follows the KubermaticConfiguration");
     assert!(ready.contains("datacenters from 2 Seeds"), "{ready}");
-    let configurations = kkp_manifests::webhook_manifests(kkp_manifests::Variant::GeneratedCerts)
-        .into_iter()
-        .find(|(file, _)| *file == "webhook-configurations.yaml")
-        .expect("the shipped webhook configurations")
-        .1;
     let base_url = format!("https://127.0.0.1:{}", webhook.tls_port);
-    webhook_support::register_webhooks(&client, configurations, &base_url, &cert.ca_pem)
+    webhook_support::register_shipped(&client, &base_url, &cert.ca_pem, WAIT)
         .await
-        .expect("the webhook configurations");
-    webhook_support::wait_until_called(&client, WAIT)
-        .await
-        .expect("the apiserver calls the webhook");
+        .expect("the apiserver calls the webhook through the shipped configurations");
     Seed {
         plane,
         client,
@@ -188,7 +103,7 @@ async fn the_webhook_judges_with_the_live_kkp_configuration_behind_the_real_crds
         webhook,
         _cert,
     } = seed().await;
-    let api = clusters(&client);
+    let api = apis::clusters(&client);
 
     // KKP's own default version is offered, and an object goes through KKP's CRD defaults, then
     // the webhook, and is stored.
@@ -196,7 +111,7 @@ async fn the_webhook_judges_with_the_live_kkp_configuration_behind_the_real_crds
     let mut sent = aws_cluster(&name, "1.35.8");
     sent["spec"]["clusterNetwork"] = json!({"pods": {"cidrBlocks": ["172.25.0.0/16"]}});
     let stored = api
-        .create(&PostParams::default(), &object(sent.clone()))
+        .create(&PostParams::default(), &object(&sent))
         .await
         .unwrap_or_else(|e| {
             panic!(
@@ -281,34 +196,13 @@ async fn machine_deployments_go_through_machine_controllers_real_crd() {
         webhook,
         _cert,
     } = seed().await;
-    let api: Api<DynamicObject> = Api::namespaced_with(
-        client.clone(),
-        "kube-system",
-        &resource("cluster.k8s.io", "v1alpha1", "MachineDeployment", "machinedeployments"),
-    );
+    let api = apis::machine_deployments(&client, "kube-system");
     let name = unique_name("workers");
-    let md = json!({
-        "apiVersion": "cluster.k8s.io/v1alpha1",
-        "kind": "MachineDeployment",
-        "metadata": {"name": name, "namespace": "kube-system"},
-        "spec": {
-            "selector": {"matchLabels": {"pool": name}},
-            "template": {
-                "metadata": {"labels": {"pool": name}},
-                "spec": {
-                    "providerSpec": {"value": {
-                        "cloudProvider": "hetzner",
-                        "cloudProviderSpec": {"token": "x", "serverType": "cx22", "location": "fsn1"},
-                        "operatingSystem": "ubuntu",
-                        "operatingSystemSpec": {}
-                    }},
-                    "versions": {"kubelet": "1.35.8"}
-                }
-            }
-        }
-    });
+    // As a user writes it: no replicas, for machine-controller's CRD to default.
+    let mut md = machine_deployment(&name, "kube-system", "1.35.8");
+    md["spec"].as_object_mut().expect("a spec").remove("replicas");
     let stored = api
-        .create(&PostParams::default(), &object(md))
+        .create(&PostParams::default(), &object(&md))
         .await
         .unwrap_or_else(|e| panic!("a MachineDeployment is admitted: {e}\n{}", webhook.log()));
     let stored = serde_json::to_value(&stored).unwrap();

@@ -6,68 +6,27 @@
 
 use std::time::Duration;
 
-use k8s_openapi::api::core::v1::Namespace;
+use kkp_e2e::crds::{ADMISSION_POLICIES, CLUSTERS, MACHINE_DEPLOYMENTS};
+use kkp_e2e::examples::{hetzner_provider_spec, machine_deployment_of, object, vsphere_provider_spec};
 use kkp_e2e::webhook_support::{self, ServingCert};
-use kkp_e2e::{install_crds, shared_control_plane, unique_name};
+use kkp_e2e::{apis, install_shipped_crds, shared_control_plane};
 use kkp_webhook::policies::{PolicyWatch, WatchOptions};
 use kkp_webhook::{AppState, Config, Server};
-use kube::api::{ApiResource, DynamicObject, GroupVersionKind, Patch, PatchParams, PostParams};
-use kube::{Api, Client};
+use kube::Api;
+use kube::api::{DynamicObject, Patch, PatchParams, PostParams};
 use serde_json::{Value, json};
-
-const CRDS: [&str; 3] = [
-    include_str!("../../crds/kubermatic.k8c.io_clusters.yaml"),
-    include_str!("../../crds/cluster.k8s.io_machinedeployments.yaml"),
-    include_str!("../../crds/policy.kubectl-kkp.io_admissionpolicies.yaml"),
-];
 
 const WAIT: Duration = Duration::from_secs(60);
 
+/// A MachineDeployment of the examples with kubelet 1.35.7, as sent.
 fn machine_deployment(name: &str, namespace: &str, replicas: i64, provider_spec: Value) -> DynamicObject {
-    serde_json::from_value(json!({
-        "apiVersion": "cluster.k8s.io/v1alpha1",
-        "kind": "MachineDeployment",
-        "metadata": {"name": name, "namespace": namespace},
-        "spec": {
-            "replicas": replicas,
-            "selector": {"matchLabels": {"pool": name}},
-            "template": {
-                "metadata": {"labels": {"pool": name}},
-                "spec": {"providerSpec": provider_spec, "versions": {"kubelet": "1.35.7"}}
-            }
-        }
-    }))
-    .expect("a MachineDeployment")
-}
-
-fn hetzner(server_type: Value) -> Value {
-    json!({"value": {
-        "cloudProvider": "hetzner",
-        "cloudProviderSpec": {"token": "inline-token", "serverType": server_type, "location": "fsn1"},
-        "operatingSystem": "ubuntu",
-        "operatingSystemSpec": {}
-    }})
-}
-
-fn vsphere(cpus: Value) -> Value {
-    json!({"value": {
-        "cloudProvider": "vsphere",
-        "cloudProviderSpec": {
-            "templateVMName": "ubuntu-24.04", "datacenter": "dc1", "folder": "/dc1/vm/kkp",
-            "datastore": "ds1", "cpus": cpus, "memoryMB": 4096, "diskSizeGB": 20
-        },
-        "operatingSystem": "ubuntu",
-        "operatingSystemSpec": {}
-    }})
-}
-
-fn machine_deployments(client: &Client, namespace: &str) -> Api<DynamicObject> {
-    let gvk = GroupVersionKind::gvk("cluster.k8s.io", "v1alpha1", "MachineDeployment");
-    Api::namespaced_with(
-        client.clone(),
+    object(&machine_deployment_of(
+        name,
         namespace,
-        &ApiResource::from_gvk_with_plural(&gvk, "machinedeployments"),
-    )
+        replicas,
+        provider_spec,
+        "1.35.7",
+    ))
 }
 
 /// The message of an API error, or a panic naming what was expected.
@@ -88,22 +47,19 @@ fn assert_contains(message: &str, parts: &[&str]) {
 async fn policies_cannot_be_bypassed_and_updates_ratchet() {
     let plane = shared_control_plane().await.expect("the control plane starts");
     let admin = plane.client().await.expect("an admin client");
-    for crd in CRDS {
-        install_crds(&admin, crd).await.expect("the shipped CRDs install");
-    }
-    let namespace = unique_name("policy-bypass");
-    let ns: Namespace = serde_json::from_value(json!({"metadata": {"name": namespace}})).expect("a namespace");
-    Api::<Namespace>::all(admin.clone())
-        .create(&PostParams::default(), &ns)
+    install_shipped_crds(&admin, &[CLUSTERS, MACHINE_DEPLOYMENTS, ADMISSION_POLICIES])
+        .await
+        .expect("the shipped CRDs install");
+    let namespace = apis::fresh_namespace(&admin, "policy-bypass")
         .await
         .expect("the namespace");
-    let mds = &machine_deployments(&admin, &namespace);
+    let mds = &apis::machine_deployments(&admin, &namespace);
     let create = PostParams::default();
 
     // Stored before the webhook and its policy: too big a server and too many replicas.
     mds.create(
         &create,
-        &machine_deployment("legacy", &namespace, 7, hetzner(json!("cx52"))),
+        &machine_deployment("legacy", &namespace, 7, hetzner_provider_spec(json!("cx52"))),
     )
     .await
     .expect("an object from before the policy");
@@ -116,18 +72,10 @@ async fn policies_cannot_be_bypassed_and_updates_ratchet() {
         .expect("the webhook serves");
     let watch = PolicyWatch::spawn(admin.clone(), state.clone(), WatchOptions::default());
     assert!(watch.wait_synced(WAIT).await, "the webhook lists the policies");
-    let webhooks = kkp_manifests::webhook_manifests(kkp_manifests::Variant::GeneratedCerts)
-        .into_iter()
-        .find(|(file, _)| *file == "webhook-configurations.yaml")
-        .expect("the shipped webhook configurations")
-        .1;
     let base_url = format!("https://127.0.0.1:{}", server.tls_addr().port());
-    let registered = webhook_support::register_webhooks(&admin, webhooks, &base_url, &cert.ca_pem)
+    let registered = webhook_support::register_shipped(&admin, &base_url, &cert.ca_pem, WAIT)
         .await
-        .expect("the webhook configurations");
-    webhook_support::wait_until_called(&admin, WAIT)
-        .await
-        .expect("the apiserver calls the webhook");
+        .expect("the apiserver calls the webhook through the shipped configurations");
 
     let policy: DynamicObject = serde_json::from_value(json!({
         "apiVersion": "policy.kubectl-kkp.io/v1alpha1", "kind": "AdmissionPolicy",
@@ -161,7 +109,7 @@ async fn policies_cannot_be_bypassed_and_updates_ratchet() {
     // `kubectl scale` goes through the scale subresource: the replica rules apply to it.
     mds.create(
         &create,
-        &machine_deployment("workers", &namespace, 2, hetzner(json!("cx22"))),
+        &machine_deployment("workers", &namespace, 2, hetzner_provider_spec(json!("cx22"))),
     )
     .await
     .expect("a MachineDeployment within the policy");
@@ -187,7 +135,7 @@ async fn policies_cannot_be_bypassed_and_updates_ratchet() {
     let message = denial(
         mds.create(
             &create,
-            &machine_deployment("referenced", &namespace, 1, hetzner(by_reference)),
+            &machine_deployment("referenced", &namespace, 1, hetzner_provider_spec(by_reference)),
         )
         .await,
         "a server type by reference",
@@ -215,7 +163,7 @@ async fn policies_cannot_be_bypassed_and_updates_ratchet() {
     let message = denial(
         mds.create(
             &create,
-            &machine_deployment("nan", &namespace, 1, vsphere(json!("NaN"))),
+            &machine_deployment("nan", &namespace, 1, vsphere_provider_spec(json!("NaN"))),
         )
         .await,
         "cpus: NaN",

@@ -8,25 +8,20 @@
 
 use std::time::Duration;
 
-use k8s_openapi::api::core::v1::Namespace;
 use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding};
+use kkp_e2e::crds::{ADMISSION_POLICIES, CLUSTERS, MACHINE_DEPLOYMENTS};
+use kkp_e2e::examples::{hetzner_cluster_with_token, hetzner_provider_spec, machine_deployment_of, object};
 use kkp_e2e::plugin_support::{self, Ran};
 use kkp_e2e::users::UserCredentials;
 use kkp_e2e::webhook_support::{self, ServingCert};
-use kkp_e2e::{ControlPlane, install_crds, shared_control_plane, unique_name};
+use kkp_e2e::{ControlPlane, apis, install_shipped_crds, shared_control_plane};
 use kkp_webhook::policies::{PolicyWatch, WatchOptions};
 use kkp_webhook::{AppState, Config, Server};
-use kube::api::{ApiResource, DynamicObject, GroupVersionKind, Patch, PatchParams, PostParams};
+use kube::api::{DynamicObject, Patch, PatchParams, PostParams};
 use kube::{Api, Client};
 use serde::Deserialize as _;
 use serde_json::{Value, json};
 
-/// The CRDs as shipped.
-const CRDS: [&str; 3] = [
-    include_str!("../../crds/kubermatic.k8c.io_clusters.yaml"),
-    include_str!("../../crds/cluster.k8s.io_machinedeployments.yaml"),
-    include_str!("../../crds/policy.kubectl-kkp.io_admissionpolicies.yaml"),
-];
 const WEBHOOK_RBAC: &str = include_str!("../../manifests/webhook/rbac.yaml");
 
 const COMMAND_TIMEOUT: Duration = Duration::from_secs(120);
@@ -97,54 +92,13 @@ spec:
         expression: "((((((((((((((((((((((((((((((((((((((((true))))))))))))))))))))))))))))))))))))))))"
 "#;
 
+/// A Hetzner Cluster of the examples in datacenter `dc`, its token inline (for the Audit policy).
 fn cluster(name: &str, dc: &str) -> Value {
-    json!({
-        "apiVersion": "kubermatic.k8c.io/v1",
-        "kind": "Cluster",
-        "metadata": {"name": name, "labels": {"project-id": "e2eproject"}},
-        "spec": {
-            "humanReadableName": "policy e2e",
-            "version": "1.35.7",
-            "cloud": {"dc": dc, "hetzner": {"token": "inline-token"}}
-        }
-    })
-}
-
-fn machine_deployment(name: &str, namespace: &str, server_type: &str, replicas: i64) -> Value {
-    json!({
-        "apiVersion": "cluster.k8s.io/v1alpha1",
-        "kind": "MachineDeployment",
-        "metadata": {"name": name, "namespace": namespace},
-        "spec": {
-            "replicas": replicas,
-            "selector": {"matchLabels": {"pool": name}},
-            "template": {
-                "metadata": {"labels": {"pool": name}},
-                "spec": {
-                    "providerSpec": {"value": {
-                        "cloudProvider": "hetzner",
-                        "cloudProviderSpec": {"token": "inline-token", "serverType": server_type, "location": "fsn1"},
-                        "operatingSystem": "ubuntu",
-                        "operatingSystemSpec": {}
-                    }},
-                    "versions": {"kubelet": "1.35.7"}
-                }
-            }
-        }
-    })
-}
-
-fn clusters_api(client: &Client) -> Api<DynamicObject> {
-    let gvk = GroupVersionKind::gvk("kubermatic.k8c.io", "v1", "Cluster");
-    Api::all_with(client.clone(), &ApiResource::from_gvk_with_plural(&gvk, "clusters"))
+    hetzner_cluster_with_token(name, "1.35.7", dc)
 }
 
 fn policies_api(client: &Client) -> Api<DynamicObject> {
     Api::all_with(client.clone(), &kkp_webhook::policies::policy_resource())
-}
-
-fn as_object(value: Value) -> DynamicObject {
-    serde_json::from_value(value).expect("a Kubernetes object")
 }
 
 /// Runs the real kubectl (with the plugin on PATH) as `user`, off the async runtime. With
@@ -239,13 +193,10 @@ async fn grant_developers(admin: &Client) {
 /// Waits until the apiserver calls both webhooks: a dry-run Cluster comes back defaulted (the
 /// mutating one), and one with an unknown version is refused (the validating one).
 async fn wait_until_webhooks_answer(admin: &Client) {
-    let api = &clusters_api(admin);
-    let dry = &PostParams {
-        dry_run: true,
-        ..PostParams::default()
-    };
+    let api = &apis::clusters(admin);
+    let dry = &apis::dry_run();
     webhook_support::wait_until("the mutating webhook to default clusters", WAIT, || async move {
-        match api.create(dry, &as_object(cluster("marker", "hetzner-fsn1"))).await {
+        match api.create(dry, &object(&cluster("marker", "hetzner-fsn1"))).await {
             Ok(c) if c.data.pointer("/spec/cloud/providerName") == Some(&json!("hetzner")) => Ok(()),
             Ok(c) => Err(format!("not defaulted: {:?}", c.data.pointer("/spec/cloud"))),
             Err(e) => Err(e.to_string()),
@@ -257,7 +208,7 @@ async fn wait_until_webhooks_answer(admin: &Client) {
     old["spec"]["version"] = json!("1.20.0");
     let old = &old;
     webhook_support::wait_until("the validating webhook to check clusters", WAIT, || async move {
-        match api.create(dry, &as_object(old.clone())).await {
+        match api.create(dry, &object(old)).await {
             Err(kube::Error::Api(s)) if s.message.contains("validation.kkp-webhook.kubectl-kkp.io") => Ok(()),
             other => Err(format!("{other:?}")),
         }
@@ -274,13 +225,10 @@ fn status_of(policy: &DynamicObject) -> Value {
 async fn admission_policies_are_enforced_by_the_webhook_on_a_real_control_plane() {
     let plane = shared_control_plane().await.expect("the control plane starts");
     let admin = plane.client().await.expect("an admin client");
-    for crd in CRDS {
-        install_crds(&admin, crd).await.expect("the shipped CRDs install");
-    }
-    let namespace = unique_name("policy-e2e");
-    let ns: Namespace = serde_json::from_value(json!({"metadata": {"name": namespace}})).expect("a namespace");
-    Api::<Namespace>::all(admin.clone())
-        .create(&PostParams::default(), &ns)
+    install_shipped_crds(&admin, &[CLUSTERS, MACHINE_DEPLOYMENTS, ADMISSION_POLICIES])
+        .await
+        .expect("the shipped CRDs install");
+    let namespace = apis::fresh_namespace(&admin, "policy-e2e")
         .await
         .expect("the namespace");
 
@@ -302,20 +250,15 @@ async fn admission_policies_are_enforced_by_the_webhook_on_a_real_control_plane(
         },
     );
     assert!(watch.wait_synced(WAIT).await, "the webhook lists the policies");
-    let webhooks = kkp_manifests::webhook_manifests(kkp_manifests::Variant::GeneratedCerts)
-        .into_iter()
-        .find(|(file, _)| *file == "webhook-configurations.yaml")
-        .expect("the shipped webhook configurations")
-        .1;
     let base_url = format!("https://127.0.0.1:{}", server.tls_addr().port());
     let broken: DynamicObject = serde_yaml::from_str(BROKEN).expect("the broken policy");
     policies_api(&admin)
         .create(&PostParams::default(), &broken)
         .await
         .expect("a policy stored before the webhook");
-    let registered = webhook_support::register_webhooks(&admin, webhooks, &base_url, &cert.ca_pem)
+    let registered = webhook_support::register_shipped(&admin, &base_url, &cert.ca_pem, WAIT)
         .await
-        .expect("the webhook configurations");
+        .expect("the apiserver calls the webhook through the shipped configurations");
     wait_until_webhooks_answer(&admin).await;
 
     // An admin installs the policies with kubectl.
@@ -375,7 +318,7 @@ async fn admission_policies_are_enforced_by_the_webhook_on_a_real_control_plane(
     denied.expect_stderr(r#"admission webhook "validation.kkp-webhook.kubectl-kkp.io" denied the request"#).expect_stderr(
                 r#"policy "platform-rules" rule datacenters: datacenter "hetzner-hel1" is not allowed; allowed: hetzner-fsn1, hetzner-nbg1"#);
 
-    let md = machine_deployment("big-workers", &namespace, "cx52", 2);
+    let md = machine_deployment_of("big-workers", &namespace, 2, hetzner_provider_spec("cx52"), "1.35.7");
     let denied_md = kubectl_as(plane, &dev, &["create", "-f", "-"], Some(yaml(&md))).await;
     denied_md.expect_code(1);
     denied_md.expect_stderr(
@@ -513,12 +456,12 @@ async fn admission_policies_are_enforced_by_the_webhook_on_a_real_control_plane(
         .patch("platform-rules", &PatchParams::default(), &Patch::Merge(&allow_hel1))
         .await
         .expect("the admin changes the policy");
-    let dev_clusters = &clusters_api(&dev.client().await.expect("dev's client"));
+    let dev_clusters = &apis::clusters(&dev.client().await.expect("dev's client"));
     webhook_support::wait_until("the changed policy to admit hetzner-hel1", WAIT, || async move {
         dev_clusters
             .create(
                 &PostParams::default(),
-                &as_object(cluster("deniedcluster", "hetzner-hel1")),
+                &object(&cluster("deniedcluster", "hetzner-hel1")),
             )
             .await
             .map(|_| ())

@@ -5,45 +5,15 @@
 
 use std::time::Duration;
 
-use kkp_e2e::plugin_support;
+use kkp_e2e::crds::{ADMISSION_POLICIES, MACHINE_DEPLOYMENTS};
+use kkp_e2e::examples::{machine_deployment, object};
 use kkp_e2e::webhook_process::WebhookProcess;
 use kkp_e2e::webhook_support::{self, ServingCert};
-use kkp_e2e::{ControlPlane, ControlPlaneOptions, install_crds, unique_name};
-use kube::Api;
-use kube::api::{ApiResource, DynamicObject, GroupVersionKind, PostParams};
+use kkp_e2e::{ControlPlane, ControlPlaneOptions, install_shipped_crds, unique_name};
+use kkp_e2e::{apis, plugin_support};
 use serde_json::json;
 
 const WAIT: Duration = Duration::from_secs(60);
-
-/// A CRD manifest this project ships, exactly as generated.
-fn crd(file: &str) -> String {
-    kkp_e2e::shipped_crd(file).expect("a shipped CRD")
-}
-
-fn machine_deployment(name: &str, kubelet: &str) -> DynamicObject {
-    serde_json::from_value(json!({
-        "apiVersion": "cluster.k8s.io/v1alpha1",
-        "kind": "MachineDeployment",
-        "metadata": {"name": name, "namespace": "kube-system"},
-        "spec": {
-            "replicas": 1,
-            "selector": {"matchLabels": {"pool": name}},
-            "template": {
-                "metadata": {"labels": {"pool": name}},
-                "spec": {
-                    "providerSpec": {"value": {
-                        "cloudProvider": "hetzner",
-                        "cloudProviderSpec": {"token": "x", "serverType": "cx22", "location": "fsn1"},
-                        "operatingSystem": "ubuntu",
-                        "operatingSystemSpec": {}
-                    }},
-                    "versions": {"kubelet": kubelet}
-                }
-            }
-        }
-    }))
-    .expect("a MachineDeployment")
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_binary_takes_the_cluster_version_from_the_apiserver_and_serves_it() {
@@ -52,12 +22,9 @@ async fn the_binary_takes_the_cluster_version_from_the_apiserver_and_serves_it()
         .await
         .expect("a control plane");
     let client = plane.client().await.expect("an admin client");
-    for file in [
-        "cluster.k8s.io_machinedeployments.yaml",
-        "policy.kubectl-kkp.io_admissionpolicies.yaml",
-    ] {
-        install_crds(&client, &crd(file)).await.expect("the CRDs");
-    }
+    install_shipped_crds(&client, &[MACHINE_DEPLOYMENTS, ADMISSION_POLICIES])
+        .await
+        .expect("the CRDs");
 
     let cert = ServingCert::generate("kkp-webhook").expect("a serving certificate");
     let mut webhook = WebhookProcess::spawn(&binary, &cert, plane.kubeconfig_path(), &[]).expect("kkp-webhook starts");
@@ -69,36 +36,20 @@ async fn the_binary_takes_the_cluster_version_from_the_apiserver_and_serves_it()
     assert_eq!(detected.get("version"), Some(&json!("1.36.3")), "{detected}");
 
     // The apiserver calls it through the shipped configurations.
-    let configurations = kkp_manifests::webhook_manifests(kkp_manifests::Variant::GeneratedCerts)
-        .into_iter()
-        .find(|(file, _)| *file == "webhook-configurations.yaml")
-        .expect("the shipped webhook configurations")
-        .1;
     let base_url = format!("https://127.0.0.1:{}", webhook.tls_port);
-    webhook_support::register_webhooks(&client, configurations, &base_url, &cert.ca_pem)
+    webhook_support::register_shipped(&client, &base_url, &cert.ca_pem, WAIT)
         .await
-        .expect("the webhook configurations");
-    webhook_support::wait_until_called(&client, WAIT)
-        .await
-        .expect("the apiserver calls the webhook");
+        .expect("the apiserver calls the webhook through the shipped configurations");
 
     // KKP's skew rule against the detected 1.36: kubelets 1.34 to 1.36 are fine, 1.33 is not.
-    let gvk = GroupVersionKind::gvk("cluster.k8s.io", "v1alpha1", "MachineDeployment");
-    let api: Api<DynamicObject> = Api::namespaced_with(
-        client.clone(),
-        "kube-system",
-        &ApiResource::from_gvk_with_plural(&gvk, "machinedeployments"),
-    );
-    let dry = PostParams {
-        dry_run: true,
-        ..PostParams::default()
-    };
+    let api = apis::machine_deployments(&client, "kube-system");
+    let dry = apis::dry_run();
     let name = unique_name("workers");
-    api.create(&dry, &machine_deployment(&name, "1.35.7"))
+    api.create(&dry, &object(&machine_deployment(&name, "kube-system", "1.35.7")))
         .await
         .expect("a kubelet within the skew is admitted");
     let refused = api
-        .create(&dry, &machine_deployment(&name, "1.33.4"))
+        .create(&dry, &object(&machine_deployment(&name, "kube-system", "1.33.4")))
         .await
         .expect_err("a kubelet three minors behind is refused");
     let message = refused.to_string();

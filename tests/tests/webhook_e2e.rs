@@ -9,19 +9,18 @@
 use std::sync::{OnceLock, mpsc};
 use std::time::{Duration, Instant};
 
-use k8s_openapi::api::core::v1::Namespace;
 use kkp_crds::admission::{Context, Request, Verdict, admit};
+use kkp_e2e::apis::{self, clusters, dry_run, machine_deployments};
+use kkp_e2e::crds::{CLUSTERS, MACHINE_DEPLOYMENTS};
+use kkp_e2e::examples::{hetzner_cluster, object};
 use kkp_e2e::plugin_support::{self, Ran};
 use kkp_e2e::webhook_support::{self, Registered, ServingCert};
-use kkp_e2e::{ControlPlane, install_crds, shared_control_plane_blocking, unique_name};
+use kkp_e2e::{ControlPlane, install_shipped_crds, shared_control_plane_blocking, unique_name};
 use kkp_webhook::{Config, Server};
-use kube::api::{ApiResource, DynamicObject, GroupVersionKind, Patch, PatchParams, PostParams};
+use kube::api::{DynamicObject, Patch, PatchParams, PostParams};
 use kube::{Api, Client};
 use pretty_assertions::assert_eq;
 use serde_json::{Value, json};
-
-const CLUSTER_CRD: &str = include_str!("../../crds/kubermatic.k8c.io_clusters.yaml");
-const MACHINE_DEPLOYMENT_CRD: &str = include_str!("../../crds/cluster.k8s.io_machinedeployments.yaml");
 
 /// The names of the two webhooks in the shipped configurations, as the apiserver quotes them.
 const MUTATING: &str = "defaulting.kkp-webhook.kubectl-kkp.io";
@@ -123,15 +122,10 @@ fn start_webhook() -> Result<Webhook, String> {
 /// waits until the apiserver calls both webhooks.
 async fn register(plane: &'static ControlPlane, base_url: &str, ca_pem: &str) -> Result<Registered, String> {
     let admin = plane.client().await.map_err(|e| e.to_string())?;
-    for crd in [CLUSTER_CRD, MACHINE_DEPLOYMENT_CRD] {
-        install_crds(&admin, crd).await.map_err(|e| e.to_string())?;
-    }
-    let shipped = kkp_manifests::webhook_manifests(kkp_manifests::Variant::GeneratedCerts)
-        .into_iter()
-        .find(|(file, _)| *file == "webhook-configurations.yaml")
-        .ok_or("the shipped webhook configurations are missing")?
-        .1;
-    let registered = webhook_support::register_webhooks(&admin, shipped, base_url, ca_pem)
+    install_shipped_crds(&admin, &[CLUSTERS, MACHINE_DEPLOYMENTS])
+        .await
+        .map_err(|e| e.to_string())?;
+    let registered = webhook_support::register_shipped(&admin, base_url, ca_pem, WAIT)
         .await
         .map_err(|e| e.to_string())?;
     wait_until_answering(&admin).await?;
@@ -170,24 +164,9 @@ async fn wait_until_answering(admin: &Client) -> Result<(), String> {
 
 // ---- objects --------------------------------------------------------------------------------------
 
-/// A minimal Hetzner Cluster as a user writes it: nothing defaulted.
+/// A minimal Hetzner Cluster of the examples in `hetzner-fsn1`: nothing defaulted.
 fn cluster(name: &str) -> Value {
-    json!({
-        "apiVersion": "kubermatic.k8c.io/v1",
-        "kind": "Cluster",
-        "metadata": {"name": name, "labels": {"project-id": "xw2k9fgh4t"}},
-        "spec": {
-            "humanReadableName": "webhook e2e",
-            "version": "1.35.7",
-            "cloud": {
-                "dc": "hetzner-fsn1",
-                "hetzner": {
-                    "credentialsReference": {"name": "credential-hetzner-xyz", "namespace": "kubermatic"},
-                    "network": "kkp"
-                }
-            }
-        }
-    })
+    hetzner_cluster(name, "1.35.7", "hetzner-fsn1")
 }
 
 /// A Cluster with five distinct errors no CRD schema can see, and what the engine says of each.
@@ -285,43 +264,8 @@ fn denial_in(stderr: &str) -> Option<&str> {
         .find_map(|line| line.find("admission webhook \"").map(|at| &line[at..]))
 }
 
-fn object(value: &Value) -> DynamicObject {
-    serde_json::from_value(value.clone()).expect("a Kubernetes object")
-}
-
 fn yaml(value: &Value) -> String {
     serde_yaml::to_string(value).expect("YAML")
-}
-
-fn dry_run() -> PostParams {
-    PostParams {
-        dry_run: true,
-        ..PostParams::default()
-    }
-}
-
-fn clusters(client: &Client) -> Api<DynamicObject> {
-    let gvk = GroupVersionKind::gvk("kubermatic.k8c.io", "v1", "Cluster");
-    Api::all_with(client.clone(), &ApiResource::from_gvk_with_plural(&gvk, "clusters"))
-}
-
-fn machine_deployments(client: &Client, namespace: &str) -> Api<DynamicObject> {
-    let gvk = GroupVersionKind::gvk("cluster.k8s.io", "v1alpha1", "MachineDeployment");
-    Api::namespaced_with(
-        client.clone(),
-        namespace,
-        &ApiResource::from_gvk_with_plural(&gvk, "machinedeployments"),
-    )
-}
-
-async fn create_namespace(client: &Client) -> String {
-    let name = unique_name("webhook-e2e");
-    let ns: Namespace = serde_json::from_value(json!({"metadata": {"name": name}})).expect("a namespace");
-    Api::<Namespace>::all(client.clone())
-        .create(&PostParams::default(), &ns)
-        .await
-        .expect("the namespace");
-    name
 }
 
 /// Asserts that `name` is not stored, through the API and through kubectl.
@@ -594,7 +538,9 @@ async fn machine_deployments_are_defaulted_and_broken_ones_denied() {
     let webhook = webhook().await;
     let plane = webhook.plane;
     let admin = plane.client().await.expect("an admin client");
-    let namespace = create_namespace(&admin).await;
+    let namespace = apis::fresh_namespace(&admin, "webhook-e2e")
+        .await
+        .expect("the namespace");
     let api = machine_deployments(&admin, &namespace);
     let name = unique_name("workers");
     let manifest = machine_deployment(&name, &namespace);
@@ -706,7 +652,9 @@ async fn server_side_dry_run_gives_the_same_verdict_and_stores_nothing() {
     assert_not_stored(plane, &clusters(&admin), "cluster", &bad_name).await;
 
     // MachineDeployments likewise.
-    let namespace = create_namespace(&admin).await;
+    let namespace = apis::fresh_namespace(&admin, "webhook-e2e")
+        .await
+        .expect("the namespace");
     let md_api = machine_deployments(&admin, &namespace);
     let md_name = unique_name("dry-workers");
     let md = machine_deployment(&md_name, &namespace);
