@@ -25,7 +25,6 @@ mod support;
 mod policy_fixtures;
 
 use std::net::SocketAddr;
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -34,6 +33,7 @@ use axum::body::Bytes;
 use axum::http::StatusCode;
 use kkp_crds::admission::{self, Context, Request};
 use kkp_webhook::{MUTATE_PATH, VALIDATE_PATH};
+use support::process::ServerProcess;
 use support::{Client, Pki, client_config, cluster, create, machine_deployment, tls_connect, update};
 
 fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
@@ -63,67 +63,17 @@ fn payloads() -> Vec<(&'static str, Bytes)> {
     ]
 }
 
-fn free_port() -> SocketAddr {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .expect("a free port")
-        .local_addr()
-        .expect("an address")
-}
-
-struct ServerProcess {
-    child: Child,
-    tls: SocketAddr,
-    _dir: tempfile::TempDir,
-}
-
-impl Drop for ServerProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start_server(pki: &Pki) -> ServerProcess {
-    let dir = tempfile::tempdir().expect("a temporary directory");
-    let (cert, key) = pki.serving("serving-load");
-    let (cert_path, key_path) = support::write_files(dir.path(), &cert, &key);
-    let (tls, health) = (free_port(), free_port());
-    let mut command = Command::new(env!("CARGO_BIN_EXE_kkp-webhook"));
-    // Never reach for an API server, whatever kubeconfig the machine has.
-    command.arg("--watch-policies=false");
+/// The built server on loopback (see `support::process`), with `KKP_LOAD_POLICIES` admission
+/// policies from a `--policy-file` in `dir` when asked for.
+fn start_server(pki: &Pki, dir: &std::path::Path) -> ServerProcess {
+    let mut args = Vec::new();
     let policies: usize = env_or("KKP_LOAD_POLICIES", 0);
     if policies > 0 {
-        let file = dir.path().join("policies.yaml");
+        let file = dir.join("policies.yaml");
         std::fs::write(&file, policy_fixtures::policies_yaml(policies)).expect("the policy file is written");
-        command.arg("--policy-file").arg(&file);
+        args.push(format!("--policy-file={}", file.display()));
     }
-    let child = command
-        .arg("--tls-cert-file")
-        .arg(&cert_path)
-        .arg("--tls-private-key-file")
-        .arg(&key_path)
-        .arg(format!("--listen-address={tls}"))
-        .arg(format!("--health-listen-address={health}"))
-        .env(
-            "RUST_LOG",
-            std::env::var("KKP_LOAD_LOG").unwrap_or_else(|_| "info".into()),
-        )
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("the kkp-webhook binary starts");
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while std::net::TcpStream::connect(tls).is_err() {
-        assert!(Instant::now() < deadline, "kkp-webhook never listened on {tls}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    ServerProcess { child, tls, _dir: dir }
-}
-
-fn proc_status_kib(pid: u32, field: &str) -> Option<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let line = status.lines().find(|l| l.starts_with(field))?;
-    line.split_whitespace().nth(1)?.parse().ok()
+    support::process::start(pki, &args)
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
@@ -344,7 +294,8 @@ fn main() {
     let phase_time = Duration::from_secs_f64(seconds);
 
     let pki = Pki::new("load-ca");
-    let server = start_server(&pki);
+    let policy_dir = tempfile::tempdir().expect("a temporary directory");
+    let server = start_server(&pki, policy_dir.path());
     let pid = server.child.id();
     let trust = client_config(&[&pki.ca_pem()], &[b"http/1.1"]);
     let payloads = Arc::new(payloads());
@@ -386,7 +337,7 @@ fn main() {
         let mut open = open_loop(server.tls, trust.clone(), payloads.clone(), 8, rate, phase_time).await;
         open.report(&format!("open loop, {rate:.0}/s over 8 connections"));
 
-        let before_hostile = proc_status_kib(pid, "VmHWM:").unwrap_or(0);
+        let (before_hostile, _) = server.memory_kib();
 
         // The floor: the same closed loop against a server that only echoes the body.
         let echo = echo_server(&pki).await;
@@ -406,8 +357,7 @@ fn main() {
             "open loop, {steady:.0}/s over 8 connections, with 1 hostile 3 MiB review/s ({hostile_ok} answered, {hostile_other} not)"
         ));
 
-        let hwm = proc_status_kib(pid, "VmHWM:").unwrap_or(0);
-        let rss = proc_status_kib(pid, "VmRSS:").unwrap_or(0);
+        let (hwm, rss) = server.memory_kib();
         println!(
             "server memory: peak RSS (VmHWM) {:.1} MiB, current RSS {:.1} MiB",
             hwm as f64 / 1024.0,

@@ -10,10 +10,11 @@ use std::time::Duration;
 
 use axum::body::Bytes;
 use axum::http::StatusCode;
-use kkp_webhook::{Config, MUTATE_PATH, Server, VALIDATE_PATH};
+use kkp_webhook::{Config, MUTATE_PATH, VALIDATE_PATH};
 use serde_json::json;
 use support::hostile::{APISERVER_MAX_OBJECT, Shape, object};
-use support::{Client, Pki, client_config, create, defaulted_cluster, http_get, tls_connect, update};
+use support::running::Running;
+use support::{Client, create, defaulted_cluster, http_get, tls_connect, update};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// The largest answer any hostile review may get.
@@ -21,44 +22,26 @@ const MAX_ANSWER_BYTES: usize = 64 * 1024;
 /// How long any one step may take before the test fails.
 const STEP: Duration = Duration::from_secs(30);
 
-struct Running {
-    server: Server,
-    pki: Pki,
-    _dir: tempfile::TempDir,
-}
-
 async fn start(tune: impl FnOnce(&mut Config)) -> Running {
-    let dir = tempfile::tempdir().unwrap();
-    let pki = Pki::new("hostile-ca");
-    let (cert, key) = pki.serving("serving-hostile");
-    let (cert_path, key_path) = support::write_files(dir.path(), &cert, &key);
-    let mut config = Config::for_loopback(cert_path, key_path);
-    tune(&mut config);
-    let server = Server::bind(config).await.expect("the server starts");
-    Running { server, pki, _dir: dir }
+    Running::start("hostile-ca", "serving-hostile", tune).await
 }
 
-impl Running {
-    async fn client(&self) -> Client {
-        Client::connect(self.server.tls_addr(), &self.pki.ca_pem()).await
-    }
-
-    async fn assert_healthy(&self) {
-        let (status, _) = tokio::time::timeout(STEP, http_get(self.server.health_addr(), "/healthz"))
-            .await
-            .expect("/healthz answers");
-        assert_eq!(status, StatusCode::OK);
-        let mut client = self.client().await;
-        let (status, answer) = tokio::time::timeout(
-            STEP,
-            client.review(VALIDATE_PATH, &create("alive", &defaulted_cluster())),
-        )
+/// `/healthz` answers OK and a valid review is admitted.
+async fn assert_healthy(r: &Running) {
+    let (status, _) = tokio::time::timeout(STEP, http_get(r.server.health_addr(), "/healthz"))
         .await
-        .expect("a review is answered")
-        .unwrap();
-        assert_eq!(status, StatusCode::OK);
-        assert_eq!(answer["response"]["allowed"], true, "{answer}");
-    }
+        .expect("/healthz answers");
+    assert_eq!(status, StatusCode::OK);
+    let mut client = r.client().await;
+    let (status, answer) = tokio::time::timeout(
+        STEP,
+        client.review(VALIDATE_PATH, &create("alive", &defaulted_cluster())),
+    )
+    .await
+    .expect("a review is answered")
+    .unwrap();
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(answer["response"]["allowed"], true, "{answer}");
 }
 
 async fn post(client: &mut Client, path: &str, body: impl Into<Bytes>) -> (StatusCode, Bytes) {
@@ -139,9 +122,7 @@ async fn malformed_truncated_wrong_typed_and_oversize_reviews_get_their_status()
         }
     }
     // Not JSON at all: 415, before anything is read.
-    let mut raw = tls_connect(r.server.tls_addr(), client_config(&[&r.pki.ca_pem()], &[b"http/1.1"]))
-        .await
-        .unwrap();
+    let mut raw = tls_connect(r.server.tls_addr(), r.trust(&[b"http/1.1"])).await.unwrap();
     raw.write_all(
         format!("POST {VALIDATE_PATH} HTTP/1.1\r\nHost: x\r\nContent-Type: application/yaml\r\nContent-Length: 2\r\n\r\n{{}}")
             .as_bytes(),
@@ -152,9 +133,7 @@ async fn malformed_truncated_wrong_typed_and_oversize_reviews_get_their_status()
     let n = tokio::time::timeout(STEP, raw.read(&mut reply)).await.unwrap().unwrap();
     assert!(String::from_utf8_lossy(&reply[..n]).starts_with("HTTP/1.1 415"));
     // A body announced over the limit is refused without being sent.
-    let mut raw = tls_connect(r.server.tls_addr(), client_config(&[&r.pki.ca_pem()], &[b"http/1.1"]))
-        .await
-        .unwrap();
+    let mut raw = tls_connect(r.server.tls_addr(), r.trust(&[b"http/1.1"])).await.unwrap();
     raw.write_all(
         format!("POST {VALIDATE_PATH} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 99999999999\r\n\r\n")
             .as_bytes(),
@@ -163,7 +142,7 @@ async fn malformed_truncated_wrong_typed_and_oversize_reviews_get_their_status()
     .unwrap();
     let n = tokio::time::timeout(STEP, raw.read(&mut reply)).await.unwrap().unwrap();
     assert!(String::from_utf8_lossy(&reply[..n]).starts_with("HTTP/1.1 413"));
-    r.assert_healthy().await;
+    assert_healthy(&r).await;
     r.server.shutdown().await.unwrap();
 }
 
@@ -193,7 +172,7 @@ async fn every_hostile_shape_at_three_mib_is_answered_or_refused_small() {
         let (status, _) = http_get(r.server.health_addr(), "/healthz").await;
         assert_eq!(status, StatusCode::OK, "after {}", shape.name());
     }
-    r.assert_healthy().await;
+    assert_healthy(&r).await;
     r.server.shutdown().await.unwrap();
 }
 
@@ -240,9 +219,7 @@ async fn probes_answer_while_the_heaviest_review_is_evaluated() {
 #[tokio::test]
 async fn slow_loris_headers_are_cut_off() {
     let r = start(|_| {}).await;
-    let mut stream = tls_connect(r.server.tls_addr(), client_config(&[&r.pki.ca_pem()], &[b"http/1.1"]))
-        .await
-        .unwrap();
+    let mut stream = tls_connect(r.server.tls_addr(), r.trust(&[b"http/1.1"])).await.unwrap();
     stream
         .write_all(b"POST /validate HTTP/1.1\r\nHost: x\r\n")
         .await
@@ -263,14 +240,14 @@ async fn slow_loris_headers_are_cut_off() {
         false
     };
     assert!(dribble.await, "the dribbled headers were cut off within 30 s");
-    r.assert_healthy().await;
+    assert_healthy(&r).await;
     r.server.shutdown().await.unwrap();
 }
 
 #[tokio::test]
 async fn idle_connections_are_closed() {
     let r = start(|c| c.idle_timeout = Duration::from_secs(1)).await;
-    let trust = client_config(&[&r.pki.ca_pem()], &[b"h2"]);
+    let trust = r.trust(&[b"h2"]);
     // A TLS connection that never says anything, and an HTTP/2 one that goes quiet.
     let mut silent = tls_connect(r.server.tls_addr(), trust.clone()).await.unwrap();
     let mut buf = [0u8; 64];
@@ -289,7 +266,7 @@ async fn idle_connections_are_closed() {
     })
     .await
     .expect("the quiet HTTP/2 connection is closed");
-    r.assert_healthy().await;
+    assert_healthy(&r).await;
     r.server.shutdown().await.unwrap();
 }
 
@@ -332,16 +309,14 @@ async fn a_connection_flood_is_refused_beyond_the_cap() {
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    r.assert_healthy().await;
+    assert_healthy(&r).await;
     r.server.shutdown().await.unwrap();
 }
 
 #[tokio::test]
 async fn an_http2_stream_flood_is_bounded() {
     let r = start(|_| {}).await;
-    let stream = tls_connect(r.server.tls_addr(), client_config(&[&r.pki.ca_pem()], &[b"h2"]))
-        .await
-        .unwrap();
+    let stream = tls_connect(r.server.tls_addr(), r.trust(&[b"h2"])).await.unwrap();
     let Client::Http2(sender) = Client::http2(stream).await.unwrap() else {
         unreachable!()
     };
@@ -370,6 +345,6 @@ async fn an_http2_stream_flood_is_bounded() {
     }
     assert_eq!(ok + unavailable, 300);
     assert!(ok > 0);
-    r.assert_healthy().await;
+    assert_healthy(&r).await;
     r.server.shutdown().await.unwrap();
 }

@@ -14,33 +14,21 @@ use std::time::{Duration, Instant};
 use axum::http::StatusCode;
 use kkp_webhook::{Config, MUTATE_PATH, Server, VALIDATE_PATH};
 use serde_json::{Value, json};
+use support::running::Running;
 use support::{
     Client, Pki, client_config, cluster, create, defaulted, defaulted_cluster, http_get, machine_deployment,
     peer_common_name, tls_connect,
 };
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-struct Running {
-    server: Server,
-    pki: Pki,
-    _dir: tempfile::TempDir,
-}
-
 async fn start(tune: impl FnOnce(&mut Config)) -> Running {
-    let dir = tempfile::tempdir().unwrap();
-    let pki = Pki::new("test-ca-1");
-    let (cert, key) = pki.serving("serving-1");
-    let (cert_path, key_path) = support::write_files(dir.path(), &cert, &key);
-    let mut config = Config::for_loopback(cert_path, key_path);
-    tune(&mut config);
-    let server = Server::bind(config).await.expect("the server starts");
-    Running { server, pki, _dir: dir }
+    Running::start("test-ca-1", "serving-1", tune).await
 }
 
 #[tokio::test]
 async fn reviews_over_http1_keep_alive() {
     let r = start(|_| {}).await;
-    let mut client = Client::connect(r.server.tls_addr(), &r.pki.ca_pem()).await;
+    let mut client = r.client().await;
     for i in 0..5 {
         let uid = format!("keep-alive-{i}");
         let (status, answer) = client.review(MUTATE_PATH, &create(&uid, &cluster())).await.unwrap();
@@ -55,9 +43,7 @@ async fn reviews_over_http1_keep_alive() {
 #[tokio::test]
 async fn reviews_over_http2() {
     let r = start(|_| {}).await;
-    let stream = tls_connect(r.server.tls_addr(), client_config(&[&r.pki.ca_pem()], &[b"h2"]))
-        .await
-        .unwrap();
+    let stream = tls_connect(r.server.tls_addr(), r.trust(&[b"h2"])).await.unwrap();
     assert_eq!(stream.get_ref().1.alpn_protocol(), Some(&b"h2"[..]));
     let client = Client::http2(stream).await.unwrap();
     let Client::Http2(sender) = client else { unreachable!() };
@@ -85,7 +71,7 @@ async fn reviews_over_http2() {
 #[tokio::test]
 async fn the_health_port_serves_probes_and_metrics() {
     let r = start(|_| {}).await;
-    let mut client = Client::connect(r.server.tls_addr(), &r.pki.ca_pem()).await;
+    let mut client = r.client().await;
     client
         .review(VALIDATE_PATH, &create("h", &defaulted_cluster()))
         .await
@@ -253,7 +239,7 @@ async fn graceful_shutdown_lets_in_flight_requests_finish() {
     let r = start(|_| {}).await;
     let addr = r.server.tls_addr();
     let health = r.server.health_addr();
-    let trust = client_config(&[&r.pki.ca_pem()], &[b"http/1.1"]);
+    let trust = r.trust(&[b"http/1.1"]);
     let mut stream = tls_connect(addr, trust.clone()).await.unwrap();
     let body = create("in-flight", &defaulted_cluster()).to_string();
     let head = format!(
@@ -300,9 +286,7 @@ async fn graceful_shutdown_lets_in_flight_requests_finish() {
 #[tokio::test]
 async fn a_request_that_never_finishes_times_out() {
     let r = start(|c| c.request_timeout = Duration::from_millis(200)).await;
-    let mut stream = tls_connect(r.server.tls_addr(), client_config(&[&r.pki.ca_pem()], &[b"http/1.1"]))
-        .await
-        .unwrap();
+    let mut stream = tls_connect(r.server.tls_addr(), r.trust(&[b"http/1.1"])).await.unwrap();
     let head = format!(
         "POST {VALIDATE_PATH} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{{"
     );
@@ -318,7 +302,7 @@ async fn a_request_that_never_finishes_times_out() {
     assert!(reply.starts_with("HTTP/1.1 503"), "{reply}");
     assert!(started.elapsed() < Duration::from_secs(2), "{:?}", started.elapsed());
     // The server is still there for everyone else.
-    let mut client = Client::connect(r.server.tls_addr(), &r.pki.ca_pem()).await;
+    let mut client = r.client().await;
     let (status, _) = client
         .review(VALIDATE_PATH, &create("after-timeout", &defaulted_cluster()))
         .await
@@ -330,7 +314,7 @@ async fn a_request_that_never_finishes_times_out() {
 #[tokio::test]
 async fn idle_keep_alive_connections_do_not_hold_up_shutdown() {
     let r = start(|_| {}).await;
-    let mut client = Client::connect(r.server.tls_addr(), &r.pki.ca_pem()).await;
+    let mut client = r.client().await;
     client
         .review(VALIDATE_PATH, &create("idle", &defaulted_cluster()))
         .await
@@ -356,9 +340,7 @@ async fn garbage_on_the_wire_does_not_stop_the_server() {
     let mut sink = Vec::new();
     let _ = tokio::time::timeout(Duration::from_secs(5), tcp.read_to_end(&mut sink)).await;
     // TLS, but not HTTP.
-    let mut tls = tls_connect(addr, client_config(&[&r.pki.ca_pem()], &[b"http/1.1"]))
-        .await
-        .unwrap();
+    let mut tls = tls_connect(addr, r.trust(&[b"http/1.1"])).await.unwrap();
     tls.write_all(b"\x16\x03garbage that is not http\r\n\r\n")
         .await
         .unwrap();

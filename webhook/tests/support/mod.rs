@@ -21,6 +21,7 @@ use tower::ServiceExt;
 
 pub mod hostile;
 pub mod process;
+pub mod running;
 
 // ---- objects and reviews -------------------------------------------------------------------
 
