@@ -27,4 +27,4 @@ pub mod policy;
 pub mod validation;
 pub mod versions;
 
-pub use admission::{Context, Operation, Request, ResourceKind, UserInfo, Verdict, admit, mutate, validate};
+pub use admission::{Context, Operation, Request, ResourceKind, UserInfo, Verdict, admit, admit_all, mutate, validate};
