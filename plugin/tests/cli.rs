@@ -2,6 +2,8 @@
 //! exit code, stdout and stderr. Every run gets a clean environment (no KUBECONFIG, no user
 //! config file) and runs in a known folder, so the snapshots hold no machine-specific text.
 
+mod stand_in_api;
+
 use std::path::{Path, PathBuf};
 
 const SSH_KEY: &str =
@@ -785,40 +787,14 @@ mod exit_codes {
 /// `create cluster` against an API server without KKP: a tiny server that answers every request
 /// with 404, as a cluster answers for resources it does not serve.
 mod create_without_kkp {
-    use std::io::{Read as _, Write as _};
-    use std::net::TcpListener;
-
     use super::*;
 
     /// Serves 404 on a local port until the test ends; returns a kubeconfig for it.
     fn not_found_server(dir: &Path) -> PathBuf {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
-        std::thread::spawn(move || {
-            for stream in listener.incoming() {
-                let Ok(mut stream) = stream else { return };
-                let mut buf = [0u8; 16 * 1024];
-                let _ = stream.read(&mut buf);
-                let body = r#"{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"the server could not find the requested resource","reason":"NotFound","code":404}"#;
-                let _ = write!(
-                    stream,
-                    "HTTP/1.1 404 Not Found\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-                    body.len()
-                );
-            }
-        });
-        let kubeconfig = dir.join("kubeconfig");
-        std::fs::write(
-            &kubeconfig,
-            format!(
-                "apiVersion: v1\nkind: Config\ncurrent-context: fake\n\
-                 clusters: [{{name: fake, cluster: {{server: \"http://127.0.0.1:{port}\"}}}}]\n\
-                 contexts: [{{name: fake, context: {{cluster: fake, user: fake}}}}]\n\
-                 users: [{{name: fake, user: {{token: t}}}}]\n"
-            ),
-        )
-        .unwrap();
-        kubeconfig
+        stand_in_api::serve(&dir.join("kubeconfig"), "fake", |_| {
+            let body = r#"{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"the server could not find the requested resource","reason":"NotFound","code":404}"#;
+            ("404 Not Found", body.to_owned())
+        })
     }
 
     #[test]
@@ -1172,9 +1148,6 @@ mod install_secrets {
 /// the secret's name asks for: `exec-*` one that runs a program, `files-*` one that reads local
 /// files, any other an inline one for a cluster of that name.
 mod kubeconfig_from_a_secret {
-    use std::io::{Read as _, Write as _};
-    use std::net::TcpListener;
-
     use base64::Engine as _;
 
     use super::*;
@@ -1196,17 +1169,8 @@ mod kubeconfig_from_a_secret {
         )
     }
 
-    fn answer(mut stream: std::net::TcpStream) {
-        let mut request = Vec::new();
-        let mut buf = [0u8; 4096];
-        while !request.windows(4).any(|w| w == b"\r\n\r\n") {
-            match stream.read(&mut buf) {
-                Ok(0) | Err(_) => return,
-                Ok(n) => request.extend_from_slice(&buf[..n]),
-            }
-        }
-        let request = String::from_utf8_lossy(&request);
-        let path = request.split_whitespace().nth(1).unwrap_or_default();
+    /// The Secret `<cluster>-kubeconfig` a request's path names, holding [`kubeconfig_for`] it.
+    fn secret(path: &str) -> stand_in_api::Answer {
         let secret = path
             .rsplit('/')
             .next()
@@ -1217,37 +1181,13 @@ mod kubeconfig_from_a_secret {
         let cluster = secret.strip_suffix("-kubeconfig").unwrap_or(secret);
         let value = base64::engine::general_purpose::STANDARD.encode(kubeconfig_for(cluster));
         let body = serde_json::json!({"apiVersion": "v1", "kind": "Secret",
-            "metadata": {"name": secret, "namespace": "default"}, "data": {"value": value}})
-        .to_string();
-        let _ = write!(
-            stream,
-            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-            body.len()
-        );
+            "metadata": {"name": secret, "namespace": "default"}, "data": {"value": value}});
+        ("200 OK", body.to_string())
     }
 
     /// Serves until the test ends; returns a kubeconfig for it in `dir`.
     fn secret_server(dir: &Path) -> PathBuf {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
-        std::thread::spawn(move || {
-            for stream in listener.incoming() {
-                let Ok(stream) = stream else { return };
-                std::thread::spawn(move || answer(stream));
-            }
-        });
-        let kubeconfig = dir.join("config");
-        std::fs::write(
-            &kubeconfig,
-            format!(
-                "apiVersion: v1\nkind: Config\ncurrent-context: seed\n\
-                 clusters: [{{name: seed, cluster: {{server: \"http://127.0.0.1:{port}\"}}}}]\n\
-                 contexts: [{{name: seed, context: {{cluster: seed, user: seed}}}}]\n\
-                 users: [{{name: seed, user: {{token: t}}}}]\n"
-            ),
-        )
-        .unwrap();
-        kubeconfig
+        stand_in_api::serve(&dir.join("config"), "seed", secret)
     }
 
     fn get(dir: &Path, kubeconfig: &Path, name: &str, extra: &[&str]) -> Output {
