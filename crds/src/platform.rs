@@ -7,7 +7,7 @@
 
 use std::collections::BTreeMap;
 
-use kube::core::{ApiResource, GroupVersionKind};
+use kube::core::{ApiResource, DynamicObject, GroupVersionKind};
 use semver::Version;
 use serde_json::Value;
 
@@ -27,6 +27,18 @@ pub fn configuration_resource() -> ApiResource {
 /// KKP's `Seed` resource, for dynamic API calls.
 pub fn seed_resource() -> ApiResource {
     ApiResource::from_gvk_with_plural(&GroupVersionKind::gvk("kubermatic.k8c.io", "v1", "Seed"), "seeds")
+}
+
+/// A KubermaticConfiguration or Seed read from the API as JSON, with the `apiVersion` and `kind`
+/// (`"KubermaticConfiguration"` or `"Seed"`) that list items may leave out, ready for
+/// [`configuration`] or [`seed_datacenters`].
+pub fn listed_object(object: &DynamicObject, kind: &str) -> Value {
+    let mut value = serde_json::to_value(object).unwrap_or(Value::Null);
+    if let Some(map) = value.as_object_mut() {
+        map.insert("apiVersion".into(), Value::from("kubermatic.k8c.io/v1"));
+        map.insert("kind".into(), Value::from(kind));
+    }
+    value
 }
 
 /// The keys of a datacenter's `spec` that name its provider (KKP's `DatacenterSpec`).

@@ -20,7 +20,6 @@ use kube::api::DynamicObject;
 use kube::runtime::reflector::{self, Store};
 use kube::runtime::{WatchStreamExt, watcher};
 use kube::{Api, Client, ResourceExt};
-use serde_json::Value;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
@@ -67,16 +66,6 @@ pub struct Resolved {
     pub problems: Vec<String>,
 }
 
-/// The object as JSON, with the `apiVersion` and `kind` that list items may leave out.
-fn as_json(object: &DynamicObject, kind: &str) -> Value {
-    let mut value = serde_json::to_value(object).unwrap_or(Value::Null);
-    if let Some(map) = value.as_object_mut() {
-        map.insert("apiVersion".into(), Value::from("kubermatic.k8c.io/v1"));
-        map.insert("kind".into(), Value::from(kind));
-    }
-    value
-}
-
 /// What the configurations and Seeds of the namespace mean for the engine.
 pub fn resolve(configurations: &[Arc<DynamicObject>], seeds: &[Arc<DynamicObject>]) -> Resolved {
     let mut problems = Vec::new();
@@ -99,7 +88,7 @@ pub fn resolve(configurations: &[Arc<DynamicObject>], seeds: &[Arc<DynamicObject
             Some(None),
             format!("no KubermaticConfiguration: the built-in catalog of {BUILTIN_KKP_RELEASE}"),
         ),
-        Some(object) => match platform::configuration(&as_json(object, "KubermaticConfiguration")) {
+        Some(object) => match platform::configuration(&platform::listed_object(object, "KubermaticConfiguration")) {
             Ok(c) => (
                 Some(c.versions),
                 Some(c.expose_strategy),
@@ -120,7 +109,7 @@ pub fn resolve(configurations: &[Arc<DynamicObject>], seeds: &[Arc<DynamicObject
     };
     let mut readable = Vec::new();
     for seed in seeds {
-        let value = as_json(seed, "Seed");
+        let value = platform::listed_object(seed, "Seed");
         match platform::seed_datacenters(&value) {
             Ok(_) => readable.push(value),
             Err(e) => problems.push(e.to_string()),
@@ -276,7 +265,7 @@ fn install(state: &AppState, resolved: &Resolved, pin_versions: bool) {
 #[cfg(test)]
 mod tests {
     use kube::api::ObjectMeta;
-    use serde_json::json;
+    use serde_json::{Value, json};
 
     use super::*;
 

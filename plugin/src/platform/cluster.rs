@@ -67,16 +67,6 @@ fn unavailable(err: &::kube::Error, resource: &ApiResource) -> Option<String> {
     }
 }
 
-/// The object as JSON, with the `apiVersion` and `kind` that list items may leave out.
-fn as_json(object: &DynamicObject, kind: &str) -> Value {
-    let mut value = serde_json::to_value(object).unwrap_or(Value::Null);
-    if let Some(map) = value.as_object_mut() {
-        map.insert("apiVersion".into(), Value::from("kubermatic.k8c.io/v1"));
-        map.insert("kind".into(), Value::from(kind));
-    }
-    value
-}
-
 /// Where an object was read, for messages.
 fn place(conn: &Connection, namespace: &str) -> String {
     format!("in namespace {namespace} of {}", conn.describe())
@@ -94,13 +84,14 @@ pub async fn read_configuration(conn: &Connection, namespace: &str) -> anyhow::R
         }
     };
     let first = &items[0];
-    let configuration = platform::configuration(&as_json(first, "KubermaticConfiguration")).map_err(|e| {
-        anyhow::anyhow!(
-            "{e} ({}); KKP's configuration cannot be used, so nothing was checked or sent. Check against a \
+    let configuration =
+        platform::configuration(&platform::listed_object(first, "KubermaticConfiguration")).map_err(|e| {
+            anyhow::anyhow!(
+                "{e} ({}); KKP's configuration cannot be used, so nothing was checked or sent. Check against a \
              configuration file instead with --kubermatic-configuration FILE",
-            place(conn, namespace)
-        )
-    })?;
+                place(conn, namespace)
+            )
+        })?;
     Ok(Lookup::Found(FoundConfiguration {
         configuration,
         ignored: items[1..].iter().map(|o| o.name_any()).collect(),
@@ -118,7 +109,7 @@ pub async fn read_seeds(conn: &Connection, namespace: &str) -> anyhow::Result<Lo
             return Err(anyhow::anyhow!(errors::explain(&e, conn, &doing)));
         }
     };
-    let seeds: Vec<Value> = items.iter().map(|s| as_json(s, "Seed")).collect();
+    let seeds: Vec<Value> = items.iter().map(|s| platform::listed_object(s, "Seed")).collect();
     let datacenters = Datacenters::from_seeds(seeds.iter()).map_err(|e| {
         anyhow::anyhow!(
             "{e} ({}); check against Seed files instead with --seed FILE",
