@@ -13,4 +13,6 @@ cargo bench -p kkp-crds --bench policies -- --warm-up-time 1 --measurement-time 
 # The webhook under load, without policies and with 50 installed (the policy target: p99 < 2 ms).
 cargo bench -p kkp-webhook --bench load
 KKP_LOAD_POLICIES=50 cargo bench -p kkp-webhook --bench load
+# A typical MachineDeployment's reviews only: the payload of the "at most 3x an echo" target.
+KKP_LOAD_MIX=machinedeployment cargo bench -p kkp-webhook --bench load
 cargo bench -p kubectl-kkp --bench generate

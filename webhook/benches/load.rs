@@ -14,9 +14,11 @@
 //! Run with `cargo bench -p kkp-webhook --bench load`. Every phase is bounded in time and count;
 //! tune with `KKP_LOAD_CONNECTIONS` (default 32), `KKP_LOAD_SECONDS` (per phase, default 5),
 //! `KKP_LOAD_MAX_REVIEWS` (closed-loop cap, default 200000), `KKP_LOAD_RATE` (default 1000/s) and
-//! `KKP_LOAD_LOG` (the server's RUST_LOG, default `info`; logs go to /dev/null), and
-//! `KKP_LOAD_POLICIES` (default 0): install that many varied admission policies (the engine
-//! benchmark's set, from a `--policy-file`) to measure their cost at admission.
+//! `KKP_LOAD_LOG` (the server's RUST_LOG, default `info`; logs go to /dev/null),
+//! `KKP_LOAD_MIX` (`machinedeployment`: only a typical MachineDeployment's reviews, the payload
+//! of the 3x-echo target; default: Clusters and MachineDeployments), and `KKP_LOAD_POLICIES`
+//! (default 0): install that many varied admission policies (the engine benchmark's set, from a
+//! `--policy-file`) to measure their cost at admission.
 
 #[path = "../tests/support/mod.rs"]
 mod support;
@@ -53,14 +55,21 @@ fn payloads() -> Vec<(&'static str, Bytes)> {
     let mut scaled = dmd.clone();
     scaled["spec"]["replicas"] = serde_json::json!(5);
     let body = |v: serde_json::Value| Bytes::from(v.to_string());
-    vec![
-        (MUTATE_PATH, body(create("load-1", &c))),
-        (VALIDATE_PATH, body(create("load-2", &dc))),
+    let machine_deployments = vec![
         (MUTATE_PATH, body(create("load-3", &md))),
         (VALIDATE_PATH, body(create("load-4", &dmd))),
         (VALIDATE_PATH, body(update("load-5", &scaled, &dmd))),
+    ];
+    if std::env::var("KKP_LOAD_MIX").as_deref() == Ok("machinedeployment") {
+        return machine_deployments;
+    }
+    let mut all = vec![
+        (MUTATE_PATH, body(create("load-1", &c))),
+        (VALIDATE_PATH, body(create("load-2", &dc))),
         (MUTATE_PATH, body(update("load-6", &dc, &dc))),
-    ]
+    ];
+    all.extend(machine_deployments);
+    all
 }
 
 /// The built server on loopback (see `support::process`), with `KKP_LOAD_POLICIES` admission
