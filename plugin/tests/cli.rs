@@ -1011,9 +1011,14 @@ mod platform {
 mod version {
     use super::*;
 
+    /// The commit changes with every commit; the snapshot shows a stand-in.
+    const COMMIT: &str = env!("KKP_GIT_COMMIT");
+
     #[test]
     fn text() {
-        insta::assert_snapshot!("version", Run::kkp(&["version"]).snapshot());
+        let out = Run::kkp(&["version"]).snapshot();
+        assert!(out.contains(&format!("\nGit commit: {COMMIT}\n")), "{out}");
+        insta::assert_snapshot!("version", out.replace(COMMIT, "[commit]"));
     }
 
     #[test]
@@ -1027,6 +1032,20 @@ mod version {
             kkp_crds::versions::VersionCatalog::default().default.to_string()
         );
         assert_eq!(v["builtinCatalogRelease"], kkp_crds::versions::BUILTIN_KKP_RELEASE);
+        let commit = v["gitCommit"].as_str().unwrap_or_default();
+        assert!(!commit.is_empty(), "{}", out.stdout);
+        assert_eq!(commit, COMMIT);
+    }
+
+    #[test]
+    fn yaml() {
+        let out = Run::kkp(&["version", "-o", "yaml"]).output();
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        assert!(
+            out.stdout.contains(&format!("\ngitCommit: {COMMIT}\n")),
+            "{}",
+            out.stdout
+        );
     }
 }
 

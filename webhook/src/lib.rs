@@ -46,3 +46,34 @@ pub use kkp_manifests::{MUTATE_PATH, VALIDATE_PATH};
 pub use routes::{health_router, router};
 pub use server::{ServeError, Server, ShutdownHandle, serve};
 pub use state::AppState;
+
+/// The git commit the binary was built from (`unknown` when built outside a git checkout).
+pub const GIT_COMMIT: &str = env!("KKP_GIT_COMMIT");
+
+/// What `kkp-webhook --version` prints: the version, the git commit and the KKP release the
+/// built-in catalog matches, e.g. `0.1.0 (commit abc123def456, catalog KKP v2.31 …)`.
+pub fn version() -> &'static str {
+    static VERSION: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    VERSION.get_or_init(|| {
+        format!(
+            "{} (commit {GIT_COMMIT}, catalog {})",
+            env!("CARGO_PKG_VERSION"),
+            kkp_crds::versions::BUILTIN_KKP_RELEASE
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn version_names_the_commit_and_the_catalog() {
+        let v = super::version();
+        assert!(v.starts_with(concat!(env!("CARGO_PKG_VERSION"), " (commit ")), "{v}");
+        assert!(!super::GIT_COMMIT.is_empty());
+        assert!(v.contains(&format!("commit {}, ", super::GIT_COMMIT)), "{v}");
+        assert!(
+            v.ends_with(&format!("catalog {})", kkp_crds::versions::BUILTIN_KKP_RELEASE)),
+            "{v}"
+        );
+    }
+}

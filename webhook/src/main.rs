@@ -11,7 +11,7 @@ use kkp_webhook::{Config, logging, tls};
 #[derive(Debug, Parser)]
 #[command(
     name = "kkp-webhook",
-    version,
+    version = kkp_webhook::version(),
     about = "Defaults and validates KKP Clusters and MachineDeployments at admission."
 )]
 struct Cli {

@@ -12,11 +12,11 @@ use super::GlobalArgs;
 use crate::output;
 
 pub const ABOUT: &str = "\
-Print the plugin's version, the Kubernetes version new clusters get by default, the versions on
-offer, the KKP release whose configuration that built-in catalog equals, and the providers the
-built-in templates cover. Nothing is contacted: these are the answers of the engine built into
-this binary. Commands that take --kubermatic-configuration (and create cluster, which reads the
-management cluster's) use the platform's own versions instead.";
+Print the plugin's version and the git commit it was built from, the Kubernetes version new
+clusters get by default, the versions on offer, the KKP release whose configuration that built-in
+catalog equals, and the providers the built-in templates cover. Nothing is contacted: these are
+the answers of the engine built into this binary. Commands that take --kubermatic-configuration
+(and create cluster, which reads the management cluster's) use the platform's own versions instead.";
 
 const EXAMPLES: &str = "\
 Examples:
@@ -42,6 +42,8 @@ pub enum VersionFormat {
 #[serde(rename_all = "camelCase")]
 struct VersionInfo {
     plugin_version: &'static str,
+    /// The git commit the binary was built from (`unknown` when built outside a git checkout).
+    git_commit: &'static str,
     default_kubernetes_version: String,
     kubernetes_versions: Vec<String>,
     /// The KKP release whose version offer the built-in catalog equals.
@@ -53,6 +55,7 @@ fn info() -> VersionInfo {
     let catalog = VersionCatalog::default();
     VersionInfo {
         plugin_version: env!("CARGO_PKG_VERSION"),
+        git_commit: env!("KKP_GIT_COMMIT"),
         default_kubernetes_version: catalog.default.to_string(),
         kubernetes_versions: catalog.versions.iter().map(ToString::to_string).collect(),
         builtin_catalog_release: BUILTIN_KKP_RELEASE,
@@ -63,9 +66,10 @@ fn info() -> VersionInfo {
 fn text(info: &VersionInfo) -> String {
     let minors = VersionCatalog::default().minors().join(", ");
     format!(
-        "kubectl-kkp {}\nDefault Kubernetes version: {}\nKubernetes minors offered: {minors}\nBuilt-in version \
+        "kubectl-kkp {}\nGit commit: {}\nDefault Kubernetes version: {}\nKubernetes minors offered: {minors}\nBuilt-in version \
          catalog: {}\nProviders: {}\n",
         info.plugin_version,
+        info.git_commit,
         info.default_kubernetes_version,
         info.builtin_catalog_release,
         info.providers.join(", ")
@@ -109,5 +113,7 @@ mod tests {
             "{t}"
         );
         assert_eq!(info.builtin_catalog_release, BUILTIN_KKP_RELEASE);
+        assert!(!info.git_commit.is_empty());
+        assert!(t.contains(&format!("\nGit commit: {}\n", info.git_commit)), "{t}");
     }
 }
