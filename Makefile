@@ -1,5 +1,5 @@
 # The two commands a newcomer needs: `make demo` and `make test`.
-.PHONY: demo test bench fuzz control-plane crds fmt lint
+.PHONY: demo test bench fuzz release control-plane crds fmt lint
 
 ## demo: start a local seed and user control plane, install the CRDs and the webhook, create a cluster with the plugin
 demo:
@@ -16,6 +16,10 @@ bench:
 ## fuzz: the engine's structured fuzz tests, 100000 cases each in release (KKP_FUZZ_CASES, KKP_FUZZ_SEED)
 fuzz:
 	@scripts/fuzz.sh
+
+## release: release archives for this platform, SHA256SUMS and the krew manifest dist/kkp.yaml
+release:
+	@scripts/release.sh
 
 ## control-plane: build kube-apiserver, etcd and kubectl from their Go modules (cached)
 control-plane:
