@@ -1,6 +1,9 @@
 //! One test per row of the KKP fidelity audit this engine was changed for (Cluster defaulting,
 //! validation and update rules): KKP admits what these admit, and refuses what these refuse,
 //! at the same field and with the same reason.
+//!
+//! Each test cites the upstream code of its rule: `KKP` is kubermatic/kubermatic at 2974df5 and `MC`
+//! kubermatic/machine-controller at f106833, paths relative to those repositories.
 
 mod common;
 
@@ -52,12 +55,14 @@ fn stored(object: &Value) -> Value {
     admitted(&create(object, &Context::default()))
 }
 
+/// Upstream: KKP pkg/validation/cluster.go:394-411; pkg/defaulting/configuration.go:225-273 (default v1.35.8)
 #[test]
 fn kkp_default_version_is_admitted_with_the_default_context() {
     let c = with(&cluster(Provider::Aws), "/spec/version", json!("1.35.8"));
     admitted(&create(&c, &Context::default()));
 }
 
+/// Upstream (CV14): KKP pkg/validation/cluster.go:126-128; pkg/cni/version.go:44-88,126-137
 #[test]
 fn cv14_deprecated_cni_version_is_allowed() {
     for (kind, version) in [
@@ -87,6 +92,7 @@ fn cv14_deprecated_cni_version_is_allowed() {
     );
 }
 
+/// Upstream (CV14): KKP pkg/validation/cluster.go:126-128; pkg/cni/version.go:44-88,126-137
 #[test]
 fn cv14_label_update_of_a_cilium_1_18_8_cluster_is_admitted() {
     let old = stored(&with(
@@ -98,6 +104,8 @@ fn cv14_label_update_of_a_cilium_1_18_8_cluster_is_admitted() {
     admitted(&update(&old, &new, &Context::default()));
 }
 
+/// Upstream (CV38): KKP pkg/crd/k8c.io/kubermatic.k8c.io_clusters.yaml (cloud.*); kubevirt
+///   volumeSnapshotClasses 1265-1285; sdk datacenter.go:1100-1102
 #[test]
 fn cv38_kubevirt_volume_snapshot_classes_follow_upstream() {
     let c = with(
@@ -119,12 +127,14 @@ fn cv38_kubevirt_volume_snapshot_classes_follow_upstream() {
     );
 }
 
+/// Upstream (CV5): KKP pkg/validation/cluster.go:370-372; sdk/semver/semver.go:66-77
 #[test]
 fn cv5_two_part_version_is_admitted() {
     let c = with(&cluster(Provider::Aws), "/spec/version", json!("1.35"));
     admitted(&create(&c, &Context::default()));
 }
 
+/// Upstream (CU4): KKP pkg/version/manager.go:251-283; pkg/defaulting/configuration.go:274-319
 #[test]
 fn cu4_patch_downgrade_within_a_minor_is_allowed() {
     let old = stored(&with(&cluster(Provider::Aws), "/spec/version", json!("1.35.7")));
@@ -145,6 +155,7 @@ fn cu4_patch_downgrade_within_a_minor_is_allowed() {
     );
 }
 
+/// Upstream (CU5): KKP pkg/version/cluster/cluster.go:26-40; pkg/defaulting/configuration.go:321-330
 #[test]
 fn cu5_in_tree_ccm_clusters_cannot_change_version() {
     let in_tree = with(
@@ -163,6 +174,10 @@ fn cu5_in_tree_ccm_clusters_cannot_change_version() {
     );
 }
 
+/// Upstream (CU10): KKP pkg/validation/cluster.go:320-328
+/// Upstream (CU17): KKP pkg/validation/cluster.go:1290-1298
+/// Upstream (CU21): KKP pkg/validation/cluster.go:1336-1342
+/// Upstream (CU22): KKP pkg/validation/cluster.go:1344-1376; pkg/cni/version.go:104-113
 #[test]
 fn cu10_cu17_cu21_cu22_unsafe_labels_count_when_present() {
     let old = stored(&cluster(Provider::Aws));
@@ -193,6 +208,7 @@ fn cu10_cu17_cu21_cu22_unsafe_labels_count_when_present() {
     admitted(&update(&old, &jumped, &Context::default()));
 }
 
+/// Upstream (CU22): KKP pkg/validation/cluster.go:1344-1376; pkg/cni/version.go:104-113
 #[test]
 fn cu22_canal_below_3_22_may_move_to_3_22_and_bad_versions_are_named() {
     let old = with(
@@ -212,6 +228,7 @@ fn cu22_canal_below_3_22_may_move_to_3_22_and_bad_versions_are_named() {
     );
 }
 
+/// Upstream (CV54): KKP pkg/validation/cluster.go:1406-1414
 #[test]
 fn cv54_same_core_dns_replicas_in_both_places_is_allowed() {
     let c = with(
@@ -226,6 +243,7 @@ fn cv54_same_core_dns_replicas_in_both_places_is_allowed() {
     admitted(&create(&c, &Context::default()));
 }
 
+/// Upstream (CV55): KKP pkg/validation/cluster.go:174-176; sdk cluster.go:534-567
 #[test]
 fn cv55_authorization_webhook_and_file_conflict_only_when_both_enabled() {
     let c = with(
@@ -239,6 +257,7 @@ fn cv55_authorization_webhook_and_file_conflict_only_when_both_enabled() {
     admitted(&create(&c, &Context::default()));
 }
 
+/// Upstream (CV50): KKP pkg/validation/cluster.go:161-164,1246-1261
 #[test]
 fn cv50_node_port_ranges_in_every_kubernetes_form() {
     for range in ["30000", "30000-32767", "30000+2767"] {
@@ -260,6 +279,8 @@ fn cv50_node_port_ranges_in_every_kubernetes_form() {
     );
 }
 
+/// Upstream (CD2): KKP pkg/defaulting/cluster.go:132-138
+/// Upstream (CV19): KKP pkg/validation/cluster.go:769-774
 #[test]
 fn cd2_cv19_provider_name_is_overwritten() {
     let c = with(&cluster(Provider::Aws), "/spec/cloud/providerName", json!("hetzner"));
@@ -267,6 +288,8 @@ fn cd2_cv19_provider_name_is_overwritten() {
     assert_eq!(d["spec"]["cloud"]["providerName"], "aws");
 }
 
+/// Upstream (CV7): KKP pkg/validation/cluster.go:413-415,1392-1404
+/// Upstream (CU6): KKP pkg/validation/cluster.go:386-388
 #[test]
 fn cv7_cu6_pod_security_policy_is_checked_with_the_version() {
     let psp = with(
@@ -298,6 +321,7 @@ fn cv7_cu6_pod_security_policy_is_checked_with_the_version() {
     assert_eq!(errors(&create(&cluster(Provider::Aws), &ctx)), [message]);
 }
 
+/// Upstream: KKP pkg/defaulting/cluster.go:94-96,177-191,235-292 (unset means the Go zero value)
 #[test]
 fn go_zero_valued_cluster_is_admitted() {
     // A Cluster as KKP's Go clients write it: every field without omitempty, with its zero value.
@@ -355,6 +379,7 @@ fn go_zero_valued_cluster_is_admitted() {
     assert_eq!(net["proxyMode"], "nftables");
 }
 
+/// Upstream (CD24): KKP pkg/mutation/cluster/mutation.go:55-59; pkg/resources/cloudcontroller.go:31-70
 #[test]
 fn cd24_hetzner_without_network_gets_no_external_ccm() {
     let v = create(&hetzner_without_network(), &Context::default());
@@ -366,6 +391,7 @@ fn cd24_hetzner_without_network_gets_no_external_ccm() {
     );
 }
 
+/// Upstream (CD24): KKP pkg/mutation/cluster/mutation.go:55-59; pkg/resources/cloudcontroller.go:31-70
 #[test]
 fn cd24_hetzner_datacenter_network_enables_external_ccm() {
     let ctx =
@@ -376,6 +402,7 @@ fn cd24_hetzner_datacenter_network_enables_external_ccm() {
     assert_eq!(v.warnings, Vec::<String>::new());
 }
 
+/// Upstream (CD24): KKP pkg/mutation/cluster/mutation.go:55-59; pkg/resources/cloudcontroller.go:31-70
 #[test]
 fn cd24_openstack_on_otc_keeps_the_in_tree_provider() {
     let ctx = with_datacenters(json!({"openstack-dc1": {"spec": {"openstack": {
@@ -385,6 +412,7 @@ fn cd24_openstack_on_otc_keeps_the_in_tree_provider() {
     assert_eq!(d["spec"]["features"], json!({"apiserverNetworkPolicy": true}));
 }
 
+/// Upstream (CV12): KKP pkg/validation/cluster.go:117-121; pkg/resources/cloudcontroller.go:31-70
 #[test]
 fn cv12_unsupported_external_ccm_is_refused() {
     let ctx = with_datacenters(json!({"hetzner-dc1": {"spec": {"hetzner": {"datacenter": "fsn1-dc14"}}}}));
@@ -406,6 +434,7 @@ fn cv12_unsupported_external_ccm_is_refused() {
     assert_eq!(v.warnings.len(), 1, "{:?}", v.warnings);
 }
 
+/// Upstream (CV17): KKP pkg/validation/cluster.go:758-760
 #[test]
 fn cv17_datacenter_provider_must_match_the_cluster() {
     let ctx = with_datacenters(json!({"aws-dc1": {"spec": {"hetzner": {"datacenter": "fsn1-dc14"}}}}));
@@ -415,6 +444,7 @@ fn cv17_datacenter_provider_must_match_the_cluster() {
     );
 }
 
+/// Upstream (CD7): KKP pkg/defaulting/cluster.go:189-191; CRD cniPlugin.required [type, version]
 #[test]
 fn cd7_cni_without_type_is_not_defaulted() {
     let c = with(&cluster(Provider::Aws), "/spec/cniPlugin", json!({"version": "1.19.4"}));
@@ -424,6 +454,7 @@ fn cd7_cni_without_type_is_not_defaulted() {
     );
 }
 
+/// Upstream (CD13): KKP pkg/crd/k8c.io/kubermatic.k8c.io_clusters.yaml:1929
 #[test]
 fn cd13_a_sent_cluster_network_gets_the_crd_proxy_mode() {
     let c = with(
@@ -439,6 +470,7 @@ fn cd13_a_sent_cluster_network_gets_the_crd_proxy_mode() {
     assert_eq!(d["spec"]["clusterNetwork"]["proxyMode"], "nftables");
 }
 
+/// Upstream (CD20): KKP pkg/defaulting/seed.go:100-133; configuration.go:44,56; sdk cluster.go:68
 #[test]
 fn cd20_seed_component_defaults_fill_unset_fields() {
     let c = with(
@@ -458,6 +490,8 @@ fn cd20_seed_component_defaults_fill_unset_fields() {
     );
 }
 
+/// Upstream (CD21): KKP pkg/defaulting/cluster.go:86-90; pkg/provider/cloud/aws/provider.go:88-105 (same in
+///   azure/gcp/openstack)
 #[test]
 fn cd21_node_port_ranges_follow_a_stated_ip_family() {
     let dual = with(
@@ -474,6 +508,7 @@ fn cd21_node_port_ranges_follow_a_stated_ip_family() {
     assert_eq!(unstated["spec"]["cloud"]["aws"].get("nodePortsAllowedIPRanges"), None);
 }
 
+/// Upstream (CD25): KKP pkg/mutation/cluster/mutation.go:61-63; pkg/resources/cloudcontroller.go:112-123
 #[test]
 fn cd25_ccm_cluster_name_on_the_providers_kkp_names() {
     for (p, expected) in [
@@ -492,6 +527,7 @@ fn cd25_ccm_cluster_name_on_the_providers_kkp_names() {
     }
 }
 
+/// Upstream (CD27): KKP pkg/mutation/cluster/mutation.go:104-108
 #[test]
 fn cd27_kubevirt_updates_get_ccm_cluster_name() {
     let old = stored(&cluster(Provider::Kubevirt));
@@ -500,6 +536,7 @@ fn cd27_kubevirt_updates_get_ccm_cluster_name() {
     assert_eq!(d["spec"]["features"]["ccmClusterName"], true);
 }
 
+/// Upstream (CD28): KKP pkg/mutation/cluster/mutation.go:80-101
 #[test]
 fn cd28_enabling_external_ccm_marks_the_migration() {
     let old = stored(&with(
@@ -518,6 +555,7 @@ fn cd28_enabling_external_ccm_marks_the_migration() {
     assert_eq!(d["spec"]["features"]["ccmClusterName"], true);
 }
 
+/// Upstream (CD29): KKP CRD spec.eventRateLimitConfig.*
 #[test]
 fn cd29_event_rate_limit_buckets_get_the_crd_defaults() {
     let c = with(
@@ -532,6 +570,7 @@ fn cd29_event_rate_limit_buckets_get_the_crd_defaults() {
     );
 }
 
+/// Upstream (CV23): KKP pkg/provider/cloud/aws/provider.go ValidateCloudSpec
 #[test]
 fn cv23_aws_security_group_needs_a_vpc() {
     let c = with(
@@ -545,6 +584,7 @@ fn cv23_aws_security_group_needs_a_vpc() {
     );
 }
 
+/// Upstream (CV27): KKP pkg/validation/cluster.go:932-943
 #[test]
 fn cv27_gcp_dual_stack_needs_a_regional_subnetwork() {
     let dual = with(
@@ -567,6 +607,7 @@ fn cv27_gcp_dual_stack_needs_a_regional_subnetwork() {
     admitted(&create(&named, &Context::default()));
 }
 
+/// Upstream (CV34): KKP pkg/validation/cluster.go:876-878
 #[test]
 fn cv34_openstack_ingress_hostname_needs_external_ccm() {
     let c = with(
@@ -584,6 +625,7 @@ fn cv34_openstack_ingress_hostname_needs_external_ccm() {
     );
 }
 
+/// Upstream (CV59): KKP pkg/validation/cluster.go:195-199
 #[test]
 fn cv59_authentication_configuration_names_its_secret() {
     let c = with(
@@ -599,6 +641,7 @@ fn cv59_authentication_configuration_names_its_secret() {
     );
 }
 
+/// Upstream (CU9): KKP pkg/validation/cluster.go:311-318
 #[test]
 fn cu9_csi_driver_stays_while_its_addon_is_in_use() {
     let old = with(
@@ -613,6 +656,7 @@ fn cu9_csi_driver_stays_while_its_addon_is_in_use() {
     );
 }
 
+/// Upstream (CU13): KKP pkg/validation/cluster.go:344-347
 #[test]
 fn cu13_ssh_key_agent_cannot_go_from_unset_to_false() {
     let old = stored(&cluster(Provider::Aws));
@@ -640,6 +684,7 @@ fn encrypted() -> Value {
     with(&c, "/status/encryption", json!({"phase": "Active"}))
 }
 
+/// Upstream (CU24): KKP pkg/validation/cluster.go:602-620
 #[test]
 fn cu24_encrypted_resources_cannot_change_while_encryption_is_on() {
     let old = encrypted();
@@ -657,6 +702,7 @@ fn cu24_encrypted_resources_cannot_change_while_encryption_is_on() {
     );
 }
 
+/// Upstream (CU25): KKP pkg/validation/cluster.go:624-629
 #[test]
 fn cu25_encryption_feature_stays_while_encryption_is_configured() {
     let old = encrypted();
@@ -672,6 +718,7 @@ fn cu25_encryption_feature_stays_while_encryption_is_configured() {
     );
 }
 
+/// Upstream (X3): none: a rule upstream does not have (see the README's deliberate differences)
 #[test]
 fn x3_project_rule_warns_on_an_unchanged_update_and_refuses_a_new_value() {
     let lb = with(&cluster(Provider::Aws), "/spec/exposeStrategy", json!("LoadBalancer"));
@@ -697,6 +744,7 @@ fn x3_project_rule_warns_on_an_unchanged_update_and_refuses_a_new_value() {
     assert!(v.warnings.iter().any(|w| w.starts_with(message)), "{:?}", v.warnings);
 }
 
+/// Upstream (CV11): KKP pkg/validation/cluster.go:112-114
 #[test]
 fn cv11_an_empty_tunneling_agent_ip_is_unset() {
     let c = with(
@@ -707,6 +755,7 @@ fn cv11_an_empty_tunneling_agent_ip_is_unset() {
     admitted(&create(&c, &Context::default()));
 }
 
+/// Upstream (CD1): KKP pkg/defaulting/cluster.go:94-96; pkg/defaulting/configuration.go:60
 #[test]
 fn cd1_expose_strategy_defaults_to_the_seed_then_the_configuration_then_node_port() {
     let object = cluster(Provider::Hetzner);

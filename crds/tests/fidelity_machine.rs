@@ -1,5 +1,8 @@
 //! MachineDeployments judged as machine-controller judges them: one test per rule of the fidelity
 //! audit that changed, named after its row.
+//!
+//! Each test cites the upstream code of its rule: `KKP` is kubermatic/kubermatic at 2974df5 and `MC`
+//! kubermatic/machine-controller at f106833, paths relative to those repositories.
 
 mod common;
 
@@ -46,6 +49,7 @@ fn skew_context() -> Context {
 
 // False rejections.
 
+/// Upstream (PG4): MC gce/config.go:46-55,303-321; gce/provider.go:137-140
 #[test]
 fn pg4_gce_flatcar_and_custom_image_os_are_allowed() {
     let gce = machine_deployment(Provider::Gcp);
@@ -59,6 +63,7 @@ fn pg4_gce_flatcar_and_custom_image_os_are_allowed() {
     );
 }
 
+/// Upstream (PH3): MC hetzner/provider.go:227-232
 #[test]
 fn ph3_hetzner_os_is_checked_only_without_an_image() {
     let hetzner = machine_deployment(Provider::Hetzner);
@@ -73,6 +78,7 @@ fn ph3_hetzner_os_is_checked_only_without_an_image() {
     );
 }
 
+/// Upstream (PZ3): MC azure/provider.go:211-231
 #[test]
 fn pz3_azure_os_is_checked_only_without_an_image_id_or_reference() {
     let azure = machine_deployment(Provider::Azure);
@@ -90,6 +96,7 @@ fn pz3_azure_os_is_checked_only_without_an_image_id_or_reference() {
     admitted(&os(&set(&azure, "imageReference", reference), "amzn2"));
 }
 
+/// Upstream (PV6): MC vsphere/provider.go, openstack/provider.go (no OS check)
 #[test]
 fn pv6_vsphere_and_openstack_have_no_os_table() {
     for p in [Provider::Vsphere, Provider::Openstack] {
@@ -97,6 +104,7 @@ fn pv6_vsphere_and_openstack_have_no_os_table() {
     }
 }
 
+/// Upstream (PA8): MC aws/provider.go:438-443,612-615
 #[test]
 fn pa8_aws_spot_needs_a_spot_config_but_no_max_price() {
     let aws = set(&machine_deployment(Provider::Aws), "isSpotInstance", json!(true));
@@ -110,6 +118,7 @@ fn pa8_aws_spot_needs_a_spot_config_but_no_max_price() {
     admitted(&set(&aws, "spotInstanceConfig", json!({ "maxPrice": "" })));
 }
 
+/// Upstream (PK4): MC kubevirt/provider.go:943-962,669-671
 #[test]
 fn pk4_kubevirt_cpus_and_vcpus_together_are_accepted() {
     let kubevirt = set(
@@ -120,6 +129,7 @@ fn pk4_kubevirt_cpus_and_vcpus_together_are_accepted() {
     admitted(&kubevirt);
 }
 
+/// Upstream (PG5): MC gce/config.go:252-283
 #[test]
 fn pg5_gce_service_account_is_plain_or_base64_json() {
     let gce = machine_deployment(Provider::Gcp);
@@ -139,6 +149,7 @@ fn pg5_gce_service_account_is_plain_or_base64_json() {
     );
 }
 
+/// Upstream (MV15): MC pkg/admission/machines.go:157-164; cmd/webhook/main.go:70
 #[test]
 fn mv15_two_part_kubelet_versions_are_coerced_and_pre_releases_refused() {
     let md = machine_deployment(Provider::Hetzner);
@@ -158,6 +169,7 @@ fn mv15_two_part_kubelet_versions_are_coerced_and_pre_releases_refused() {
     assert_eq!(errors(&v), Vec::<String>::new(), "1.36 is 1.36.0, within the skew");
 }
 
+/// Upstream (MD5): MC defaults.go:49-55
 #[test]
 fn md5_an_empty_strategy_type_defaults_to_rolling_update() {
     let md = with(&machine_deployment(Provider::Aws), "/spec/strategy/type", json!(""));
@@ -215,6 +227,7 @@ fn go_serialised_aws() -> Value {
     })
 }
 
+/// Upstream (MD11): MC pkg/cloudprovider/provider/gce/provider.go:86-100
 #[test]
 fn md11_go_zero_values_are_unset_everywhere() {
     let v = create(&go_serialised_aws());
@@ -235,6 +248,8 @@ fn md11_go_zero_values_are_unset_everywhere() {
     assert_eq!(spec["diskType"], "pd-standard");
 }
 
+/// Upstream (MD8): MC sdk/userdata/ubuntu/config.go:30-35; flatcar/config.go:44-58;
+///   pkg/admission/machines.go:176-184
 #[test]
 fn md8_operating_system_specs_are_defaulted_as_machine_controller_does() {
     let md = without(
@@ -271,6 +286,7 @@ fn md8_operating_system_specs_are_defaulted_as_machine_controller_does() {
 
 // The providers machine-controller knows.
 
+/// Upstream (MV12): MC sdk/providerconfig/types.go:94-117; pkg/cloudprovider/provider.go
 #[test]
 fn mv12_unmodelled_cloud_providers_are_admitted_with_a_warning() {
     let base = machine_deployment(Provider::Hetzner);
@@ -318,6 +334,8 @@ fn mv12_unmodelled_cloud_providers_are_admitted_with_a_warning() {
 
 // UPDATE.
 
+/// Upstream (X1): none in admission; KKP applies the skew in pkg/validation/nodeupdate/nodeupdate.go:45-63
+///   (API and initial-MachineDeployment controller only)
 #[test]
 fn x1_kubelet_skew_refuses_new_and_changed_kubelets_and_warns_otherwise() {
     let ctx = skew_context();
@@ -357,6 +375,7 @@ fn x1_kubelet_skew_refuses_new_and_changed_kubelets_and_warns_otherwise() {
     );
 }
 
+/// Upstream (MV11): MC pkg/admission/machinedeployments.go:62-77
 #[test]
 fn mv11_objects_being_deleted_are_not_checked() {
     let mut md = with(
@@ -370,6 +389,7 @@ fn mv11_objects_being_deleted_are_not_checked() {
     assert!(v.skipped.is_some());
 }
 
+/// Upstream (X11): none: a rule upstream does not have (see the README's deliberate differences)
 #[test]
 fn x11_operating_system_spec_oddities_are_warnings() {
     let md = with(
@@ -387,6 +407,7 @@ fn x11_operating_system_spec_oddities_are_warnings() {
     );
 }
 
+/// Upstream (X13): none: a rule upstream does not have (see the README's deliberate differences)
 #[test]
 fn x13_aws_negative_disk_sizes_are_left_to_aws_and_zero_is_refused() {
     let aws = machine_deployment(Provider::Aws);
@@ -401,6 +422,7 @@ fn x13_aws_negative_disk_sizes_are_left_to_aws_and_zero_is_refused() {
 
 // Missing rejections.
 
+/// Upstream (MV9): MC sdk/providerconfig/types.go:368-371; pkg/admission/machinedeployments.go:54
 #[test]
 fn mv9_provider_spec_value_is_required_even_with_value_from() {
     let md = without(&machine_deployment(Provider::Aws), VALUE);
@@ -417,6 +439,7 @@ fn mv9_provider_spec_value_is_required_even_with_value_from() {
     );
 }
 
+/// Upstream (MV10): MC sdk/providerconfig/types.go:379; machinedeployments.go:54,117-121
 #[test]
 fn mv10_unknown_provider_config_keys_are_refused() {
     let md = with(
@@ -450,6 +473,7 @@ fn mv10_unknown_provider_config_keys_are_refused() {
     );
 }
 
+/// Upstream (MV18): MC sdk/cloudprovider/*/types.go GetConfig (StrictUnmarshal)
 #[test]
 fn mv18_cloud_provider_spec_keys_are_strict_and_ebs_optimized_is_one_of_them() {
     let aws = machine_deployment(Provider::Aws);
@@ -462,6 +486,7 @@ fn mv18_cloud_provider_spec_keys_are_strict_and_ebs_optimized_is_one_of_them() {
     );
 }
 
+/// Upstream (PA2): MC aws/provider.go:96-103,536-538
 #[test]
 fn pa2_aws_io2_is_not_a_machine_controller_volume_type() {
     let aws = set(&machine_deployment(Provider::Aws), "diskType", json!("io2"));
@@ -473,6 +498,7 @@ fn pa2_aws_io2_is_not_a_machine_controller_volume_type() {
     );
 }
 
+/// Upstream (PA6): MC aws/provider.go:598-600
 #[test]
 fn pa6_aws_needs_security_groups() {
     let expected = [
@@ -493,6 +519,7 @@ fn pa6_aws_needs_security_groups() {
     );
 }
 
+/// Upstream (PZ2): MC azure/provider.go:1137-1152
 #[test]
 fn pz2_azure_public_ip_sku_is_basic_or_standard() {
     let azure = machine_deployment(Provider::Azure);
@@ -507,6 +534,7 @@ fn pz2_azure_public_ip_sku_is_basic_or_standard() {
     );
 }
 
+/// Upstream (PV5): MC vsphere/provider.go:258-265
 #[test]
 fn pv5_vsphere_tags_need_an_id_or_name_and_a_category() {
     let vsphere = machine_deployment(Provider::Vsphere);
@@ -529,6 +557,7 @@ fn pv5_vsphere_tags_need_an_id_or_name_and_a_category() {
     );
 }
 
+/// Upstream (PO2): MC openstack/provider.go:612-615
 #[test]
 fn po2_openstack_machine_uid_tag_is_reserved() {
     let openstack = set(
@@ -544,6 +573,7 @@ fn po2_openstack_machine_uid_tag_is_reserved() {
     );
 }
 
+/// Upstream (PK5): MC kubevirt/provider.go:351-357
 #[test]
 fn pk5_kubevirt_primary_disk_needs_a_size() {
     let kubevirt = machine_deployment(Provider::Kubevirt);
@@ -563,6 +593,7 @@ fn pk5_kubevirt_primary_disk_needs_a_size() {
     admitted(&set(&kubevirt, path, json!("21474836480")));
 }
 
+/// Upstream (PK8): MC kubevirt/provider.go:692-697
 #[test]
 fn pk8_kubevirt_eviction_strategy_is_external_or_live_migrate() {
     let kubevirt = machine_deployment(Provider::Kubevirt);
@@ -575,6 +606,7 @@ fn pk8_kubevirt_eviction_strategy_is_external_or_live_migrate() {
     );
 }
 
+/// Upstream (MD12): MC pkg/cloudprovider/provider/hetzner/provider.go:486-530
 #[test]
 fn md12_hetzner_datacenter_moves_to_location_and_numeric_ids_are_refused() {
     let hetzner = without(&machine_deployment(Provider::Hetzner), &format!("{SPEC}/location"));
@@ -591,6 +623,7 @@ fn md12_hetzner_datacenter_moves_to_location_and_numeric_ids_are_refused() {
     );
 }
 
+/// Upstream (MD10): MC aws/provider.go:516-521
 #[test]
 fn md10_aws_spot_machines_get_the_termination_handler_label() {
     let aws = set(&machine_deployment(Provider::Aws), "isSpotInstance", json!(true));
@@ -603,6 +636,7 @@ fn md10_aws_spot_machines_get_the_termination_handler_label() {
     );
 }
 
+/// Upstream (MV1): MC pkg/admission/machinedeployments_validation.go:43
 #[test]
 fn mv1_selector_label_keys_and_values_must_be_well_formed() {
     let md = machine_deployment(Provider::Hetzner);
@@ -626,6 +660,7 @@ fn mv1_selector_label_keys_and_values_must_be_well_formed() {
     );
 }
 
+/// Upstream (MV19): MC provider Validate functions (e.g. gce/provider.go:117-126)
 #[test]
 fn mv19_ip_family_is_known_and_ipv6_only_where_supported() {
     let network = |p: Provider, family: &str| {
@@ -682,6 +717,7 @@ fn go_zero_fields(p: Provider) -> Value {
     }
 }
 
+/// Upstream (MD11): MC pkg/cloudprovider/provider/gce/provider.go:86-100
 #[test]
 fn md11_every_provider_admits_its_optional_fields_as_go_zero_values() {
     for p in Provider::ALL {
