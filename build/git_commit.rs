@@ -1,4 +1,5 @@
-//! Records the git commit the binary is built from as `KKP_GIT_COMMIT` (`unknown` outside a git
+//! The build script of `kubectl-kkp` and `kkp-webhook` (both name it in their `Cargo.toml`):
+//! records the git commit the binary is built from as `KKP_GIT_COMMIT` (`unknown` outside a git
 //! checkout, for example when building from a source archive). Never fails the build.
 
 use std::path::Path;
@@ -12,7 +13,7 @@ fn git(args: &[&str]) -> Option<String> {
 }
 
 fn main() {
-    println!("cargo:rerun-if-changed=build.rs");
+    println!("cargo:rerun-if-changed=../build/git_commit.rs");
     // Rebuild when HEAD moves: HEAD itself (a branch switch or a detached checkout), the branch's
     // ref file and packed-refs (a commit). Only existing files: Cargo reruns on a missing one every time.
     let dir = std::env::var("CARGO_MANIFEST_DIR").unwrap_or_default();

@@ -46,9 +46,7 @@ impl MachineLabels {
 
     /// Records a MachineDeployment as the API has it now.
     pub fn apply(&self, object: &DynamicObject) {
-        let key = (object.namespace().unwrap_or_default(), object.name_any());
-        let value = serde_json::to_value(object).unwrap_or_default();
-        let labels = selector_labels(&ResourceKind::MachineDeployment, &value);
+        let (key, labels) = entry(object);
         if let Ok(mut map) = self.map.write() {
             map.insert(key, labels);
         }
@@ -63,15 +61,18 @@ impl MachineLabels {
 
     /// Replaces everything with a fresh list.
     fn replace(&self, objects: Vec<DynamicObject>) {
-        let fresh = MachineLabels::default();
-        for object in &objects {
-            fresh.apply(object);
-        }
-        let fresh = fresh.map.read().map(|m| m.clone()).unwrap_or_default();
+        let fresh: HashMap<Key, BTreeMap<String, String>> = objects.iter().map(entry).collect();
         if let Ok(mut map) = self.map.write() {
             *map = fresh;
         }
     }
+}
+
+/// A MachineDeployment's key and the labels policy selection reads.
+fn entry(object: &DynamicObject) -> (Key, BTreeMap<String, String>) {
+    let key = (object.namespace().unwrap_or_default(), object.name_any());
+    let value = serde_json::to_value(object).unwrap_or_default();
+    (key, selector_labels(&ResourceKind::MachineDeployment, &value))
 }
 
 /// machine-controller's `MachineDeployment` resource.
