@@ -1,4 +1,9 @@
 //! `kubectl kkp`: the kubectl plugin for KKP and Cluster API style clusters.
+//!
+//! Layers, each using only those below it: `main` and `run` (start the program, map outcomes to
+//! exit statuses) → `commands` (one module per command) → `cli` (clap types only) and `settings`
+//! (resolved global flags) → `platform`, `template`, `kkp_api` → `k8s` (cluster access) →
+//! `output` and `exit`.
 
 use std::process::ExitCode;
 
@@ -7,17 +12,19 @@ use clap::Parser;
 mod cli;
 mod commands;
 mod exit;
+mod k8s;
 // Wired into the commands step by step; until then parts are used by its tests only.
 #[cfg_attr(not(test), allow(dead_code))]
 mod kkp_api;
-mod kube;
 mod output;
 mod platform;
+mod run;
+mod settings;
 mod template;
 
 fn main() -> ExitCode {
     match cli::Cli::try_parse() {
-        Ok(cli) => exit::run(cli),
-        Err(err) => exit::usage(&err),
+        Ok(cli) => run::run(cli),
+        Err(err) => run::usage(&err),
     }
 }

@@ -5,63 +5,15 @@
 use std::io::{BufRead as _, IsTerminal, Write as _};
 use std::time::Duration;
 
-use ::kube::api::DeleteParams;
-use clap::{ArgAction, Args, Subcommand};
+use kube::api::DeleteParams;
 
-use super::GlobalArgs;
-use crate::kube::client::Connection;
-use crate::kube::wait::{self, Deadline, Poll, Progress};
-use crate::kube::{duration, errors, kkp, resources};
+use crate::cli::delete::{DeleteClusterArgs, DeleteCommand, DeleteWhat};
+use crate::k8s::client::Connection;
+use crate::k8s::wait::{self, Deadline, Poll, Progress};
+use crate::k8s::{errors, kkp, resources};
+use crate::settings::GlobalSettings;
 
-const DELETE_CLUSTER_EXAMPLES: &str = "\
-Examples:
-  # Delete cluster p8kfs2x9jw after confirming, and wait until it is gone
-  kubectl kkp delete cluster p8kfs2x9jw
-
-  # In a script: no question, and no error if it is already gone
-  kubectl kkp delete cluster p8kfs2x9jw --yes --ignore-not-found
-
-  # Start the deletion and return at once
-  kubectl kkp delete cluster p8kfs2x9jw --yes --wait=false
-
-  # Wait up to 30 minutes for the cloud resources to be cleaned up
-  kubectl kkp delete cluster p8kfs2x9jw --yes --timeout 30m";
-
-#[derive(Debug, Args)]
-pub struct DeleteCommand {
-    #[command(subcommand)]
-    pub what: DeleteWhat,
-}
-
-#[derive(Debug, Subcommand)]
-pub enum DeleteWhat {
-    /// Delete a KKP cluster (asks first unless --yes) and wait until it is gone.
-    #[command(after_help = DELETE_CLUSTER_EXAMPLES)]
-    Cluster(DeleteClusterArgs),
-}
-
-/// Flags of `delete cluster`.
-#[derive(Debug, Args)]
-pub struct DeleteClusterArgs {
-    /// The cluster's name (its ID).
-    #[arg(value_name = "NAME")]
-    pub name: String,
-    /// Delete without asking; needed when stdin is not a terminal.
-    #[arg(short = 'y', long)]
-    pub yes: bool,
-    /// Wait until the cluster is gone, its finalizers done (--wait=false: return once deletion started).
-    #[arg(long, value_name = "BOOL", default_value_t = true, action = ArgAction::Set, num_args = 0..=1,
-          require_equals = true, default_missing_value = "true")]
-    pub wait: bool,
-    /// How long to wait, like 30s, 15m or 1h.
-    #[arg(long, value_name = "DURATION", default_value = "15m", value_parser = duration::parse)]
-    pub timeout: Duration,
-    /// Succeed when the cluster does not exist.
-    #[arg(long)]
-    pub ignore_not_found: bool,
-}
-
-pub async fn run(cmd: DeleteCommand, g: &GlobalArgs) -> anyhow::Result<()> {
+pub async fn run(cmd: DeleteCommand, g: &GlobalSettings) -> anyhow::Result<()> {
     match cmd.what {
         DeleteWhat::Cluster(args) => delete_cluster(args, g).await,
     }
@@ -96,8 +48,8 @@ fn confirm(name: &str, human: Option<&str>) -> anyhow::Result<bool> {
     Ok(is_yes(&answer))
 }
 
-async fn delete_cluster(args: DeleteClusterArgs, g: &GlobalArgs) -> anyhow::Result<()> {
-    let conn = Connection::from_global(g).await?;
+async fn delete_cluster(args: DeleteClusterArgs, g: &GlobalSettings) -> anyhow::Result<()> {
+    let conn = Connection::from_settings(&g.connection).await?;
     let name = args.name.as_str();
     let Some(cluster) = kkp::get_cluster_opt(&conn, name).await? else {
         if args.ignore_not_found {
