@@ -29,8 +29,12 @@ The objects come from a template: a built-in one for a provider and flavor, or a
 clusterctl-style template file (--from). Its ${VARIABLES} take their values, highest first,
 from flags (--set KEY=VALUE and the named flags), the environment, a Terraform output
 (--terraform-output FILE), config files (--values FILE, then the `variables:` of
-${XDG_CONFIG_HOME:-~/.config}/kubectl-kkp/config.yaml), and the template's own defaults. The objects are then defaulted and checked exactly as KKP's and
-machine-controller's admission webhooks would, and printed defaulted.
+${XDG_CONFIG_HOME:-~/.config}/kubectl-kkp/config.yaml), and the template's own defaults. The
+objects are then defaulted and checked exactly as KKP's and machine-controller's admission
+webhooks would, and printed defaulted.
+
+`generate machinedeployments` turns the worker pools of KubeOne's Terraform output into
+machine-controller MachineDeployments.
 
 The versions (the default version included) come from --kubermatic-configuration when given, else
 from the catalog built into this binary; the datacenters from --seed.";

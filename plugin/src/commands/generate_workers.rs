@@ -30,7 +30,8 @@ Every invalid field of every pool is reported at once; then, unless --skip-valid
 the MachineDeployments are defaulted and validated by the same engine as the admission webhook,
 for the kubelet version --kubernetes-version (default: the platform configuration's default).
 
-The output can be created right away: `kubectl kkp create --from FILE`, or kubectl apply.";
+The output is applied to the user cluster, where machine-controller runs (kubectl apply with the
+kubeconfig of `kubectl kkp get kubeconfig CLUSTER`).";
 
 pub const AFTER_HELP: &str = "\
 Examples:
