@@ -17,7 +17,10 @@ fn upstream_examples() -> PathBuf {
 }
 
 fn kubeone_example(provider: &str) -> PathBuf {
-    upstream_examples().join("kubeone/examples/terraform").join(provider).join("output.tf")
+    upstream_examples()
+        .join("kubeone/examples/terraform")
+        .join(provider)
+        .join("output.tf")
 }
 
 /// The Terraform binary: `KKP_TERRAFORM`, else `terraform` on PATH. Without it the test is skipped
@@ -82,7 +85,11 @@ fn terraform_output(terraform: &Path, dir: &Path, provider: &str, vars: Value, l
     for (i, reference) in resource_references(&original).into_iter().enumerate() {
         let local = format!("stand_in_{i}");
         let value = if reference.contains(".*.") {
-            json!([format!("{reference}-0"), format!("{reference}-1"), format!("{reference}-2")])
+            json!([
+                format!("{reference}-0"),
+                format!("{reference}-1"),
+                format!("{reference}-2")
+            ])
         } else {
             Value::from(format!("{reference}-0"))
         };
@@ -220,19 +227,28 @@ fn aws_output_tf_gives_a_machine_deployment_per_zone() {
     assert_eq!(code, 0, "{stderr}");
     let mds = items(&stdout);
     let names: Vec<&str> = mds.iter().map(|m| m["metadata"]["name"].as_str().unwrap()).collect();
-    assert_eq!(names, ["demo-eu-central-1a", "demo-eu-central-1b", "demo-eu-central-1c"]);
+    assert_eq!(
+        names,
+        ["demo-eu-central-1a", "demo-eu-central-1b", "demo-eu-central-1c"]
+    );
     for (md, zone) in mds.iter().zip(["eu-central-1a", "eu-central-1b", "eu-central-1c"]) {
         let name = format!("demo-{zone}");
         assert_eq!(md["metadata"]["namespace"], "kube-system");
         assert_eq!(md["spec"]["replicas"], 2);
-        assert_eq!(md["metadata"]["annotations"]["k8c.io/operating-system-profile"], "osp-ubuntu");
+        assert_eq!(
+            md["metadata"]["annotations"]["k8c.io/operating-system-profile"],
+            "osp-ubuntu"
+        );
         assert_eq!(
             md["metadata"]["annotations"]["cluster.k8s.io/cluster-api-autoscaler-node-group-max-size"],
             "5"
         );
         assert_eq!(md["spec"]["selector"]["matchLabels"], json!({"workerset": name}));
         let template = &md["spec"]["template"];
-        assert_eq!(template["metadata"]["labels"], json!({"workerset": name, "isSpotInstance": "false"}));
+        assert_eq!(
+            template["metadata"]["labels"],
+            json!({"workerset": name, "isSpotInstance": "false"})
+        );
         assert_eq!(template["spec"]["versions"]["kubelet"], "1.35.7");
         let value = &template["spec"]["providerSpec"]["value"];
         assert_eq!(value["cloudProvider"], "aws");
@@ -261,7 +277,14 @@ fn aws_output_tf_gives_a_machine_deployment_per_zone() {
     .unwrap();
     let (code, stdout, stderr) = kkp(
         &[
-            "generate", "cluster", "demo", "--from", "t.yaml", "--terraform-output", "tf.json", "--list-variables",
+            "generate",
+            "cluster",
+            "demo",
+            "--from",
+            "t.yaml",
+            "--terraform-output",
+            "tf.json",
+            "--list-variables",
         ],
         dir.path(),
     );
@@ -273,15 +296,31 @@ fn aws_output_tf_gives_a_machine_deployment_per_zone() {
         .unwrap_or_default();
     assert_eq!(
         row,
-        ["KUBEONE_API_ENDPOINT", "yes", "terraform", "demo-api-lb.elb.eu-central-1.amazonaws.com"],
+        [
+            "KUBEONE_API_ENDPOINT",
+            "yes",
+            "terraform",
+            "demo-api-lb.elb.eu-central-1.amazonaws.com"
+        ],
         "{stdout}"
     );
     let (code, stdout, stderr) = kkp(
-        &["generate", "cluster", "demo", "--from", "t.yaml", "--terraform-output", "tf.json"],
+        &[
+            "generate",
+            "cluster",
+            "demo",
+            "--from",
+            "t.yaml",
+            "--terraform-output",
+            "tf.json",
+        ],
         dir.path(),
     );
     assert_eq!(code, 0, "{stderr}");
-    assert!(stdout.contains("endpoint: demo-api-lb.elb.eu-central-1.amazonaws.com\n"), "{stdout}");
+    assert!(
+        stdout.contains("endpoint: demo-api-lb.elb.eu-central-1.amazonaws.com\n"),
+        "{stdout}"
+    );
     assert!(stdout.contains("user: ubuntu\n"), "{stdout}");
 }
 
@@ -312,7 +351,16 @@ fn hetzner_output_tf_gives_its_pool_with_the_key_file() {
     let output = terraform_output(&terraform, dir.path(), "hetzner", vars, locals);
     std::fs::write(dir.path().join("tf.json"), &output).unwrap();
     let (code, stdout, stderr) = kkp_with_stdin(
-        &["generate", "md", "--terraform-output", "-", "--cluster", "demo", "-o", "json"],
+        &[
+            "generate",
+            "md",
+            "--terraform-output",
+            "-",
+            "--cluster",
+            "demo",
+            "-o",
+            "json",
+        ],
         dir.path(),
         &output,
     );
@@ -326,12 +374,18 @@ fn hetzner_output_tf_gives_its_pool_with_the_key_file() {
     assert_eq!(value["sshPublicKeys"], json!([SSH_KEY]));
     assert_eq!(value["cloudProviderSpec"]["serverType"], "cx22");
     assert_eq!(value["cloudProviderSpec"]["location"], "fsn1");
-    assert_eq!(value["cloudProviderSpec"]["networks"], json!(["hcloud_network.net.id-0"]));
+    assert_eq!(
+        value["cloudProviderSpec"]["networks"],
+        json!(["hcloud_network.net.id-0"])
+    );
     assert_eq!(
         value["cloudProviderSpec"]["labels"],
         json!({"kubeone_cluster_name": "demo", "demo-workers": "pool1"})
     );
-    assert!(value["cloudProviderSpec"].get("tags").is_none(), "only AWS machines get the cluster tag");
+    assert!(
+        value["cloudProviderSpec"].get("tags").is_none(),
+        "only AWS machines get the cluster tag"
+    );
 }
 
 /// KubeOne's own test data: a Terraform output with only `kubeone_api`.
@@ -344,7 +398,14 @@ fn an_output_without_workers_says_so() {
     let dir = tempfile::tempdir().unwrap();
     let file = file.display().to_string();
     let (code, stdout, stderr) = kkp(
-        &["generate", "machinedeployments", "--terraform-output", &file, "--cluster", "demo"],
+        &[
+            "generate",
+            "machinedeployments",
+            "--terraform-output",
+            &file,
+            "--cluster",
+            "demo",
+        ],
         dir.path(),
     );
     assert_eq!(code, 1, "{stdout}");
@@ -371,7 +432,14 @@ fn invalid_pools_are_reported_per_pool_and_field() {
         }}
     });
     std::fs::write(dir.path().join("tf.json"), output.to_string()).unwrap();
-    let args = ["generate", "machinedeployments", "--terraform-output", "tf.json", "--cluster", "demo"];
+    let args = [
+        "generate",
+        "machinedeployments",
+        "--terraform-output",
+        "tf.json",
+        "--cluster",
+        "demo",
+    ];
     let (code, _, stderr) = kkp(&args, dir.path());
     assert_eq!(code, 1);
     assert!(stderr.contains("2 fields are invalid in kubeone_workers:"), "{stderr}");

@@ -130,6 +130,9 @@ pub struct GenerateCommand {
     pub what: GenerateWhat,
 }
 
+// Parsed once per run: the size of the arguments does not matter, and boxing one variant only
+// moves the difference up into the command enum.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum GenerateWhat {
     /// Print a KKP Cluster and its MachineDeployments from a template, offline.

@@ -288,7 +288,13 @@ mod tests {
             map(&[]),
         )
         .with_terraform(
-            map(&[("A", "tf"), ("B", "tf"), ("C", "tf"), ("TF_TOKEN_OUT", "x"), ("ENDPOINT", "lb")]),
+            map(&[
+                ("A", "tf"),
+                ("B", "tf"),
+                ("C", "tf"),
+                ("TF_TOKEN_OUT", "x"),
+                ("ENDPOINT", "lb"),
+            ]),
             BTreeSet::from(["ENDPOINT".to_owned()]),
         );
         assert_eq!(vars.user_value("A"), Some(("flag".into(), Source::Flag)));
@@ -296,9 +302,16 @@ mod tests {
         assert_eq!(vars.user_value("C"), Some(("tf".into(), Source::Terraform)));
         assert_eq!(vars.user_value("D"), Some(("config".into(), Source::Config)));
         let listed = list(&Template::parse("${C} ${ENDPOINT}").unwrap(), &vars);
-        assert_eq!((listed[0].source, listed[0].value.as_deref()), (Source::Terraform, Some("tf")));
+        assert_eq!(
+            (listed[0].source, listed[0].value.as_deref()),
+            (Source::Terraform, Some("tf"))
+        );
         assert_eq!(listed[1].value.as_deref(), Some(MASK), "a sensitive output is masked");
-        assert!(table(&listed).contains("\nC          yes        terraform   tf\n"), "{}", table(&listed));
+        assert!(
+            table(&listed).contains("\nC          yes        terraform   tf\n"),
+            "{}",
+            table(&listed)
+        );
     }
 
     #[test]

@@ -133,7 +133,13 @@ pub fn variable_name(path: &[String]) -> String {
     let joined = path.join("_");
     let mut name: String = joined
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_uppercase() } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_uppercase()
+            } else {
+                '_'
+            }
+        })
         .collect();
     if name.starts_with(|c: char| c.is_ascii_digit()) {
         name.insert(0, '_');
@@ -161,7 +167,10 @@ mod tests {
         let vars = out.variables("tf.json").unwrap();
         let get = |n: &str| vars.values.get(n).map(String::as_str);
         assert_eq!(get("KUBEONE_API_ENDPOINT"), Some("lb.example.com"));
-        assert_eq!(get("KUBEONE_API_APISERVER_ALTERNATIVE_NAMES"), Some(r#"["a.example.com"]"#));
+        assert_eq!(
+            get("KUBEONE_API_APISERVER_ALTERNATIVE_NAMES"),
+            Some(r#"["a.example.com"]"#)
+        );
         assert_eq!(get("KUBEONE_HOSTS_CONTROL_PLANE_CLUSTER_NAME"), Some("demo"));
         assert_eq!(get("KUBEONE_HOSTS_CONTROL_PLANE_SSH_PORT"), Some("22"));
         assert_eq!(

@@ -63,7 +63,9 @@ pub struct PoolError {
 
 #[derive(Debug, thiserror::Error)]
 pub enum WorkersError {
-    #[error("the Terraform output has no {WORKERS_OUTPUT} output (KubeOne's output.tf defines it), so there are no worker pools")]
+    #[error(
+        "the Terraform output has no {WORKERS_OUTPUT} output (KubeOne's output.tf defines it), so there are no worker pools"
+    )]
     NoWorkers,
     #[error("{WORKERS_OUTPUT} must be a map of worker pools by name")]
     NotAMap,
@@ -111,7 +113,10 @@ pub fn machine_deployments(out: &TerraformOutput, opts: &Options) -> Result<Vec<
     let mut errors = Vec::new();
     let mut objects = Vec::new();
     for (name, pool) in pools {
-        let mut problems = Problems { pool: name, errors: &mut errors };
+        let mut problems = Problems {
+            pool: name,
+            errors: &mut errors,
+        };
         if let Some(md) = machine_deployment(name, pool, provider, opts, &mut problems) {
             objects.push(md);
         }
@@ -170,7 +175,10 @@ fn machine_deployment(
     let spec = match pool.get("providerSpec") {
         Some(Value::Object(spec)) => spec,
         None | Some(Value::Null) => {
-            problems.add("providerSpec", "required: the machines' providerSpec with cloudProviderSpec");
+            problems.add(
+                "providerSpec",
+                "required: the machines' providerSpec with cloudProviderSpec",
+            );
             return None;
         }
         Some(_) => {
@@ -326,7 +334,7 @@ fn taints(spec: &Map<String, Value>, problems: &mut Problems<'_>) -> Option<Valu
             problems.add(&field, "must be an object with key, value and effect");
             continue;
         };
-        if !t.get("key").and_then(Value::as_str).is_some_and(|k| !k.is_empty()) {
+        if t.get("key").and_then(Value::as_str).is_none_or(str::is_empty) {
             problems.add(&format!("{field}.key"), "required");
         }
         match t.get("effect").and_then(Value::as_str) {
@@ -349,7 +357,9 @@ fn check_name(name: &str) -> Result<(), String> {
         && name.len() <= 253
         && name.split('.').all(|part| {
             !part.is_empty()
-                && part.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+                && part
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
                 && !part.starts_with('-')
                 && !part.ends_with('-')
         });
@@ -401,10 +411,19 @@ mod tests {
         let md = &mds[0];
         assert_eq!(md["metadata"]["name"], "demo-eu-central-1a");
         assert_eq!(md["metadata"]["namespace"], "kube-system");
-        assert_eq!(md["metadata"]["annotations"]["k8c.io/operating-system-profile"], "osp-ubuntu");
+        assert_eq!(
+            md["metadata"]["annotations"]["k8c.io/operating-system-profile"],
+            "osp-ubuntu"
+        );
         assert_eq!(md["spec"]["replicas"], 2);
-        assert_eq!(md["spec"]["selector"]["matchLabels"], json!({"workerset": "demo-eu-central-1a"}));
-        assert_eq!(md["spec"]["strategy"]["rollingUpdate"], json!({"maxSurge": 1, "maxUnavailable": 0}));
+        assert_eq!(
+            md["spec"]["selector"]["matchLabels"],
+            json!({"workerset": "demo-eu-central-1a"})
+        );
+        assert_eq!(
+            md["spec"]["strategy"]["rollingUpdate"],
+            json!({"maxSurge": 1, "maxUnavailable": 0})
+        );
         let template = &md["spec"]["template"];
         assert_eq!(
             template["metadata"]["labels"],
@@ -438,7 +457,10 @@ mod tests {
             mds[0]["spec"]["strategy"]["rollingUpdate"],
             json!({"maxSurge": 0, "maxUnavailable": 1})
         );
-        assert_eq!(mds[0]["spec"]["template"]["spec"]["providerSpec"]["value"]["cloudProvider"], "vsphere");
+        assert_eq!(
+            mds[0]["spec"]["template"]["spec"]["providerSpec"]["value"]["cloudProvider"],
+            "vsphere"
+        );
     }
 
     #[test]
@@ -471,8 +493,14 @@ mod tests {
         let want: Vec<(String, String)> = want.iter().map(|(p, f)| (p.to_string(), f.to_string())).collect();
         assert_eq!(got, want);
         let text = err.to_string();
-        assert!(text.starts_with("11 fields are invalid in kubeone_workers:\n  pool \"Bad_Name\": name: "), "{text}");
-        assert!(text.contains("pool \"no-spec\": replicas: must be a whole number from 0 up, not -1"), "{text}");
+        assert!(
+            text.starts_with("11 fields are invalid in kubeone_workers:\n  pool \"Bad_Name\": name: "),
+            "{text}"
+        );
+        assert!(
+            text.contains("pool \"no-spec\": replicas: must be a whole number from 0 up, not -1"),
+            "{text}"
+        );
     }
 
     #[test]
@@ -485,7 +513,10 @@ mod tests {
         let mut o = opts();
         o.provider = Some("equinixmetal".into());
         let err = machine_deployments(&output(text), &o).unwrap_err().to_string();
-        assert!(err.starts_with("cloud provider \"equinixmetal\" (--provider) is not supported here; use one of: aws"), "{err}");
+        assert!(
+            err.starts_with("cloud provider \"equinixmetal\" (--provider) is not supported here; use one of: aws"),
+            "{err}"
+        );
         o.provider = Some("gcp".into());
         assert_eq!(provider(&output(text), &o).unwrap(), Provider::Gcp);
         o.provider = Some("gce".into());
