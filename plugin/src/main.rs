@@ -12,6 +12,7 @@ mod kube;
 mod output;
 mod platform;
 mod template;
+mod terraform;
 
 fn main() -> ExitCode {
     match cli::Cli::try_parse() {

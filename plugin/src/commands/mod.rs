@@ -7,6 +7,7 @@ pub mod delete;
 pub mod describe;
 pub mod files;
 pub mod generate;
+pub mod generate_workers;
 pub mod get;
 pub mod get_policies;
 pub mod install;
