@@ -13,14 +13,13 @@ mod cli;
 mod commands;
 mod exit;
 mod k8s;
-// Wired into the commands step by step; until then parts are used by its tests only.
-#[cfg_attr(not(test), allow(dead_code))]
 mod kkp_api;
 mod output;
 mod platform;
 mod run;
 mod settings;
 mod template;
+mod terraform;
 
 fn main() -> ExitCode {
     match cli::Cli::try_parse() {

@@ -3,6 +3,7 @@
 
 use crate::cli::GlobalArgs;
 use crate::k8s::client::ConnectionSettings;
+use crate::kkp_api::settings::ApiArgs;
 
 /// The global flags, resolved.
 #[derive(Clone, Debug, Default)]
@@ -11,6 +12,9 @@ pub struct GlobalSettings {
     pub connection: ConnectionSettings,
     /// `-v` given this many times.
     pub verbose: u8,
+    /// The KKP REST API flags (`--api`, `--token-file`, `--project`, ...), resolved together with
+    /// the environment and the config file when a command asks for the API client.
+    pub api: ApiArgs,
 }
 
 impl GlobalSettings {
@@ -20,6 +24,7 @@ impl GlobalSettings {
             context,
             namespace,
             verbose,
+            api,
         } = args;
         GlobalSettings {
             connection: ConnectionSettings {
@@ -28,6 +33,7 @@ impl GlobalSettings {
                 namespace: namespace.filter(|n| !n.is_empty()),
             },
             verbose,
+            api,
         }
     }
 }

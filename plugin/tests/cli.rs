@@ -166,6 +166,7 @@ mod help {
         &["policy", "test"],
         &["generate"],
         &["generate", "cluster"],
+        &["generate", "machinedeployments"],
         &["validate"],
         &["version"],
         &["completion"],

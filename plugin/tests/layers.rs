@@ -99,6 +99,24 @@ fn production_code(text: &str) -> String {
     out
 }
 
+/// The names of the modules a file declares as `#[cfg(test)] mod name;` (in files of their own).
+fn test_module_names(text: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    let mut lines = text.lines().map(str::trim);
+    while let Some(line) = lines.next() {
+        if line != "#[cfg(test)]" {
+            continue;
+        }
+        if let Some(next) = lines.next() {
+            let decl = next.trim_start_matches("pub ").trim_start_matches("pub(crate) ");
+            if let Some(name) = decl.strip_prefix("mod ").and_then(|rest| rest.strip_suffix(';')) {
+                names.push(name.trim().to_owned());
+            }
+        }
+    }
+    names
+}
+
 fn is_ident(c: char) -> bool {
     c.is_ascii_alphanumeric() || c == '_'
 }
@@ -179,6 +197,21 @@ fn graph() -> BTreeMap<ModPath, BTreeSet<ModPath>> {
             let text = std::fs::read_to_string(f).unwrap_or_else(|e| panic!("{}: {e}", f.display()));
             (module_of(rel), text)
         })
+        .collect();
+    // Modules declared `#[cfg(test)] mod name;` are test code, like inline test modules.
+    let test_only: Vec<ModPath> = files
+        .iter()
+        .flat_map(|(module, text)| {
+            test_module_names(text).into_iter().map(move |name| {
+                let mut path = module.clone();
+                path.push(name);
+                path
+            })
+        })
+        .collect();
+    let files: Vec<(ModPath, String)> = files
+        .into_iter()
+        .filter(|(module, _)| !test_only.iter().any(|t| module.starts_with(t)))
         .collect();
     let modules: BTreeSet<ModPath> = files.iter().map(|(m, _)| m.clone()).collect();
     let mut graph = BTreeMap::new();

@@ -44,6 +44,13 @@ may not read them, the built-in catalog is used and a warning says so. Files giv
 --kubermatic-configuration and --seed win over the cluster's objects; --dry-run=client contacts no
 cluster, so it uses those files or the built-in catalog.
 
+With --api (or KKP_API) the cluster is created through the KKP REST API with a service-account
+token instead: NAME is the human-readable name and KKP makes the ID. The same local checks run;
+then a cluster of that name in the project (--project) is patched with what differs instead of
+being created again, the first MachineDeployment goes with the cluster as its initial node
+deployment and the others are created once it is healthy. --credential names the KKP preset that
+holds the cloud credentials.
+
 Exit codes: 0 done, 1 invalid objects or a refused request (nothing invalid is ever sent),
 124 the wait timed out (the message says what was awaited and the last state seen).";
 
@@ -68,6 +75,10 @@ Examples:
 
   # A seed you trust whose clusters' kubeconfigs log in through a program (exec)
   kubectl kkp create cluster demo --provider hetzner ... --allow-exec
+
+  # Through the KKP REST API with a service-account token
+  kubectl kkp create cluster demo --provider kubevirt --datacenter kv-europe-west3-c \\
+      --credential my-preset --api https://kkp.example.com --token-file kkp-token --project xw2k9fgh4t
 
   # A Cluster API template, waiting up to 30 minutes for the cluster to become available
   kubectl kkp create cluster capi-demo --from cluster-template.yaml -n clusters \\
@@ -113,6 +124,9 @@ pub struct CreateClusterArgs {
     /// Print the objects (as sent, or as the server returned them) in this format.
     #[arg(short = 'o', long, value_enum, value_name = "FORMAT")]
     pub output: Option<OutputFormat>,
+    /// With --api: the KKP preset whose credentials the cluster uses (the API's `credential`).
+    #[arg(long, value_name = "PRESET")]
+    pub credential: Option<String>,
     /// Take over fields another field manager owns instead of failing with a conflict.
     #[arg(long)]
     pub force_conflicts: bool,

@@ -1,4 +1,4 @@
-//! `kubectl kkp delete cluster`: its flags and help.
+//! `kubectl kkp delete cluster|clusters`: their flags and help.
 
 use std::time::Duration;
 
@@ -31,6 +31,35 @@ pub enum DeleteWhat {
     /// Delete a KKP cluster (asks first unless --yes) and wait until it is gone.
     #[command(after_help = DELETE_CLUSTER_EXAMPLES)]
     Cluster(DeleteClusterArgs),
+    /// Delete every cluster of a KKP project through the KKP REST API (asks first unless --yes).
+    #[command(after_help = DELETE_CLUSTERS_EXAMPLES)]
+    Clusters(DeleteClustersArgs),
+}
+
+pub const DELETE_CLUSTERS_EXAMPLES: &str = "\
+Examples:
+  # Every cluster of the project, after confirming, waiting until all are gone
+  kubectl kkp delete clusters --all --api https://kkp.example.com --project xw2k9fgh4t
+
+  # In a script
+  kubectl kkp delete clusters --all --yes --wait=false";
+
+/// Flags of `delete clusters`.
+#[derive(Debug, Args)]
+pub struct DeleteClustersArgs {
+    /// Every cluster of the project (required: there is no other way to pick them).
+    #[arg(long, required = true)]
+    pub all: bool,
+    /// Delete without asking; needed when stdin is not a terminal.
+    #[arg(short = 'y', long)]
+    pub yes: bool,
+    /// Wait until every cluster is gone (--wait=false: return once deletion started).
+    #[arg(long, value_name = "BOOL", default_value_t = true, action = ArgAction::Set, num_args = 0..=1,
+          require_equals = true, default_missing_value = "true")]
+    pub wait: bool,
+    /// How long to wait, like 30s, 15m or 1h.
+    #[arg(long, value_name = "DURATION", default_value = "15m", value_parser = duration::parse)]
+    pub timeout: Duration,
 }
 
 /// Flags of `delete cluster`.

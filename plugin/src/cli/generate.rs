@@ -1,4 +1,5 @@
-//! `kubectl kkp generate cluster`: its flags, and the template flags `create cluster` shares.
+//! `kubectl kkp generate cluster|machinedeployments`: their flags and help, and the template flags
+//! `create cluster` shares.
 
 use std::path::PathBuf;
 
@@ -15,10 +16,14 @@ Print the objects of a cluster without contacting any cluster.
 
 The objects come from a template: a built-in one for a provider and flavor, or any
 clusterctl-style template file (--from). Its ${VARIABLES} take their values, highest first,
-from flags (--set KEY=VALUE and the named flags), the environment, config files (--values FILE,
-then the `variables:` of ${XDG_CONFIG_HOME:-~/.config}/kubectl-kkp/config.yaml), and the
-template's own defaults. The objects are then defaulted and checked exactly as KKP's and
-machine-controller's admission webhooks would, and printed defaulted.
+from flags (--set KEY=VALUE and the named flags), the environment, a Terraform output
+(--terraform-output FILE), config files (--values FILE, then the `variables:` of
+${XDG_CONFIG_HOME:-~/.config}/kubectl-kkp/config.yaml), and the template's own defaults. The
+objects are then defaulted and checked exactly as KKP's and machine-controller's admission
+webhooks would, and printed defaulted.
+
+`generate machinedeployments` turns the worker pools of KubeOne's Terraform output into
+machine-controller MachineDeployments.
 
 The versions (the default version included) come from --kubermatic-configuration when given, else
 from the catalog built into this binary; the datacenters from --seed.";
@@ -114,11 +119,20 @@ pub struct GenerateCommand {
     pub what: GenerateWhat,
 }
 
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum GenerateWhat {
     /// Print a KKP Cluster and its MachineDeployments from a template, offline.
     #[command(long_about = CLUSTER_ABOUT, after_long_help = cluster_after_help())]
     Cluster(GenerateClusterArgs),
+    /// Print MachineDeployments for the worker pools of KubeOne's Terraform output, offline.
+    #[command(
+        name = "machinedeployments",
+        visible_alias = "md",
+        long_about = MACHINEDEPLOYMENTS_ABOUT,
+        after_long_help = MACHINEDEPLOYMENTS_AFTER_HELP
+    )]
+    MachineDeployments(GenerateWorkersArgs),
 }
 
 #[derive(Debug, Args)]
@@ -159,8 +173,9 @@ pub struct TemplateArgs {
     /// The KKP datacenter to run the cluster in, as named on the seed (KKP_DATACENTER).
     #[arg(long, value_name = "NAME")]
     pub datacenter: Option<String>,
-    /// The ID of the KKP project the cluster belongs to (KKP_PROJECT_ID).
-    #[arg(long, value_name = "ID")]
+    /// The ID of the KKP project the cluster belongs to (KKP_PROJECT_ID): the global `--project`,
+    /// which the command copies here before rendering.
+    #[arg(skip)]
     pub project: Option<String>,
     /// The name shown in KKP's dashboard [default: NAME] (KKP_HUMAN_READABLE_NAME).
     #[arg(long, value_name = "TEXT")]
@@ -188,6 +203,11 @@ pub struct TemplateArgs {
     /// A YAML file of variables (KEY: value); repeatable, later files win. Below the environment.
     #[arg(long = "values", value_name = "FILE", value_hint = clap::ValueHint::FilePath)]
     pub values: Vec<PathBuf>,
+    /// The JSON of `terraform output -json` (`-` reads stdin): each value becomes a variable named
+    /// by its path in upper case (kubeone_api.endpoint is KUBEONE_API_ENDPOINT; lists as JSON).
+    /// Below the environment, above --values.
+    #[arg(long, value_name = "FILE", value_hint = clap::ValueHint::FilePath)]
+    pub terraform_output: Option<String>,
     /// The global `-n/--namespace`, which fills NAMESPACE (as clusterctl's --target-namespace
     /// does); the command copies it here before rendering.
     #[arg(skip)]
@@ -230,4 +250,63 @@ impl TypedValueParser for Suggest {
     fn possible_values(&self) -> Option<Box<dyn Iterator<Item = PossibleValue> + '_>> {
         Some(Box::new(self.0.iter().map(|v| PossibleValue::new(*v))))
     }
+}
+
+pub const MACHINEDEPLOYMENTS_ABOUT: &str = "\
+Print machine-controller MachineDeployments (cluster.k8s.io/v1alpha1, namespace kube-system) for
+the worker pools of KubeOne's Terraform output, without contacting any cluster.
+
+The input is the JSON of `terraform output -json` of a Terraform configuration with KubeOne's
+output.tf: each entry of its kubeone_workers output is a pool (name, replicas, providerSpec) and
+becomes one MachineDeployment as KubeOne makes it: named for the pool, its machines labelled
+workerset=POOL (plus the pool's labels), providerSpec.annotations on the MachineDeployment,
+machineObjectAnnotations on the Machines, nodeAnnotations and taints on the Nodes, and the rest of
+providerSpec (cloudProviderSpec, operatingSystem, operatingSystemSpec, sshPublicKeys, network) as
+the machines' providerSpec with cloudProvider set. AWS machines get the tag
+kubernetes.io/cluster/CLUSTER=shared, as KubeOne gives them.
+
+The cloud provider is kubeone_hosts.control_plane.cloud_provider of the output, or --provider.
+Every invalid field of every pool is reported at once; then, unless --skip-validation is given,
+the MachineDeployments are defaulted and validated by the same engine as the admission webhook,
+for the kubelet version --kubernetes-version (default: the platform configuration's default).
+
+The output is applied to the user cluster, where machine-controller runs (kubectl apply with the
+kubeconfig of `kubectl kkp get kubeconfig CLUSTER`).";
+
+pub const MACHINEDEPLOYMENTS_AFTER_HELP: &str = "\
+Examples:
+  # The workers of a KubeOne Terraform configuration, for cluster demo
+  terraform output -json > tf.json
+  kubectl kkp generate machinedeployments --terraform-output tf.json --cluster demo
+
+  # Straight from Terraform, with the kubelet version of the cluster
+  terraform output -json | kubectl kkp generate machinedeployments --terraform-output - \\
+      --cluster demo --kubernetes-version 1.35.7 > workers.yaml";
+
+#[derive(Debug, Args)]
+pub struct GenerateWorkersArgs {
+    /// The JSON of `terraform output -json` with KubeOne's kubeone_workers output; `-` reads stdin.
+    #[arg(long, value_name = "FILE", value_hint = clap::ValueHint::FilePath)]
+    pub terraform_output: String,
+    /// The cluster the workers join (its KKP cluster ID, or KubeOne's cluster name).
+    #[arg(long, value_name = "NAME")]
+    pub cluster: String,
+    /// The cloud provider, machine-controller's or KKP's name [default:
+    /// kubeone_hosts.control_plane.cloud_provider of the output].
+    #[arg(long, value_name = "NAME")]
+    pub provider: Option<String>,
+    /// The kubelet version of the machines [default: the platform configuration's default].
+    #[arg(long, value_name = "VERSION")]
+    pub kubernetes_version: Option<String>,
+    /// Print the MachineDeployments as converted: no defaulting, no validation by the engine.
+    #[arg(long)]
+    pub skip_validation: bool,
+    /// Output format [default: yaml].
+    #[arg(short = 'o', long, value_enum, value_name = "FORMAT")]
+    pub output: Option<OutputFormat>,
+    /// Write the objects to FILE (created with mode 0600) instead of stdout; `-` is stdout.
+    #[arg(long, value_name = "FILE", value_hint = clap::ValueHint::FilePath)]
+    pub write_to: Option<PathBuf>,
+    #[command(flatten)]
+    pub platform: PlatformFiles,
 }

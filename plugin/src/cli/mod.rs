@@ -1,6 +1,7 @@
 //! The command line as clap types only: the command tree, its flags and help texts, one module
 //! per command group. What the commands do lives in `commands/`.
 
+pub mod apply;
 pub mod completion;
 pub mod create;
 pub mod delete;
@@ -13,6 +14,8 @@ pub mod validate;
 pub mod version;
 
 use clap::{Args, Parser, Subcommand};
+
+use crate::kkp_api::settings::ApiArgs;
 
 const ROOT_EXAMPLES: &str = "\
 Examples:
@@ -31,6 +34,11 @@ Examples:
 
   # Check files locally the way admission would
   kubectl kkp validate -f demo.yaml
+
+  # The same through the KKP REST API with a service-account token
+  export KKP_API=https://kkp.example.com KKP_TOKEN=$(cat kkp-token) KKP_PROJECT=xw2k9fgh4t
+  kubectl kkp apply -f cluster.json --wait
+  kubectl kkp get clusters
 
 Exit codes: 0 success; 1 an error, including a wrong flag or argument; 124 a wait that timed out.";
 
@@ -67,6 +75,8 @@ pub struct GlobalArgs {
     /// Log verbosity: -v for info, -vv for debug, -vvv for trace (logs go to stderr).
     #[arg(short = 'v', long = "verbose", global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
+    #[command(flatten)]
+    pub api: ApiArgs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -80,8 +90,11 @@ pub enum Command {
     Get(get::GetCommand),
     /// Show a cluster as a tree of its health and machine deployments.
     Describe(describe::DescribeCommand),
-    /// Delete a cluster.
+    /// Delete a cluster, or every cluster of a KKP project.
     Delete(delete::DeleteCommand),
+    /// Apply KKP API payload files (clusters, machine deployments) through the KKP REST API.
+    #[command(long_about = apply::APPLY_ABOUT, after_help = apply::APPLY_EXAMPLES)]
+    Apply(apply::ApplyArgs),
     /// Answer locally what admission would answer for files.
     #[command(long_about = validate::ABOUT)]
     Validate(validate::ValidateArgs),

@@ -142,6 +142,38 @@ fn check_locally(objects: Vec<Value>, platform: &Platform) -> anyhow::Result<Vec
     Err(Reported(message).into())
 }
 
+/// `create cluster NAME` through the KKP REST API: NAME is the human-readable name (KKP makes
+/// the ID); the same local generation and checks, then create-or-patch by name.
+async fn create_through_api(
+    client: &crate::kkp_api::client::KkpClient,
+    args: CreateClusterArgs,
+    g: &GlobalSettings,
+) -> anyhow::Result<()> {
+    if args.template.from.is_some() {
+        anyhow::bail!(
+            "--from: Cluster API templates are applied to a management cluster, not through the KKP API (--api)"
+        );
+    }
+    let name = args.name.clone().ok_or_else(|| {
+        anyhow::anyhow!("NAME is required with --api: the cluster's human-readable name (KKP makes the cluster ID)")
+    })?;
+    let mut template = args.template.clone();
+    template.namespace = g.connection.namespace.clone();
+    template.project = Some(client.project().to_owned());
+    template.human_readable_name.get_or_insert_with(|| name.clone());
+    let platform = Platform::from_files(&args.platform)?;
+    let objects = check_locally(generate::render(&name, &template, &platform)?, &platform)?;
+    super::api::create::create_from_objects(
+        client,
+        objects,
+        args.credential.as_deref(),
+        args.dry_run != DryRun::None,
+        args.wait,
+        args.timeout,
+    )
+    .await
+}
+
 /// A checked object as admission would store it: defaulted when it is a kind the engine handles,
 /// as generated otherwise.
 fn defaulted(checked: validate::Checked) -> Value {
@@ -152,7 +184,11 @@ fn defaulted(checked: validate::Checked) -> Value {
     }
 }
 
-async fn create_cluster(args: CreateClusterArgs, g: &GlobalSettings) -> anyhow::Result<()> {
+async fn create_cluster(mut args: CreateClusterArgs, g: &GlobalSettings) -> anyhow::Result<()> {
+    args.template.project = g.api.project.clone();
+    if let Some(client) = super::api::client(g)? {
+        return create_through_api(&client, args, g).await;
+    }
     let (mut id, mut template, mut generated) = resolve_name(&args);
     // -n/--namespace fills ${NAMESPACE}, as it does for generate.
     template.namespace = g.connection.namespace.clone();
@@ -377,10 +413,11 @@ fn finish_output(applied: &[Applied], format: Option<OutputFormat>) {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
     use std::time::Duration;
 
     use clap::Parser;
+
+    use super::*;
     use serde_json::json;
 
     #[derive(Debug, Parser)]

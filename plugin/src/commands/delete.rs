@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use kube::api::DeleteParams;
 
+use super::confirm::is_yes;
 use crate::cli::delete::{DeleteClusterArgs, DeleteCommand, DeleteWhat};
 use crate::k8s::client::Connection;
 use crate::k8s::wait::{self, Deadline, Poll, Progress};
@@ -15,7 +16,28 @@ use crate::settings::GlobalSettings;
 
 pub async fn run(cmd: DeleteCommand, g: &GlobalSettings) -> anyhow::Result<()> {
     match cmd.what {
-        DeleteWhat::Cluster(args) => delete_cluster(args, g).await,
+        DeleteWhat::Cluster(args) => match super::api::client(g)? {
+            Some(client) => {
+                let opts = super::api::clusters::DeleteOptions {
+                    yes: args.yes,
+                    wait: args.wait,
+                    timeout: args.timeout,
+                    ignore_not_found: args.ignore_not_found,
+                };
+                super::api::clusters::delete_one(&client, &args.name, &opts).await
+            }
+            None => delete_cluster(args, g).await,
+        },
+        DeleteWhat::Clusters(args) => {
+            let client = super::api::required_client(g, "delete clusters --all")?;
+            let opts = super::api::clusters::DeleteOptions {
+                yes: args.yes,
+                wait: args.wait,
+                timeout: args.timeout,
+                ignore_not_found: false,
+            };
+            super::api::clusters::delete_all(&client, &opts).await
+        }
     }
 }
 
@@ -25,11 +47,6 @@ pub fn question(name: &str, human: Option<&str>) -> String {
         Some(h) if h != name => format!("Delete cluster {name} ({h})? [y/N] "),
         _ => format!("Delete cluster {name}? [y/N] "),
     }
-}
-
-/// Whether an answer means yes.
-pub fn is_yes(answer: &str) -> bool {
-    matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes")
 }
 
 /// Asks on the terminal; refuses when there is no terminal to ask on.

@@ -25,6 +25,10 @@ use crate::settings::GlobalSettings;
 const USER_CLUSTER_TIMEOUT: Duration = Duration::from_secs(15);
 
 pub async fn run(cmd: DescribeCommand, g: &GlobalSettings) -> anyhow::Result<()> {
+    if let Some(client) = super::api::client(g)? {
+        let DescribeWhat::Cluster(args) = cmd.what;
+        return super::api::clusters::describe(&client, &args.name).await;
+    }
     match cmd.what {
         DescribeWhat::Cluster(args) => cluster(args, g).await,
     }

@@ -12,7 +12,7 @@ use kkp_crds::versions;
 use semver::Version;
 use serde_json::Value;
 
-use super::validate;
+use super::verdicts;
 use crate::cli::generate::{
     FLAG_VARIABLES, GenerateClusterArgs, GenerateCommand, GenerateWhat, TemplateArgs, provider_names,
 };
@@ -21,6 +21,10 @@ use crate::platform::Platform;
 use crate::settings::GlobalSettings;
 use crate::template::variables::{self, EnvReader, Variables};
 use crate::template::{self, Prepared, RenderError, TemplateSource, builtin, config};
+use crate::terraform;
+
+// Parsed once per run: the size of the arguments does not matter, and boxing one variant only
+// moves the difference up into the command enum.
 
 /// The template's objects with every variable substituted, before any defaulting. Fails with
 /// every missing variable in one sorted message. KUBERNETES_VERSION falls back to the platform's
@@ -171,7 +175,16 @@ fn variables_from(
         ("CONTROL_PLANE_MACHINE_COUNT".to_owned(), "1".to_owned()),
         ("SSH_PUBLIC_KEYS".to_owned(), "[]".to_owned()),
     ]);
-    Ok(Variables::new(flags, env, config_values, fallbacks))
+    let vars = Variables::new(flags, env, config_values, fallbacks);
+    let Some(path) = &args.terraform_output else {
+        return Ok(vars);
+    };
+    if path == "-" && args.from.as_deref() == Some("-") {
+        bail!("--terraform-output - and --from - cannot both read stdin; give one of them a file");
+    }
+    let output = terraform::read(path)?;
+    let tf = output.variables(if path == "-" { "stdin" } else { path })?;
+    Ok(vars.with_terraform(tf.values, tf.sensitive))
 }
 
 fn ssh_keys(args: &TemplateArgs) -> anyhow::Result<Vec<String>> {
@@ -197,8 +210,10 @@ pub async fn run(cmd: GenerateCommand, g: &GlobalSettings) -> anyhow::Result<()>
     match cmd.what {
         GenerateWhat::Cluster(mut args) => {
             args.template.namespace = g.connection.namespace.clone();
+            args.template.project = g.api.project.clone();
             generate_cluster(&args)
         }
+        GenerateWhat::MachineDeployments(args) => super::generate_workers::run(&args),
     }
 }
 
@@ -217,13 +232,13 @@ fn generate_cluster(args: &GenerateClusterArgs) -> anyhow::Result<()> {
     let objects = if args.skip_validation {
         objects
     } else {
-        admit(objects, &platform)?
+        verdicts::admit_generated(objects, &platform, None)?
     };
     let format = args.output.unwrap_or_default();
     match args.write_to.as_deref() {
         None => output::print_objects(&objects, format),
         Some(p) if p == Path::new("-") => output::print_objects(&objects, format),
-        Some(path) => write_file(path, &objects, format)?,
+        Some(path) => output::write_file(path, &objects, format)?,
     }
     Ok(())
 }
@@ -247,56 +262,10 @@ fn print_stdout(text: &str) -> anyhow::Result<()> {
     }
 }
 
-/// Defaults and validates the objects as admission would, reporting problems on stderr.
-fn admit(objects: Vec<Value>, platform: &Platform) -> anyhow::Result<Vec<Value>> {
-    let inputs: Vec<validate::Input> = objects.into_iter().map(validate::Input::generated).collect();
-    let opts = validate::CheckOptions {
-        platform: platform.clone(),
-        cluster_version: None,
-    };
-    let checked = validate::check(inputs, &opts);
-    let mut stderr = std::io::stderr().lock();
-    let invalid: Vec<&validate::Checked> = checked.iter().filter(|c| !c.allowed()).collect();
-    for c in &checked {
-        if c.allowed() {
-            for w in c.warnings() {
-                let _ = writeln!(stderr, "Warning: {} {}: {w}", c.kind(), c.name());
-            }
-        }
-    }
-    if !invalid.is_empty() {
-        let mut report = Vec::new();
-        validate::write_text_report(&mut report, &invalid, false)?;
-        let _ = stderr.write_all(&report);
-        let errors: usize = invalid.iter().map(|c| c.error_count()).sum();
-        bail!(
-            "the generated objects are not valid ({errors} {}); set the variables they come from, or pass \
-             --skip-validation to print them as they are",
-            if errors == 1 { "error" } else { "errors" }
-        );
-    }
-    Ok(checked.into_iter().map(validate::Checked::into_object).collect())
-}
-
-fn write_file(path: &Path, objects: &[Value], format: OutputFormat) -> anyhow::Result<()> {
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let mut file = options
-        .open(path)
-        .with_context(|| format!("--write-to {}: cannot open the file", path.display()))?;
-    output::write_objects(&mut file, objects, format)
-        .and_then(|()| file.flush())
-        .with_context(|| format!("--write-to {}: cannot write the file", path.display()))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::commands::validate;
 
     fn env_of(pairs: &[(&str, &str)]) -> EnvReader {
         let m: BTreeMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();

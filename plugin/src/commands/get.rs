@@ -44,6 +44,10 @@ pub fn row(cluster: &Value, now: k8s_openapi::jiff::Timestamp) -> Vec<String> {
 }
 
 async fn clusters(args: GetClustersArgs, g: &GlobalSettings) -> anyhow::Result<()> {
+    if let Some(client) = super::api::client(g)? {
+        let selector = args.selector.as_deref();
+        return super::api::clusters::get(&client, &args.names, args.output, selector, !args.no_headers).await;
+    }
     let conn = Connection::from_settings(&g.connection).await?;
     let listing = args.names.is_empty();
     let mut found = Vec::new();

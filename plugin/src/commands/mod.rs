@@ -1,12 +1,15 @@
 //! What each command does, one module per command, mirroring `kubectl kkp <group> <verb>`.
 //! Each takes its parsed flags and the resolved global settings.
 
+pub mod api;
 pub mod completion;
+pub mod confirm;
 pub mod create;
 pub mod delete;
 pub mod describe;
 pub mod files;
 pub mod generate;
+pub mod generate_workers;
 pub mod get;
 pub mod get_policies;
 pub mod install;
@@ -27,6 +30,7 @@ pub async fn dispatch(command: Command, g: &GlobalSettings) -> anyhow::Result<()
         Command::Describe(c) => describe::run(c, g).await,
         Command::Delete(c) => delete::run(c, g).await,
         Command::Validate(c) => validate::run(c, g).await,
+        Command::Apply(c) => api::apply::run(c, g).await,
         Command::Install(c) => install::run(c, g).await,
         Command::Policy(c) => policy::run(c, g).await,
         Command::Version(c) => version::run(c, g).await,

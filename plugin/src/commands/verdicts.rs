@@ -1,10 +1,15 @@
 //! Objects admitted locally under a cluster's admission policies, and how their verdicts are
-//! reported: shared by `create cluster` (before it applies) and `policy test`.
+//! reported: shared by `generate`, `create cluster` (before it applies) and `policy test`.
 
 use kkp_crds::admission::{self, UserInfo, Verdict};
 use kkp_crds::policy::{Enforcement, PolicySet, Violation};
 use serde_json::Value;
 
+use std::io::Write as _;
+
+use semver::Version;
+
+use super::validate;
 use crate::exit::Reported;
 use crate::k8s::client::Connection;
 use crate::k8s::policies::{fetch_policies, whoami};
@@ -100,6 +105,41 @@ fn report(
     );
     writeln!(w, "error: {message}")?;
     Err(Reported(message).into())
+}
+
+/// Defaults and validates the objects as admission would, reporting problems on stderr.
+pub fn admit_generated(
+    objects: Vec<Value>,
+    platform: &Platform,
+    cluster_version: Option<Version>,
+) -> anyhow::Result<Vec<Value>> {
+    let inputs: Vec<validate::Input> = objects.into_iter().map(validate::Input::generated).collect();
+    let opts = validate::CheckOptions {
+        platform: platform.clone(),
+        cluster_version,
+    };
+    let checked = validate::check(inputs, &opts);
+    let mut stderr = std::io::stderr().lock();
+    let invalid: Vec<&validate::Checked> = checked.iter().filter(|c| !c.allowed()).collect();
+    for c in &checked {
+        if c.allowed() {
+            for w in c.warnings() {
+                let _ = writeln!(stderr, "Warning: {} {}: {w}", c.kind(), c.name());
+            }
+        }
+    }
+    if !invalid.is_empty() {
+        let mut report = Vec::new();
+        validate::write_text_report(&mut report, &invalid, false)?;
+        let _ = stderr.write_all(&report);
+        let errors: usize = invalid.iter().map(|c| c.error_count()).sum();
+        anyhow::bail!(
+            "the generated objects are not valid ({errors} {}); set the variables they come from, or pass \
+             --skip-validation to print them as they are",
+            if errors == 1 { "error" } else { "errors" }
+        );
+    }
+    Ok(checked.into_iter().map(validate::Checked::into_object).collect())
 }
 
 #[cfg(test)]
