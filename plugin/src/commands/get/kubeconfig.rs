@@ -13,7 +13,7 @@ use crate::settings::GlobalSettings;
 
 pub async fn run(args: GetKubeconfigArgs, g: &GlobalSettings) -> anyhow::Result<()> {
     if let Some(client) = crate::commands::api::client(g)? {
-        let (text, id) = crate::commands::api::clusters::kubeconfig(&client, &args.name).await?;
+        let (text, id) = crate::commands::api::clusters::kubeconfig(&client, &args.name, args.allow).await?;
         return deliver(&args, g, &text, &format!("the KKP API, cluster ID {id}"));
     }
     let conn = Connection::from_settings(&g.connection).await?;
