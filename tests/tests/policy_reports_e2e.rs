@@ -164,6 +164,7 @@ async fn audit_policies_are_reported_as_policy_reports_and_fixes_turn_to_pass() 
             interval: Duration::from_secs(3600),
             page_size: 2,
             settle: Duration::from_millis(300),
+            policies_synced: Some(watch.synced()),
         },
     );
     let base_url = format!("https://127.0.0.1:{}", server.tls_addr().port());
