@@ -345,4 +345,24 @@ mod tests {
         let p = machine_deployment_patch(&md(1, "a"), &md(1, "b")).unwrap();
         assert_eq!(p["spec"]["template"]["cloud"]["kubevirt"]["primaryDiskOSImage"], "b");
     }
+
+    #[test]
+    fn a_half_applied_run_says_what_exists_and_how_to_finish() {
+        let c = cluster(json!({"id": "abc1234567", "name": "demo"}));
+        let md = |n: &str| -> NodeDeployment { serde_json::from_value(json!({"name": n})).unwrap() };
+        let error = ApiError::Status {
+            status: 500,
+            method: "POST".into(),
+            url: "https://kkp/x".into(),
+            message: "unknown operating system".into(),
+        };
+        let text = half_done(&c, &[md("a"), md("b")], 1, error).to_string();
+        assert!(text.contains("unknown operating system"), "{text}");
+        assert!(
+            text.contains("cluster \"demo\" (ID abc1234567) and its machine deployments \"a\" exist"),
+            "{text}"
+        );
+        assert!(text.contains("machine deployment(s) \"b\" are not applied"), "{text}");
+        assert!(text.contains("run the same command again to finish"), "{text}");
+    }
 }
