@@ -10,8 +10,9 @@ use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding};
 use kkp_crds::policy::report::{ReportResult, ResultKind, SOURCE};
 use kkp_e2e::crds::{ADMISSION_POLICIES, CLUSTERS, MACHINE_DEPLOYMENTS, install_crds};
 use kkp_e2e::examples::{hetzner_cluster, hetzner_provider_spec, machine_deployment_of, object};
+use kkp_e2e::plugin_support::{self, Ran};
 use kkp_e2e::webhook_support::{self, ServingCert};
-use kkp_e2e::{apis, install_shipped_crds, shared_control_plane};
+use kkp_e2e::{ControlPlane, apis, install_shipped_crds, shared_control_plane};
 use kkp_webhook::policies::{PolicyWatch, WatchOptions};
 use kkp_webhook::reports::{ReportOptions, Reporter, cluster_policy_report_resource, policy_report_resource};
 use kkp_webhook::{AppState, Config, Server};
@@ -34,6 +35,17 @@ spec:
     datacenters: [hetzner-fsn1]
     requiredLabels: [team]
     maxReplicas: 3
+"#;
+
+const WARN_POLICY: &str = r#"
+apiVersion: policy.kubectl-kkp.io/v1alpha1
+kind: AdmissionPolicy
+metadata:
+  name: warn-owner
+spec:
+  enforcement: Warn
+  rules:
+    requiredAnnotations: [owner]
 "#;
 
 /// The shipped ClusterRole, bound to `user`.
@@ -62,6 +74,21 @@ async fn grant_webhook_rbac(admin: &Client, user: &str) {
             .await
             .expect("the webhook's ClusterRoleBinding");
     }
+}
+
+/// Runs the real kubectl, with the plugin on PATH, as the cluster's admin (off the async runtime).
+async fn kubectl(plane: &'static ControlPlane, args: &[&str]) -> Ran {
+    let kubeconfig = plane.admin().kubeconfig_path.clone();
+    let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+    tokio::task::spawn_blocking(move || {
+        let plugin_dir = plugin_support::plugin_dir().expect("the plugin builds");
+        let home = tempfile::tempdir().expect("a home dir");
+        let mut command = plugin_support::kubectl(plane.bin_dir(), plugin_dir, &kubeconfig, home.path());
+        command.args(&args);
+        plugin_support::run(command, Duration::from_secs(120)).expect("kubectl ran")
+    })
+    .await
+    .expect("the kubectl task")
 }
 
 /// `(policy, rule) → result` of a report, after checking what every result must carry.
@@ -148,6 +175,7 @@ async fn audit_policies_are_reported_as_policy_reports_and_fixes_turn_to_pass() 
             interval: Duration::from_secs(3600),
             page_size: 2,
             settle: Duration::from_millis(300),
+            policies_synced: Some(watch.synced()),
         },
     );
     let base_url = format!("https://127.0.0.1:{}", server.tls_addr().port());
@@ -264,6 +292,66 @@ async fn audit_policies_are_reported_as_policy_reports_and_fixes_turn_to_pass() 
     )
     .await;
 
+    // The plugin summarises them: the objects that break a rule, and one namespace as JSON.
+    let failing = kubectl(plane, &["kkp", "get", "policy-reports", "--failing"]).await;
+    failing.expect_code(0);
+    let lines: Vec<Vec<&str>> = failing.stdout.lines().map(|l| l.split_whitespace().collect()).collect();
+    assert_eq!(
+        lines[0],
+        [
+            "KIND",
+            "NAMESPACE",
+            "NAME",
+            "PASS",
+            "FAIL",
+            "WARN",
+            "ERROR",
+            "SKIP",
+            "FAILING",
+            "RULES"
+        ],
+        "{}",
+        failing.both()
+    );
+    let row = |name: &str| lines.iter().find(|l| l.get(2) == Some(&name)).cloned();
+    assert_eq!(
+        row("misplaced"),
+        Some(vec![
+            "Cluster",
+            "-",
+            "misplaced",
+            "0",
+            "2",
+            "0",
+            "0",
+            "0",
+            "audit-placement/datacenters,audit-placement/requiredLabels"
+        ]),
+        "{}",
+        failing.both()
+    );
+    assert_eq!(
+        row("big").map(|r| r[..5].to_vec()),
+        Some(vec!["MachineDeployment", namespace.as_str(), "big", "1", "2"]),
+        "{}",
+        failing.both()
+    );
+    assert_eq!(row("wellplaced"), None, "{}", failing.both());
+    assert_eq!(row("small"), None, "{}", failing.both());
+    let json_out = kubectl(plane, &["kkp", "get", "policy-reports", "-n", &namespace, "-o", "json"]).await;
+    json_out.expect_code(0);
+    let summary: Value = serde_json::from_str(&json_out.stdout).expect("JSON");
+    assert_eq!(summary["objects"], 2, "{summary}");
+    assert_eq!(summary["summary"]["fail"], 2, "{summary}");
+    assert_eq!(summary["summary"]["pass"], 4, "{summary}");
+    let big_findings = &summary["items"][0]["findings"];
+    assert_eq!(summary["items"][0]["name"], "big", "{summary}");
+    assert_eq!(big_findings[0]["rule"], "maxReplicas", "{summary}");
+    assert_eq!(
+        big_findings[0]["message"], "5 replicas exceed the maximum of 3",
+        "{summary}"
+    );
+
     // Fixes through the webhook turn the results to pass, with no periodic audit in between.
     let audits_before = *audits.borrow();
     let params = PatchParams::default();
@@ -306,11 +394,36 @@ async fn audit_policies_are_reported_as_policy_reports_and_fixes_turn_to_pass() 
         "the fixes were reported from their admission, not by a full audit"
     );
 
-    // The policy goes: the next audit removes the reports it no longer backs.
-    Api::<DynamicObject>::all_with(admin.clone(), &kkp_webhook::policies::policy_resource())
-        .delete("audit-placement", &Default::default())
-        .await
-        .expect("the policy is deleted");
+    // A Warn policy's violations are `warn` results.
+    let policies = Api::<DynamicObject>::all_with(admin.clone(), &kkp_webhook::policies::policy_resource());
+    let warn_policy: DynamicObject = serde_yaml::from_str(WARN_POLICY).expect("the Warn policy");
+    policies.create(&post, &warn_policy).await.expect("the Warn policy");
+    let (small_uid, md_reports_ref) = (uid(&small), &md_reports);
+    let small_uid = &small_uid;
+    webhook_support::wait_until("a warn result", WAIT, || async move {
+        let report = md_reports_ref.get(small_uid).await.map_err(|e| e.to_string())?;
+        let got = results_of(&report, "small");
+        let warned = (
+            "warn-owner".to_owned(),
+            "requiredAnnotations".to_owned(),
+            ResultKind::Warn,
+        );
+        if got.contains(&warned) && report.data["summary"]["warn"] == 1 {
+            Ok(())
+        } else {
+            Err(format!("{got:?}"))
+        }
+    })
+    .await
+    .expect("the Warn policy's violation is reported as warn");
+
+    // The policies go: the next audit removes the reports they no longer back.
+    for name in ["audit-placement", "warn-owner"] {
+        policies
+            .delete(name, &Default::default())
+            .await
+            .expect("the policy is deleted");
+    }
     let (misplaced_uid, cluster_reports) = (uid(&misplaced), &cluster_reports);
     let misplaced_uid = &misplaced_uid;
     webhook_support::wait_until("the reports to go with the policy", WAIT, || async move {

@@ -1,4 +1,4 @@
-//! `kubectl kkp get clusters|kubeconfig|policies`: their flags and help.
+//! `kubectl kkp get clusters|kubeconfig|policies|policy-reports`: their flags and help.
 
 use std::path::PathBuf;
 
@@ -67,6 +67,10 @@ pub enum GetWhat {
     /// List the admission policies (NAME, ENFORCEMENT, COMPILED, MATCHED, DENIED, AGE), or show the named ones.
     #[command(visible_alias = "policy", after_help = GET_POLICIES_EXAMPLES)]
     Policies(GetPoliciesArgs),
+    /// Summarise the policy reports kkp-webhook writes: per Cluster and MachineDeployment, its
+    /// PASS, FAIL, WARN, ERROR and SKIP counts and the rules it breaks.
+    #[command(visible_alias = "policy-report", after_help = GET_POLICY_REPORTS_EXAMPLES)]
+    PolicyReports(GetPolicyReportsArgs),
 }
 
 /// Flags of `get clusters`.
@@ -125,6 +129,45 @@ pub struct GetPoliciesArgs {
     /// Only policies with these labels (kubectl syntax: `team=platform,env!=prod`).
     #[arg(short = 'l', long = "selector", value_name = "SELECTOR")]
     pub selector: Option<String>,
+    /// Print the table without its header line.
+    #[arg(long)]
+    pub no_headers: bool,
+}
+
+pub const GET_POLICY_REPORTS_EXAMPLES: &str = "\
+Examples:
+  # What the admission policies say about every Cluster and MachineDeployment
+  kubectl kkp get policy-reports
+
+  # Only the objects that break a rule, and only policy team-a's results
+  kubectl kkp get policy-reports --failing --policy team-a
+
+  # The MachineDeployments of one namespace, with every failing result, as JSON
+  kubectl kkp get policy-reports -n kube-system -o json";
+
+/// The output formats of the summary besides its table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum SummaryFormat {
+    Yaml,
+    Json,
+}
+
+/// Flags of `get policy-reports`.
+#[derive(Debug, Args)]
+pub struct GetPolicyReportsArgs {
+    /// Only the PolicyReports (MachineDeployments) of this namespace; without it, the
+    /// ClusterPolicyReports (Clusters) and the PolicyReports of every namespace.
+    #[arg(short = 'n', long = "namespace", value_name = "NAMESPACE")]
+    pub namespace: Option<String>,
+    /// Only the results of this policy.
+    #[arg(long, value_name = "POLICY")]
+    pub policy: Option<String>,
+    /// Only objects with a result other than pass.
+    #[arg(long)]
+    pub failing: bool,
+    /// The summary as yaml or json instead of the table (with each result that is not a pass).
+    #[arg(short = 'o', long = "output", value_enum)]
+    pub output: Option<SummaryFormat>,
     /// Print the table without its header line.
     #[arg(long)]
     pub no_headers: bool,

@@ -86,7 +86,7 @@ pub enum Command {
     Generate(generate::GenerateCommand),
     /// Create a cluster: generate, check locally, apply, wait, fetch its kubeconfig.
     Create(create::CreateCommand),
-    /// Show clusters, a cluster, policies, or a cluster's kubeconfig.
+    /// Show clusters, a cluster, policies, policy reports, or a cluster's kubeconfig.
     Get(get::GetCommand),
     /// Show a cluster as a tree of its health and machine deployments.
     Describe(describe::DescribeCommand),

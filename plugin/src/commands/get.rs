@@ -1,4 +1,5 @@
-//! `kubectl kkp get`: clusters as a table (or YAML/JSON/names), and a cluster's kubeconfig.
+//! `kubectl kkp get`: clusters as a table (or YAML/JSON/names), a cluster's kubeconfig, admission
+//! policies and a summary of their reports.
 
 mod kubeconfig;
 pub mod table;
@@ -15,6 +16,7 @@ pub async fn run(cmd: GetCommand, g: &GlobalSettings) -> anyhow::Result<()> {
         GetWhat::Clusters(args) => clusters(args, g).await,
         GetWhat::Kubeconfig(args) => kubeconfig::run(args, g).await,
         GetWhat::Policies(args) => super::get_policies::run(args, g).await,
+        GetWhat::PolicyReports(args) => super::get_policy_reports::run(args, g).await,
     }
 }
 
