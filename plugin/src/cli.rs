@@ -53,6 +53,10 @@ pub enum Command {
     Describe(commands::describe::DescribeCommand),
     /// Delete a cluster.
     Delete(commands::delete::DeleteCommand),
+    /// Import a running cluster into KKP (an ExternalCluster with its kubeconfig).
+    Register(commands::register::RegisterCommand),
+    /// Remove an imported cluster from KKP.
+    Unregister(commands::register::UnregisterCommand),
     /// Answer locally what admission would answer for files.
     #[command(long_about = commands::validate::ABOUT)]
     Validate(commands::validate::ValidateArgs),

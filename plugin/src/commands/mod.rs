@@ -11,6 +11,7 @@ pub mod get;
 pub mod get_policies;
 pub mod install;
 pub mod policy;
+pub mod register;
 pub mod validate;
 pub mod version;
 
@@ -61,6 +62,8 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Get(c) => get::run(c, &g).await,
         Command::Describe(c) => describe::run(c, &g).await,
         Command::Delete(c) => delete::run(c, &g).await,
+        Command::Register(c) => register::run(c, &g).await,
+        Command::Unregister(c) => register::run_unregister(c, &g).await,
         Command::Validate(c) => validate::run(c, &g).await,
         Command::Install(c) => install::run(c, &g).await,
         Command::Policy(c) => policy::run(c, &g).await,
