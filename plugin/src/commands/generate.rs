@@ -186,8 +186,9 @@ pub struct TemplateArgs {
     /// The KKP datacenter to run the cluster in, as named on the seed (KKP_DATACENTER).
     #[arg(long, value_name = "NAME")]
     pub datacenter: Option<String>,
-    /// The ID of the KKP project the cluster belongs to (KKP_PROJECT_ID).
-    #[arg(long, value_name = "ID")]
+    /// The ID of the KKP project the cluster belongs to (KKP_PROJECT_ID): the global `--project`,
+    /// which the command copies here before rendering.
+    #[arg(skip)]
     pub project: Option<String>,
     /// The name shown in KKP's dashboard [default: NAME] (KKP_HUMAN_READABLE_NAME).
     #[arg(long, value_name = "TEXT")]
@@ -448,6 +449,7 @@ pub async fn run(cmd: GenerateCommand, g: &GlobalArgs) -> anyhow::Result<()> {
     match cmd.what {
         GenerateWhat::Cluster(mut args) => {
             args.template.namespace = g.namespace.clone();
+            args.template.project = g.api.project.clone();
             generate_cluster(&args)
         }
         GenerateWhat::MachineDeployments(args) => super::generate_workers::run(&args),

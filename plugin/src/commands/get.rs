@@ -138,6 +138,10 @@ pub fn row(cluster: &Value, now: k8s_openapi::jiff::Timestamp) -> Vec<String> {
 }
 
 async fn clusters(args: GetClustersArgs, g: &GlobalArgs) -> anyhow::Result<()> {
+    if let Some(client) = super::api::client(g)? {
+        let selector = args.selector.as_deref();
+        return super::api::clusters::get(&client, &args.names, args.output, selector, !args.no_headers).await;
+    }
     let conn = Connection::from_global(g).await?;
     let listing = args.names.is_empty();
     let mut found = Vec::new();
@@ -197,14 +201,32 @@ mod tests {
         let bare = json!({"metadata": {"name": "x"}});
         assert_eq!(
             row(&bare, now),
-            ["x", "<none>", "<none>", "<none>", "<none>", "<none>", "<unknown>", "kkp"]
+            [
+                "x",
+                "<none>",
+                "<none>",
+                "<none>",
+                "<none>",
+                "<none>",
+                "<unknown>",
+                "kkp"
+            ]
         );
         let imported = json!({"kind": "ExternalCluster", "metadata": {"name": "prod"},
             "spec": {"humanReadableName": "Prod", "version": "1.36.3", "cloudSpec": {"providerName": "bringyourown"}},
             "status": {"condition": {"phase": "Running"}}});
         assert_eq!(
             row(&imported, now),
-            ["prod", "Prod", "bringyourown", "<none>", "1.36.3", "Running", "<unknown>", "external"]
+            [
+                "prod",
+                "Prod",
+                "bringyourown",
+                "<none>",
+                "1.36.3",
+                "Running",
+                "<unknown>",
+                "external"
+            ]
         );
     }
 

@@ -1,5 +1,6 @@
 //! One module per command, mirroring the command tree.
 
+pub mod api;
 pub mod completion;
 pub mod create;
 pub mod delete;
@@ -36,6 +37,8 @@ pub struct GlobalArgs {
     /// Log verbosity: -v for info, -vv for debug, -vvv for trace (logs go to stderr).
     #[arg(short = 'v', long = "verbose", global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
+    #[command(flatten)]
+    pub api: crate::kkp_api::settings::ApiArgs,
 }
 
 pub fn init_logging(global: &GlobalArgs) {
@@ -65,6 +68,7 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Register(c) => register::run(c, &g).await,
         Command::Unregister(c) => register::run_unregister(c, &g).await,
         Command::Validate(c) => validate::run(c, &g).await,
+        Command::Apply(c) => api::apply::run(c, &g).await,
         Command::Install(c) => install::run(c, &g).await,
         Command::Policy(c) => policy::run(c, &g).await,
         Command::Version(c) => version::run(c, &g).await,
