@@ -27,7 +27,8 @@ management (seed) cluster of the current context, what KKP's own API writes for 
 kubeconfig in the Secret kubeconfig-external-cluster-NAME of namespace kubermatic, and an
 ExternalCluster NAME (kubermatic.k8c.io/v1, provider bringyourown) that references it. KKP's
 external-cluster controller then takes the cluster over and reports its phase and version
-(kubectl kkp get clusters, kubectl kkp describe cluster NAME).
+(kubectl kkp get clusters, kubectl kkp describe cluster NAME). --project labels both objects with
+the KKP project (project-id).
 
 KKP connects with the stored kubeconfig from inside the seed, so it must carry its credentials
 inline: a kubeconfig whose user runs a program (exec, auth-provider, as cloud logins do) or that
@@ -83,9 +84,6 @@ pub struct RegisterClusterArgs {
     /// --context, which picks the management cluster.
     #[arg(long = "cluster-context", visible_alias = "kubeconfig-context", value_name = "CTX")]
     pub cluster_context: Option<String>,
-    /// The KKP project the cluster belongs to (the label project-id).
-    #[arg(long, value_name = "ID")]
-    pub project: Option<String>,
     /// The name shown in KKP's dashboard [default: NAME].
     #[arg(long, value_name = "TEXT")]
     pub human_readable_name: Option<String>,
@@ -157,7 +155,7 @@ async fn register(args: RegisterClusterArgs, g: &GlobalArgs) -> anyhow::Result<(
     let registration = Registration {
         id: args.name.clone(),
         human_readable_name: args.human_readable_name.clone().unwrap_or_else(|| args.name.clone()),
-        project: args.project.clone(),
+        project: g.api.project.clone(),
         kubeconfig,
         version,
     };
