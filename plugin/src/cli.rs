@@ -52,7 +52,7 @@ pub enum Command {
     Generate(commands::generate::GenerateCommand),
     /// Create a cluster: generate, check locally, apply, wait, fetch its kubeconfig.
     Create(commands::create::CreateCommand),
-    /// Show clusters, a cluster, policies, or a cluster's kubeconfig.
+    /// Show clusters, a cluster, policies, policy reports, or a cluster's kubeconfig.
     Get(commands::get::GetCommand),
     /// Show a cluster as a tree of its health and machine deployments.
     Describe(commands::describe::DescribeCommand),

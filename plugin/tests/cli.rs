@@ -157,6 +157,7 @@ mod help {
         &["get", "clusters"],
         &["get", "kubeconfig"],
         &["get", "policies"],
+        &["get", "policy-reports"],
         &["describe"],
         &["describe", "cluster"],
         &["delete"],

@@ -10,8 +10,9 @@ use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding};
 use kkp_crds::policy::report::{ReportResult, ResultKind, SOURCE};
 use kkp_e2e::crds::{ADMISSION_POLICIES, CLUSTERS, MACHINE_DEPLOYMENTS, install_crds};
 use kkp_e2e::examples::{hetzner_cluster, hetzner_provider_spec, machine_deployment_of, object};
+use kkp_e2e::plugin_support::{self, Ran};
 use kkp_e2e::webhook_support::{self, ServingCert};
-use kkp_e2e::{apis, install_shipped_crds, shared_control_plane};
+use kkp_e2e::{ControlPlane, apis, install_shipped_crds, shared_control_plane};
 use kkp_webhook::policies::{PolicyWatch, WatchOptions};
 use kkp_webhook::reports::{ReportOptions, Reporter, cluster_policy_report_resource, policy_report_resource};
 use kkp_webhook::{AppState, Config, Server};
@@ -62,6 +63,21 @@ async fn grant_webhook_rbac(admin: &Client, user: &str) {
             .await
             .expect("the webhook's ClusterRoleBinding");
     }
+}
+
+/// Runs the real kubectl, with the plugin on PATH, as the cluster's admin (off the async runtime).
+async fn kubectl(plane: &'static ControlPlane, args: &[&str]) -> Ran {
+    let kubeconfig = plane.admin().kubeconfig_path.clone();
+    let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+    tokio::task::spawn_blocking(move || {
+        let plugin_dir = plugin_support::plugin_dir().expect("the plugin builds");
+        let home = tempfile::tempdir().expect("a home dir");
+        let mut command = plugin_support::kubectl(plane.bin_dir(), plugin_dir, &kubeconfig, home.path());
+        command.args(&args);
+        plugin_support::run(command, Duration::from_secs(120)).expect("kubectl ran")
+    })
+    .await
+    .expect("the kubectl task")
 }
 
 /// `(policy, rule) → result` of a report, after checking what every result must carry.
@@ -148,6 +164,7 @@ async fn audit_policies_are_reported_as_policy_reports_and_fixes_turn_to_pass() 
             interval: Duration::from_secs(3600),
             page_size: 2,
             settle: Duration::from_millis(300),
+            policies_synced: Some(watch.synced()),
         },
     );
     let base_url = format!("https://127.0.0.1:{}", server.tls_addr().port());
@@ -263,6 +280,66 @@ async fn audit_policies_are_reported_as_policy_reports_and_fixes_turn_to_pass() 
         ]),
     )
     .await;
+
+    // The plugin summarises them: the objects that break a rule, and one namespace as JSON.
+    let failing = kubectl(plane, &["kkp", "get", "policy-reports", "--failing"]).await;
+    failing.expect_code(0);
+    let lines: Vec<Vec<&str>> = failing.stdout.lines().map(|l| l.split_whitespace().collect()).collect();
+    assert_eq!(
+        lines[0],
+        [
+            "KIND",
+            "NAMESPACE",
+            "NAME",
+            "PASS",
+            "FAIL",
+            "WARN",
+            "ERROR",
+            "SKIP",
+            "FAILING",
+            "RULES"
+        ],
+        "{}",
+        failing.both()
+    );
+    let row = |name: &str| lines.iter().find(|l| l.get(2) == Some(&name)).cloned();
+    assert_eq!(
+        row("misplaced"),
+        Some(vec![
+            "Cluster",
+            "-",
+            "misplaced",
+            "0",
+            "2",
+            "0",
+            "0",
+            "0",
+            "audit-placement/datacenters,audit-placement/requiredLabels"
+        ]),
+        "{}",
+        failing.both()
+    );
+    assert_eq!(
+        row("big").map(|r| r[..5].to_vec()),
+        Some(vec!["MachineDeployment", namespace.as_str(), "big", "1", "2"]),
+        "{}",
+        failing.both()
+    );
+    assert_eq!(row("wellplaced"), None, "{}", failing.both());
+    assert_eq!(row("small"), None, "{}", failing.both());
+    let json_out = kubectl(plane, &["kkp", "get", "policy-reports", "-n", &namespace, "-o", "json"]).await;
+    json_out.expect_code(0);
+    let summary: Value = serde_json::from_str(&json_out.stdout).expect("JSON");
+    assert_eq!(summary["objects"], 2, "{summary}");
+    assert_eq!(summary["summary"]["fail"], 2, "{summary}");
+    assert_eq!(summary["summary"]["pass"], 4, "{summary}");
+    let big_findings = &summary["items"][0]["findings"];
+    assert_eq!(summary["items"][0]["name"], "big", "{summary}");
+    assert_eq!(big_findings[0]["rule"], "maxReplicas", "{summary}");
+    assert_eq!(
+        big_findings[0]["message"], "5 replicas exceed the maximum of 3",
+        "{summary}"
+    );
 
     // Fixes through the webhook turn the results to pass, with no periodic audit in between.
     let audits_before = *audits.borrow();

@@ -352,6 +352,11 @@ impl PolicyWatch {
             .is_ok_and(|r| r.is_ok())
     }
 
+    /// Says true once the first complete list of policies is in force.
+    pub fn synced(&self) -> watch::Receiver<bool> {
+        self.synced.clone()
+    }
+
     /// The policies as last seen from the API.
     pub fn store(&self) -> &Store<DynamicObject> {
         &self.store
@@ -587,10 +592,7 @@ pub async fn serve(mut config: Config, args: PolicyArgs, platform: PlatformArgs)
         .as_ref()
         .filter(|_| should_watch(args.watch_policies))
         .map(|client| MachineLabelWatch::spawn(client.clone(), state.machine_labels().clone()));
-    let reporter = client
-        .as_ref()
-        .filter(|_| should_watch(args.watch_policies) && args.reports.policy_reports)
-        .map(|client| Reporter::spawn(client.clone(), state.clone(), ReportOptions::from(&args.reports)));
+    let report_client = client.clone().filter(|_| args.reports.policy_reports);
     let mut readiness = None;
     let watch = client.filter(|_| should_watch(args.watch_policies)).map(|client| {
         let options = WatchOptions {
@@ -610,6 +612,14 @@ pub async fn serve(mut config: Config, args: PolicyArgs, platform: PlatformArgs)
             ready_state.set_ready(true);
         }));
         watch
+    });
+    // Reports follow the watched policies, once their first list is in force.
+    let reporter = report_client.zip(watch.as_ref()).map(|(client, watch)| {
+        let options = ReportOptions {
+            policies_synced: Some(watch.synced()),
+            ..ReportOptions::from(&args.reports)
+        };
+        Reporter::spawn(client, state.clone(), options)
     });
     let signalled = shutdown_signal().await;
     if let Some(task) = readiness {

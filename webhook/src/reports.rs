@@ -67,6 +67,9 @@ pub struct ReportOptions {
     /// How long after a change (policies, an admitted object) the audit starts, so that the
     /// object is stored and several changes are audited together.
     pub settle: Duration,
+    /// When given, nothing is audited until it says true (the first list of watched policies is
+    /// in force): an audit with no policies yet would delete every report.
+    pub policies_synced: Option<watch::Receiver<bool>>,
 }
 
 impl Default for ReportOptions {
@@ -75,6 +78,7 @@ impl Default for ReportOptions {
             interval: Duration::from_secs(600),
             page_size: 100,
             settle: Duration::from_secs(1),
+            policies_synced: None,
         }
     }
 }
@@ -185,8 +189,16 @@ async fn run(
     mut stop: watch::Receiver<bool>,
     audits: watch::Sender<u64>,
 ) {
+    if let Some(mut synced) = options.policies_synced.clone() {
+        tokio::select! {
+            _ = stop.wait_for(|s| *s) => return,
+            _ = synced.wait_for(|s| *s) => {}
+        }
+    }
     let mut policies = state.policies_installed();
-    let mut tick = tokio::time::interval(options.interval.max(Duration::from_secs(1)));
+    let period = options.interval.max(Duration::from_secs(1));
+    // The first audit comes with the policies in force now, then every period.
+    let mut tick = tokio::time::interval_at(tokio::time::Instant::now(), period);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let stopped = |stop: &watch::Receiver<bool>| *stop.borrow();
     loop {

@@ -10,6 +10,7 @@ pub mod generate;
 pub mod generate_workers;
 pub mod get;
 pub mod get_policies;
+pub mod get_policy_reports;
 pub mod install;
 pub mod policy;
 pub mod register;

@@ -266,6 +266,7 @@ fn deadline_left(deadline: Deadline, timeout: Duration) -> Duration {
 
 async fn apply_into_user_cluster(client: &KkpClient, id: &str, objects: &[Value]) -> anyhow::Result<()> {
     let text = client.kubeconfig(id).await?;
+    super::clusters::check_kubeconfig(&text, id, crate::kube::trust::AllowArgs::default())?;
     let user = Connection::from_kubeconfig_text(&text, &format!("the kubeconfig of cluster {id}")).await?;
     let mut applier = Applier::new(
         &user,

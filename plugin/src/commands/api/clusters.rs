@@ -10,6 +10,7 @@ use super::health;
 use crate::commands::get::table;
 use crate::kkp_api::client::KkpClient;
 use crate::kkp_api::models::{ApiCluster, NodeDeployment};
+use crate::kube::trust::{self, AllowArgs};
 use crate::kube::wait::Deadline;
 use crate::output::{self, OutputFormat};
 
@@ -213,11 +214,35 @@ fn describe_text(
     out
 }
 
-/// `get kubeconfig NAME`: the cluster's admin kubeconfig as text, and the cluster's ID.
-pub async fn kubeconfig(client: &KkpClient, name: &str) -> anyhow::Result<(String, String)> {
+/// `get kubeconfig NAME`: the cluster's admin kubeconfig as text, and the cluster's ID. A
+/// kubeconfig that runs a program or reads local files is refused unless `allow` accepts it, as
+/// one read from a Secret is.
+pub async fn kubeconfig(client: &KkpClient, name: &str, allow: AllowArgs) -> anyhow::Result<(String, String)> {
     let cluster = client.find_cluster(name).await?;
     let id = cluster.id.clone().unwrap_or_default();
-    Ok((client.kubeconfig(&id).await?, id))
+    let text = client.kubeconfig(&id).await?;
+    check_kubeconfig(&text, &id, allow)?;
+    Ok((text, id))
+}
+
+/// Refuses a kubeconfig from the API that would run a program or read local files here.
+pub fn check_kubeconfig(text: &str, id: &str, allow: AllowArgs) -> anyhow::Result<()> {
+    let findings: Vec<String> = trust::inspect(text)
+        .map_err(|e| anyhow::anyhow!("the kubeconfig the KKP API returned for cluster {id} is not YAML: {e}"))?
+        .into_iter()
+        .filter(|f| match f.risk {
+            trust::Risk::RunsProgram => !allow.allow_exec,
+            trust::Risk::ReadsFile => !allow.allow_file_references,
+        })
+        .map(|f| f.to_string())
+        .collect();
+    if findings.is_empty() {
+        return Ok(());
+    }
+    anyhow::bail!(
+        "the kubeconfig the KKP API returned for cluster {id} would run a program or read local files on this machine ({}); if you trust it, pass --allow-exec or --allow-file-references",
+        findings.join("; ")
+    )
 }
 
 /// Asks on the terminal; refuses when there is no terminal to ask on.
@@ -322,6 +347,24 @@ mod tests {
 
     use super::*;
     use crate::kkp_api::models::ClusterHealth;
+
+    #[test]
+    fn a_kubeconfig_that_runs_a_program_is_refused_unless_allowed() {
+        let text = "apiVersion: v1\nkind: Config\nusers:\n- name: u\n  user:\n    exec:\n      command: /bin/sh\n";
+        let e = check_kubeconfig(text, "abc", AllowArgs::default())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("cluster abc") && e.contains("exec") && e.contains("--allow-exec"),
+            "{e}"
+        );
+        let allow = AllowArgs {
+            allow_exec: true,
+            ..AllowArgs::default()
+        };
+        check_kubeconfig(text, "abc", allow).unwrap();
+        check_kubeconfig("apiVersion: v1\nkind: Config\n", "abc", AllowArgs::default()).unwrap();
+    }
 
     #[test]
     fn label_selectors_match_like_kubectls() {

@@ -14,8 +14,17 @@ use crate::kkp_api::settings::{self, ConfigApi};
 pub fn client(g: &GlobalArgs) -> anyhow::Result<Option<KkpClient>> {
     let env = |k: &str| std::env::var(k).ok();
     let config_path = crate::template::config::default_config_path(&env);
+    let chosen = g.api.api.is_some() || env("KKP_API").is_some_and(|v| !v.trim().is_empty());
     let config = match &config_path {
-        Some(path) => ConfigApi::load(path)?,
+        Some(path) => match ConfigApi::load(path) {
+            Ok(config) => config,
+            // Without --api or KKP_API a config file the API part cannot read changes nothing.
+            Err(e) if !chosen => {
+                tracing::debug!("not using the KKP API: {e}");
+                ConfigApi::default()
+            }
+            Err(e) => return Err(e.into()),
+        },
         None => ConfigApi::default(),
     };
     let Some(url) = settings::selected_url(&g.api, &env, &config) else {

@@ -39,7 +39,7 @@ pub struct GetKubeconfigArgs {
 
 pub async fn run(args: GetKubeconfigArgs, g: &GlobalArgs) -> anyhow::Result<()> {
     if let Some(client) = crate::commands::api::client(g)? {
-        let (text, id) = crate::commands::api::clusters::kubeconfig(&client, &args.name).await?;
+        let (text, id) = crate::commands::api::clusters::kubeconfig(&client, &args.name, args.allow).await?;
         return deliver(&args, g, &text, &format!("the KKP API, cluster ID {id}"));
     }
     let conn = Connection::from_global(g).await?;
