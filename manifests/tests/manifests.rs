@@ -443,7 +443,7 @@ fn rbac_reads_policies_and_the_platform_configuration_and_patches_policy_status(
                 .collect::<Vec<_>>()
         })
         .collect();
-    let report_verbs: Vec<String> = ["get", "list", "create", "patch", "delete"].map(String::from).to_vec();
+    let report_verbs: Vec<String> = ["list", "create", "patch", "delete"].map(String::from).to_vec();
     assert_eq!(
         granted,
         [

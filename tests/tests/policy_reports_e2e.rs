@@ -37,6 +37,17 @@ spec:
     maxReplicas: 3
 "#;
 
+const WARN_POLICY: &str = r#"
+apiVersion: policy.kubectl-kkp.io/v1alpha1
+kind: AdmissionPolicy
+metadata:
+  name: warn-owner
+spec:
+  enforcement: Warn
+  rules:
+    requiredAnnotations: [owner]
+"#;
+
 /// The shipped ClusterRole, bound to `user`.
 async fn grant_webhook_rbac(admin: &Client, user: &str) {
     let params = PatchParams::apply("policy-reports-e2e").force();
@@ -383,11 +394,36 @@ async fn audit_policies_are_reported_as_policy_reports_and_fixes_turn_to_pass() 
         "the fixes were reported from their admission, not by a full audit"
     );
 
-    // The policy goes: the next audit removes the reports it no longer backs.
-    Api::<DynamicObject>::all_with(admin.clone(), &kkp_webhook::policies::policy_resource())
-        .delete("audit-placement", &Default::default())
-        .await
-        .expect("the policy is deleted");
+    // A Warn policy's violations are `warn` results.
+    let policies = Api::<DynamicObject>::all_with(admin.clone(), &kkp_webhook::policies::policy_resource());
+    let warn_policy: DynamicObject = serde_yaml::from_str(WARN_POLICY).expect("the Warn policy");
+    policies.create(&post, &warn_policy).await.expect("the Warn policy");
+    let (small_uid, md_reports_ref) = (uid(&small), &md_reports);
+    let small_uid = &small_uid;
+    webhook_support::wait_until("a warn result", WAIT, || async move {
+        let report = md_reports_ref.get(small_uid).await.map_err(|e| e.to_string())?;
+        let got = results_of(&report, "small");
+        let warned = (
+            "warn-owner".to_owned(),
+            "requiredAnnotations".to_owned(),
+            ResultKind::Warn,
+        );
+        if got.contains(&warned) && report.data["summary"]["warn"] == 1 {
+            Ok(())
+        } else {
+            Err(format!("{got:?}"))
+        }
+    })
+    .await
+    .expect("the Warn policy's violation is reported as warn");
+
+    // The policies go: the next audit removes the reports they no longer back.
+    for name in ["audit-placement", "warn-owner"] {
+        policies
+            .delete(name, &Default::default())
+            .await
+            .expect("the policy is deleted");
+    }
     let (misplaced_uid, cluster_reports) = (uid(&misplaced), &cluster_reports);
     let misplaced_uid = &misplaced_uid;
     webhook_support::wait_until("the reports to go with the policy", WAIT, || async move {

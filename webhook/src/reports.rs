@@ -164,6 +164,7 @@ impl Reporter {
             client,
             written: HashMap::new(),
             page_size: options.page_size.max(1),
+            served: true,
         };
         let task = tokio::spawn(run(writer, state, options, stop_rx, audits_tx));
         Reporter { stop, task, audits }
@@ -251,6 +252,8 @@ struct Writer {
     /// uid → hash of the report last written for that object.
     written: HashMap<String, u64>,
     page_size: u32,
+    /// Whether the cluster serves the report CRDs, as the last full audit found.
+    served: bool,
 }
 
 fn hash_of(report: &Value) -> u64 {
@@ -315,6 +318,23 @@ impl Writer {
     /// Audits every Cluster and MachineDeployment, page by page, then deletes the reports about
     /// objects that are gone or that no policy selects. Returns how many reports were written.
     async fn audit_all(&mut self, policies: &PolicySet) -> Result<usize, kube::Error> {
+        // Without the report CRDs nothing can be written: say so once, not once per object.
+        let probe: Api<DynamicObject> = Api::all_with(self.client.clone(), &cluster_policy_report_resource());
+        match probe.list(&ListParams::default().limit(1)).await {
+            Err(kube::Error::Api(status)) if status.code == 404 => {
+                if self.served {
+                    tracing::warn!(
+                        "policy reports: the cluster does not serve clusterpolicyreports.wgpolicyk8s.io; install the \
+                         PolicyReport CRDs (manifests/crds) to get reports"
+                    );
+                }
+                self.served = false;
+                self.written.clear();
+                return Ok(0);
+            }
+            Err(e) => return Err(e),
+            Ok(_) => self.served = true,
+        }
         let mut keep: HashSet<String> = HashSet::new();
         let mut written = 0;
         for (_, resource) in audited() {
@@ -374,6 +394,9 @@ impl Writer {
 
     /// Audits the objects admitted lately, as stored now.
     async fn audit_some(&mut self, policies: &PolicySet, keys: BTreeSet<ObjectKey>) {
+        if !self.served {
+            return;
+        }
         for key in keys {
             let Some((_, resource)) = audited().into_iter().find(|(kind, _)| *kind == key.kind) else {
                 continue;
