@@ -10,6 +10,7 @@ pub mod generate;
 pub mod get;
 pub mod install;
 pub mod policy;
+pub mod register;
 pub mod validate;
 pub mod version;
 
@@ -95,6 +96,10 @@ pub enum Command {
     /// Apply KKP API payload files (clusters, machine deployments) through the KKP REST API.
     #[command(long_about = apply::APPLY_ABOUT, after_help = apply::APPLY_EXAMPLES)]
     Apply(apply::ApplyArgs),
+    /// Import a running cluster into KKP (an ExternalCluster with its kubeconfig).
+    Register(register::RegisterCommand),
+    /// Remove an imported cluster from KKP.
+    Unregister(register::UnregisterCommand),
     /// Answer locally what admission would answer for files.
     #[command(long_about = validate::ABOUT)]
     Validate(validate::ValidateArgs),

@@ -18,7 +18,7 @@ use crate::k8s::client::Connection;
 use crate::k8s::resources;
 use crate::k8s::secret::{self, Convention, LookupError};
 use crate::k8s::trust::{self, AllowArgs};
-use crate::k8s::{errors, kkp};
+use crate::k8s::{errors, external, kkp};
 use crate::settings::GlobalSettings;
 
 /// How long describe waits for the user cluster before saying it is unreachable.
@@ -34,6 +34,29 @@ pub async fn run(cmd: DescribeCommand, g: &GlobalSettings) -> anyhow::Result<()>
     }
 }
 
+/// An imported cluster (ExternalCluster): what KKP's external-cluster controller reports of it.
+fn describe_imported(cluster: &Value) -> String {
+    let text = |pointer: &str| kkp::text(cluster, pointer).unwrap_or("<none>");
+    let kubeconfig = external::kubeconfig_reference(cluster)
+        .map_or_else(|| "<none>".to_owned(), |(name, ns)| format!("Secret {ns}/{name}"));
+    let rows = [
+        ("Name", text("/metadata/name").to_owned()),
+        (
+            "Type",
+            format!("external (imported, provider {})", text("/spec/cloudSpec/providerName")),
+        ),
+        ("Human name", text("/spec/humanReadableName").to_owned()),
+        ("Phase", external::phase(cluster).unwrap_or("<none>").to_owned()),
+        ("Message", text("/status/condition/message").to_owned()),
+        ("Version", text("/spec/version").to_owned()),
+        ("Kubeconfig", kubeconfig),
+        ("Created", text("/metadata/creationTimestamp").to_owned()),
+    ];
+    rows.iter()
+        .map(|(k, v)| format!("{:<12}{v}\n", format!("{k}:")))
+        .collect()
+}
+
 /// The machine deployments of a cluster, or why they could not be read.
 #[derive(Clone, Debug)]
 pub enum MachineDeployments {
@@ -43,7 +66,15 @@ pub enum MachineDeployments {
 
 async fn cluster(args: DescribeClusterArgs, g: &GlobalSettings) -> anyhow::Result<()> {
     let conn = Connection::from_settings(&g.connection).await?;
-    let cluster = kkp::get_cluster(&conn, &args.name).await?;
+    let Some(cluster) = kkp::get_cluster_opt(&conn, &args.name).await? else {
+        return match external::get_opt(&conn, &args.name).await? {
+            Some(imported) => {
+                print!("{}", describe_imported(&imported));
+                Ok(())
+            }
+            None => Err(kkp::not_found(&args.name, &conn)),
+        };
+    };
     let mds = match tokio::time::timeout(USER_CLUSTER_TIMEOUT, machine_deployments(&conn, &args.name, args.allow)).await
     {
         Ok(found) => found,
