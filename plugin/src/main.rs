@@ -3,7 +3,7 @@
 //! Layers, each using only those below it: `main` and `run` (start the program, map outcomes to
 //! exit statuses) → `commands` (one module per command) → `cli` (clap types only) and `settings`
 //! (resolved global flags) → `platform`, `template`, `kkp_api` → `k8s` (cluster access) →
-//! `output` and `exit`.
+//! `output` and `exit`. All terminal output goes through `printer::Printer`.
 
 use std::process::ExitCode;
 
@@ -16,6 +16,7 @@ mod k8s;
 mod kkp_api;
 mod output;
 mod platform;
+mod printer;
 mod run;
 mod settings;
 mod template;

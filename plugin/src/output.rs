@@ -1,6 +1,6 @@
 //! Printing objects the way kubectl does: `-o yaml` (documents separated by `---`), `-o json` (one
 //! object, or a `List` of several) and `-o name` (`cluster.kubermatic.k8c.io/NAME`). Objects are
-//! data, so they go to stdout; messages go to stderr elsewhere.
+//! data: the printer writes them to stdout.
 
 use std::io::{self, Write};
 use std::path::Path;
@@ -19,18 +19,6 @@ pub enum OutputFormat {
     Json,
     /// One `kind.group/name` per line.
     Name,
-}
-
-/// Prints objects on stdout. A closed pipe (`| head`) ends the output quietly; any other write
-/// error is reported on stderr.
-pub fn print_objects(objs: &[Value], format: OutputFormat) {
-    let stdout = io::stdout();
-    let mut out = stdout.lock();
-    if let Err(e) = write_objects(&mut out, objs, format).and_then(|()| out.flush())
-        && e.kind() != io::ErrorKind::BrokenPipe
-    {
-        eprintln!("error: cannot write to stdout: {e}");
-    }
 }
 
 /// Writes objects in a format.

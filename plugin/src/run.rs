@@ -7,6 +7,7 @@ use crate::cli::Cli;
 use crate::commands;
 use crate::exit::{ExitStatus, Reported};
 use crate::k8s::wait::WaitTimeout;
+use crate::printer::Printer;
 use crate::settings::GlobalSettings;
 
 /// Reports what the command line parser stopped at: help and version text on stdout with exit 0,
@@ -23,6 +24,7 @@ pub fn usage(err: &clap::Error) -> ExitCode {
 
 pub fn run(cli: Cli) -> ExitCode {
     let settings = GlobalSettings::resolve(cli.global);
+    let printer = Printer;
     init_logging(settings.verbose);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -31,15 +33,15 @@ pub fn run(cli: Cli) -> ExitCode {
     {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
+            printer.error(format_args!("cannot start the async runtime: {e}"));
             return ExitStatus::Failure.into();
         }
     };
-    match runtime.block_on(commands::dispatch(cli.command, &settings)) {
+    match runtime.block_on(commands::dispatch(cli.command, &settings, &printer)) {
         Ok(()) => ExitStatus::Success.into(),
         Err(err) => {
             if err.downcast_ref::<Reported>().is_none() {
-                eprintln!("error: {}", render(&err));
+                printer.error(render(&err));
             }
             if err.downcast_ref::<WaitTimeout>().is_some() {
                 ExitStatus::Timeout.into()

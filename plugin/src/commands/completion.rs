@@ -13,11 +13,12 @@ use clap::{Arg, ArgAction, Command, CommandFactory};
 use crate::cli::Cli;
 use crate::cli::completion::{CompleteArgs, CompletionArgs, CompletionShell};
 use crate::settings::GlobalSettings;
+use crate::printer::Printer;
 
 /// The binary the scripts complete.
 const PLUGIN_BINARY: &str = "kubectl-kkp";
 
-pub async fn run(args: CompletionArgs, _g: &GlobalSettings) -> anyhow::Result<()> {
+pub async fn run(args: CompletionArgs, _g: &GlobalSettings, printer: &Printer) -> anyhow::Result<()> {
     let shell = match args.shell {
         CompletionShell::Bash => clap_complete::Shell::Bash,
         CompletionShell::Zsh => clap_complete::Shell::Zsh,
@@ -28,7 +29,7 @@ pub async fn run(args: CompletionArgs, _g: &GlobalSettings) -> anyhow::Result<()
     if shell == clap_complete::Shell::Bash {
         script = fix_bash_names(&script);
     }
-    write_stdout(&script)
+    write_stdout(&script, printer)
 }
 
 /// clap_complete's bash script names a subcommand's case label after the binary with its `-`
@@ -55,15 +56,15 @@ fn script_command() -> Command {
     cmd
 }
 
-pub async fn run_complete(args: CompleteArgs, _g: &GlobalSettings) -> anyhow::Result<()> {
+pub async fn run_complete(args: CompleteArgs, _g: &GlobalSettings, printer: &Printer) -> anyhow::Result<()> {
     let mut cmd = Cli::command();
     cmd.build();
     let answer = complete(&cmd, &args.words);
-    write_stdout(answer.render().as_bytes())
+    write_stdout(answer.render().as_bytes(), printer)
 }
 
-fn write_stdout(bytes: &[u8]) -> anyhow::Result<()> {
-    let mut out = std::io::stdout().lock();
+fn write_stdout(bytes: &[u8], printer: &Printer) -> anyhow::Result<()> {
+    let mut out = printer.stdout();
     match out.write_all(bytes).and_then(|()| out.flush()) {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e).context("cannot write to stdout"),
         _ => Ok(()),

@@ -34,10 +34,11 @@ use crate::k8s::{capi, kkp};
 use crate::output::{self, OutputFormat};
 use crate::platform::Platform;
 use crate::settings::GlobalSettings;
+use crate::printer::Printer;
 
-pub async fn run(cmd: CreateCommand, g: &GlobalSettings) -> anyhow::Result<()> {
+pub async fn run(cmd: CreateCommand, g: &GlobalSettings, printer: &Printer) -> anyhow::Result<()> {
     match cmd.what {
-        CreateWhat::Cluster(args) => create_cluster(args, g).await,
+        CreateWhat::Cluster(args) => create_cluster(args, g, printer).await,
     }
 }
 
@@ -112,14 +113,14 @@ fn resolve_name(args: &CreateClusterArgs) -> (String, TemplateArgs, bool) {
 /// Runs the local admission check and returns the objects as admission defaulted them (objects
 /// of other kinds unchanged, in the same order); on any error prints every one (per object and
 /// field) and returns an error that stops the command before anything is sent.
-fn check_locally(objects: Vec<Value>, platform: &Platform) -> anyhow::Result<Vec<Value>> {
+fn check_locally(objects: Vec<Value>, platform: &Platform, printer: &Printer) -> anyhow::Result<Vec<Value>> {
     let inputs: Vec<validate::Input> = objects.into_iter().map(validate::Input::generated).collect();
     let opts = validate::CheckOptions {
         platform: platform.clone(),
         cluster_version: None,
     };
     let checked = validate::check(inputs, &opts);
-    let mut stderr = std::io::stderr().lock();
+    let mut stderr = printer.stderr();
     for c in checked.iter().filter(|c| c.allowed()) {
         for w in c.warnings() {
             let _ = writeln!(stderr, "Warning: {} {}: {w}", c.kind(), c.name());
@@ -147,7 +148,7 @@ fn check_locally(objects: Vec<Value>, platform: &Platform) -> anyhow::Result<Vec
 async fn create_through_api(
     client: &crate::kkp_api::client::KkpClient,
     args: CreateClusterArgs,
-    g: &GlobalSettings,
+    g: &GlobalSettings, printer: &Printer,
 ) -> anyhow::Result<()> {
     if args.template.from.is_some() {
         anyhow::bail!(
@@ -162,14 +163,14 @@ async fn create_through_api(
     template.project = Some(client.project().to_owned());
     template.human_readable_name.get_or_insert_with(|| name.clone());
     let platform = Platform::from_files(&args.platform)?;
-    let objects = check_locally(generate::render(&name, &template, &platform)?, &platform)?;
+    let objects = check_locally(generate::render(&name, &template, &platform)?, &platform, printer)?;
     super::api::create::create_from_objects(
         client,
         objects,
         args.credential.as_deref(),
         args.dry_run != DryRun::None,
         args.wait,
-        args.timeout,
+        args.timeout, printer,
     )
     .await
 }
@@ -184,10 +185,10 @@ fn defaulted(checked: validate::Checked) -> Value {
     }
 }
 
-async fn create_cluster(mut args: CreateClusterArgs, g: &GlobalSettings) -> anyhow::Result<()> {
+async fn create_cluster(mut args: CreateClusterArgs, g: &GlobalSettings, printer: &Printer) -> anyhow::Result<()> {
     args.template.project = g.api.project.clone();
     if let Some(client) = super::api::client(g)? {
-        return create_through_api(&client, args, g).await;
+        return create_through_api(&client, args, g, printer).await;
     }
     let (mut id, mut template, mut generated) = resolve_name(&args);
     // -n/--namespace fills ${NAMESPACE}, as it does for generate.
@@ -198,27 +199,27 @@ async fn create_cluster(mut args: CreateClusterArgs, g: &GlobalSettings) -> anyh
         (None, Platform::from_files(&args.platform)?)
     } else {
         let seed = Connection::from_settings(&g.connection).await?;
-        let platform = Platform::for_cluster(&args.platform, &seed, &args.kubermatic_namespace).await?;
+        let platform = Platform::for_cluster(&args.platform, &seed, &args.kubermatic_namespace, printer).await?;
         (Some(seed), platform)
     };
     if let Some(seed) = connection.as_ref().filter(|_| generated)
         && let Some(earlier) = earlier::find(seed, &template).await?
     {
-        eprintln!(
+        printer.message(format_args!(
             "Continuing with cluster {earlier:?}: it has the same project and human-readable name ({:?}).",
             template.human_readable_name.as_deref().unwrap_or_default()
-        );
+        ));
         id = earlier;
         generated = false;
     }
-    let plan = Plan::split(check_locally(generate::render(&id, &template, &platform)?, &platform)?)?;
+    let plan = Plan::split(check_locally(generate::render(&id, &template, &platform)?, &platform, printer)?)?;
     if generated {
-        eprintln!("Generated cluster ID {id:?}; to re-run or resume this command, pass it as NAME.");
+        printer.message(format_args!("Generated cluster ID {id:?}; to re-run or resume this command, pass it as NAME."));
     }
 
     if args.dry_run == DryRun::Client {
-        output::print_objects(&plan.all(), args.output.unwrap_or_default());
-        eprintln!("(dry run: nothing was sent)");
+        printer.objects(&plan.all(), args.output.unwrap_or_default());
+        printer.message(format_args!("(dry run: nothing was sent)"));
         return Ok(());
     }
 
@@ -226,7 +227,7 @@ async fn create_cluster(mut args: CreateClusterArgs, g: &GlobalSettings) -> anyh
         Some(seed) => seed,
         None => Connection::from_settings(&g.connection).await?,
     };
-    super::verdicts::check_before_apply(&seed, &plan.all(), &platform).await?;
+    super::verdicts::check_before_apply(&seed, &plan.all(), &platform, printer).await?;
     let options = ApplyOptions {
         dry_run: args.dry_run == DryRun::Server,
         force_conflicts: args.force_conflicts,
@@ -239,20 +240,20 @@ async fn create_cluster(mut args: CreateClusterArgs, g: &GlobalSettings) -> anyh
                 .apply(&object)
                 .await
                 .map_err(|e| explain_apply(e, &seed, "management"))?;
-            report(&done, args.output);
+            report(&done, args.output, printer);
             applied.push(done);
         }
     }
 
     if args.dry_run == DryRun::Server {
         if !plan.machine_deployments.is_empty() {
-            eprintln!(
+            printer.message(format_args!(
                 "{} MachineDeployment(s) not checked by the server: they go into the user cluster, which exists only \
                  once the cluster runs (they passed the local check).",
                 plan.machine_deployments.len()
-            );
+            ));
         }
-        finish_output(&applied, args.output);
+        finish_output(&applied, args.output, printer);
         return Ok(());
     }
 
@@ -262,27 +263,27 @@ async fn create_cluster(mut args: CreateClusterArgs, g: &GlobalSettings) -> anyh
                 "the template makes MachineDeployments but no KKP Cluster, so there is no user cluster to put them into"
             );
         }
-        finish_output(&applied, args.output);
+        finish_output(&applied, args.output, printer);
         if let Some(capi) = applied.iter().find(|a| capi::is_cluster(&a.object)) {
-            cluster_api::wait(&seed, &capi.object, &args).await?;
+            cluster_api::wait(&seed, &capi.object, &args, printer).await?;
         }
         return Ok(());
     }
 
     if !args.wait {
-        finish_output(&applied, args.output);
+        finish_output(&applied, args.output, printer);
         if !plan.machine_deployments.is_empty() {
-            eprintln!(
+            printer.message(format_args!(
                 "Not waiting (--wait=false): the {} MachineDeployment(s) were not applied yet. Once the cluster runs, \
                  run the same command again (with NAME {id}) to apply them.",
                 plan.machine_deployments.len()
-            );
+            ));
         }
         return Ok(());
     }
 
     let deadline = Deadline::new(args.timeout);
-    let mut progress = Progress::stderr(format!("cluster {id:?}"));
+    let mut progress = printer.progress(format!("cluster {id:?}"));
     let waited = tokio::select! {
         result = wait_and_apply_workers(&seed, &id, &plan, (options, args.allow), deadline, &mut progress) => result,
         _ = tokio::signal::ctrl_c() => {
@@ -294,13 +295,13 @@ async fn create_cluster(mut args: CreateClusterArgs, g: &GlobalSettings) -> anyh
     };
     let workers = waited?;
     for done in &workers {
-        report(done, args.output);
+        report(done, args.output, printer);
     }
     applied.extend(workers);
-    finish_output(&applied, args.output);
-    eprintln!(
+    finish_output(&applied, args.output, printer);
+    printer.message(format_args!(
         "Cluster {id:?} is running. Get its kubeconfig with: kubectl kkp get kubeconfig {id} --merge --set-current"
-    );
+    ));
     Ok(())
 }
 
@@ -398,16 +399,16 @@ fn explain_apply(err: ApplyError, conn: &Connection, which: &str) -> anyhow::Err
 }
 
 /// One line per applied object, as kubectl prints them, unless -o prints the objects.
-fn report(done: &Applied, format: Option<OutputFormat>) {
+fn report(done: &Applied, format: Option<OutputFormat>, printer: &Printer) {
     if format.is_none() {
-        println!("{}", done.summary());
+        printer.data(format_args!("{}", done.summary()));
     }
 }
 
-fn finish_output(applied: &[Applied], format: Option<OutputFormat>) {
+fn finish_output(applied: &[Applied], format: Option<OutputFormat>, printer: &Printer) {
     if let Some(format) = format {
         let objects: Vec<Value> = applied.iter().map(|a| a.object.clone()).collect();
-        output::print_objects(&objects, format);
+        printer.objects(&objects, format);
     }
 }
 
@@ -483,13 +484,14 @@ mod tests {
 
     #[test]
     fn the_local_check_returns_the_objects_defaulted_and_foreign_kinds_as_they_are() {
+        let printer = &Printer;
         let cluster = json!({"apiVersion": "kubermatic.k8c.io/v1", "kind": "Cluster",
             "metadata": {"name": "k7x2mvq9tn", "labels": {"project-id": "p8kfs2x9jw"}},
             "spec": {"humanReadableName": "demo", "version": "1.35.7", "cloud": {"dc": "hetzner-fsn1",
                 "hetzner": {"credentialsReference": {"name": "credential-hetzner-k7x2mvq9tn", "namespace": "kubermatic"}}}}});
         let capi = json!({"apiVersion": "cluster.x-k8s.io/v1beta2", "kind": "Cluster",
             "metadata": {"name": "capi", "namespace": "clusters"}, "spec": {"paused": false}});
-        let checked = check_locally(vec![cluster.clone(), capi.clone()], &Platform::builtin()).expect("valid");
+        let checked = check_locally(vec![cluster.clone(), capi.clone()], &Platform::builtin(), printer).expect("valid");
         assert_eq!(checked.len(), 2);
         assert_eq!(checked[0].pointer("/spec/humanReadableName"), Some(&json!("demo")));
         assert_eq!(checked[0].pointer("/spec/exposeStrategy"), Some(&json!("NodePort")));
@@ -506,9 +508,10 @@ mod tests {
 
     #[test]
     fn the_local_check_refuses_invalid_objects() {
+        let printer = &Printer;
         let bad = json!({"apiVersion": "kubermatic.k8c.io/v1", "kind": "Cluster", "metadata": {"name": "x"},
             "spec": {"version": "not-a-version"}});
-        let err = check_locally(vec![bad], &Platform::builtin()).expect_err("invalid");
+        let err = check_locally(vec![bad], &Platform::builtin(), printer).expect_err("invalid");
         assert!(err.downcast_ref::<Reported>().is_some(), "{err}");
         assert!(err.to_string().contains("nothing was sent"), "{err}");
     }

@@ -13,8 +13,9 @@ use crate::k8s::client::Connection;
 use crate::k8s::wait::{self, Deadline, Poll, Progress};
 use crate::k8s::{errors, kkp, resources};
 use crate::settings::GlobalSettings;
+use crate::printer::Printer;
 
-pub async fn run(cmd: DeleteCommand, g: &GlobalSettings) -> anyhow::Result<()> {
+pub async fn run(cmd: DeleteCommand, g: &GlobalSettings, printer: &Printer) -> anyhow::Result<()> {
     match cmd.what {
         DeleteWhat::Cluster(args) => match super::api::client(g)? {
             Some(client) => {
@@ -24,9 +25,9 @@ pub async fn run(cmd: DeleteCommand, g: &GlobalSettings) -> anyhow::Result<()> {
                     timeout: args.timeout,
                     ignore_not_found: args.ignore_not_found,
                 };
-                super::api::clusters::delete_one(&client, &args.name, &opts).await
+                super::api::clusters::delete_one(&client, &args.name, &opts, printer).await
             }
-            None => delete_cluster(args, g).await,
+            None => delete_cluster(args, g, printer).await,
         },
         DeleteWhat::Clusters(args) => {
             let client = super::api::required_client(g, "delete clusters --all")?;
@@ -36,7 +37,7 @@ pub async fn run(cmd: DeleteCommand, g: &GlobalSettings) -> anyhow::Result<()> {
                 timeout: args.timeout,
                 ignore_not_found: false,
             };
-            super::api::clusters::delete_all(&client, &opts).await
+            super::api::clusters::delete_all(&client, &opts, printer).await
         }
     }
 }
@@ -50,14 +51,14 @@ pub fn question(name: &str, human: Option<&str>) -> String {
 }
 
 /// Asks on the terminal; refuses when there is no terminal to ask on.
-fn confirm(name: &str, human: Option<&str>) -> anyhow::Result<bool> {
+fn confirm(name: &str, human: Option<&str>, printer: &Printer) -> anyhow::Result<bool> {
     if !std::io::stdin().is_terminal() {
         anyhow::bail!(
             "refusing to delete cluster {name:?} without confirmation: stdin is not a terminal; pass --yes to delete \
              without asking"
         );
     }
-    let mut err = std::io::stderr().lock();
+    let mut err = printer.stderr();
     write!(err, "{}", question(name, human))?;
     err.flush()?;
     let mut answer = String::new();
@@ -65,7 +66,7 @@ fn confirm(name: &str, human: Option<&str>) -> anyhow::Result<bool> {
     Ok(is_yes(&answer))
 }
 
-async fn delete_cluster(args: DeleteClusterArgs, g: &GlobalSettings) -> anyhow::Result<()> {
+async fn delete_cluster(args: DeleteClusterArgs, g: &GlobalSettings, printer: &Printer) -> anyhow::Result<()> {
     let conn = Connection::from_settings(&g.connection).await?;
     let name = args.name.as_str();
     let Some(cluster) = kkp::get_cluster_opt(&conn, name).await? else {
@@ -74,12 +75,12 @@ async fn delete_cluster(args: DeleteClusterArgs, g: &GlobalSettings) -> anyhow::
         }
         return Err(kkp::not_found(name, &conn));
     };
-    if !args.yes && !confirm(name, kkp::text(&cluster, "/spec/humanReadableName"))? {
+    if !args.yes && !confirm(name, kkp::text(&cluster, "/spec/humanReadableName"), printer)? {
         anyhow::bail!("aborted; cluster {name:?} was not deleted");
     }
     let api = resources::clusters(&conn.client);
     match api.delete(name, &DeleteParams::background()).await {
-        Ok(_) => println!("cluster.kubermatic.k8c.io {name:?} deleted"),
+        Ok(_) => printer.data(format_args!("cluster.kubermatic.k8c.io {name:?} deleted")),
         Err(e) if errors::is_not_found(&e) && args.ignore_not_found => return Ok(()),
         Err(e) if errors::is_not_found(&e) => return Err(kkp::not_found(name, &conn)),
         Err(e) => anyhow::bail!(errors::explain(&e, &conn, &format!("deleting cluster {name:?}"))),
@@ -87,7 +88,7 @@ async fn delete_cluster(args: DeleteClusterArgs, g: &GlobalSettings) -> anyhow::
     if !args.wait {
         return Ok(());
     }
-    let mut progress = Progress::stderr(format!("deleting cluster {name:?}"));
+    let mut progress = printer.progress(format!("deleting cluster {name:?}"));
     let what = format!("cluster {name:?} to be deleted");
     wait::poll(
         &mut progress,
@@ -102,7 +103,7 @@ async fn delete_cluster(args: DeleteClusterArgs, g: &GlobalSettings) -> anyhow::
         },
     )
     .await?;
-    eprintln!("Cluster {name:?} is gone.");
+    printer.message(format_args!("Cluster {name:?} is gone."));
     Ok(())
 }
 

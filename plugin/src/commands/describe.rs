@@ -20,17 +20,18 @@ use crate::k8s::secret::{self, Convention, LookupError};
 use crate::k8s::trust::{self, AllowArgs};
 use crate::k8s::{errors, external, kkp};
 use crate::settings::GlobalSettings;
+use crate::printer::Printer;
 
 /// How long describe waits for the user cluster before saying it is unreachable.
 const USER_CLUSTER_TIMEOUT: Duration = Duration::from_secs(15);
 
-pub async fn run(cmd: DescribeCommand, g: &GlobalSettings) -> anyhow::Result<()> {
+pub async fn run(cmd: DescribeCommand, g: &GlobalSettings, printer: &Printer) -> anyhow::Result<()> {
     if let Some(client) = super::api::client(g)? {
         let DescribeWhat::Cluster(args) = cmd.what;
-        return super::api::clusters::describe(&client, &args.name).await;
+        return super::api::clusters::describe(&client, &args.name, printer).await;
     }
     match cmd.what {
-        DescribeWhat::Cluster(args) => cluster(args, g).await,
+        DescribeWhat::Cluster(args) => cluster(args, g, printer).await,
     }
 }
 
@@ -64,12 +65,12 @@ pub enum MachineDeployments {
     Unavailable(String),
 }
 
-async fn cluster(args: DescribeClusterArgs, g: &GlobalSettings) -> anyhow::Result<()> {
+async fn cluster(args: DescribeClusterArgs, g: &GlobalSettings, printer: &Printer) -> anyhow::Result<()> {
     let conn = Connection::from_settings(&g.connection).await?;
     let Some(cluster) = kkp::get_cluster_opt(&conn, &args.name).await? else {
         return match external::get_opt(&conn, &args.name).await? {
             Some(imported) => {
-                print!("{}", describe_imported(&imported));
+                printer.data_text(&format!("{}", describe_imported(&imported)));
                 Ok(())
             }
             None => Err(kkp::not_found(&args.name, &conn)),
@@ -87,7 +88,7 @@ async fn cluster(args: DescribeClusterArgs, g: &GlobalSettings) -> anyhow::Resul
         color: args.color.for_stdout(),
     };
     let now = k8s_openapi::jiff::Timestamp::now();
-    print!("{}", tree::render(&cluster_tree(&cluster, &mds, style, now), style));
+    printer.data_text(&format!("{}", tree::render(&cluster_tree(&cluster, &mds, style, now), style)));
     Ok(())
 }
 

@@ -22,6 +22,7 @@ use crate::settings::GlobalSettings;
 use crate::template::variables::{self, EnvReader, Variables};
 use crate::template::{self, Prepared, RenderError, TemplateSource, builtin, config};
 use crate::terraform;
+use crate::printer::Printer;
 
 // Parsed once per run: the size of the arguments does not matter, and boxing one variant only
 // moves the difference up into the command enum.
@@ -206,18 +207,18 @@ fn ssh_keys(args: &TemplateArgs) -> anyhow::Result<Vec<String>> {
     Ok(keys)
 }
 
-pub async fn run(cmd: GenerateCommand, g: &GlobalSettings) -> anyhow::Result<()> {
+pub async fn run(cmd: GenerateCommand, g: &GlobalSettings, printer: &Printer) -> anyhow::Result<()> {
     match cmd.what {
         GenerateWhat::Cluster(mut args) => {
             args.template.namespace = g.connection.namespace.clone();
             args.template.project = g.api.project.clone();
-            generate_cluster(&args)
+            generate_cluster(&args, printer)
         }
-        GenerateWhat::MachineDeployments(args) => super::generate_workers::run(&args),
+        GenerateWhat::MachineDeployments(args) => super::generate_workers::run(&args, printer),
     }
 }
 
-fn generate_cluster(args: &GenerateClusterArgs) -> anyhow::Result<()> {
+fn generate_cluster(args: &GenerateClusterArgs, printer: &Printer) -> anyhow::Result<()> {
     let platform = Platform::from_files(&args.platform)?;
     let prepared = prepare(
         &args.name,
@@ -226,24 +227,24 @@ fn generate_cluster(args: &GenerateClusterArgs) -> anyhow::Result<()> {
         platform.default_version(),
     )?;
     if args.list_variables {
-        return list_variables(&prepared, args.output);
+        return list_variables(&prepared, args.output, printer);
     }
     let objects = prepared.render().map_err(explain)?;
     let objects = if args.skip_validation {
         objects
     } else {
-        verdicts::admit_generated(objects, &platform, None)?
+        verdicts::admit_generated(objects, &platform, None, printer)?
     };
     let format = args.output.unwrap_or_default();
     match args.write_to.as_deref() {
-        None => output::print_objects(&objects, format),
-        Some(p) if p == Path::new("-") => output::print_objects(&objects, format),
+        None => printer.objects(&objects, format),
+        Some(p) if p == Path::new("-") => printer.objects(&objects, format),
         Some(path) => output::write_file(path, &objects, format)?,
     }
     Ok(())
 }
 
-fn list_variables(prepared: &Prepared, format: Option<OutputFormat>) -> anyhow::Result<()> {
+fn list_variables(prepared: &Prepared, format: Option<OutputFormat>, printer: &Printer) -> anyhow::Result<()> {
     let listed = prepared.list();
     let text = match format {
         None => variables::table(&listed),
@@ -251,11 +252,11 @@ fn list_variables(prepared: &Prepared, format: Option<OutputFormat>) -> anyhow::
         Some(OutputFormat::Yaml) => output::to_yaml(&serde_json::to_value(&listed)?),
         Some(OutputFormat::Name) => listed.iter().map(|l| format!("{}\n", l.name)).collect(),
     };
-    print_stdout(&text)
+    print_stdout(&text, printer)
 }
 
-fn print_stdout(text: &str) -> anyhow::Result<()> {
-    let mut out = std::io::stdout().lock();
+fn print_stdout(text: &str, printer: &Printer) -> anyhow::Result<()> {
+    let mut out = printer.stdout();
     match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e).context("cannot write to stdout"),
         _ => Ok(()),

@@ -11,8 +11,9 @@ use crate::cli::generate::GenerateWorkersArgs;
 use crate::output::{self};
 use crate::platform::Platform;
 use crate::terraform::{self, workers};
+use crate::printer::Printer;
 
-pub fn run(args: &GenerateWorkersArgs) -> anyhow::Result<()> {
+pub fn run(args: &GenerateWorkersArgs, printer: &Printer) -> anyhow::Result<()> {
     let platform = Platform::from_files(&args.platform)?;
     let version = match &args.kubernetes_version {
         Some(v) => match versions::parse(v) {
@@ -39,12 +40,12 @@ pub fn run(args: &GenerateWorkersArgs) -> anyhow::Result<()> {
     let objects = if args.skip_validation {
         objects
     } else {
-        verdicts::admit_generated(objects, &platform, Some(version))?
+        verdicts::admit_generated(objects, &platform, Some(version), printer)?
     };
     let format = args.output.unwrap_or_default();
     match args.write_to.as_deref() {
-        None => output::print_objects(&objects, format),
-        Some(p) if p == Path::new("-") => output::print_objects(&objects, format),
+        None => printer.objects(&objects, format),
+        Some(p) if p == Path::new("-") => printer.objects(&objects, format),
         Some(path) => output::write_file(path, &objects, format)?,
     }
     Ok(())

@@ -10,13 +10,14 @@ use crate::cli::get::{GetClustersArgs, GetCommand, GetWhat};
 use crate::k8s::client::Connection;
 use crate::k8s::{external, kkp};
 use crate::settings::GlobalSettings;
+use crate::printer::Printer;
 
-pub async fn run(cmd: GetCommand, g: &GlobalSettings) -> anyhow::Result<()> {
+pub async fn run(cmd: GetCommand, g: &GlobalSettings, printer: &Printer) -> anyhow::Result<()> {
     match cmd.what {
-        GetWhat::Clusters(args) => clusters(args, g).await,
-        GetWhat::Kubeconfig(args) => kubeconfig::run(args, g).await,
-        GetWhat::Policies(args) => super::get_policies::run(args, g).await,
-        GetWhat::PolicyReports(args) => super::get_policy_reports::run(args, g).await,
+        GetWhat::Clusters(args) => clusters(args, g, printer).await,
+        GetWhat::Kubeconfig(args) => kubeconfig::run(args, g, printer).await,
+        GetWhat::Policies(args) => super::get_policies::run(args, g, printer).await,
+        GetWhat::PolicyReports(args) => super::get_policy_reports::run(args, g, printer).await,
     }
 }
 
@@ -57,10 +58,10 @@ pub fn row(cluster: &Value, now: k8s_openapi::jiff::Timestamp) -> Vec<String> {
     ]
 }
 
-async fn clusters(args: GetClustersArgs, g: &GlobalSettings) -> anyhow::Result<()> {
+async fn clusters(args: GetClustersArgs, g: &GlobalSettings, printer: &Printer) -> anyhow::Result<()> {
     if let Some(client) = super::api::client(g)? {
         let selector = args.selector.as_deref();
-        return super::api::clusters::get(&client, &args.names, args.output, selector, !args.no_headers).await;
+        return super::api::clusters::get(&client, &args.names, args.output, selector, !args.no_headers, printer).await;
     }
     let conn = Connection::from_settings(&g.connection).await?;
     let listing = args.names.is_empty();
@@ -89,7 +90,7 @@ async fn clusters(args: GetClustersArgs, g: &GlobalSettings) -> anyhow::Result<(
         listing,
         with_headers: !args.no_headers,
     }
-    .print(&found, args.output);
+    .print(&found, args.output, printer);
     match missing.as_slice() {
         [] => Ok(()),
         [one] => Err(kkp::not_found(one, &conn)),

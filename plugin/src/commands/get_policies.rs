@@ -12,6 +12,7 @@ use crate::k8s::client::Connection;
 use crate::k8s::errors;
 use crate::k8s::policies::policies_api;
 use crate::settings::GlobalSettings;
+use crate::printer::Printer;
 
 /// The table's headers.
 pub const HEADERS: [&str; 6] = ["NAME", "ENFORCEMENT", "COMPILED", "MATCHED", "DENIED", "AGE"];
@@ -50,7 +51,7 @@ fn explain(err: &kube::Error, conn: &Connection, doing: &str) -> anyhow::Error {
     anyhow::anyhow!(errors::explain(err, conn, doing))
 }
 
-pub async fn run(args: GetPoliciesArgs, g: &GlobalSettings) -> anyhow::Result<()> {
+pub async fn run(args: GetPoliciesArgs, g: &GlobalSettings, printer: &Printer) -> anyhow::Result<()> {
     let conn = Connection::from_settings(&g.connection).await?;
     let api = policies_api(&conn.client);
     let listing = args.names.is_empty();
@@ -88,7 +89,7 @@ pub async fn run(args: GetPoliciesArgs, g: &GlobalSettings) -> anyhow::Result<()
         listing,
         with_headers: !args.no_headers,
     }
-    .print(&found, args.output);
+    .print(&found, args.output, printer);
     match missing.as_slice() {
         [] => Ok(()),
         names => Err(anyhow::anyhow!(

@@ -16,6 +16,7 @@ use crate::k8s::client::Connection;
 use crate::k8s::errors;
 use crate::output::{self, OutputFormat};
 use crate::settings::GlobalSettings;
+use crate::printer::Printer;
 
 /// The table's headers.
 pub const HEADERS: [&str; 9] = [
@@ -189,7 +190,7 @@ async fn list_all(api: &Api<DynamicObject>) -> Result<Vec<Value>, kube::Error> {
     }
 }
 
-pub async fn run(args: GetPolicyReportsArgs, g: &GlobalSettings) -> anyhow::Result<()> {
+pub async fn run(args: GetPolicyReportsArgs, g: &GlobalSettings, printer: &Printer) -> anyhow::Result<()> {
     if let Some(ns) = args.namespace.as_deref()
         && ns.trim().is_empty()
     {
@@ -219,7 +220,7 @@ pub async fn run(args: GetPolicyReportsArgs, g: &GlobalSettings) -> anyhow::Resu
     }
     let (summary, unreadable) = summary_of(&reports, args.policy.as_deref(), args.failing);
     for problem in &unreadable {
-        eprintln!("warning: {problem}: not in the PolicyReport format; left out");
+        printer.message(format_args!("warning: {problem}: not in the PolicyReport format; left out"));
     }
     match args.output {
         Some(format) => {
@@ -228,14 +229,14 @@ pub async fn run(args: GetPolicyReportsArgs, g: &GlobalSettings) -> anyhow::Resu
                 SummaryFormat::Yaml => OutputFormat::Yaml,
                 SummaryFormat::Json => OutputFormat::Json,
             };
-            output::print_objects(&[value], format);
+            printer.objects(&[value], format);
         }
         None if summary.items.is_empty() => {
-            eprintln!("No policy reports found ({}).", conn.describe());
+            printer.message(format_args!("No policy reports found ({}).", conn.describe()));
         }
         None => {
             let rows: Vec<Vec<String>> = summary.items.iter().map(row).collect();
-            print!("{}", table::render(&HEADERS, &rows, !args.no_headers));
+            printer.data_text(&format!("{}", table::render(&HEADERS, &rows, !args.no_headers)));
         }
     }
     Ok(())

@@ -27,6 +27,7 @@ use crate::k8s::rollout::{self, Rollout};
 use crate::k8s::wait::{self, Deadline, Poll, Progress};
 use crate::output::{self, OutputFormat};
 use crate::settings::GlobalSettings;
+use crate::printer::Printer;
 
 /// The name of the AdmissionPolicy CRD, which the webhook needs whatever --crds says.
 const POLICY_CRD: &str = "admissionpolicies.policy.kubectl-kkp.io";
@@ -113,12 +114,12 @@ async fn installed_certs(conn: &Connection) -> anyhow::Result<Option<ServingCert
 }
 
 /// The certificate to install: the installed one while it is good, else a new one.
-fn choose_certs(installed: Option<&ServingCerts>, renew: bool) -> anyhow::Result<ServingCerts> {
+fn choose_certs(installed: Option<&ServingCerts>, renew: bool, printer: &Printer) -> anyhow::Result<ServingCerts> {
     if !renew && let Some(installed) = installed {
         let now = time::OffsetDateTime::now_utc().unix_timestamp();
         match certs::why_not_reusable(installed, now) {
             None => return Ok(installed.clone()),
-            Some(why) => eprintln!("Replacing the webhook's serving certificate: {why}."),
+            Some(why) => printer.message(format_args!("Replacing the webhook's serving certificate: {why}.")),
         }
     }
     Ok(certs::generate()?)
@@ -142,16 +143,16 @@ impl Rotation<'_, '_> {
         &mut self,
         installed: Option<&ServingCerts>,
         target: &ServingCerts,
-        format: Option<OutputFormat>,
+        format: Option<OutputFormat>, printer: &Printer,
     ) -> anyhow::Result<()> {
         let trusted = rotation::trusted_now(self.conn).await?;
         let Some(plan) = rotation::plan(trusted.as_deref(), installed, target) else {
             return Ok(());
         };
-        eprintln!("Rotating the webhook's CA; both CAs stay trusted until the webhook serves the new certificate.");
+        printer.message(format_args!("Rotating the webhook's CA; both CAs stay trusted until the webhook serves the new certificate."));
         let bundle = match &plan.overlap {
             Some(overlap) => {
-                eprintln!("Step 1/5: the webhook configurations trust the old and the new CA.");
+                printer.message(format_args!("Step 1/5: the webhook configurations trust the old and the new CA."));
                 let with_both = ServingCerts {
                     ca_pem: overlap.clone(),
                     ..target.clone()
@@ -160,24 +161,24 @@ impl Rotation<'_, '_> {
                     .iter()
                     .filter(|o| o["kind"].as_str().is_some_and(|k| k.ends_with("WebhookConfiguration")))
                 {
-                    report(&self.applier.apply(object).await?, format);
+                    report(&self.applier.apply(object).await?, format, printer);
                 }
                 overlap.clone()
             }
             None => {
-                eprintln!("Step 1/5: the webhook configurations already trust the new CA.");
+                printer.message(format_args!("Step 1/5: the webhook configurations already trust the new CA."));
                 trusted.unwrap_or_default()
             }
         };
-        eprintln!("Step 2/5: waiting until the apiserver trusts both CAs.");
-        rotation::wait_trusted(self.conn, &bundle, CA_BUNDLE_SETTLE, self.deadline).await?;
+        printer.message(format_args!("Step 2/5: waiting until the apiserver trusts both CAs."));
+        rotation::wait_trusted(self.conn, &bundle, CA_BUNDLE_SETTLE, self.deadline, printer).await?;
         let written = std::time::Instant::now();
         if plan.write_secret {
-            eprintln!(
+            printer.message(format_args!(
                 "Step 3/5: the new serving certificate and CA in secret {}/{}.",
                 kkp_manifests::NAMESPACE,
                 kkp_manifests::TLS_SECRET_NAME
-            );
+            ));
             let objects = webhook_objects(Variant::GeneratedCerts, Some(target), self.image)?;
             for object in objects
                 .iter()
@@ -185,32 +186,32 @@ impl Rotation<'_, '_> {
             {
                 let done = self.applier.apply(object).await?;
                 if object["kind"] == "Secret" {
-                    report(&done, format);
+                    report(&done, format, printer);
                 }
             }
         } else {
-            eprintln!(
+            printer.message(format_args!(
                 "Step 3/5: secret {}/{} already holds the new certificate.",
                 kkp_manifests::NAMESPACE,
                 kkp_manifests::TLS_SECRET_NAME
-            );
+            ));
         }
-        eprintln!("Step 4/5: waiting until the webhook pods serve the new certificate.");
+        printer.message(format_args!("Step 4/5: waiting until the webhook pods serve the new certificate."));
         let not_after = certs::not_after(&target.cert_pem)
             .ok_or_else(|| anyhow::anyhow!("the new serving certificate does not parse"))?;
-        rotation::wait_served(self.conn, not_after, written, self.deadline)
+        rotation::wait_served(self.conn, not_after, written, self.deadline, printer)
             .await
             .map_err(|e| {
                 e.context(
                     "both the old and the new CA are still trusted, so nothing fails; run install again to finish                      the rotation",
                 )
             })?;
-        eprintln!("Step 5/5: the webhook configurations trust the new CA only.");
+        printer.message(format_args!("Step 5/5: the webhook configurations trust the new CA only."));
         Ok(())
     }
 }
 
-pub async fn run(args: InstallArgs, g: &GlobalSettings) -> anyhow::Result<()> {
+pub async fn run(args: InstallArgs, g: &GlobalSettings, printer: &Printer) -> anyhow::Result<()> {
     if !args.crds && !args.webhook {
         anyhow::bail!("nothing to install: --crds=false and --webhook=false; leave one of them on");
     }
@@ -231,8 +232,8 @@ pub async fn run(args: InstallArgs, g: &GlobalSettings) -> anyhow::Result<()> {
             objects.extend(webhook_objects(variant, certs.as_ref(), args.image.as_deref())?);
         }
         sort_for_apply(&mut objects);
-        print_objects(objects, args.output.unwrap_or_default(), args.show_secrets);
-        eprintln!("(dry run: nothing was sent)");
+        print_objects(objects, args.output.unwrap_or_default(), args.show_secrets, printer);
+        printer.message(format_args!("(dry run: nothing was sent)"));
         return Ok(());
     }
 
@@ -250,18 +251,18 @@ pub async fn run(args: InstallArgs, g: &GlobalSettings) -> anyhow::Result<()> {
 
     for crd in &crds {
         let done = applier.apply(crd).await?;
-        report(&done, args.output);
+        report(&done, args.output, printer);
         applied.push(done);
     }
     if !crds.is_empty() && !options.dry_run {
-        wait_established(&conn, &crds, deadline).await?;
+        wait_established(&conn, &crds, deadline, printer).await?;
     }
 
     if args.webhook {
         let (installed, certs) = match variant {
             Variant::GeneratedCerts => {
                 let installed = installed_certs(&conn).await?;
-                let chosen = choose_certs(installed.as_ref(), args.renew_certificate)?;
+                let chosen = choose_certs(installed.as_ref(), args.renew_certificate, printer)?;
                 (installed, Some(chosen))
             }
             Variant::CertManager => (None, None),
@@ -277,7 +278,7 @@ pub async fn run(args: InstallArgs, g: &GlobalSettings) -> anyhow::Result<()> {
                 image: args.image.as_deref(),
                 deadline,
             };
-            rotation.prepare(installed.as_ref(), target, args.output).await?;
+            rotation.prepare(installed.as_ref(), target, args.output, printer).await?;
         }
         let namespace_missing = options.dry_run && !namespace_exists(&conn).await?;
         let mut skipped = 0;
@@ -287,68 +288,68 @@ pub async fn run(args: InstallArgs, g: &GlobalSettings) -> anyhow::Result<()> {
                 continue;
             }
             let done = applier.apply(object).await?;
-            report(&done, args.output);
+            report(&done, args.output, printer);
             applied.push(done);
         }
         if skipped > 0 {
-            eprintln!(
+            printer.message(format_args!(
                 "{skipped} object(s) in namespace {} not checked: the namespace does not exist yet, so the server \
                  cannot dry-run objects in it.",
                 kkp_manifests::NAMESPACE
-            );
+            ));
         }
     }
 
     if let Some(format) = args.output {
         let objects: Vec<Value> = applied.iter().map(|a| a.object.clone()).collect();
-        print_objects(objects, format, args.show_secrets);
+        print_objects(objects, format, args.show_secrets, printer);
     }
     if options.dry_run || !args.webhook {
         return Ok(());
     }
     if args.wait {
-        let available = wait_rolled_out(&conn, deadline).await?;
-        eprintln!(
+        let available = wait_rolled_out(&conn, deadline, printer).await?;
+        printer.message(format_args!(
             "Installed the webhook into {} ({}); deployment {}/{} has rolled out ({available} replicas available).",
             conn.describe(),
             conn.server,
             kkp_manifests::NAMESPACE,
             kkp_manifests::NAME
-        );
+        ));
     } else {
-        eprintln!(
+        printer.message(format_args!(
             "Installed the webhook into {} ({}). It admits objects once its pods run; to wait for them, run \
              install again with --wait, or: kubectl -n {} rollout status deployment/{}",
             conn.describe(),
             conn.server,
             kkp_manifests::NAMESPACE,
             kkp_manifests::NAME
-        );
+        ));
     }
     Ok(())
 }
 
 /// Prints objects with their private keys replaced by a placeholder unless `show_secrets`, and
 /// says so on stderr.
-fn print_objects(mut objects: Vec<Value>, format: OutputFormat, show_secrets: bool) {
+fn print_objects(mut objects: Vec<Value>, format: OutputFormat, show_secrets: bool, printer: &Printer) {
     let redacted = if show_secrets {
         Vec::new()
     } else {
         redact::private_keys(&mut objects)
     };
-    output::print_objects(&objects, format);
+    printer.objects(&objects, format);
     if !redacted.is_empty() {
-        eprintln!(
+        printer.message(format_args!(
             "Private keys are shown as {:?} ({}); pass --show-secrets to print them.",
             redact::PLACEHOLDER,
             redacted.join(", ")
-        );
+        ));
     }
 }
 
-fn report(done: &Applied, format: Option<OutputFormat>) {
+fn report(done: &Applied, format: Option<OutputFormat>, printer: &Printer) {
     if format.is_none() {
-        println!("{}", done.summary());
+        printer.data(format_args!("{}", done.summary()));
     }
 }
 
@@ -375,10 +376,10 @@ async fn require_cert_manager(conn: &Connection) -> anyhow::Result<()> {
 }
 
 /// Waits until the webhook's Deployment has rolled out; returns how many replicas are available.
-async fn wait_rolled_out(conn: &Connection, deadline: Deadline) -> anyhow::Result<i32> {
+async fn wait_rolled_out(conn: &Connection, deadline: Deadline, printer: &Printer) -> anyhow::Result<i32> {
     let api: Api<Deployment> = Api::namespaced(conn.client.clone(), kkp_manifests::NAMESPACE);
     let name = kkp_manifests::NAME;
-    let mut progress = Progress::stderr(format!("deployment {}/{name}", kkp_manifests::NAMESPACE));
+    let mut progress = printer.progress(format!("deployment {}/{name}", kkp_manifests::NAMESPACE));
     let what = format!("deployment {}/{name} to roll out", kkp_manifests::NAMESPACE);
     wait::poll(&mut progress, deadline, Duration::from_secs(1), &what, || async {
         let deployment = api
@@ -401,14 +402,14 @@ async fn wait_rolled_out(conn: &Connection, deadline: Deadline) -> anyhow::Resul
 }
 
 /// Waits until every CRD is Established and its names accepted.
-async fn wait_established(conn: &Connection, crds: &[Value], deadline: Deadline) -> anyhow::Result<()> {
+async fn wait_established(conn: &Connection, crds: &[Value], deadline: Deadline, printer: &Printer) -> anyhow::Result<()> {
     let api: Api<CustomResourceDefinition> = Api::all(conn.client.clone());
     let names: Vec<String> = crds
         .iter()
         .filter_map(|c| resources::meta_str(c, "name"))
         .map(str::to_owned)
         .collect();
-    let mut progress = Progress::stderr("CRDs");
+    let mut progress = printer.progress("CRDs");
     let what = format!("CRDs {} to be established", names.join(", "));
     wait::poll(&mut progress, deadline, Duration::from_millis(250), &what, || async {
         let mut pending = Vec::new();

@@ -21,24 +21,25 @@ pub mod verdicts;
 pub mod version;
 
 use crate::cli::Command;
+use crate::printer::Printer;
 use crate::settings::GlobalSettings;
 
 /// Runs the command the user chose with the resolved global settings.
-pub async fn dispatch(command: Command, g: &GlobalSettings) -> anyhow::Result<()> {
+pub async fn dispatch(command: Command, g: &GlobalSettings, printer: &Printer) -> anyhow::Result<()> {
     match command {
-        Command::Generate(c) => generate::run(c, g).await,
-        Command::Create(c) => create::run(c, g).await,
-        Command::Get(c) => get::run(c, g).await,
-        Command::Describe(c) => describe::run(c, g).await,
-        Command::Delete(c) => delete::run(c, g).await,
-        Command::Register(c) => register::run(c, g).await,
-        Command::Unregister(c) => register::run_unregister(c, g).await,
-        Command::Validate(c) => validate::run(c, g).await,
-        Command::Apply(c) => api::apply::run(c, g).await,
-        Command::Install(c) => install::run(c, g).await,
-        Command::Policy(c) => policy::run(c, g).await,
-        Command::Version(c) => version::run(c, g).await,
-        Command::Completion(c) => completion::run(c, g).await,
-        Command::Complete(c) => completion::run_complete(c, g).await,
+        Command::Generate(c) => generate::run(c, g, printer).await,
+        Command::Create(c) => create::run(c, g, printer).await,
+        Command::Get(c) => get::run(c, g, printer).await,
+        Command::Describe(c) => describe::run(c, g, printer).await,
+        Command::Delete(c) => delete::run(c, g, printer).await,
+        Command::Register(c) => register::run(c, g, printer).await,
+        Command::Unregister(c) => register::run_unregister(c, g, printer).await,
+        Command::Validate(c) => validate::run(c, g, printer).await,
+        Command::Apply(c) => api::apply::run(c, g, printer).await,
+        Command::Install(c) => install::run(c, g, printer).await,
+        Command::Policy(c) => policy::run(c, g, printer).await,
+        Command::Version(c) => version::run(c, g, printer).await,
+        Command::Completion(c) => completion::run(c, g, printer).await,
+        Command::Complete(c) => completion::run_complete(c, g, printer).await,
     }
 }

@@ -15,10 +15,11 @@ use crate::output;
 use crate::platform::Platform;
 use crate::settings::GlobalSettings;
 use crate::template::documents::{self, Place};
+use crate::printer::Printer;
 
-pub async fn run(cmd: PolicyCommand, _g: &GlobalSettings) -> anyhow::Result<()> {
+pub async fn run(cmd: PolicyCommand, _g: &GlobalSettings, printer: &Printer) -> anyhow::Result<()> {
     match cmd.what {
-        PolicyWhat::Test(args) => test(args),
+        PolicyWhat::Test(args) => test(args, printer),
     }
 }
 
@@ -119,7 +120,7 @@ fn object_report(f: &Found, verdict: Verdict) -> ObjectReport {
     }
 }
 
-fn test(args: PolicyTestArgs) -> anyhow::Result<()> {
+fn test(args: PolicyTestArgs, printer: &Printer) -> anyhow::Result<()> {
     let platform = Platform::from_files(&args.platform)?;
     let files = super::files::expand(&args.files, false)?;
     let mut policies = Vec::new();
@@ -166,7 +167,7 @@ fn test(args: PolicyTestArgs) -> anyhow::Result<()> {
         unreadable,
     };
 
-    let mut out = io::stdout().lock();
+    let mut out = printer.stdout();
     let written = match args.output {
         TestFormat::Text => write_text(&mut out, &report),
         TestFormat::Json => serde_json::to_value(&report)

@@ -17,22 +17,23 @@ use crate::k8s::client::Connection;
 use crate::k8s::external::{self, Registration};
 use crate::k8s::trust::{self, Risk};
 use crate::settings::GlobalSettings;
+use crate::printer::Printer;
 
 const REACH_TIMEOUT: Duration = Duration::from_secs(20);
 
-pub async fn run(cmd: RegisterCommand, g: &GlobalSettings) -> anyhow::Result<()> {
+pub async fn run(cmd: RegisterCommand, g: &GlobalSettings, printer: &Printer) -> anyhow::Result<()> {
     match cmd.what {
-        RegisterWhat::Cluster(args) => register(args, g).await,
+        RegisterWhat::Cluster(args) => register(args, g, printer).await,
     }
 }
 
-pub async fn run_unregister(cmd: UnregisterCommand, g: &GlobalSettings) -> anyhow::Result<()> {
+pub async fn run_unregister(cmd: UnregisterCommand, g: &GlobalSettings, printer: &Printer) -> anyhow::Result<()> {
     match cmd.what {
-        UnregisterWhat::Cluster(args) => unregister(args, g).await,
+        UnregisterWhat::Cluster(args) => unregister(args, g, printer).await,
     }
 }
 
-async fn register(args: RegisterClusterArgs, g: &GlobalSettings) -> anyhow::Result<()> {
+async fn register(args: RegisterClusterArgs, g: &GlobalSettings, printer: &Printer) -> anyhow::Result<()> {
     let file = args.kubeconfig_file.display().to_string();
     let text = std::fs::read_to_string(&args.kubeconfig_file)
         .with_context(|| format!("--kubeconfig-file {file}: cannot read the file"))?;
@@ -55,10 +56,10 @@ async fn register(args: RegisterClusterArgs, g: &GlobalSettings) -> anyhow::Resu
         ),
     };
     let version = kube_version(&info.git_version);
-    eprintln!(
+    printer.message(format_args!(
         "The kubeconfig reaches {} (context {:?}): Kubernetes {}",
         target.server, target.context, info.git_version
-    );
+    ));
 
     let registration = Registration {
         id: args.name.clone(),
@@ -71,7 +72,7 @@ async fn register(args: RegisterClusterArgs, g: &GlobalSettings) -> anyhow::Resu
     let mut applier = Applier::new(&seed, ApplyOptions::default());
     for object in [registration.secret(), registration.external_cluster()] {
         match applier.apply(&object).await {
-            Ok(applied) => println!("{}", applied.summary()),
+            Ok(applied) => printer.data(format_args!("{}", applied.summary())),
             Err(e) => {
                 let hint = if e.to_string().contains("namespaces \"kubermatic\" not found") {
                     " (namespace kubermatic is missing: is the current context a KKP seed?)"
@@ -82,10 +83,10 @@ async fn register(args: RegisterClusterArgs, g: &GlobalSettings) -> anyhow::Resu
             }
         }
     }
-    println!(
+    printer.data(format_args!(
         "cluster {:?} registered; KKP's external-cluster controller reports its phase (kubectl kkp describe cluster {})",
         args.name, args.name
-    );
+    ));
     Ok(())
 }
 
@@ -169,7 +170,7 @@ fn refuse_unsafe(kubeconfig: &str, file: &str) -> anyhow::Result<()> {
     )
 }
 
-async fn unregister(args: UnregisterClusterArgs, g: &GlobalSettings) -> anyhow::Result<()> {
+async fn unregister(args: UnregisterClusterArgs, g: &GlobalSettings, printer: &Printer) -> anyhow::Result<()> {
     let seed = Connection::from_settings(&g.connection).await?;
     let name = args.name.as_str();
     let Some(cluster) = external::get_opt(&seed, name).await? else {
@@ -185,7 +186,7 @@ async fn unregister(args: UnregisterClusterArgs, g: &GlobalSettings) -> anyhow::
                  unregister without asking"
             );
         }
-        let mut err = std::io::stderr().lock();
+        let mut err = printer.stderr();
         write!(
             err,
             "Unregister imported cluster {name:?}? KKP forgets it and its stored kubeconfig; the cluster itself keeps \
@@ -199,7 +200,7 @@ async fn unregister(args: UnregisterClusterArgs, g: &GlobalSettings) -> anyhow::
         }
     }
     for deleted in external::delete(&seed, &cluster).await? {
-        println!("{deleted} deleted");
+        printer.data(format_args!("{deleted} deleted"));
     }
     Ok(())
 }

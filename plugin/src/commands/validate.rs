@@ -16,6 +16,7 @@ use crate::output;
 use crate::platform::Platform;
 use crate::settings::GlobalSettings;
 use crate::template::documents::{self, Place};
+use crate::printer::Printer;
 
 /// An object to check and where it came from.
 #[derive(Clone, Debug)]
@@ -247,7 +248,7 @@ struct Unreadable {
     message: String,
 }
 
-pub async fn run(args: ValidateArgs, _g: &GlobalSettings) -> anyhow::Result<()> {
+pub async fn run(args: ValidateArgs, _g: &GlobalSettings, printer: &Printer) -> anyhow::Result<()> {
     let opts = options(&args)?;
     let files = super::files::expand(&args.files, args.recursive)?;
     let mut inputs = Vec::new();
@@ -259,7 +260,7 @@ pub async fn run(args: ValidateArgs, _g: &GlobalSettings) -> anyhow::Result<()> 
         bail!("no objects found in {}", files.join(", "));
     }
     let checked = check(inputs, &opts);
-    let mut out = io::stdout().lock();
+    let mut out = printer.stdout();
     let written = match args.output {
         ReportFormat::Text => {
             let refs: Vec<&Checked> = checked.iter().collect();

@@ -14,6 +14,7 @@ use crate::exit::Reported;
 use crate::k8s::client::Connection;
 use crate::k8s::policies::{fetch_policies, whoami};
 use crate::platform::Platform;
+use crate::printer::Printer;
 
 /// `Cluster demo`, `MachineDeployment kube-system/workers`: the object a verdict is about.
 pub fn subject(verdict: &Verdict) -> String {
@@ -52,7 +53,7 @@ fn has_exemptions(set: &PolicySet, name: &str) -> bool {
 /// Before `create cluster` applies anything: reads the policies of the cluster it applies to (when
 /// the user may), evaluates them on the objects and reports every violation on stderr. Deny
 /// violations stop the command, as the webhook would refuse the objects.
-pub async fn check_before_apply(conn: &Connection, objects: &[Value], platform: &Platform) -> anyhow::Result<()> {
+pub async fn check_before_apply(conn: &Connection, objects: &[Value], platform: &Platform, printer: &Printer) -> anyhow::Result<()> {
     let Some(set) = fetch_policies(&conn.client).await? else {
         return Ok(());
     };
@@ -68,7 +69,7 @@ pub async fn check_before_apply(conn: &Connection, objects: &[Value], platform: 
             verdict.violations.into_iter().map(move |v| (subject.clone(), v))
         })
         .collect();
-    report(&mut std::io::stderr().lock(), &found, user.is_some(), &set, conn)
+    report(&mut printer.stderr(), &found, user.is_some(), &set, conn)
 }
 
 fn report(
@@ -111,7 +112,7 @@ fn report(
 pub fn admit_generated(
     objects: Vec<Value>,
     platform: &Platform,
-    cluster_version: Option<Version>,
+    cluster_version: Option<Version>, printer: &Printer,
 ) -> anyhow::Result<Vec<Value>> {
     let inputs: Vec<validate::Input> = objects.into_iter().map(validate::Input::generated).collect();
     let opts = validate::CheckOptions {
@@ -119,7 +120,7 @@ pub fn admit_generated(
         cluster_version,
     };
     let checked = validate::check(inputs, &opts);
-    let mut stderr = std::io::stderr().lock();
+    let mut stderr = printer.stderr();
     let invalid: Vec<&validate::Checked> = checked.iter().filter(|c| !c.allowed()).collect();
     for c in &checked {
         if c.allowed() {

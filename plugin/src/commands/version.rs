@@ -10,6 +10,7 @@ use serde::Serialize;
 use crate::cli::version::{VersionArgs, VersionFormat};
 use crate::output;
 use crate::settings::GlobalSettings;
+use crate::printer::Printer;
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -49,14 +50,14 @@ fn text(info: &VersionInfo) -> String {
     )
 }
 
-pub async fn run(args: VersionArgs, _g: &GlobalSettings) -> anyhow::Result<()> {
+pub async fn run(args: VersionArgs, _g: &GlobalSettings, printer: &Printer) -> anyhow::Result<()> {
     let info = info();
     let out = match args.output {
         VersionFormat::Text => text(&info),
         VersionFormat::Json => output::to_json(&serde_json::to_value(&info)?) + "\n",
         VersionFormat::Yaml => output::to_yaml(&serde_json::to_value(&info)?),
     };
-    let mut stdout = std::io::stdout().lock();
+    let mut stdout = printer.stdout();
     match stdout.write_all(out.as_bytes()).and_then(|()| stdout.flush()) {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e).context("cannot write to stdout"),
         _ => Ok(()),

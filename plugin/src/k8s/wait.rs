@@ -59,15 +59,6 @@ pub struct Progress<W: Write> {
     spinner_visible: bool,
 }
 
-impl Progress<std::io::Stderr> {
-    /// Progress on stderr; the spinner only when stderr is a terminal.
-    pub fn stderr(label: impl Into<String>) -> Self {
-        let err = std::io::stderr();
-        let tty = err.is_terminal();
-        Progress::new(err, tty, label)
-    }
-}
-
 impl<W: Write> Progress<W> {
     pub fn new(out: W, tty: bool, label: impl Into<String>) -> Self {
         Progress {

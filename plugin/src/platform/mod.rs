@@ -24,6 +24,7 @@ use semver::Version;
 
 use self::cluster::{FoundConfiguration, Lookup};
 use crate::k8s::client::Connection;
+use crate::printer::Printer;
 
 /// The namespace KKP keeps its KubermaticConfiguration and Seeds in.
 pub const DEFAULT_KUBERMATIC_NAMESPACE: &str = "kubermatic";
@@ -133,7 +134,7 @@ impl Platform {
 
     /// For a command that talks to a cluster: the files given, else what KKP keeps in `namespace`
     /// there, else the built-in catalog. Fallbacks are said on stderr as `Warning:` lines.
-    pub async fn for_cluster(given: &PlatformFiles, conn: &Connection, namespace: &str) -> anyhow::Result<Platform> {
+    pub async fn for_cluster(given: &PlatformFiles, conn: &Connection, namespace: &str, printer: &Printer) -> anyhow::Result<Platform> {
         let read = Read::files(given)?;
         let configuration = match read.configuration {
             Some(_) => None,
@@ -150,7 +151,7 @@ impl Platform {
         };
         let (platform, warnings) = combine(read, Some(online));
         for w in warnings {
-            eprintln!("Warning: {w}");
+            printer.message(format_args!("Warning: {w}"));
         }
         tracing::info!(versions = %platform.versions_from, datacenters = ?platform.datacenters.as_deref().map(Datacenters::len), "platform configuration");
         Ok(platform)
@@ -416,8 +417,9 @@ mod tests {
 
     #[tokio::test]
     async fn a_cluster_without_kkp_gives_the_builtin_catalog() {
+        let printer = &Printer;
         let (conn, seen) = serve(vec![]).await;
-        let p = Platform::for_cluster(&PlatformFiles::default(), &conn, "kubermatic")
+        let p = Platform::for_cluster(&PlatformFiles::default(), &conn, "kubermatic", printer)
             .await
             .unwrap();
         assert_eq!(p.versions, VersionCatalog::default());
@@ -427,6 +429,7 @@ mod tests {
 
     #[tokio::test]
     async fn the_cluster_s_configuration_and_seeds_are_used_and_other_errors_stop() {
+        let printer = &Printer;
         let seed = json!({"apiVersion": "kubermatic.k8c.io/v1", "kind": "Seed", "metadata": {"name": "eu"},
                           "spec": {"datacenters": {"hetzner-fsn1": {"spec": {"hetzner": {}}}}}});
         let (conn, _) = serve(vec![
@@ -438,14 +441,14 @@ mod tests {
             ("seeds", 200, list_of(vec![seed])),
         ])
         .await;
-        let p = Platform::for_cluster(&PlatformFiles::default(), &conn, "kubermatic")
+        let p = Platform::for_cluster(&PlatformFiles::default(), &conn, "kubermatic", printer)
             .await
             .unwrap();
         assert_eq!(p.versions.versions, [Version::new(1, 36, 4)]);
         assert!(p.context().datacenter("hetzner-fsn1").is_some());
 
         let (conn, _) = serve(vec![("seeds", 401, status(401, "Unauthorized", "Unauthorized"))]).await;
-        let err = Platform::for_cluster(&PlatformFiles::default(), &conn, "kubermatic")
+        let err = Platform::for_cluster(&PlatformFiles::default(), &conn, "kubermatic", printer)
             .await
             .unwrap_err()
             .to_string();
@@ -457,6 +460,7 @@ mod tests {
 
     #[tokio::test]
     async fn with_both_files_the_cluster_is_not_asked() {
+        let printer = &Printer;
         let dir = tempfile::tempdir().unwrap();
         let config = dir.path().join("c.yaml");
         std::fs::write(
@@ -475,7 +479,7 @@ mod tests {
             configuration: Some(config),
             seeds: vec![seed],
         };
-        let p = Platform::for_cluster(&given, &conn, "kubermatic").await.unwrap();
+        let p = Platform::for_cluster(&given, &conn, "kubermatic", printer).await.unwrap();
         assert_eq!(p.versions.versions, [Version::new(1, 36, 4)]);
         assert!(p.datacenters.is_some_and(|d| d.is_empty()));
         assert!(seen.lock().unwrap().is_empty());

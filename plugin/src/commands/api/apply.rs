@@ -24,6 +24,7 @@ use crate::kkp_api::models::{CreateClusterSpec, NodeDeployment};
 use crate::kkp_api::payload::{self, Payload};
 use crate::platform::Platform;
 use crate::settings::GlobalSettings;
+use crate::printer::Printer;
 
 /// One document of the files, checked.
 #[derive(Debug)]
@@ -67,7 +68,7 @@ fn engine_refusals(object: Value) -> Vec<String> {
 }
 
 /// Checks every document of every file; prints each refusal and returns what is to be sent.
-fn check_files(args: &ApplyArgs) -> anyhow::Result<Vec<(String, Item)>> {
+fn check_files(args: &ApplyArgs, printer: &Printer) -> anyhow::Result<Vec<(String, Item)>> {
     let catalog = VersionCatalog::default();
     let mut items = Vec::new();
     let mut refusals = Vec::new();
@@ -100,7 +101,7 @@ fn check_files(args: &ApplyArgs) -> anyhow::Result<Vec<(String, Item)>> {
                         let object = convert::machine_deployment_from_api(&m, "cluster");
                         for message in engine_refusals(object) {
                             if message.contains("providerSpec.value.cloudProviderSpec") {
-                                eprintln!("Warning: {file}: {message} (KKP fills it from the datacenter if it can)");
+                                printer.message(format_args!("Warning: {file}: {message} (KKP fills it from the datacenter if it can)"));
                             } else {
                                 refusals.push(format!("{file}: {message}"));
                             }
@@ -114,39 +115,39 @@ fn check_files(args: &ApplyArgs) -> anyhow::Result<Vec<(String, Item)>> {
     }
     if !refusals.is_empty() {
         for r in &refusals {
-            eprintln!("{r}");
+            printer.message(format_args!("{r}"));
         }
         let message = format!(
             "{} problem(s) in the files; nothing was sent. Today's KKP (2.31) refuses them; fix each field as said and run the command again",
             refusals.len()
         );
-        eprintln!("error: {message}");
+        printer.message(format_args!("error: {message}"));
         return Err(Reported(message).into());
     }
     Ok(items)
 }
 
-pub async fn run(args: ApplyArgs, g: &GlobalSettings) -> anyhow::Result<()> {
-    let items = check_files(&args)?;
+pub async fn run(args: ApplyArgs, g: &GlobalSettings, printer: &Printer) -> anyhow::Result<()> {
+    let items = check_files(&args, printer)?;
     if args.dry_run {
         for (file, item) in &items {
             match item {
-                Item::Cluster(c) => println!(
+                Item::Cluster(c) => printer.data(format_args!(
                     "{file}: cluster {:?} would be created, or patched if the project has it",
                     c.cluster.name
-                ),
-                Item::NodeDeployment(m) => println!(
+                )),
+                Item::NodeDeployment(m) => printer.data(format_args!(
                     "{file}: machine deployment {:?} would be created or patched in cluster {}",
                     m.name.clone().unwrap_or_default(),
                     args.cluster.as_deref().unwrap_or("(the cluster applied with it)")
-                ),
-                Item::MachineDeployment(m) => println!(
+                )),
+                Item::MachineDeployment(m) => printer.data(format_args!(
                     "{file}: MachineDeployment {:?} would be applied into the user cluster's kube-system",
                     m.pointer("/metadata/name").and_then(Value::as_str).unwrap_or_default()
-                ),
+                )),
             }
         }
-        eprintln!("(dry run: the files are valid; nothing was sent)");
+        printer.message(format_args!("(dry run: the files are valid; nothing was sent)"));
         return Ok(());
     }
     let client = super::required_client(g, "apply -f")?;
@@ -154,9 +155,9 @@ pub async fn run(args: ApplyArgs, g: &GlobalSettings) -> anyhow::Result<()> {
     let mut target = None;
     for (_, item) in &items {
         if let Item::Cluster(spec) = item {
-            let (converged, mds) = create::converge_cluster(&client, spec).await?;
+            let (converged, mds) = create::converge_cluster(&client, spec, printer).await?;
             let remaining = deadline_left(deadline, args.timeout);
-            create::finish(&client, &converged, &mds, args.wait, remaining).await?;
+            create::finish(&client, &converged, &mds, args.wait, remaining, printer).await?;
             target = Some(converged.cluster);
         }
     }
@@ -190,15 +191,15 @@ pub async fn run(args: ApplyArgs, g: &GlobalSettings) -> anyhow::Result<()> {
             &client,
             &id,
             &format!("waiting for cluster {}", super::shown(&cluster)),
-            deadline,
+            deadline, printer,
         )
         .await?;
     }
     if !node_deployments.is_empty() {
-        create::ensure_machine_deployments(&client, &cluster, &node_deployments).await?;
+        create::ensure_machine_deployments(&client, &cluster, &node_deployments, printer).await?;
     }
     if !objects.is_empty() {
-        apply_into_user_cluster(&client, &id, &objects).await?;
+        apply_into_user_cluster(&client, &id, &objects, printer).await?;
     }
     Ok(())
 }
@@ -207,7 +208,7 @@ fn deadline_left(deadline: Deadline, timeout: Duration) -> Duration {
     if deadline.expired() { Duration::ZERO } else { timeout }
 }
 
-async fn apply_into_user_cluster(client: &KkpClient, id: &str, objects: &[Value]) -> anyhow::Result<()> {
+async fn apply_into_user_cluster(client: &KkpClient, id: &str, objects: &[Value], printer: &Printer) -> anyhow::Result<()> {
     let text = client.kubeconfig(id).await?;
     super::clusters::check_kubeconfig(&text, id, crate::k8s::trust::AllowArgs::default())?;
     let user = Connection::from_kubeconfig_text(&text, &format!("the kubeconfig of cluster {id}")).await?;
@@ -225,7 +226,7 @@ async fn apply_into_user_cluster(client: &KkpClient, id: &str, objects: &[Value]
             .apply(&object)
             .await
             .map_err(|e| anyhow::anyhow!("cluster {id} exists, but {e}; run the same command again to finish"))?;
-        println!("{}", done.summary());
+        printer.data(format_args!("{}", done.summary()));
     }
     Ok(())
 }

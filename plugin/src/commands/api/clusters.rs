@@ -13,6 +13,7 @@ use crate::k8s::wait::Deadline;
 use crate::kkp_api::client::KkpClient;
 use crate::kkp_api::models::{ApiCluster, NodeDeployment};
 use crate::output::{self, OutputFormat};
+use crate::printer::Printer;
 
 const HEADERS: [&str; 8] = [
     "NAME",
@@ -78,7 +79,7 @@ pub async fn get(
     names: &[String],
     format: Option<OutputFormat>,
     selector: Option<&str>,
-    with_headers: bool,
+    with_headers: bool, printer: &Printer,
 ) -> anyhow::Result<()> {
     let all = client.list_clusters().await?;
     let mut found = Vec::new();
@@ -95,15 +96,15 @@ pub async fn get(
         }
     }
     match format {
-        None if found.is_empty() => eprintln!("No clusters found in KKP project {}.", client.project()),
+        None if found.is_empty() => printer.message(format_args!("No clusters found in KKP project {}.", client.project())),
         None => {
             let now = k8s_openapi::jiff::Timestamp::now();
             let rows: Vec<Vec<String>> = found.iter().map(|c| row(c, now)).collect();
-            print!("{}", table::render(&HEADERS, &rows, with_headers));
+            printer.data_text(&format!("{}", table::render(&HEADERS, &rows, with_headers)));
         }
         Some(OutputFormat::Name) => {
             for c in &found {
-                println!("{}", c.id.as_deref().unwrap_or(&c.name));
+                printer.data(format_args!("{}", c.id.as_deref().unwrap_or(&c.name)));
             }
         }
         Some(format) => {
@@ -113,19 +114,19 @@ pub async fn get(
             } else {
                 serde_json::json!({"clusters": values})
             };
-            output::print_objects(&[value], format);
+            printer.objects(&[value], format);
         }
     }
     Ok(())
 }
 
 /// `describe cluster NAME`: the cluster, each component's health and its machine deployments.
-pub async fn describe(client: &KkpClient, name: &str) -> anyhow::Result<()> {
+pub async fn describe(client: &KkpClient, name: &str, printer: &Printer) -> anyhow::Result<()> {
     let cluster = client.find_cluster(name).await?;
     let id = cluster.id.clone().unwrap_or_default();
     let health = client.cluster_health(&id).await?;
     let mds = client.list_machine_deployments(&id).await?;
-    print!("{}", describe_text(&cluster, client.project(), &health, &mds));
+    printer.data_text(&format!("{}", describe_text(&cluster, client.project(), &health, &mds)));
     Ok(())
 }
 
@@ -246,13 +247,13 @@ pub fn check_kubeconfig(text: &str, id: &str, allow: AllowArgs) -> anyhow::Resul
 }
 
 /// Asks on the terminal; refuses when there is no terminal to ask on.
-fn confirm(question: &str, what: &str) -> anyhow::Result<bool> {
+fn confirm(question: &str, what: &str, printer: &Printer) -> anyhow::Result<bool> {
     if !std::io::stdin().is_terminal() {
         anyhow::bail!(
             "refusing to delete {what} without confirmation: stdin is not a terminal; pass --yes to delete without asking"
         );
     }
-    let mut err = std::io::stderr().lock();
+    let mut err = printer.stderr();
     write!(err, "{question}")?;
     err.flush()?;
     let mut answer = String::new();
@@ -270,7 +271,7 @@ pub struct DeleteOptions {
 }
 
 /// `delete cluster NAME`.
-pub async fn delete_one(client: &KkpClient, name: &str, opts: &DeleteOptions) -> anyhow::Result<()> {
+pub async fn delete_one(client: &KkpClient, name: &str, opts: &DeleteOptions, printer: &Printer) -> anyhow::Result<()> {
     let cluster = match client.find_cluster(name).await {
         Ok(c) => c,
         Err(crate::kkp_api::clusters::FindError::NotFound { .. }) if opts.ignore_not_found => return Ok(()),
@@ -280,19 +281,19 @@ pub async fn delete_one(client: &KkpClient, name: &str, opts: &DeleteOptions) ->
     if !opts.yes
         && !confirm(
             &format!("Delete cluster {shown} of KKP project {}? [y/N] ", client.project()),
-            &format!("cluster {shown}"),
+            &format!("cluster {shown}"), printer,
         )?
     {
         anyhow::bail!("aborted; cluster {shown} was not deleted");
     }
-    delete_clusters(client, &[cluster], opts).await
+    delete_clusters(client, &[cluster], opts, printer).await
 }
 
 /// `delete clusters --all`: every cluster of the project (the seed's delete-all).
-pub async fn delete_all(client: &KkpClient, opts: &DeleteOptions) -> anyhow::Result<()> {
+pub async fn delete_all(client: &KkpClient, opts: &DeleteOptions, printer: &Printer) -> anyhow::Result<()> {
     let clusters = client.list_clusters().await?;
     if clusters.is_empty() {
-        eprintln!("No clusters in KKP project {}.", client.project());
+        printer.message(format_args!("No clusters in KKP project {}.", client.project()));
         return Ok(());
     }
     let names: Vec<String> = clusters.iter().map(super::shown).collect();
@@ -304,21 +305,21 @@ pub async fn delete_all(client: &KkpClient, opts: &DeleteOptions) -> anyhow::Res
                 client.project(),
                 names.join(", ")
             ),
-            &format!("every cluster of KKP project {}", client.project()),
+            &format!("every cluster of KKP project {}", client.project()), printer,
         )?
     {
         anyhow::bail!("aborted; no cluster was deleted");
     }
-    delete_clusters(client, &clusters, opts).await
+    delete_clusters(client, &clusters, opts, printer).await
 }
 
-async fn delete_clusters(client: &KkpClient, clusters: &[ApiCluster], opts: &DeleteOptions) -> anyhow::Result<()> {
+async fn delete_clusters(client: &KkpClient, clusters: &[ApiCluster], opts: &DeleteOptions, printer: &Printer) -> anyhow::Result<()> {
     for cluster in clusters {
         let id = cluster.id.clone().unwrap_or_default();
         match client.delete_cluster(&id, true, true).await {
-            Ok(()) => println!("cluster {} deleted", super::shown(cluster)),
+            Ok(()) => printer.data(format_args!("cluster {} deleted", super::shown(cluster))),
             Err(crate::kkp_api::client::ApiError::NotFound { .. }) => {
-                println!("cluster {} is already gone", super::shown(cluster))
+                printer.data(format_args!("cluster {} is already gone", super::shown(cluster)))
             }
             Err(e) => return Err(e.into()),
         }
@@ -333,10 +334,10 @@ async fn delete_clusters(client: &KkpClient, clusters: &[ApiCluster], opts: &Del
             client,
             &id,
             &format!("deleting cluster {}", super::shown(cluster)),
-            deadline,
+            deadline, printer,
         )
         .await?;
-        eprintln!("Cluster {} is gone.", super::shown(cluster));
+        printer.message(format_args!("Cluster {} is gone.", super::shown(cluster)));
     }
     Ok(())
 }

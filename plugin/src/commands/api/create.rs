@@ -11,6 +11,7 @@ use super::health;
 use crate::k8s::wait::Deadline;
 use crate::kkp_api::client::{ApiError, KkpClient};
 use crate::kkp_api::models::{ApiCluster, CreateClusterSpec, NodeDeployment};
+use crate::printer::Printer;
 
 /// `Cluster.spec` fields the API's PATCH applies (besides `version`); the rest is set at create.
 const PATCHABLE: [&str; 17] = [
@@ -115,7 +116,7 @@ pub struct Converged {
 /// goes with a create; on a patch it is returned among those to ensure.
 pub async fn converge_cluster(
     client: &KkpClient,
-    spec: &CreateClusterSpec,
+    spec: &CreateClusterSpec, printer: &Printer,
 ) -> anyhow::Result<(Converged, Vec<NodeDeployment>)> {
     let name = spec.cluster.name.clone();
     if let Some(existing) = client.find_by_name(&name).await? {
@@ -130,11 +131,11 @@ pub async fn converge_cluster(
             Some(patch) => {
                 tracing::info!(%id, "patching the cluster");
                 let patched = client.patch_cluster(&id, &patch).await?;
-                println!("cluster {} configured", super::shown(&patched));
+                printer.data(format_args!("cluster {} configured", super::shown(&patched)));
                 patched
             }
             None => {
-                println!("cluster {} unchanged", super::shown(&existing));
+                printer.data(format_args!("cluster {} unchanged", super::shown(&existing)));
                 existing
             }
         };
@@ -143,17 +144,17 @@ pub async fn converge_cluster(
     }
     match client.create_cluster(spec).await {
         Ok(cluster) => {
-            println!("cluster {} created", super::shown(&cluster));
+            printer.data(format_args!("cluster {} created", super::shown(&cluster)));
             Ok((Converged { cluster }, Vec::new()))
         }
         // KKP answers 500 when its wait for RBAC times out although the cluster exists.
         Err(e) if e.status().is_some_and(|s| s >= 500) => match client.find_by_name(&name).await {
             Ok(Some(cluster)) => {
-                eprintln!(
+                printer.message(format_args!(
                     "Warning: the KKP API answered with an error, but cluster {} exists: {e}",
                     super::shown(&cluster)
-                );
-                println!("cluster {} created", super::shown(&cluster));
+                ));
+                printer.data(format_args!("cluster {} created", super::shown(&cluster)));
                 Ok((Converged { cluster }, Vec::new()))
             }
             _ => Err(e.into()),
@@ -166,7 +167,7 @@ pub async fn converge_cluster(
 pub async fn ensure_machine_deployments(
     client: &KkpClient,
     cluster: &ApiCluster,
-    desired: &[NodeDeployment],
+    desired: &[NodeDeployment], printer: &Printer,
 ) -> anyhow::Result<()> {
     let id = cluster.id.clone().unwrap_or_default();
     let existing = client.list_machine_deployments(&id).await?;
@@ -186,10 +187,10 @@ pub async fn ensure_machine_deployments(
             None => client.create_machine_deployment(&id, md).await.map(|_| "created"),
         };
         match result {
-            Ok(verb) => println!(
+            Ok(verb) => printer.data(format_args!(
                 "machine deployment {name:?} of cluster {} {verb}",
                 super::shown(cluster)
-            ),
+            )),
             Err(e) => return Err(half_done(cluster, desired, done, e)),
         }
     }
@@ -222,15 +223,15 @@ pub async fn finish(
     converged: &Converged,
     machine_deployments: &[NodeDeployment],
     wait: bool,
-    timeout: Duration,
+    timeout: Duration, printer: &Printer,
 ) -> anyhow::Result<()> {
     let id = converged.cluster.id.clone().unwrap_or_default();
     if !wait {
         if !machine_deployments.is_empty() {
-            eprintln!(
+            printer.message(format_args!(
                 "{} machine deployment(s) are applied once the cluster is healthy: run the same command again with --wait.",
                 machine_deployments.len()
-            );
+            ));
         }
         return Ok(());
     }
@@ -239,14 +240,14 @@ pub async fn finish(
         client,
         &id,
         &format!("waiting for cluster {}", super::shown(&converged.cluster)),
-        deadline,
+        deadline, printer,
     )
     .await?;
-    ensure_machine_deployments(client, &converged.cluster, machine_deployments).await?;
-    eprintln!(
+    ensure_machine_deployments(client, &converged.cluster, machine_deployments, printer).await?;
+    printer.message(format_args!(
         "Cluster {} is healthy. Get its kubeconfig with: kubectl kkp get kubeconfig {id} --merge --set-current",
         super::shown(&converged.cluster)
-    );
+    ));
     Ok(())
 }
 
@@ -259,7 +260,7 @@ pub async fn create_from_objects(
     credential: Option<&str>,
     dry_run: bool,
     wait: bool,
-    timeout: Duration,
+    timeout: Duration, printer: &Printer,
 ) -> anyhow::Result<()> {
     use kkp_crds::admission::ResourceKind;
     let mut cluster = None;
@@ -279,13 +280,13 @@ pub async fn create_from_objects(
     if dry_run {
         let mut out = vec![serde_json::to_value(&spec)?];
         out.extend(later.iter().map(serde_json::to_value).collect::<Result<Vec<_>, _>>()?);
-        crate::output::print_objects(&out, crate::output::OutputFormat::Json);
-        eprintln!("(dry run: nothing was sent)");
+        printer.objects(&out, crate::output::OutputFormat::Json);
+        printer.message(format_args!("(dry run: nothing was sent)"));
         return Ok(());
     }
-    let (converged, mut pending) = converge_cluster(client, &spec).await?;
+    let (converged, mut pending) = converge_cluster(client, &spec, printer).await?;
     pending.extend(later);
-    finish(client, &converged, &pending, wait, timeout).await
+    finish(client, &converged, &pending, wait, timeout, printer).await
 }
 
 #[cfg(test)]

@@ -8,12 +8,13 @@ use crate::k8s::capi;
 use crate::k8s::client::Connection;
 use crate::k8s::secret;
 use crate::k8s::wait::{self, Deadline, Poll, Progress};
+use crate::printer::Printer;
 
 /// How often the cluster is looked at while waiting.
 pub const POLL_INTERVAL: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// Waits until a Cluster API cluster is available and its kubeconfig secret exists, unless --wait=false.
-pub(super) async fn wait(seed: &Connection, cluster: &Value, args: &CreateClusterArgs) -> anyhow::Result<()> {
+pub(super) async fn wait(seed: &Connection, cluster: &Value, args: &CreateClusterArgs, printer: &Printer) -> anyhow::Result<()> {
     let name = crate::k8s::resources::meta_str(cluster, "name")
         .unwrap_or_default()
         .to_owned();
@@ -22,15 +23,15 @@ pub(super) async fn wait(seed: &Connection, cluster: &Value, args: &CreateCluste
         .to_owned();
     let get_kubeconfig = format!("kubectl kkp get kubeconfig {name} -n {namespace} --merge --set-current");
     if !args.wait {
-        eprintln!(
+        printer.message(format_args!(
             "Not waiting (--wait=false). Once Cluster API reports the cluster available, get its kubeconfig with: \
              {get_kubeconfig}"
-        );
+        ));
         return Ok(());
     }
     let api_version = cluster.get("apiVersion").and_then(Value::as_str).unwrap_or_default();
     let deadline = Deadline::new(args.timeout);
-    let mut progress = Progress::stderr(format!("cluster {namespace}/{name}"));
+    let mut progress = printer.progress(format!("cluster {namespace}/{name}"));
     let waiting = async {
         let resource = capi::resource(seed, api_version).await?;
         let what = format!("Cluster API cluster {namespace}/{name} to be available");
@@ -66,8 +67,8 @@ pub(super) async fn wait(seed: &Connection, cluster: &Value, args: &CreateCluste
     tokio::select! {
         result = waiting => result?,
         _ = tokio::signal::ctrl_c() => {
-            if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
-                eprint!("\r\x1b[2K");
+            if printer.stderr_is_terminal() {
+                printer.message_text(format_args!("\r\x1b[2K"));
             }
             anyhow::bail!(
                 "interrupted; the objects of cluster {namespace}/{name} were applied. Run the same command again to \
@@ -75,6 +76,6 @@ pub(super) async fn wait(seed: &Connection, cluster: &Value, args: &CreateCluste
             );
         }
     }
-    eprintln!("Cluster {namespace}/{name} is available. Get its kubeconfig with: {get_kubeconfig}");
+    printer.message(format_args!("Cluster {namespace}/{name} is available. Get its kubeconfig with: {get_kubeconfig}"));
     Ok(())
 }

@@ -10,28 +10,29 @@ use crate::k8s::merge::{self, MergeReport};
 use crate::k8s::secret::{self};
 use crate::k8s::trust::{self};
 use crate::settings::GlobalSettings;
+use crate::printer::Printer;
 
-pub async fn run(args: GetKubeconfigArgs, g: &GlobalSettings) -> anyhow::Result<()> {
+pub async fn run(args: GetKubeconfigArgs, g: &GlobalSettings, printer: &Printer) -> anyhow::Result<()> {
     if let Some(client) = crate::commands::api::client(g)? {
         let (text, id) = crate::commands::api::clusters::kubeconfig(&client, &args.name, args.allow).await?;
-        return deliver(&args, g, &text, &format!("the KKP API, cluster ID {id}"));
+        return deliver(&args, g, &text, &format!("the KKP API, cluster ID {id}"), printer);
     }
     let conn = Connection::from_settings(&g.connection).await?;
     let found = secret::find(&conn, &args.name, &conn.namespace, args.convention).await?;
     tracing::info!(convention = %found.convention, secret = %found.secret, "found the kubeconfig");
     trust::check(&found.text, &found.secret, args.allow)?;
-    deliver(&args, g, &found.text, &found.secret.to_string())
+    deliver(&args, g, &found.text, &found.secret.to_string(), printer)
 }
 
 /// Writes, merges or prints a cluster's kubeconfig, as the flags say.
-fn deliver(args: &GetKubeconfigArgs, g: &GlobalSettings, text: &str, source: &str) -> anyhow::Result<()> {
+fn deliver(args: &GetKubeconfigArgs, g: &GlobalSettings, text: &str, source: &str, printer: &Printer) -> anyhow::Result<()> {
     if let Some(path) = &args.output_file {
         merge::write_private(path, text.as_bytes())?;
-        eprintln!(
+        printer.message(format_args!(
             "Wrote the kubeconfig of cluster {:?} (from {source}) to {}.",
             args.name,
             path.display()
-        );
+        ));
         return Ok(());
     }
     if args.merge {
@@ -39,10 +40,10 @@ fn deliver(args: &GetKubeconfigArgs, g: &GlobalSettings, text: &str, source: &st
         let target = files.write_target().to_path_buf();
         let reserved = merge::Names::in_files(files.others())?;
         let report = merge::merge_into_file(&target, text, &args.name, args.set_current, &reserved)?;
-        eprint!("{}", merge_message(&args.name, &target.display().to_string(), &report));
+        printer.message_text(format_args!("{}", merge_message(&args.name, &target.display().to_string(), &report)));
         return Ok(());
     }
-    let mut out = std::io::stdout().lock();
+    let mut out = printer.stdout();
     out.write_all(text.as_bytes())?;
     if !text.ends_with('\n') {
         out.write_all(b"\n")?;

@@ -2,6 +2,7 @@
 //! spaces, and ages written the way kubectl writes them (`45s`, `5m30s`, `3h`, `2d`).
 
 use std::time::Duration;
+use crate::printer::Printer;
 
 /// Renders rows under headers; the last column is not padded.
 pub fn render(headers: &[&str], rows: &[Vec<String>], with_headers: bool) -> String {
@@ -118,24 +119,24 @@ pub struct Listing<'a> {
 }
 
 impl Listing<'_> {
-    pub fn print(&self, found: &[serde_json::Value], format: Option<crate::output::OutputFormat>) {
+    pub fn print(&self, found: &[serde_json::Value], format: Option<crate::output::OutputFormat>, printer: &Printer) {
         use crate::output::{self, OutputFormat};
         match format {
             None if found.is_empty() => {
                 if self.listing {
-                    eprintln!("{}", self.none_found);
+                    printer.message(format_args!("{}", self.none_found));
                 }
             }
             None => {
                 let now = k8s_openapi::jiff::Timestamp::now();
                 let rows: Vec<Vec<String>> = found.iter().map(|o| (self.row)(o, now)).collect();
-                print!("{}", render(self.headers, &rows, self.with_headers));
+                printer.data_text(&format!("{}", render(self.headers, &rows, self.with_headers)));
             }
             Some(format) if self.listing && format != OutputFormat::Name => {
                 let list = serde_json::json!({"apiVersion": "v1", "kind": "List", "metadata": {"resourceVersion": ""}, "items": found});
-                output::print_objects(&[list], format);
+                printer.objects(&[list], format);
             }
-            Some(format) => output::print_objects(found, format),
+            Some(format) => printer.objects(found, format),
         }
     }
 }

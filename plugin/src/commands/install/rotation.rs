@@ -26,6 +26,7 @@ use super::certs::{self, ServingCerts};
 use crate::k8s::client::Connection;
 use crate::k8s::errors;
 use crate::k8s::wait::{self, Deadline, Poll, Progress};
+use crate::printer::Printer;
 
 /// How long the kubelet may take to update a Secret volume (its sync period and cache), plus the
 /// webhook's 2 s poll: the wait for pods whose metrics cannot be read.
@@ -94,9 +95,9 @@ pub fn plan(trusted: Option<&str>, installed: Option<&ServingCerts>, target: &Se
 }
 
 /// Step 2: the caBundle of every webhook is `bundle` as the apiserver returns it, then `settle`.
-pub async fn wait_trusted(conn: &Connection, bundle: &str, settle: Duration, deadline: Deadline) -> anyhow::Result<()> {
+pub async fn wait_trusted(conn: &Connection, bundle: &str, settle: Duration, deadline: Deadline, printer: &Printer) -> anyhow::Result<()> {
     let want = certs::bundle_ders(bundle);
-    let mut progress = Progress::stderr("caBundle");
+    let mut progress = printer.progress("caBundle");
     wait::poll(
         &mut progress,
         deadline,
@@ -112,10 +113,10 @@ pub async fn wait_trusted(conn: &Connection, bundle: &str, settle: Duration, dea
         },
     )
     .await?;
-    eprintln!(
+    printer.message(format_args!(
         "  waiting {}s for every apiserver to pick up the caBundle",
         settle.as_secs_f64()
-    );
+    ));
     tokio::time::sleep(settle).await;
     Ok(())
 }
@@ -168,13 +169,13 @@ pub async fn wait_served(
     conn: &Connection,
     not_after: i64,
     written: Instant,
-    deadline: Deadline,
+    deadline: Deadline, printer: &Printer,
 ) -> anyhow::Result<()> {
     if running_pods(conn).await?.is_empty() {
-        eprintln!("  no webhook pods are running: none serves the old certificate; skipping the wait");
+        printer.message(format_args!("  no webhook pods are running: none serves the old certificate; skipping the wait"));
         return Ok(());
     }
-    let mut progress = Progress::stderr("webhook pods");
+    let mut progress = printer.progress("webhook pods");
     wait::poll(
         &mut progress,
         deadline,

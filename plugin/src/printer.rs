@@ -1,0 +1,89 @@
+//! The one place the plugin writes to the terminal: data (objects, tables, reports) on stdout;
+//! messages, warnings, errors and progress on stderr. Commands get a `Printer` and print through it.
+
+use std::fmt::Display;
+use std::io::{self, IsTerminal, Write};
+
+use serde_json::Value;
+
+use crate::k8s::wait::Progress;
+use crate::output::{self, OutputFormat};
+
+/// Owns stdout and stderr for the commands. Copying it is free; every write locks the stream it
+/// writes to. A closed pipe on stdout (`| head`) ends the data quietly.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Printer;
+
+impl Printer {
+    /// Data: one line on stdout.
+    pub fn data(&self, line: impl Display) {
+        self.data_text(&format!("{line}\n"));
+    }
+
+    /// Data: text as it is on stdout.
+    pub fn data_text(&self, text: &str) {
+        let mut out = io::stdout().lock();
+        if let Err(e) = out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+            self.write_failed(&e);
+        }
+    }
+
+    /// Data: objects in a format on stdout.
+    pub fn objects(&self, objs: &[Value], format: OutputFormat) {
+        let mut out = io::stdout().lock();
+        if let Err(e) = output::write_objects(&mut out, objs, format).and_then(|()| out.flush()) {
+            self.write_failed(&e);
+        }
+    }
+
+    /// stdout, for writers that stream data; the caller reports write errors.
+    pub fn stdout(&self) -> io::StdoutLock<'static> {
+        io::stdout().lock()
+    }
+
+    /// A message for people: one line on stderr.
+    pub fn message(&self, line: impl Display) {
+        let _ = writeln!(io::stderr().lock(), "{line}");
+    }
+
+    /// A message without a line end (a prompt, or a text that ends in its own newline).
+    pub fn message_text(&self, text: impl Display) {
+        let mut err = io::stderr().lock();
+        let _ = write!(err, "{text}");
+        let _ = err.flush();
+    }
+
+    /// `Warning: …` on stderr.
+    pub fn warning(&self, text: impl Display) {
+        self.message(format_args!("Warning: {text}"));
+    }
+
+    /// `error: …` on stderr.
+    pub fn error(&self, text: impl Display) {
+        self.message(format_args!("error: {text}"));
+    }
+
+    /// stderr, for writers of messages (reports written line by line).
+    pub fn stderr(&self) -> io::StderrLock<'static> {
+        io::stderr().lock()
+    }
+
+    pub fn stdout_is_terminal(&self) -> bool {
+        io::stdout().is_terminal()
+    }
+
+    pub fn stderr_is_terminal(&self) -> bool {
+        io::stderr().is_terminal()
+    }
+
+    /// Progress lines of one wait on stderr; the spinner only when stderr is a terminal.
+    pub fn progress(&self, label: impl Into<String>) -> Progress<io::Stderr> {
+        Progress::new(io::stderr(), self.stderr_is_terminal(), label)
+    }
+
+    fn write_failed(&self, e: &io::Error) {
+        if e.kind() != io::ErrorKind::BrokenPipe {
+            self.error(format_args!("cannot write to stdout: {e}"));
+        }
+    }
+}
