@@ -382,3 +382,25 @@ fn a_planted_cycle_is_found() {
         .map(|p| p.into_iter().map(str::to_owned).collect::<Vec<_>>())
     );
 }
+
+#[test]
+fn only_the_printer_writes_to_the_terminal() {
+    let src = src_dir();
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    let mut offenders = Vec::new();
+    for file in &files {
+        let rel = file.strip_prefix(&src).expect("under src");
+        // The printer owns stdout and stderr; `complete.rs` is a program of its own.
+        if rel == Path::new("printer.rs") || rel == Path::new("complete.rs") {
+            continue;
+        }
+        let code = production_code(&std::fs::read_to_string(file).expect("readable"));
+        for needle in ["println!", "print!", "io::stdout()", "io::stderr()"] {
+            if code.contains(needle) {
+                offenders.push(format!("{}: {needle}", rel.display()));
+            }
+        }
+    }
+    assert!(offenders.is_empty(), "write through the Printer instead: {offenders:?}");
+}

@@ -12,8 +12,8 @@ use clap::{Arg, ArgAction, Command, CommandFactory};
 
 use crate::cli::Cli;
 use crate::cli::completion::{CompleteArgs, CompletionArgs, CompletionShell};
-use crate::settings::GlobalSettings;
 use crate::printer::Printer;
+use crate::settings::GlobalSettings;
 
 /// The binary the scripts complete.
 const PLUGIN_BINARY: &str = "kubectl-kkp";

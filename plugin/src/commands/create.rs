@@ -31,10 +31,10 @@ use crate::k8s::secret::{self, Convention, LookupError};
 use crate::k8s::trust::{self, AllowArgs};
 use crate::k8s::wait::{self, Deadline, Poll, Progress};
 use crate::k8s::{capi, kkp};
-use crate::output::{self, OutputFormat};
+use crate::output::OutputFormat;
 use crate::platform::Platform;
-use crate::settings::GlobalSettings;
 use crate::printer::Printer;
+use crate::settings::GlobalSettings;
 
 pub async fn run(cmd: CreateCommand, g: &GlobalSettings, printer: &Printer) -> anyhow::Result<()> {
     match cmd.what {
@@ -148,7 +148,8 @@ fn check_locally(objects: Vec<Value>, platform: &Platform, printer: &Printer) ->
 async fn create_through_api(
     client: &crate::kkp_api::client::KkpClient,
     args: CreateClusterArgs,
-    g: &GlobalSettings, printer: &Printer,
+    g: &GlobalSettings,
+    printer: &Printer,
 ) -> anyhow::Result<()> {
     if args.template.from.is_some() {
         anyhow::bail!(
@@ -170,7 +171,8 @@ async fn create_through_api(
         args.credential.as_deref(),
         args.dry_run != DryRun::None,
         args.wait,
-        args.timeout, printer,
+        args.timeout,
+        printer,
     )
     .await
 }
@@ -212,9 +214,15 @@ async fn create_cluster(mut args: CreateClusterArgs, g: &GlobalSettings, printer
         id = earlier;
         generated = false;
     }
-    let plan = Plan::split(check_locally(generate::render(&id, &template, &platform)?, &platform, printer)?)?;
+    let plan = Plan::split(check_locally(
+        generate::render(&id, &template, &platform)?,
+        &platform,
+        printer,
+    )?)?;
     if generated {
-        printer.message(format_args!("Generated cluster ID {id:?}; to re-run or resume this command, pass it as NAME."));
+        printer.message(format_args!(
+            "Generated cluster ID {id:?}; to re-run or resume this command, pass it as NAME."
+        ));
     }
 
     if args.dry_run == DryRun::Client {

@@ -10,10 +10,10 @@ use kube::api::DeleteParams;
 use super::confirm::is_yes;
 use crate::cli::delete::{DeleteClusterArgs, DeleteCommand, DeleteWhat};
 use crate::k8s::client::Connection;
-use crate::k8s::wait::{self, Deadline, Poll, Progress};
+use crate::k8s::wait::{self, Deadline, Poll};
 use crate::k8s::{errors, kkp, resources};
-use crate::settings::GlobalSettings;
 use crate::printer::Printer;
+use crate::settings::GlobalSettings;
 
 pub async fn run(cmd: DeleteCommand, g: &GlobalSettings, printer: &Printer) -> anyhow::Result<()> {
     match cmd.what {

@@ -19,8 +19,8 @@ use crate::k8s::resources;
 use crate::k8s::secret::{self, Convention, LookupError};
 use crate::k8s::trust::{self, AllowArgs};
 use crate::k8s::{errors, external, kkp};
-use crate::settings::GlobalSettings;
 use crate::printer::Printer;
+use crate::settings::GlobalSettings;
 
 /// How long describe waits for the user cluster before saying it is unreachable.
 const USER_CLUSTER_TIMEOUT: Duration = Duration::from_secs(15);
@@ -85,10 +85,13 @@ async fn cluster(args: DescribeClusterArgs, g: &GlobalSettings, printer: &Printe
         )),
     };
     let style = Style {
-        color: args.color.for_stdout(),
+        color: args.color.for_stdout(printer),
     };
     let now = k8s_openapi::jiff::Timestamp::now();
-    printer.data_text(&format!("{}", tree::render(&cluster_tree(&cluster, &mds, style, now), style)));
+    printer.data_text(&format!(
+        "{}",
+        tree::render(&cluster_tree(&cluster, &mds, style, now), style)
+    ));
     Ok(())
 }
 

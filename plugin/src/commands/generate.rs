@@ -18,11 +18,11 @@ use crate::cli::generate::{
 };
 use crate::output::{self, OutputFormat};
 use crate::platform::Platform;
+use crate::printer::Printer;
 use crate::settings::GlobalSettings;
 use crate::template::variables::{self, EnvReader, Variables};
 use crate::template::{self, Prepared, RenderError, TemplateSource, builtin, config};
 use crate::terraform;
-use crate::printer::Printer;
 
 // Parsed once per run: the size of the arguments does not matter, and boxing one variant only
 // moves the difference up into the command enum.

@@ -10,8 +10,8 @@ use super::verdicts;
 use crate::cli::generate::GenerateWorkersArgs;
 use crate::output::{self};
 use crate::platform::Platform;
-use crate::terraform::{self, workers};
 use crate::printer::Printer;
+use crate::terraform::{self, workers};
 
 pub fn run(args: &GenerateWorkersArgs, printer: &Printer) -> anyhow::Result<()> {
     let platform = Platform::from_files(&args.platform)?;

@@ -9,8 +9,8 @@ use serde_json::Value;
 use crate::cli::get::{GetClustersArgs, GetCommand, GetWhat};
 use crate::k8s::client::Connection;
 use crate::k8s::{external, kkp};
-use crate::settings::GlobalSettings;
 use crate::printer::Printer;
+use crate::settings::GlobalSettings;
 
 pub async fn run(cmd: GetCommand, g: &GlobalSettings, printer: &Printer) -> anyhow::Result<()> {
     match cmd.what {

@@ -11,8 +11,8 @@ use crate::cli::get::GetPoliciesArgs;
 use crate::k8s::client::Connection;
 use crate::k8s::errors;
 use crate::k8s::policies::policies_api;
-use crate::settings::GlobalSettings;
 use crate::printer::Printer;
+use crate::settings::GlobalSettings;
 
 /// The table's headers.
 pub const HEADERS: [&str; 6] = ["NAME", "ENFORCEMENT", "COMPILED", "MATCHED", "DENIED", "AGE"];

@@ -14,9 +14,9 @@ use super::get::table;
 use crate::cli::get::{GetPolicyReportsArgs, SummaryFormat};
 use crate::k8s::client::Connection;
 use crate::k8s::errors;
-use crate::output::{self, OutputFormat};
-use crate::settings::GlobalSettings;
+use crate::output::OutputFormat;
 use crate::printer::Printer;
+use crate::settings::GlobalSettings;
 
 /// The table's headers.
 pub const HEADERS: [&str; 9] = [
@@ -220,7 +220,9 @@ pub async fn run(args: GetPolicyReportsArgs, g: &GlobalSettings, printer: &Print
     }
     let (summary, unreadable) = summary_of(&reports, args.policy.as_deref(), args.failing);
     for problem in &unreadable {
-        printer.message(format_args!("warning: {problem}: not in the PolicyReport format; left out"));
+        printer.message(format_args!(
+            "warning: {problem}: not in the PolicyReport format; left out"
+        ));
     }
     match args.output {
         Some(format) => {

@@ -24,10 +24,10 @@ use crate::k8s::client::Connection;
 use crate::k8s::errors;
 use crate::k8s::resources::{self, ResolveError, Resolver};
 use crate::k8s::rollout::{self, Rollout};
-use crate::k8s::wait::{self, Deadline, Poll, Progress};
-use crate::output::{self, OutputFormat};
-use crate::settings::GlobalSettings;
+use crate::k8s::wait::{self, Deadline, Poll};
+use crate::output::OutputFormat;
 use crate::printer::Printer;
+use crate::settings::GlobalSettings;
 
 /// The name of the AdmissionPolicy CRD, which the webhook needs whatever --crds says.
 const POLICY_CRD: &str = "admissionpolicies.policy.kubectl-kkp.io";
@@ -143,16 +143,21 @@ impl Rotation<'_, '_> {
         &mut self,
         installed: Option<&ServingCerts>,
         target: &ServingCerts,
-        format: Option<OutputFormat>, printer: &Printer,
+        format: Option<OutputFormat>,
+        printer: &Printer,
     ) -> anyhow::Result<()> {
         let trusted = rotation::trusted_now(self.conn).await?;
         let Some(plan) = rotation::plan(trusted.as_deref(), installed, target) else {
             return Ok(());
         };
-        printer.message(format_args!("Rotating the webhook's CA; both CAs stay trusted until the webhook serves the new certificate."));
+        printer.message(format_args!(
+            "Rotating the webhook's CA; both CAs stay trusted until the webhook serves the new certificate."
+        ));
         let bundle = match &plan.overlap {
             Some(overlap) => {
-                printer.message(format_args!("Step 1/5: the webhook configurations trust the old and the new CA."));
+                printer.message(format_args!(
+                    "Step 1/5: the webhook configurations trust the old and the new CA."
+                ));
                 let with_both = ServingCerts {
                     ca_pem: overlap.clone(),
                     ..target.clone()
@@ -166,7 +171,9 @@ impl Rotation<'_, '_> {
                 overlap.clone()
             }
             None => {
-                printer.message(format_args!("Step 1/5: the webhook configurations already trust the new CA."));
+                printer.message(format_args!(
+                    "Step 1/5: the webhook configurations already trust the new CA."
+                ));
                 trusted.unwrap_or_default()
             }
         };
@@ -196,7 +203,9 @@ impl Rotation<'_, '_> {
                 kkp_manifests::TLS_SECRET_NAME
             ));
         }
-        printer.message(format_args!("Step 4/5: waiting until the webhook pods serve the new certificate."));
+        printer.message(format_args!(
+            "Step 4/5: waiting until the webhook pods serve the new certificate."
+        ));
         let not_after = certs::not_after(&target.cert_pem)
             .ok_or_else(|| anyhow::anyhow!("the new serving certificate does not parse"))?;
         rotation::wait_served(self.conn, not_after, written, self.deadline, printer)
@@ -206,7 +215,9 @@ impl Rotation<'_, '_> {
                     "both the old and the new CA are still trusted, so nothing fails; run install again to finish                      the rotation",
                 )
             })?;
-        printer.message(format_args!("Step 5/5: the webhook configurations trust the new CA only."));
+        printer.message(format_args!(
+            "Step 5/5: the webhook configurations trust the new CA only."
+        ));
         Ok(())
     }
 }
@@ -278,7 +289,9 @@ pub async fn run(args: InstallArgs, g: &GlobalSettings, printer: &Printer) -> an
                 image: args.image.as_deref(),
                 deadline,
             };
-            rotation.prepare(installed.as_ref(), target, args.output, printer).await?;
+            rotation
+                .prepare(installed.as_ref(), target, args.output, printer)
+                .await?;
         }
         let namespace_missing = options.dry_run && !namespace_exists(&conn).await?;
         let mut skipped = 0;
@@ -402,7 +415,12 @@ async fn wait_rolled_out(conn: &Connection, deadline: Deadline, printer: &Printe
 }
 
 /// Waits until every CRD is Established and its names accepted.
-async fn wait_established(conn: &Connection, crds: &[Value], deadline: Deadline, printer: &Printer) -> anyhow::Result<()> {
+async fn wait_established(
+    conn: &Connection,
+    crds: &[Value],
+    deadline: Deadline,
+    printer: &Printer,
+) -> anyhow::Result<()> {
     let api: Api<CustomResourceDefinition> = Api::all(conn.client.clone());
     let names: Vec<String> = crds
         .iter()

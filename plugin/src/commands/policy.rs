@@ -13,9 +13,9 @@ use super::verdicts::{admit_with_policies, subject};
 use crate::cli::policy::{PolicyCommand, PolicyTestArgs, PolicyWhat, TestFormat};
 use crate::output;
 use crate::platform::Platform;
+use crate::printer::Printer;
 use crate::settings::GlobalSettings;
 use crate::template::documents::{self, Place};
-use crate::printer::Printer;
 
 pub async fn run(cmd: PolicyCommand, _g: &GlobalSettings, printer: &Printer) -> anyhow::Result<()> {
     match cmd.what {

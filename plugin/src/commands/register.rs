@@ -16,8 +16,8 @@ use crate::k8s::apply::{Applier, ApplyOptions};
 use crate::k8s::client::Connection;
 use crate::k8s::external::{self, Registration};
 use crate::k8s::trust::{self, Risk};
-use crate::settings::GlobalSettings;
 use crate::printer::Printer;
+use crate::settings::GlobalSettings;
 
 const REACH_TIMEOUT: Duration = Duration::from_secs(20);
 

@@ -14,9 +14,9 @@ use serde_json::Value;
 use crate::cli::validate::{ReportFormat, ValidateArgs};
 use crate::output;
 use crate::platform::Platform;
+use crate::printer::Printer;
 use crate::settings::GlobalSettings;
 use crate::template::documents::{self, Place};
-use crate::printer::Printer;
 
 /// An object to check and where it came from.
 #[derive(Clone, Debug)]

@@ -53,7 +53,12 @@ fn has_exemptions(set: &PolicySet, name: &str) -> bool {
 /// Before `create cluster` applies anything: reads the policies of the cluster it applies to (when
 /// the user may), evaluates them on the objects and reports every violation on stderr. Deny
 /// violations stop the command, as the webhook would refuse the objects.
-pub async fn check_before_apply(conn: &Connection, objects: &[Value], platform: &Platform, printer: &Printer) -> anyhow::Result<()> {
+pub async fn check_before_apply(
+    conn: &Connection,
+    objects: &[Value],
+    platform: &Platform,
+    printer: &Printer,
+) -> anyhow::Result<()> {
     let Some(set) = fetch_policies(&conn.client).await? else {
         return Ok(());
     };
@@ -112,7 +117,8 @@ fn report(
 pub fn admit_generated(
     objects: Vec<Value>,
     platform: &Platform,
-    cluster_version: Option<Version>, printer: &Printer,
+    cluster_version: Option<Version>,
+    printer: &Printer,
 ) -> anyhow::Result<Vec<Value>> {
     let inputs: Vec<validate::Input> = objects.into_iter().map(validate::Input::generated).collect();
     let opts = validate::CheckOptions {

@@ -9,8 +9,8 @@ use serde::Serialize;
 
 use crate::cli::version::{VersionArgs, VersionFormat};
 use crate::output;
-use crate::settings::GlobalSettings;
 use crate::printer::Printer;
+use crate::settings::GlobalSettings;
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]

@@ -2,7 +2,7 @@
 //! observed state changes, and on a terminal a spinner with the elapsed time below them.
 
 use std::future::Future;
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::time::{Duration, Instant};
 
 /// A wait (`--wait`) that ran out of time. Waits return it inside their `anyhow::Error`; the

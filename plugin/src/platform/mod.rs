@@ -134,7 +134,12 @@ impl Platform {
 
     /// For a command that talks to a cluster: the files given, else what KKP keeps in `namespace`
     /// there, else the built-in catalog. Fallbacks are said on stderr as `Warning:` lines.
-    pub async fn for_cluster(given: &PlatformFiles, conn: &Connection, namespace: &str, printer: &Printer) -> anyhow::Result<Platform> {
+    pub async fn for_cluster(
+        given: &PlatformFiles,
+        conn: &Connection,
+        namespace: &str,
+        printer: &Printer,
+    ) -> anyhow::Result<Platform> {
         let read = Read::files(given)?;
         let configuration = match read.configuration {
             Some(_) => None,
@@ -151,7 +156,7 @@ impl Platform {
         };
         let (platform, warnings) = combine(read, Some(online));
         for w in warnings {
-            printer.message(format_args!("Warning: {w}"));
+            printer.warning(w);
         }
         tracing::info!(versions = %platform.versions_from, datacenters = ?platform.datacenters.as_deref().map(Datacenters::len), "platform configuration");
         Ok(platform)
@@ -479,7 +484,9 @@ mod tests {
             configuration: Some(config),
             seeds: vec![seed],
         };
-        let p = Platform::for_cluster(&given, &conn, "kubermatic", printer).await.unwrap();
+        let p = Platform::for_cluster(&given, &conn, "kubermatic", printer)
+            .await
+            .unwrap();
         assert_eq!(p.versions.versions, [Version::new(1, 36, 4)]);
         assert!(p.datacenters.is_some_and(|d| d.is_empty()));
         assert!(seen.lock().unwrap().is_empty());

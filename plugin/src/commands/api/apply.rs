@@ -23,8 +23,8 @@ use crate::kkp_api::convert;
 use crate::kkp_api::models::{CreateClusterSpec, NodeDeployment};
 use crate::kkp_api::payload::{self, Payload};
 use crate::platform::Platform;
-use crate::settings::GlobalSettings;
 use crate::printer::Printer;
+use crate::settings::GlobalSettings;
 
 /// One document of the files, checked.
 #[derive(Debug)]
@@ -101,7 +101,9 @@ fn check_files(args: &ApplyArgs, printer: &Printer) -> anyhow::Result<Vec<(Strin
                         let object = convert::machine_deployment_from_api(&m, "cluster");
                         for message in engine_refusals(object) {
                             if message.contains("providerSpec.value.cloudProviderSpec") {
-                                printer.message(format_args!("Warning: {file}: {message} (KKP fills it from the datacenter if it can)"));
+                                printer.message(format_args!(
+                                    "Warning: {file}: {message} (KKP fills it from the datacenter if it can)"
+                                ));
                             } else {
                                 refusals.push(format!("{file}: {message}"));
                             }
@@ -191,7 +193,8 @@ pub async fn run(args: ApplyArgs, g: &GlobalSettings, printer: &Printer) -> anyh
             &client,
             &id,
             &format!("waiting for cluster {}", super::shown(&cluster)),
-            deadline, printer,
+            deadline,
+            printer,
         )
         .await?;
     }
@@ -208,7 +211,12 @@ fn deadline_left(deadline: Deadline, timeout: Duration) -> Duration {
     if deadline.expired() { Duration::ZERO } else { timeout }
 }
 
-async fn apply_into_user_cluster(client: &KkpClient, id: &str, objects: &[Value], printer: &Printer) -> anyhow::Result<()> {
+async fn apply_into_user_cluster(
+    client: &KkpClient,
+    id: &str,
+    objects: &[Value],
+    printer: &Printer,
+) -> anyhow::Result<()> {
     let text = client.kubeconfig(id).await?;
     super::clusters::check_kubeconfig(&text, id, crate::k8s::trust::AllowArgs::default())?;
     let user = Connection::from_kubeconfig_text(&text, &format!("the kubeconfig of cluster {id}")).await?;

@@ -12,7 +12,7 @@ use crate::k8s::trust::{self, AllowArgs};
 use crate::k8s::wait::Deadline;
 use crate::kkp_api::client::KkpClient;
 use crate::kkp_api::models::{ApiCluster, NodeDeployment};
-use crate::output::{self, OutputFormat};
+use crate::output::OutputFormat;
 use crate::printer::Printer;
 
 const HEADERS: [&str; 8] = [
@@ -79,7 +79,8 @@ pub async fn get(
     names: &[String],
     format: Option<OutputFormat>,
     selector: Option<&str>,
-    with_headers: bool, printer: &Printer,
+    with_headers: bool,
+    printer: &Printer,
 ) -> anyhow::Result<()> {
     let all = client.list_clusters().await?;
     let mut found = Vec::new();
@@ -96,7 +97,9 @@ pub async fn get(
         }
     }
     match format {
-        None if found.is_empty() => printer.message(format_args!("No clusters found in KKP project {}.", client.project())),
+        None if found.is_empty() => {
+            printer.message(format_args!("No clusters found in KKP project {}.", client.project()))
+        }
         None => {
             let now = k8s_openapi::jiff::Timestamp::now();
             let rows: Vec<Vec<String>> = found.iter().map(|c| row(c, now)).collect();
@@ -281,7 +284,8 @@ pub async fn delete_one(client: &KkpClient, name: &str, opts: &DeleteOptions, pr
     if !opts.yes
         && !confirm(
             &format!("Delete cluster {shown} of KKP project {}? [y/N] ", client.project()),
-            &format!("cluster {shown}"), printer,
+            &format!("cluster {shown}"),
+            printer,
         )?
     {
         anyhow::bail!("aborted; cluster {shown} was not deleted");
@@ -305,7 +309,8 @@ pub async fn delete_all(client: &KkpClient, opts: &DeleteOptions, printer: &Prin
                 client.project(),
                 names.join(", ")
             ),
-            &format!("every cluster of KKP project {}", client.project()), printer,
+            &format!("every cluster of KKP project {}", client.project()),
+            printer,
         )?
     {
         anyhow::bail!("aborted; no cluster was deleted");
@@ -313,7 +318,12 @@ pub async fn delete_all(client: &KkpClient, opts: &DeleteOptions, printer: &Prin
     delete_clusters(client, &clusters, opts, printer).await
 }
 
-async fn delete_clusters(client: &KkpClient, clusters: &[ApiCluster], opts: &DeleteOptions, printer: &Printer) -> anyhow::Result<()> {
+async fn delete_clusters(
+    client: &KkpClient,
+    clusters: &[ApiCluster],
+    opts: &DeleteOptions,
+    printer: &Printer,
+) -> anyhow::Result<()> {
     for cluster in clusters {
         let id = cluster.id.clone().unwrap_or_default();
         match client.delete_cluster(&id, true, true).await {
@@ -334,7 +344,8 @@ async fn delete_clusters(client: &KkpClient, clusters: &[ApiCluster], opts: &Del
             client,
             &id,
             &format!("deleting cluster {}", super::shown(cluster)),
-            deadline, printer,
+            deadline,
+            printer,
         )
         .await?;
         printer.message(format_args!("Cluster {} is gone.", super::shown(cluster)));

@@ -116,7 +116,8 @@ pub struct Converged {
 /// goes with a create; on a patch it is returned among those to ensure.
 pub async fn converge_cluster(
     client: &KkpClient,
-    spec: &CreateClusterSpec, printer: &Printer,
+    spec: &CreateClusterSpec,
+    printer: &Printer,
 ) -> anyhow::Result<(Converged, Vec<NodeDeployment>)> {
     let name = spec.cluster.name.clone();
     if let Some(existing) = client.find_by_name(&name).await? {
@@ -167,7 +168,8 @@ pub async fn converge_cluster(
 pub async fn ensure_machine_deployments(
     client: &KkpClient,
     cluster: &ApiCluster,
-    desired: &[NodeDeployment], printer: &Printer,
+    desired: &[NodeDeployment],
+    printer: &Printer,
 ) -> anyhow::Result<()> {
     let id = cluster.id.clone().unwrap_or_default();
     let existing = client.list_machine_deployments(&id).await?;
@@ -223,7 +225,8 @@ pub async fn finish(
     converged: &Converged,
     machine_deployments: &[NodeDeployment],
     wait: bool,
-    timeout: Duration, printer: &Printer,
+    timeout: Duration,
+    printer: &Printer,
 ) -> anyhow::Result<()> {
     let id = converged.cluster.id.clone().unwrap_or_default();
     if !wait {
@@ -240,7 +243,8 @@ pub async fn finish(
         client,
         &id,
         &format!("waiting for cluster {}", super::shown(&converged.cluster)),
-        deadline, printer,
+        deadline,
+        printer,
     )
     .await?;
     ensure_machine_deployments(client, &converged.cluster, machine_deployments, printer).await?;
@@ -260,7 +264,8 @@ pub async fn create_from_objects(
     credential: Option<&str>,
     dry_run: bool,
     wait: bool,
-    timeout: Duration, printer: &Printer,
+    timeout: Duration,
+    printer: &Printer,
 ) -> anyhow::Result<()> {
     use kkp_crds::admission::ResourceKind;
     let mut cluster = None;

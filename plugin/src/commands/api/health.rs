@@ -2,12 +2,18 @@
 
 use std::time::Duration;
 
-use crate::k8s::wait::{self, Deadline, Poll, Progress};
+use crate::k8s::wait::{self, Deadline, Poll};
 use crate::kkp_api::client::{ApiError, KkpClient};
 use crate::printer::Printer;
 
 /// Polls the cluster's health until KKP's required components are up, showing each change.
-pub async fn until_healthy(client: &KkpClient, id: &str, label: &str, deadline: Deadline, printer: &Printer) -> anyhow::Result<()> {
+pub async fn until_healthy(
+    client: &KkpClient,
+    id: &str,
+    label: &str,
+    deadline: Deadline,
+    printer: &Printer,
+) -> anyhow::Result<()> {
     let mut progress = printer.progress(label.to_owned());
     let what = format!("cluster {id} to become healthy");
     wait::poll(&mut progress, deadline, Duration::from_secs(2), &what, || async {
@@ -27,7 +33,13 @@ pub async fn until_healthy(client: &KkpClient, id: &str, label: &str, deadline: 
 }
 
 /// Polls until the cluster is gone (404).
-pub async fn until_gone(client: &KkpClient, id: &str, label: &str, deadline: Deadline, printer: &Printer) -> anyhow::Result<()> {
+pub async fn until_gone(
+    client: &KkpClient,
+    id: &str,
+    label: &str,
+    deadline: Deadline,
+    printer: &Printer,
+) -> anyhow::Result<()> {
     let mut progress = printer.progress(label.to_owned());
     let what = format!("cluster {id} to be deleted");
     wait::poll(&mut progress, deadline, Duration::from_secs(1), &what, || async {

@@ -7,14 +7,19 @@ use crate::cli::create::CreateClusterArgs;
 use crate::k8s::capi;
 use crate::k8s::client::Connection;
 use crate::k8s::secret;
-use crate::k8s::wait::{self, Deadline, Poll, Progress};
+use crate::k8s::wait::{self, Deadline, Poll};
 use crate::printer::Printer;
 
 /// How often the cluster is looked at while waiting.
 pub const POLL_INTERVAL: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// Waits until a Cluster API cluster is available and its kubeconfig secret exists, unless --wait=false.
-pub(super) async fn wait(seed: &Connection, cluster: &Value, args: &CreateClusterArgs, printer: &Printer) -> anyhow::Result<()> {
+pub(super) async fn wait(
+    seed: &Connection,
+    cluster: &Value,
+    args: &CreateClusterArgs,
+    printer: &Printer,
+) -> anyhow::Result<()> {
     let name = crate::k8s::resources::meta_str(cluster, "name")
         .unwrap_or_default()
         .to_owned();
@@ -76,6 +81,8 @@ pub(super) async fn wait(seed: &Connection, cluster: &Value, args: &CreateCluste
             );
         }
     }
-    printer.message(format_args!("Cluster {namespace}/{name} is available. Get its kubeconfig with: {get_kubeconfig}"));
+    printer.message(format_args!(
+        "Cluster {namespace}/{name} is available. Get its kubeconfig with: {get_kubeconfig}"
+    ));
     Ok(())
 }

@@ -2,7 +2,7 @@
 //! when `--color always` says so), plain text otherwise.
 
 use crate::cli::describe::ColorChoice;
-use std::io::IsTerminal;
+use crate::printer::Printer;
 
 impl ColorChoice {
     /// Whether to colour, given the environment.
@@ -15,9 +15,9 @@ impl ColorChoice {
     }
 
     /// Whether to colour this process's stdout.
-    pub fn for_stdout(self) -> bool {
+    pub fn for_stdout(self, printer: &Printer) -> bool {
         let no_color = std::env::var("NO_COLOR").ok();
-        self.resolve(std::io::stdout().is_terminal(), no_color.as_deref())
+        self.resolve(printer.stdout_is_terminal(), no_color.as_deref())
     }
 }
 

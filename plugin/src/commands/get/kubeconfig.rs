@@ -9,8 +9,8 @@ use crate::k8s::config::KubeconfigFiles;
 use crate::k8s::merge::{self, MergeReport};
 use crate::k8s::secret::{self};
 use crate::k8s::trust::{self};
-use crate::settings::GlobalSettings;
 use crate::printer::Printer;
+use crate::settings::GlobalSettings;
 
 pub async fn run(args: GetKubeconfigArgs, g: &GlobalSettings, printer: &Printer) -> anyhow::Result<()> {
     if let Some(client) = crate::commands::api::client(g)? {
@@ -25,7 +25,13 @@ pub async fn run(args: GetKubeconfigArgs, g: &GlobalSettings, printer: &Printer)
 }
 
 /// Writes, merges or prints a cluster's kubeconfig, as the flags say.
-fn deliver(args: &GetKubeconfigArgs, g: &GlobalSettings, text: &str, source: &str, printer: &Printer) -> anyhow::Result<()> {
+fn deliver(
+    args: &GetKubeconfigArgs,
+    g: &GlobalSettings,
+    text: &str,
+    source: &str,
+    printer: &Printer,
+) -> anyhow::Result<()> {
     if let Some(path) = &args.output_file {
         merge::write_private(path, text.as_bytes())?;
         printer.message(format_args!(
@@ -40,7 +46,10 @@ fn deliver(args: &GetKubeconfigArgs, g: &GlobalSettings, text: &str, source: &st
         let target = files.write_target().to_path_buf();
         let reserved = merge::Names::in_files(files.others())?;
         let report = merge::merge_into_file(&target, text, &args.name, args.set_current, &reserved)?;
-        printer.message_text(format_args!("{}", merge_message(&args.name, &target.display().to_string(), &report)));
+        printer.message_text(format_args!(
+            "{}",
+            merge_message(&args.name, &target.display().to_string(), &report)
+        ));
         return Ok(());
     }
     let mut out = printer.stdout();

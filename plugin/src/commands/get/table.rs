@@ -1,8 +1,8 @@
 //! kubectl-style tables: upper-case headers, columns padded to their widest cell plus three
 //! spaces, and ages written the way kubectl writes them (`45s`, `5m30s`, `3h`, `2d`).
 
-use std::time::Duration;
 use crate::printer::Printer;
+use std::time::Duration;
 
 /// Renders rows under headers; the last column is not padded.
 pub fn render(headers: &[&str], rows: &[Vec<String>], with_headers: bool) -> String {
@@ -120,7 +120,7 @@ pub struct Listing<'a> {
 
 impl Listing<'_> {
     pub fn print(&self, found: &[serde_json::Value], format: Option<crate::output::OutputFormat>, printer: &Printer) {
-        use crate::output::{self, OutputFormat};
+        use crate::output::OutputFormat;
         match format {
             None if found.is_empty() => {
                 if self.listing {

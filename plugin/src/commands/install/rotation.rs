@@ -25,7 +25,7 @@ use kube::api::ListParams;
 use super::certs::{self, ServingCerts};
 use crate::k8s::client::Connection;
 use crate::k8s::errors;
-use crate::k8s::wait::{self, Deadline, Poll, Progress};
+use crate::k8s::wait::{self, Deadline, Poll};
 use crate::printer::Printer;
 
 /// How long the kubelet may take to update a Secret volume (its sync period and cache), plus the
@@ -95,7 +95,13 @@ pub fn plan(trusted: Option<&str>, installed: Option<&ServingCerts>, target: &Se
 }
 
 /// Step 2: the caBundle of every webhook is `bundle` as the apiserver returns it, then `settle`.
-pub async fn wait_trusted(conn: &Connection, bundle: &str, settle: Duration, deadline: Deadline, printer: &Printer) -> anyhow::Result<()> {
+pub async fn wait_trusted(
+    conn: &Connection,
+    bundle: &str,
+    settle: Duration,
+    deadline: Deadline,
+    printer: &Printer,
+) -> anyhow::Result<()> {
     let want = certs::bundle_ders(bundle);
     let mut progress = printer.progress("caBundle");
     wait::poll(
@@ -169,10 +175,13 @@ pub async fn wait_served(
     conn: &Connection,
     not_after: i64,
     written: Instant,
-    deadline: Deadline, printer: &Printer,
+    deadline: Deadline,
+    printer: &Printer,
 ) -> anyhow::Result<()> {
     if running_pods(conn).await?.is_empty() {
-        printer.message(format_args!("  no webhook pods are running: none serves the old certificate; skipping the wait"));
+        printer.message(format_args!(
+            "  no webhook pods are running: none serves the old certificate; skipping the wait"
+        ));
         return Ok(());
     }
     let mut progress = printer.progress("webhook pods");
