@@ -70,7 +70,7 @@ async fn cluster(args: DescribeClusterArgs, g: &GlobalSettings, printer: &Printe
     let Some(cluster) = kkp::get_cluster_opt(&conn, &args.name).await? else {
         return match external::get_opt(&conn, &args.name).await? {
             Some(imported) => {
-                printer.data_text(&format!("{}", describe_imported(&imported)));
+                printer.data_text(&describe_imported(&imported));
                 Ok(())
             }
             None => Err(kkp::not_found(&args.name, &conn)),
@@ -88,10 +88,7 @@ async fn cluster(args: DescribeClusterArgs, g: &GlobalSettings, printer: &Printe
         color: args.color.for_stdout(printer),
     };
     let now = k8s_openapi::jiff::Timestamp::now();
-    printer.data_text(&format!(
-        "{}",
-        tree::render(&cluster_tree(&cluster, &mds, style, now), style)
-    ));
+    printer.data_text(&tree::render(&cluster_tree(&cluster, &mds, style, now), style));
     Ok(())
 }
 

@@ -238,7 +238,7 @@ pub async fn run(args: GetPolicyReportsArgs, g: &GlobalSettings, printer: &Print
         }
         None => {
             let rows: Vec<Vec<String>> = summary.items.iter().map(row).collect();
-            printer.data_text(&format!("{}", table::render(&HEADERS, &rows, !args.no_headers)));
+            printer.data_text(&table::render(&HEADERS, &rows, !args.no_headers));
         }
     }
     Ok(())

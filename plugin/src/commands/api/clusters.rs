@@ -103,7 +103,7 @@ pub async fn get(
         None => {
             let now = k8s_openapi::jiff::Timestamp::now();
             let rows: Vec<Vec<String>> = found.iter().map(|c| row(c, now)).collect();
-            printer.data_text(&format!("{}", table::render(&HEADERS, &rows, with_headers)));
+            printer.data_text(&table::render(&HEADERS, &rows, with_headers));
         }
         Some(OutputFormat::Name) => {
             for c in &found {
@@ -129,7 +129,7 @@ pub async fn describe(client: &KkpClient, name: &str, printer: &Printer) -> anyh
     let id = cluster.id.clone().unwrap_or_default();
     let health = client.cluster_health(&id).await?;
     let mds = client.list_machine_deployments(&id).await?;
-    printer.data_text(&format!("{}", describe_text(&cluster, client.project(), &health, &mds)));
+    printer.data_text(&describe_text(&cluster, client.project(), &health, &mds));
     Ok(())
 }
 

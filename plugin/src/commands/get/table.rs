@@ -130,7 +130,7 @@ impl Listing<'_> {
             None => {
                 let now = k8s_openapi::jiff::Timestamp::now();
                 let rows: Vec<Vec<String>> = found.iter().map(|o| (self.row)(o, now)).collect();
-                printer.data_text(&format!("{}", render(self.headers, &rows, self.with_headers)));
+                printer.data_text(&render(self.headers, &rows, self.with_headers));
             }
             Some(format) if self.listing && format != OutputFormat::Name => {
                 let list = serde_json::json!({"apiVersion": "v1", "kind": "List", "metadata": {"resourceVersion": ""}, "items": found});
