@@ -29,7 +29,18 @@ if command -v rustup >/dev/null 2>&1 && ! rustup target list --installed | grep 
   echo "image: adding the Rust target $target" >&2
   rustup target add "$target" >&2 || fail "cannot add the Rust target $target (rustup target add $target)"
 fi
-echo "image: cargo build --release --target $target -p kkp-webhook" >&2
+# A C compiler for musl, for the crates that compile C (ring, mimalloc).
+cc_var="CC_${target//-/_}"
+if [[ -z "${!cc_var:-}" ]]; then
+  if command -v "${target%%-*}-linux-musl-gcc" >/dev/null 2>&1; then
+    export "$cc_var=${target%%-*}-linux-musl-gcc"
+  elif command -v musl-gcc >/dev/null 2>&1; then
+    export "$cc_var=musl-gcc"
+  else
+    fail "no C compiler for musl (musl-gcc); install musl-tools (Debian, Ubuntu) or musl-dev (Alpine), or set $cc_var"
+  fi
+fi
+echo "image: cargo build --release --target $target -p kkp-webhook (C compiler ${!cc_var})" >&2
 cargo build --release --locked --target "$target" -p kkp-webhook --bin kkp-webhook >&2
 target_dir="$(cargo metadata --format-version 1 --no-deps | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')"
 binary="${target_dir:-target}/$target/release/kkp-webhook"

@@ -62,7 +62,11 @@ fn locate(tool: &str, env: &str) -> Result<PathBuf, String> {
         ));
     }
     let stdout = String::from_utf8_lossy(&output.stdout);
-    let path = stdout.lines().rev().find(|l| !l.trim().is_empty()).map(|l| PathBuf::from(l.trim()));
+    let path = stdout
+        .lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .map(|l| PathBuf::from(l.trim()));
     match path {
         Some(path) if path.is_file() => Ok(path),
         _ => Err(format!(

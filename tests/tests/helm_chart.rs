@@ -48,7 +48,12 @@ fn helm(args: &[&str]) -> Ran {
 /// `helm template` of the chart with `extra` arguments (values), CRDs included; must succeed.
 fn template(extra: &[&str]) -> Vec<Value> {
     let chart = chart_dir();
-    let mut args = vec!["template", "kkp-webhook", chart.to_str().expect("a UTF-8 path"), "--include-crds"];
+    let mut args = vec![
+        "template",
+        "kkp-webhook",
+        chart.to_str().expect("a UTF-8 path"),
+        "--include-crds",
+    ];
     args.extend_from_slice(extra);
     let ran = helm(&args);
     assert_eq!(ran.code, Some(0), "helm template failed: {}", ran.both());
@@ -113,8 +118,13 @@ fn without_generated(objects: Vec<Value>, what: &str) -> Vec<Value> {
     assert_eq!(keys.len(), 4, "{what}: {keys:?}");
     for key in ["tls.crt", "tls.key", "ca.crt", "ca.key"] {
         let value = data.get(key).and_then(Value::as_str).unwrap_or_default();
-        let decoded = STANDARD.decode(value).unwrap_or_else(|e| panic!("{what}: {key} is not base64: {e}"));
-        assert!(String::from_utf8_lossy(&decoded).contains("-----BEGIN "), "{what}: {key} is not PEM");
+        let decoded = STANDARD
+            .decode(value)
+            .unwrap_or_else(|e| panic!("{what}: {key} is not base64: {e}"));
+        assert!(
+            String::from_utf8_lossy(&decoded).contains("-----BEGIN "),
+            "{what}: {key} is not PEM"
+        );
     }
     let ca = data["ca.crt"].as_str().expect("ca.crt").to_owned();
     objects
@@ -127,7 +137,11 @@ fn without_generated(objects: Vec<Value>, what: &str) -> Vec<Value> {
             }
             if let Some(hooks) = o["webhooks"].as_array_mut() {
                 for hook in hooks {
-                    assert_eq!(hook["clientConfig"]["caBundle"], json!(ca), "{what}: a caBundle is not the Secret's CA");
+                    assert_eq!(
+                        hook["clientConfig"]["caBundle"],
+                        json!(ca),
+                        "{what}: a caBundle is not the Secret's CA"
+                    );
                     hook["clientConfig"]["caBundle"] = json!("<ca>");
                 }
             }
@@ -178,7 +192,12 @@ fn the_chart_copies_are_the_manifests_and_crds_byte_for_byte() {
         for name in names {
             let a = std::fs::read(source.join(&name)).expect("the source");
             let b = std::fs::read(copy.join(&name)).expect("the copy");
-            assert!(a == b, "{} differs from its source {}; run 'make chart'", copy.join(&name).display(), source.join(&name).display());
+            assert!(
+                a == b,
+                "{} differs from its source {}; run 'make chart'",
+                copy.join(&name).display(),
+                source.join(&name).display()
+            );
         }
     }
 }
@@ -192,7 +211,11 @@ fn helm_lint_passes_with_the_defaults_and_with_cert_manager() {
         args.extend_from_slice(extra);
         let ran = helm(&args);
         assert_eq!(ran.code, Some(0), "helm lint {extra:?}: {}", ran.both());
-        assert!(ran.stdout.contains("1 chart(s) linted, 0 chart(s) failed"), "{}", ran.both());
+        assert!(
+            ran.stdout.contains("1 chart(s) linted, 0 chart(s) failed"),
+            "{}",
+            ran.both()
+        );
     }
 }
 
@@ -209,7 +232,10 @@ fn helm_template_renders_exactly_what_install_applies_with_cert_manager() {
     let helm = template(&["--set", "certificates.source=cert-manager"]);
     let install = install_dry_run(&["--cert-manager"]);
     assert!(helm.iter().any(|o| o["kind"] == "Certificate"));
-    assert!(!helm.iter().any(|o| o["kind"] == "Secret"), "cert-manager writes the Secret, not the chart");
+    assert!(
+        !helm.iter().any(|o| o["kind"] == "Secret"),
+        "cert-manager writes the Secret, not the chart"
+    );
     assert_same_objects(helm, install);
 }
 
@@ -222,7 +248,10 @@ fn the_image_value_and_install_image_take_any_reference_alike() {
         let set = format!("image={image}");
         let helm = without_generated(template(&["--set", &set]), "helm template");
         let install = without_generated(install_dry_run(&["--image", image]), "install");
-        assert_eq!(one(&helm, "Deployment")["spec"]["template"]["spec"]["containers"][0]["image"], json!(image));
+        assert_eq!(
+            one(&helm, "Deployment")["spec"]["template"]["spec"]["containers"][0]["image"],
+            json!(image)
+        );
         assert_same_objects(helm, install);
     }
 }
@@ -231,15 +260,24 @@ fn the_image_value_and_install_image_take_any_reference_alike() {
 fn each_value_changes_what_it_names_and_nothing_else() {
     let defaults = by_key(without_generated(template(&[]), "defaults"));
     let changed = template(&[
-        "--set", "replicas=3",
-        "--set", "resources.limits.memory=512Mi",
-        "--set", "resources.requests.cpu=250m",
-        "--set", "nodeSelector.node-role\\.kubernetes\\.io/control-plane=",
-        "--set", "tolerations[0].key=node-role.kubernetes.io/control-plane",
-        "--set", "tolerations[0].operator=Exists",
-        "--set", "tolerations[0].effect=NoSchedule",
-        "--set", "imagePullPolicy=Always",
-        "--set", "exemptions.namespaces={kube-system,legacy}",
+        "--set",
+        "replicas=3",
+        "--set",
+        "resources.limits.memory=512Mi",
+        "--set",
+        "resources.requests.cpu=250m",
+        "--set",
+        "nodeSelector.node-role\\.kubernetes\\.io/control-plane=",
+        "--set",
+        "tolerations[0].key=node-role.kubernetes.io/control-plane",
+        "--set",
+        "tolerations[0].operator=Exists",
+        "--set",
+        "tolerations[0].effect=NoSchedule",
+        "--set",
+        "imagePullPolicy=Always",
+        "--set",
+        "exemptions.namespaces={kube-system,legacy}",
     ]);
     let changed = by_key(without_generated(changed, "changed"));
     assert_eq!(defaults.keys().collect::<Vec<_>>(), changed.keys().collect::<Vec<_>>());
@@ -249,7 +287,10 @@ fn each_value_changes_what_it_names_and_nothing_else() {
             "Deployment" => {
                 assert_eq!(after["spec"]["replicas"], json!(3));
                 let pod = &after["spec"]["template"]["spec"];
-                assert_eq!(pod["nodeSelector"], json!({"node-role.kubernetes.io/control-plane": ""}));
+                assert_eq!(
+                    pod["nodeSelector"],
+                    json!({"node-role.kubernetes.io/control-plane": ""})
+                );
                 assert_eq!(
                     pod["tolerations"],
                     json!([{"key": "node-role.kubernetes.io/control-plane", "operator": "Exists", "effect": "NoSchedule"}])
@@ -301,16 +342,31 @@ fn bad_values_are_refused_naming_the_value() {
     let chart = chart.to_str().expect("a UTF-8 path");
     for (set, named) in [
         ("replicas=0", "'/replicas': minimum"),
-        ("certificates.source=vault", "'/certificates/source': value must be one of"),
+        (
+            "certificates.source=vault",
+            "'/certificates/source': value must be one of",
+        ),
         ("image=", "'/image'"),
         ("replica=2", "'replica' not allowed"),
-        ("exemptions.namespaces={Not_A_Name}", "'/exemptions/namespaces/0': 'Not_A_Name' does not match"),
+        (
+            "exemptions.namespaces={Not_A_Name}",
+            "'/exemptions/namespaces/0': 'Not_A_Name' does not match",
+        ),
         ("tolerations[0].operator=Sometimes", "'/tolerations/0/operator'"),
     ] {
         let ran = helm(&["template", "kkp-webhook", chart, "--set", set]);
         assert_ne!(ran.code, Some(0), "--set {set} was accepted: {}", ran.stdout);
-        assert!(ran.stderr.contains("values don't meet the specifications of the schema"), "--set {set}: {}", ran.stderr);
-        assert!(ran.stderr.contains(named), "--set {set}: the error does not name {named}: {}", ran.stderr);
+        assert!(
+            ran.stderr
+                .contains("values don't meet the specifications of the schema"),
+            "--set {set}: {}",
+            ran.stderr
+        );
+        assert!(
+            ran.stderr.contains(named),
+            "--set {set}: the error does not name {named}: {}",
+            ran.stderr
+        );
     }
 }
 
@@ -333,9 +389,17 @@ fn the_generated_ca_renews_the_serving_certificate_for_the_service_names() {
     let served = CertificateDer::from_pem_slice(&file("tls.crt")).expect("tls.crt is a PEM certificate");
     let ca = kkp_webhook::renewal::Ca::read(&dir.path().join("ca.crt"), &dir.path().join("ca.key"))
         .unwrap_or_else(|e| panic!("the webhook cannot use the chart's CA: {e}"));
-    assert!(ca.issued(&served), "the chart's CA did not issue its serving certificate");
-    let renewed = kkp_webhook::renewal::issue_like(&ca, &served, Duration::from_secs(86_400), time::OffsetDateTime::now_utc())
-        .unwrap_or_else(|e| panic!("renewing from the chart's CA: {e}"));
+    assert!(
+        ca.issued(&served),
+        "the chart's CA did not issue its serving certificate"
+    );
+    let renewed = kkp_webhook::renewal::issue_like(
+        &ca,
+        &served,
+        Duration::from_secs(86_400),
+        time::OffsetDateTime::now_utc(),
+    )
+    .unwrap_or_else(|e| panic!("renewing from the chart's CA: {e}"));
     let leaf = renewed.chain.first().expect("a renewed certificate");
     assert!(ca.issued(leaf), "the renewed certificate is not the CA's");
     let (_, parsed) = x509_parser::parse_x509_certificate(leaf).expect("the renewed certificate parses");

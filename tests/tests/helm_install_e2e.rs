@@ -11,7 +11,9 @@
 
 use std::time::Duration;
 
-use k8s_openapi::api::admissionregistration::v1::{MutatingWebhookConfiguration, ValidatingWebhookConfiguration};
+use k8s_openapi::api::admissionregistration::v1::{
+    MutatingWebhookConfiguration, ValidatingWebhookConfiguration, WebhookClientConfig,
+};
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::Secret;
 use kkp_e2e::apis::{self, clusters, machine_deployments};
@@ -22,7 +24,7 @@ use kkp_e2e::{ControlPlane, ControlPlaneOptions, tools, unique_name};
 use kkp_webhook::{Config, Server};
 use kube::Api;
 use kube::api::PostParams;
-use serde_json::{Value, json};
+use serde_json::json;
 
 const HELM_TIMEOUT: Duration = Duration::from_secs(300);
 const WAIT: Duration = Duration::from_secs(60);
@@ -39,7 +41,12 @@ fn helm_install(plane: &ControlPlane) -> plugin_support::Ran {
         .arg(&chart)
         .args(["--namespace", "default", "--kubeconfig"])
         .arg(plane.kubeconfig_path())
-        .args(["--set", "replicas=3", "--set", &format!("exemptions.namespaces={{{EXEMPT}}}")])
+        .args([
+            "--set",
+            "replicas=3",
+            "--set",
+            &format!("exemptions.namespaces={{{EXEMPT}}}"),
+        ])
         .args(["--timeout", "2m"])
         .env("HELM_CACHE_HOME", home.path().join("cache"))
         .env("HELM_CONFIG_HOME", home.path().join("config"))
@@ -48,14 +55,12 @@ fn helm_install(plane: &ControlPlane) -> plugin_support::Ran {
     plugin_support::run(command, HELM_TIMEOUT).expect("helm runs")
 }
 
-/// An installed object as YAML to apply again: only its identity, labels, annotations and body.
-fn reapplicable(mut object: Value) -> Value {
-    let meta = object["metadata"].take();
-    object["metadata"] = json!({
-        "name": meta["name"],
-        "labels": meta.get("labels").cloned().unwrap_or(json!({})),
-    });
-    object
+/// A webhook's `clientConfig` calling `base_url` and the path its Service reference named,
+/// trusting `ca_bundle`, instead of the Service.
+fn point_at(config: &mut WebhookClientConfig, base_url: &str, ca_bundle: &k8s_openapi::ByteString) {
+    let service = config.service.take().expect("the chart calls the Service");
+    config.url = Some(format!("{base_url}{}", service.path.unwrap_or_default()));
+    config.ca_bundle = Some(ca_bundle.clone());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -88,7 +93,10 @@ async fn helm_install_brings_up_webhook_configurations_that_default_deny_and_exe
         .expect("the TLS Secret");
     let data = secret.data.expect("the Secret's data");
     let ca = data.get(kkp_manifests::CA_CERT_KEY).expect("ca.crt").0.clone();
-    assert!(data.contains_key(kkp_manifests::CA_KEY_KEY), "the CA's key, for renewal");
+    assert!(
+        data.contains_key(kkp_manifests::CA_KEY_KEY),
+        "the CA's key, for renewal"
+    );
     let mutating = Api::<MutatingWebhookConfiguration>::all(client.clone())
         .get(kkp_manifests::NAME)
         .await
@@ -106,9 +114,16 @@ async fn helm_install_brings_up_webhook_configurations_that_default_deny_and_exe
         .map(|h| &h.client_config)
         .chain(validating_hooks.iter().map(|h| &h.client_config));
     for config in bundles {
-        assert_eq!(config.ca_bundle.as_ref().map(|b| &b.0), Some(&ca), "a caBundle is not the Secret's CA");
+        assert_eq!(
+            config.ca_bundle.as_ref().map(|b| &b.0),
+            Some(&ca),
+            "a caBundle is not the Secret's CA"
+        );
         let service = config.service.as_ref().expect("the chart calls the Service");
-        assert_eq!((service.name.as_str(), service.namespace.as_str()), (kkp_manifests::NAME, kkp_manifests::NAMESPACE));
+        assert_eq!(
+            (service.name.as_str(), service.namespace.as_str()),
+            (kkp_manifests::NAME, kkp_manifests::NAMESPACE)
+        );
     }
 
     // The webhook, run here, behind the installed configurations.
@@ -117,17 +132,24 @@ async fn helm_install_brings_up_webhook_configurations_that_default_deny_and_exe
         .await
         .expect("the webhook serves");
     let base_url = format!("https://127.0.0.1:{}", server.tls_addr().port());
-    let mut yaml = String::new();
-    for installed in [
-        serde_json::to_value(&mutating).expect("JSON"),
-        serde_json::to_value(&validating).expect("JSON"),
-    ] {
-        yaml.push_str("---\n");
-        yaml.push_str(&serde_yaml::to_string(&reapplicable(installed)).expect("YAML"));
+    // Replaced (not applied: helm's field manager owns `service`, which must go for `url`).
+    let ca_bundle = k8s_openapi::ByteString(cert.ca_pem.clone().into_bytes());
+    let mut mutating = mutating;
+    for hook in mutating.webhooks.iter_mut().flatten() {
+        point_at(&mut hook.client_config, &base_url, &ca_bundle);
     }
-    webhook_support::register_webhooks(&client, &yaml, &base_url, &cert.ca_pem)
+    Api::<MutatingWebhookConfiguration>::all(client.clone())
+        .replace(kkp_manifests::NAME, &PostParams::default(), &mutating)
         .await
-        .expect("the installed configurations point at the webhook");
+        .expect("the installed mutating configuration points at the webhook");
+    let mut validating = validating;
+    for hook in validating.webhooks.iter_mut().flatten() {
+        point_at(&mut hook.client_config, &base_url, &ca_bundle);
+    }
+    Api::<ValidatingWebhookConfiguration>::all(client.clone())
+        .replace(kkp_manifests::NAME, &PostParams::default(), &validating)
+        .await
+        .expect("the installed validating configuration points at the webhook");
     webhook_support::wait_until_called(&client, WAIT)
         .await
         .expect("the apiserver calls the webhook");
@@ -135,7 +157,10 @@ async fn helm_install_brings_up_webhook_configurations_that_default_deny_and_exe
     // Defaulting.
     let name = unique_name("helm");
     let created = clusters(&client)
-        .create(&PostParams::default(), &object(&hetzner_cluster(&name, "1.35.7", "hetzner-fsn1")))
+        .create(
+            &PostParams::default(),
+            &object(&hetzner_cluster(&name, "1.35.7", "hetzner-fsn1")),
+        )
         .await
         .expect("a minimal Cluster is admitted");
     assert_eq!(created.data["spec"]["exposeStrategy"], "NodePort", "{:?}", created.data);
@@ -144,11 +169,16 @@ async fn helm_install_brings_up_webhook_configurations_that_default_deny_and_exe
     // Denial.
     let mut invalid = hetzner_cluster(&unique_name("helm-invalid"), "1.35.7", "hetzner-fsn1");
     invalid["spec"]["containerRuntime"] = json!("docker");
-    match clusters(&client).create(&PostParams::default(), &object(&invalid)).await {
+    match clusters(&client)
+        .create(&PostParams::default(), &object(&invalid))
+        .await
+    {
         Err(kube::Error::Api(status)) => {
             assert_eq!(status.code, 400, "{status:?}");
             assert!(
-                status.message.contains(r#"spec.containerRuntime: Unsupported value: "docker""#),
+                status
+                    .message
+                    .contains(r#"spec.containerRuntime: Unsupported value: "docker""#),
                 "{}",
                 status.message
             );
@@ -157,8 +187,12 @@ async fn helm_install_brings_up_webhook_configurations_that_default_deny_and_exe
     }
 
     // The exempt namespace of the values, and one that is not.
-    apis::create_namespace(&client, EXEMPT).await.expect("the exempt namespace");
-    let checked = apis::fresh_namespace(&client, "helm-checked").await.expect("a namespace");
+    apis::create_namespace(&client, EXEMPT)
+        .await
+        .expect("the exempt namespace");
+    let checked = apis::fresh_namespace(&client, "helm-checked")
+        .await
+        .expect("a namespace");
     let broken = |namespace: &str| {
         let mut md = examples::machine_deployment(&unique_name("md"), namespace, "1.35.7");
         md["spec"]["template"]["spec"]["providerSpec"]["value"]["sshPublicKeys"] = json!(["<< YOUR_PUBLIC_KEY >>"]);
@@ -169,7 +203,11 @@ async fn helm_install_brings_up_webhook_configurations_that_default_deny_and_exe
         .await
     {
         Err(kube::Error::Api(status)) => {
-            assert!(status.message.contains("sshPublicKeys[0]: Invalid value"), "{}", status.message);
+            assert!(
+                status.message.contains("sshPublicKeys[0]: Invalid value"),
+                "{}",
+                status.message
+            );
         }
         other => panic!("the broken MachineDeployment was not denied: {other:?}"),
     }

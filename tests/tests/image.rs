@@ -28,7 +28,11 @@ fn blob(layout: &Path, descriptor: &Value) -> PathBuf {
 fn untar(archive: &Path, into: &Path, gzip: bool) {
     std::fs::create_dir_all(into).expect("a folder");
     let mut command = Command::new("tar");
-    command.arg(if gzip { "-xzf" } else { "-xf" }).arg(archive).arg("-C").arg(into);
+    command
+        .arg(if gzip { "-xzf" } else { "-xf" })
+        .arg(archive)
+        .arg("-C")
+        .arg(into);
     let status = command.status().expect("tar runs");
     assert!(status.success(), "tar could not unpack {}", archive.display());
 }
@@ -76,7 +80,10 @@ fn make_image_builds_an_oci_archive_of_the_static_webhook_alone_run_as_non_root(
     assert_eq!(manifests[0]["annotations"]["org.opencontainers.image.ref.name"], image);
 
     let manifest = read_json(&blob(&layout, &manifests[0]));
-    assert_eq!(manifest["config"]["mediaType"], "application/vnd.oci.image.config.v1+json");
+    assert_eq!(
+        manifest["config"]["mediaType"],
+        "application/vnd.oci.image.config.v1+json"
+    );
     let config = read_json(&blob(&layout, &manifest["config"]));
     assert_eq!(config["os"], "linux");
     let arch = match std::env::consts::ARCH {
@@ -89,7 +96,11 @@ fn make_image_builds_an_oci_archive_of_the_static_webhook_alone_run_as_non_root(
     assert_eq!(run["Entrypoint"], serde_json::json!(["/kkp-webhook"]));
     assert!(run["Cmd"].is_null(), "no command through a shell: {run}");
     let user = run["User"].as_str().expect("a user");
-    let uid: u32 = user.split(':').next().and_then(|u| u.parse().ok()).expect("a numeric user");
+    let uid: u32 = user
+        .split(':')
+        .next()
+        .and_then(|u| u.parse().ok())
+        .expect("a numeric user");
     assert_ne!(uid, 0, "the image runs as root");
     assert_eq!(user, "65532:65532");
 
@@ -112,7 +123,10 @@ fn make_image_builds_an_oci_archive_of_the_static_webhook_alone_run_as_non_root(
     assert!(!sections.contains(&SHT_SYMTAB), "the release binary is not stripped");
 
     // It runs with nothing around it, and names its version.
-    let version = Command::new(&binary_path).arg("--version").output().expect("the binary runs");
+    let version = Command::new(&binary_path)
+        .arg("--version")
+        .output()
+        .expect("the binary runs");
     assert!(version.status.success(), "{version:?}");
     let printed = String::from_utf8_lossy(&version.stdout);
     assert!(printed.contains(env!("CARGO_PKG_VERSION")), "{printed}");

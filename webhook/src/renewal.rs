@@ -176,7 +176,8 @@ fn read_key(key_path: &Path) -> Result<KeyPair, RenewalError> {
         source,
     };
     let pem = read_text(key_path)?;
-    let der = PrivateKeyDer::from_pem_slice(pem.as_bytes()).map_err(|_| unusable(rcgen::Error::CouldNotParseKeyPair))?;
+    let der =
+        PrivateKeyDer::from_pem_slice(pem.as_bytes()).map_err(|_| unusable(rcgen::Error::CouldNotParseKeyPair))?;
     let pkcs8 = crate::pkcs8::to_pkcs8(&der).ok_or_else(|| unusable(rcgen::Error::CouldNotParseKeyPair))?;
     KeyPair::try_from(&pkcs8).map_err(unusable)
 }
