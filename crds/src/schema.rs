@@ -464,13 +464,13 @@ pub(crate) fn field_errors(error: &ValidationError<'_>, base: &Path) -> Vec<Fiel
 /// properties (and list items) it has. `$ref`s into the same document or an embedded one are
 /// followed. Only absent properties are filled, so applying defaults twice changes nothing.
 pub fn apply_defaults(schema: &Value, instance: &mut Value) {
-    fill(schema, schema, instance, 0, Unset::Absent);
+    defaults::fill(schema, instance, Unset::Absent);
 }
 
 /// [`apply_defaults`] the way machine-controller defaults a Go struct: a property that holds its
 /// Go zero value (`null`, `""` or `0`) counts as unset and gets the default too.
 pub fn apply_defaults_over_zero_values(schema: &Value, instance: &mut Value) {
-    fill(schema, schema, instance, 0, Unset::AbsentOrZero);
+    defaults::fill(schema, instance, Unset::AbsentOrZero);
 }
 
 /// `instance` without `null` properties (at any depth), which Go's decoder skips: what the schemas
@@ -485,22 +485,6 @@ pub fn without_nulls(instance: &Value) -> Value {
         ),
         Value::Array(items) => Value::Array(items.iter().map(without_nulls).collect()),
         other => other.clone(),
-    }
-}
-
-/// Which present values defaulting replaces.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Unset {
-    Absent,
-    AbsentOrZero,
-}
-
-fn is_go_zero(v: &Value) -> bool {
-    match v {
-        Value::Null => true,
-        Value::String(s) => s.is_empty(),
-        Value::Number(n) => n.as_f64() == Some(0.0),
-        _ => false,
     }
 }
 
@@ -531,50 +515,13 @@ fn resolve<'a>(root: &'a Value, reference: &str) -> Option<(&'a Value, &'a Value
     Some((doc, target))
 }
 
-fn fill(root: &Value, node: &Value, instance: &mut Value, depth: usize, unset: Unset) {
-    if depth > MAX_DEPTH {
-        return;
-    }
-    let views = views(root, node);
-    match instance {
-        Value::Object(map) => {
-            for (view_root, view) in &views {
-                let Some(props) = view.get("properties").and_then(Value::as_object) else {
-                    continue;
-                };
-                for (name, sub) in props {
-                    let replace = unset == Unset::AbsentOrZero && map.get(name).is_some_and(is_go_zero);
-                    if !map.contains_key(name) || replace {
-                        let default = views_default(view_root, sub);
-                        match default {
-                            Some(d) => {
-                                map.insert(name.clone(), d.clone());
-                            }
-                            None => continue,
-                        }
-                    }
-                    if let Some(child) = map.get_mut(name) {
-                        fill(view_root, sub, child, depth + 1, unset);
-                    }
-                }
-            }
-        }
-        Value::Array(items) => {
-            for (view_root, view) in &views {
-                if let Some(item_schema) = view.get("items") {
-                    for item in items.iter_mut() {
-                        fill(view_root, item_schema, item, depth + 1, unset);
-                    }
-                }
-            }
-        }
-        _ => {}
-    }
-}
-
 fn views_default<'a>(root: &'a Value, node: &'a Value) -> Option<&'a Value> {
     views(root, node).into_iter().find_map(|(_, view)| view.get("default"))
 }
+
+mod defaults;
+
+use defaults::Unset;
 
 #[cfg(test)]
 mod tests;

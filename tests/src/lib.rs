@@ -23,6 +23,8 @@ pub mod demo;
 pub mod error;
 pub mod examples;
 pub mod fake_kkp;
+pub mod kkp_api_spec;
+pub mod kkp_api_stand_in;
 pub mod kubeconfig;
 pub mod names;
 pub mod pki;

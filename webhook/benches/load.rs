@@ -5,8 +5,10 @@
 //! - throughput in a closed loop with N connections,
 //! - p50/p99/p99.9 latency at a fixed open-loop rate (measured from each request's scheduled send
 //!   time, so a stall is not hidden by the sender waiting for it),
-//! - the same closed loop against a minimal axum + rustls server that only echoes the body, in
-//!   this process: a floor for what TLS and HTTP cost (target: a review at most 3x an echo),
+//! - the same closed loop against a minimal axum + rustls server that only echoes the body: a
+//!   floor for what TLS and HTTP cost (target: a review at most 3x an echo). The echo runs as a
+//!   process of its own with its own runtime, as the webhook does (this executable started again
+//!   with `KKP_LOAD_ECHO_SERVER` set), and, for comparison, inside the load generator's process,
 //! - p99 latency at a steady 500 reviews/s while one hostile review (a 3 MiB UPDATE) a second is
 //!   also sent,
 //! - the server's peak resident memory (VmHWM of the child process).
@@ -155,15 +157,15 @@ async fn send(client: &mut Client, payload: &(&'static str, Bytes)) -> bool {
     }
 }
 
-/// A floor for the cost of TLS and HTTP: a minimal axum + rustls server in this process that
-/// answers every POST with its body, on the same connection builder as the webhook.
-async fn echo_server(pki: &Pki) -> SocketAddr {
+/// A minimal axum + rustls server that answers every POST with its body, on the same connection
+/// builder as the webhook: a floor for the cost of TLS and HTTP. Serves `listener` on the current
+/// runtime.
+fn serve_echo(cert: &str, key: &str, listener: tokio::net::TcpListener) {
     use axum::routing::post;
     use hyper_util::rt::TokioIo;
     use hyper_util::service::TowerToHyperService;
     use rustls::pki_types::pem::PemObject;
 
-    let (cert, key) = pki.serving("serving-echo");
     let chain = rustls::pki_types::CertificateDer::pem_slice_iter(cert.as_bytes())
         .collect::<Result<Vec<_>, _>>()
         .expect("a certificate");
@@ -177,8 +179,6 @@ async fn echo_server(pki: &Pki) -> SocketAddr {
     config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
     let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
     let app = axum::Router::new().route(VALIDATE_PATH, post(|body: Bytes| async move { body }));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("a port");
-    let addr = listener.local_addr().expect("an address");
     tokio::spawn(async move {
         let builder = kkp_webhook::connection::builder();
         while let Ok((tcp, _)) = listener.accept().await {
@@ -193,7 +193,75 @@ async fn echo_server(pki: &Pki) -> SocketAddr {
             });
         }
     });
+}
+
+/// The echo server inside this (the load generator's) process, sharing its runtime.
+async fn echo_in_process(pki: &Pki) -> SocketAddr {
+    let (cert, key) = pki.serving("serving-echo");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("a port");
+    let addr = listener.local_addr().expect("an address");
+    serve_echo(&cert, &key, listener);
     addr
+}
+
+/// Set in the environment of this benchmark's own executable when it runs as the echo server
+/// (the certificate and key files, separated by a newline).
+const ECHO_CHILD_ENV: &str = "KKP_LOAD_ECHO_SERVER";
+
+/// The echo server as a process of its own with its own multi-threaded runtime, like the
+/// webhook: the same process topology, so the comparison measures the review and nothing else.
+struct EchoProcess {
+    child: std::process::Child,
+    addr: SocketAddr,
+    _dir: tempfile::TempDir,
+}
+
+impl EchoProcess {
+    fn start(pki: &Pki) -> EchoProcess {
+        use std::io::BufRead;
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let (cert, key) = pki.serving("serving-echo");
+        let (cert_path, key_path) = support::write_files(dir.path(), &cert, &key);
+        let mut child = std::process::Command::new(std::env::current_exe().expect("this executable"))
+            .env(
+                ECHO_CHILD_ENV,
+                format!("{}\n{}", cert_path.display(), key_path.display()),
+            )
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("the echo server starts");
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().expect("its stdout"))
+            .read_line(&mut line)
+            .expect("the echo server names its address");
+        let addr = line.trim().parse().expect("an address");
+        EchoProcess { child, addr, _dir: dir }
+    }
+}
+
+impl Drop for EchoProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The body of the echo child: serve until killed.
+fn run_echo_child(files: &str) -> ! {
+    let (cert_path, key_path) = files.split_once('\n').expect("certificate and key paths");
+    let cert = std::fs::read_to_string(cert_path).expect("the certificate");
+    let key = std::fs::read_to_string(key_path).expect("the key");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("a port");
+        println!("{}", listener.local_addr().expect("an address"));
+        serve_echo(&cert, &key, listener);
+        std::future::pending::<()>().await;
+    });
+    unreachable!("the echo server serves until it is killed")
 }
 
 /// One hostile UPDATE review per second (both objects at the apiserver's 3 MiB) on a connection
@@ -296,6 +364,9 @@ async fn open_loop(
 }
 
 fn main() {
+    if let Ok(files) = std::env::var(ECHO_CHILD_ENV) {
+        run_echo_child(&files);
+    }
     let connections: usize = env_or("KKP_LOAD_CONNECTIONS", 32);
     let seconds: f64 = env_or("KKP_LOAD_SECONDS", 5.0);
     let max_reviews: usize = env_or("KKP_LOAD_MAX_REVIEWS", 200_000);
@@ -348,12 +419,29 @@ fn main() {
 
         let (before_hostile, _) = server.memory_kib();
 
-        // The floor: the same closed loop against a server that only echoes the body.
-        let echo = echo_server(&pki).await;
+        // The floor: the same closed loop against a server that only echoes the body, once as a
+        // process of its own (like the webhook) and once inside this process.
         let echo_payloads: Arc<Vec<(&'static str, Bytes)>> =
             Arc::new(payloads.iter().map(|(_, b)| (VALIDATE_PATH, b.clone())).collect());
-        let mut echoed = closed_loop(echo, trust.clone(), echo_payloads, connections, phase_time, max_reviews).await;
-        echoed.report(&format!("echo (axum + rustls, body back), closed loop, {connections} connections"));
+        let echo_process = EchoProcess::start(&pki);
+        let mut echoed = closed_loop(
+            echo_process.addr,
+            trust.clone(),
+            echo_payloads.clone(),
+            connections,
+            phase_time,
+            max_reviews,
+        )
+        .await;
+        echoed.report(&format!(
+            "echo (axum + rustls, body back, own process), closed loop, {connections} connections"
+        ));
+        drop(echo_process);
+        let echo = echo_in_process(&pki).await;
+        let mut echoed_here = closed_loop(echo, trust.clone(), echo_payloads, connections, phase_time, max_reviews).await;
+        echoed_here.report(&format!(
+            "echo (axum + rustls, body back, in the load generator's process), closed loop, {connections} connections"
+        ));
 
         // A steady 500 reviews/s while one hostile 3 MiB review a second is also sent.
         let steady = 500.0;
@@ -382,6 +470,11 @@ fn main() {
             closed.throughput(),
             echoed.throughput(),
             verdict(cost <= 3.0)
+        );
+        println!(
+            "  (against the echo inside the load generator, which saves the cross-process hand-offs: {:.0}/s, {:.2}x)",
+            echoed_here.throughput(),
+            echoed_here.throughput() / closed.throughput()
         );
         println!(
             "  p99 at {steady:.0}/s with hostile reviews: {:?}",

@@ -59,24 +59,41 @@ pub fn evaluate(endpoint: Endpoint, state: &AppState, body: Bytes, started: Inst
     let req = &parsed.request;
     let response = &answer.response;
     let message = response.status.as_ref().map_or("", |s| s.message.as_str());
-    tracing::info!(
-        uid = %kkp_crds::field::truncated(&req.uid, 128),
-        kind = answer.kind,
-        namespace = %kkp_crds::field::truncated(req.namespace.as_deref().unwrap_or(""), 128),
-        name = %kkp_crds::field::truncated(&answer.name, 256),
-        operation,
-        endpoint = endpoint.as_str(),
-        dry_run = req.dry_run.unwrap_or(false),
-        allowed = response.allowed,
-        code = response.status.as_ref().map_or(200, |s| s.code),
-        patch_operations = answer.patch_operations,
-        warnings = response.warnings.len(),
-        would_deny = answer.would_deny.len(),
-        audit_mode = state.enforcement() == Enforcement::Audit,
-        duration_us = u64::try_from(took.as_micros()).unwrap_or(u64::MAX),
-        message = %kkp_crds::field::truncated(message, MAX_LOGGED_MESSAGE_BYTES),
-        "review"
-    );
+    // One line per review; a review that changed nothing and said nothing (the bulk of the
+    // traffic) is logged at debug level, everything else at info.
+    macro_rules! log_review {
+        ($level:expr) => {
+            tracing::event!(
+                $level,
+                uid = %kkp_crds::field::truncated(&req.uid, 128),
+                kind = answer.kind,
+                namespace = %kkp_crds::field::truncated(req.namespace.as_deref().unwrap_or(""), 128),
+                name = %kkp_crds::field::truncated(&answer.name, 256),
+                operation,
+                endpoint = endpoint.as_str(),
+                dry_run = req.dry_run.unwrap_or(false),
+                allowed = response.allowed,
+                code = response.status.as_ref().map_or(200, |s| s.code),
+                patch_operations = answer.patch_operations,
+                warnings = response.warnings.len(),
+                would_deny = answer.would_deny.len(),
+                audit_mode = state.enforcement() == Enforcement::Audit,
+                duration_us = u64::try_from(took.as_micros()).unwrap_or(u64::MAX),
+                message = %kkp_crds::field::truncated(message, MAX_LOGGED_MESSAGE_BYTES),
+                "review"
+            )
+        };
+    }
+    let uneventful = response.allowed
+        && answer.patch_operations == 0
+        && response.warnings.is_empty()
+        && answer.would_deny.is_empty()
+        && answer.audited.is_empty();
+    if uneventful {
+        log_review!(tracing::Level::DEBUG);
+    } else {
+        log_review!(tracing::Level::INFO);
+    }
 
     match serde_json::to_vec(&ResponseReview::new(answer.response)) {
         Ok(json) => Evaluated::Answered(json),
