@@ -37,8 +37,9 @@ fn untar(archive: &Path, into: &Path, gzip: bool) {
     assert!(status.success(), "tar could not unpack {}", archive.display());
 }
 
-/// The ELF's program header types and section header types (64-bit little-endian only).
-fn elf_kinds(binary: &[u8]) -> (Vec<u32>, Vec<u32>) {
+/// The ELF's program headers as (type, file offset, file size), and its section header types
+/// (64-bit little-endian only).
+fn elf_headers(binary: &[u8]) -> (Vec<(u32, usize, usize)>, Vec<u32>) {
     assert_eq!(&binary[..4], b"\x7fELF", "not an ELF file");
     assert_eq!(binary[4], 2, "not a 64-bit ELF");
     assert_eq!(binary[5], 1, "not little-endian");
@@ -47,13 +48,25 @@ fn elf_kinds(binary: &[u8]) -> (Vec<u32>, Vec<u32>) {
     let u64_at = |o: usize| u64::from_le_bytes(binary[o..o + 8].try_into().expect("8 bytes")) as usize;
     let (phoff, shoff) = (u64_at(0x20), u64_at(0x28));
     let (phentsize, phnum, shentsize, shnum) = (u16_at(0x36), u16_at(0x38), u16_at(0x3a), u16_at(0x3c));
-    let programs = (0..phnum).map(|i| u32_at(phoff + i * phentsize)).collect();
+    let programs = (0..phnum)
+        .map(|i| phoff + i * phentsize)
+        .map(|h| (u32_at(h), u64_at(h + 0x08), u64_at(h + 0x20)))
+        .collect();
     let sections = (0..shnum).map(|i| u32_at(shoff + i * shentsize + 4)).collect();
     (programs, sections)
 }
 
+/// The tags of the dynamic section's entries (a static PIE has one, to relocate itself).
+fn dynamic_tags(binary: &[u8], offset: usize, size: usize) -> Vec<u64> {
+    binary[offset..offset + size]
+        .chunks_exact(16)
+        .map(|entry| u64::from_le_bytes(entry[..8].try_into().expect("8 bytes")))
+        .collect()
+}
+
 const PT_INTERP: u32 = 3;
 const PT_DYNAMIC: u32 = 2;
+const DT_NEEDED: u64 = 1;
 const SHT_SYMTAB: u32 = 2;
 
 #[test]
@@ -117,9 +130,15 @@ fn make_image_builds_an_oci_archive_of_the_static_webhook_alone_run_as_non_root(
     assert_eq!(entries, ["kkp-webhook"]);
     let binary_path = unpacked.join("kkp-webhook");
     let binary = std::fs::read(&binary_path).expect("the binary");
-    let (programs, sections) = elf_kinds(&binary);
-    assert!(!programs.contains(&PT_INTERP), "the binary asks for a dynamic loader");
-    assert!(!programs.contains(&PT_DYNAMIC), "the binary links shared libraries");
+    let (programs, sections) = elf_headers(&binary);
+    assert!(
+        !programs.iter().any(|(kind, _, _)| *kind == PT_INTERP),
+        "the binary asks for a dynamic loader"
+    );
+    for (_, offset, size) in programs.iter().filter(|(kind, _, _)| *kind == PT_DYNAMIC) {
+        let tags = dynamic_tags(&binary, *offset, *size);
+        assert!(!tags.contains(&DT_NEEDED), "the binary links shared libraries");
+    }
     assert!(!sections.contains(&SHT_SYMTAB), "the release binary is not stripped");
 
     // It runs with nothing around it, and names its version.
