@@ -57,6 +57,18 @@ const SERVICE_YAML: &str = include_str!("../webhook/service.yaml");
 const DEPLOYMENT_YAML: &str = include_str!("../webhook/deployment.yaml");
 const PDB_YAML: &str = include_str!("../webhook/pdb.yaml");
 const NETWORK_POLICY_YAML: &str = include_str!("../webhook/networkpolicy.yaml");
+/// The PolicyReport and ClusterPolicyReport CRDs (`wgpolicyk8s.io/v1alpha2`) the webhook writes its
+/// policy reports as, `(file name, YAML)`: for clusters where no policy engine has installed them.
+pub const POLICY_REPORT_CRDS: [(&str, &str); 2] = [
+    (
+        "wgpolicyk8s.io_policyreports.yaml",
+        include_str!("../crds/wgpolicyk8s.io_policyreports.yaml"),
+    ),
+    (
+        "wgpolicyk8s.io_clusterpolicyreports.yaml",
+        include_str!("../crds/wgpolicyk8s.io_clusterpolicyreports.yaml"),
+    ),
+];
 const WEBHOOKS_YAML: &str = include_str!("../webhook/webhook-configurations.yaml");
 const WEBHOOKS_CERT_MANAGER_YAML: &str = include_str!("../webhook/webhook-configurations-cert-manager.yaml");
 

@@ -443,6 +443,7 @@ fn rbac_reads_policies_and_the_platform_configuration_and_patches_policy_status(
                 .collect::<Vec<_>>()
         })
         .collect();
+    let report_verbs: Vec<String> = ["list", "create", "patch", "delete"].map(String::from).to_vec();
     assert_eq!(
         granted,
         [
@@ -471,6 +472,13 @@ fn rbac_reads_policies_and_the_platform_configuration_and_patches_policy_status(
                 "machinedeployments".into(),
                 vec!["list".into(), "watch".into()]
             ),
+            (
+                "kubermatic.k8c.io".into(),
+                "clusters".into(),
+                vec!["list".into(), "watch".into()]
+            ),
+            ("wgpolicyk8s.io".into(), "policyreports".into(), report_verbs.clone()),
+            ("wgpolicyk8s.io".into(), "clusterpolicyreports".into(), report_verbs),
         ]
     );
     assert!(

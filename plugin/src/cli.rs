@@ -22,6 +22,11 @@ Examples:
   # Check files locally the way admission would
   kubectl kkp validate -f demo.yaml
 
+  # The same through the KKP REST API with a service-account token
+  export KKP_API=https://kkp.example.com KKP_TOKEN=$(cat kkp-token) KKP_PROJECT=xw2k9fgh4t
+  kubectl kkp apply -f cluster.json --wait
+  kubectl kkp get clusters
+
 Exit codes: 0 success; 1 an error, including a wrong flag or argument; 124 a wait that timed out.";
 
 /// Generate, validate, create and reach KKP clusters.
@@ -47,12 +52,15 @@ pub enum Command {
     Generate(commands::generate::GenerateCommand),
     /// Create a cluster: generate, check locally, apply, wait, fetch its kubeconfig.
     Create(commands::create::CreateCommand),
-    /// Show clusters, a cluster, policies, or a cluster's kubeconfig.
+    /// Show clusters, a cluster, policies, policy reports, or a cluster's kubeconfig.
     Get(commands::get::GetCommand),
     /// Show a cluster as a tree of its health and machine deployments.
     Describe(commands::describe::DescribeCommand),
-    /// Delete a cluster.
+    /// Delete a cluster, or every cluster of a KKP project.
     Delete(commands::delete::DeleteCommand),
+    /// Apply KKP API payload files (clusters, machine deployments) through the KKP REST API.
+    #[command(long_about = commands::api::apply::APPLY_ABOUT, after_help = commands::api::apply::APPLY_EXAMPLES)]
+    Apply(commands::api::apply::ApplyArgs),
     /// Answer locally what admission would answer for files.
     #[command(long_about = commands::validate::ABOUT)]
     Validate(commands::validate::ValidateArgs),

@@ -7,13 +7,12 @@ use clap::Parser;
 mod cli;
 mod commands;
 mod exit;
-// Wired into the commands step by step; until then parts are used by its tests only.
-#[cfg_attr(not(test), allow(dead_code))]
 mod kkp_api;
 mod kube;
 mod output;
 mod platform;
 mod template;
+mod terraform;
 
 fn main() -> ExitCode {
     match cli::Cli::try_parse() {

@@ -55,6 +55,7 @@ pub fn evaluate(endpoint: Endpoint, state: &AppState, body: Bytes, started: Inst
         parsed.request.dry_run.unwrap_or(false),
         &answer,
     );
+    crate::report_queue::observe(state.report_queue(), endpoint, &parsed, &answer);
 
     let req = &parsed.request;
     let response = &answer.response;

@@ -35,6 +35,8 @@ pub mod platform;
 pub mod policies;
 pub mod policy_routes;
 pub mod renewal;
+pub mod report_queue;
+pub mod reports;
 pub mod review;
 pub mod routes;
 pub mod server;

@@ -33,6 +33,7 @@ use crate::answer::{Answer, Endpoint};
 use crate::config::{Config, parse_duration};
 use crate::machine_labels::MachineLabelWatch;
 use crate::platform::{PlatformArgs, PlatformWatch};
+use crate::reports::{ReportArgs, ReportOptions, Reporter};
 
 use crate::server::{ServeError, Server, shutdown_signal};
 use crate::state::{AppState, PlatformInForce};
@@ -64,6 +65,9 @@ pub struct PolicyArgs {
     /// At startup, how long to wait for the first list of policies before serving without them.
     #[arg(long, env = "KKP_WEBHOOK_POLICY_SYNC_TIMEOUT", default_value = "10s", value_parser = parse_duration)]
     pub policy_sync_timeout: Duration,
+
+    #[command(flatten)]
+    pub reports: ReportArgs,
 }
 
 impl Default for PolicyArgs {
@@ -73,6 +77,7 @@ impl Default for PolicyArgs {
             policy_files: Vec::new(),
             policy_status_interval: Duration::from_secs(10),
             policy_sync_timeout: Duration::from_secs(10),
+            reports: ReportArgs::default(),
         }
     }
 }
@@ -347,6 +352,11 @@ impl PolicyWatch {
             .is_ok_and(|r| r.is_ok())
     }
 
+    /// Says true once the first complete list of policies is in force.
+    pub fn synced(&self) -> watch::Receiver<bool> {
+        self.synced.clone()
+    }
+
     /// The policies as last seen from the API.
     pub fn store(&self) -> &Store<DynamicObject> {
         &self.store
@@ -582,6 +592,7 @@ pub async fn serve(mut config: Config, args: PolicyArgs, platform: PlatformArgs)
         .as_ref()
         .filter(|_| should_watch(args.watch_policies))
         .map(|client| MachineLabelWatch::spawn(client.clone(), state.machine_labels().clone()));
+    let report_client = client.clone().filter(|_| args.reports.policy_reports);
     let mut readiness = None;
     let watch = client.filter(|_| should_watch(args.watch_policies)).map(|client| {
         let options = WatchOptions {
@@ -602,6 +613,14 @@ pub async fn serve(mut config: Config, args: PolicyArgs, platform: PlatformArgs)
         }));
         watch
     });
+    // Reports follow the watched policies, once their first list is in force.
+    let reporter = report_client.zip(watch.as_ref()).map(|(client, watch)| {
+        let options = ReportOptions {
+            policies_synced: Some(watch.synced()),
+            ..ReportOptions::from(&args.reports)
+        };
+        Reporter::spawn(client, state.clone(), options)
+    });
     let signalled = shutdown_signal().await;
     if let Some(task) = readiness {
         task.abort();
@@ -617,6 +636,9 @@ pub async fn serve(mut config: Config, args: PolicyArgs, platform: PlatformArgs)
     }
     if let Some(w) = label_watch {
         w.stop().await;
+    }
+    if let Some(r) = reporter {
+        r.stop().await;
     }
     signalled.map_err(StartError::from)
 }

@@ -9,13 +9,14 @@ use kkp_crds::admission::Context;
 use kkp_crds::platform::Datacenters;
 use kkp_crds::policy::PolicySet;
 use kkp_crds::versions::{BUILTIN_KKP_RELEASE, VersionCatalog};
-use tokio::sync::Semaphore;
+use tokio::sync::{Semaphore, watch};
 
 use crate::config::{Enforcement, Limits};
 use crate::exemption::ExemptionAdmins;
 use crate::machine_labels::MachineLabels;
 use crate::metrics::Metrics;
 use crate::policies::PolicyCounters;
+use crate::report_queue::ReportQueue;
 
 /// The platform's configuration to install with [`AppState::set_platform`].
 #[derive(Clone, Debug, Default)]
@@ -46,6 +47,9 @@ pub struct AppState {
     platform: Arc<ArcSwap<String>>,
     machine_labels: MachineLabels,
     exemption_admins: Arc<ArcSwap<ExemptionAdmins>>,
+    report_queue: Arc<ReportQueue>,
+    /// Counts the policy sets installed, for the reporter to audit again when it changes.
+    policies_installed: Arc<watch::Sender<u64>>,
 }
 
 impl AppState {
@@ -60,6 +64,8 @@ impl AppState {
             policy_counters: Arc::new(PolicyCounters::default()),
             machine_labels: MachineLabels::default(),
             exemption_admins: Arc::new(ArcSwap::from_pointee(ExemptionAdmins::default())),
+            report_queue: Arc::new(ReportQueue::default()),
+            policies_installed: Arc::new(watch::Sender::new(0)),
             platform: Arc::new(ArcSwap::from_pointee(format!(
                 "the built-in catalog of {BUILTIN_KKP_RELEASE}; no datacenters known"
             ))),
@@ -79,6 +85,7 @@ impl AppState {
     /// Replaces the whole context; reviews already running finish with the old one.
     pub fn set_context(&self, context: Context) {
         self.context.store(Arc::new(context));
+        self.policies_installed.send_modify(|n| *n += 1);
     }
 
     /// Replaces the policies in force, keeping the rest of the context.
@@ -87,6 +94,17 @@ impl AppState {
             policies: policies.clone(),
             ..Context::clone(current)
         });
+        self.policies_installed.send_modify(|n| *n += 1);
+    }
+
+    /// Changes each time a set of policies is installed.
+    pub fn policies_installed(&self) -> watch::Receiver<u64> {
+        self.policies_installed.subscribe()
+    }
+
+    /// The objects to write policy reports about again.
+    pub fn report_queue(&self) -> &ReportQueue {
+        &self.report_queue
     }
 
     /// Installs the platform's configuration: versions and expose strategy (`None` keeps those

@@ -11,6 +11,7 @@ mod facts;
 mod load;
 mod quantity;
 mod ratchet;
+pub mod report;
 pub mod resource;
 pub mod sandbox;
 mod scale;

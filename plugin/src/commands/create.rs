@@ -67,6 +67,13 @@ may not read them, the built-in catalog is used and a warning says so. Files giv
 --kubermatic-configuration and --seed win over the cluster's objects; --dry-run=client contacts no
 cluster, so it uses those files or the built-in catalog.
 
+With --api (or KKP_API) the cluster is created through the KKP REST API with a service-account
+token instead: NAME is the human-readable name and KKP makes the ID. The same local checks run;
+then a cluster of that name in the project (--project) is patched with what differs instead of
+being created again, the first MachineDeployment goes with the cluster as its initial node
+deployment and the others are created once it is healthy. --credential names the KKP preset that
+holds the cloud credentials.
+
 Exit codes: 0 done, 1 invalid objects or a refused request (nothing invalid is ever sent),
 124 the wait timed out (the message says what was awaited and the last state seen).";
 
@@ -91,6 +98,10 @@ Examples:
 
   # A seed you trust whose clusters' kubeconfigs log in through a program (exec)
   kubectl kkp create cluster demo --provider hetzner ... --allow-exec
+
+  # Through the KKP REST API with a service-account token
+  kubectl kkp create cluster demo --provider kubevirt --datacenter kv-europe-west3-c \\
+      --credential my-preset --api https://kkp.example.com --token-file kkp-token --project xw2k9fgh4t
 
   # A Cluster API template, waiting up to 30 minutes for the cluster to become available
   kubectl kkp create cluster capi-demo --from cluster-template.yaml -n clusters \\
@@ -136,6 +147,9 @@ pub struct CreateClusterArgs {
     /// Print the objects (as sent, or as the server returned them) in this format.
     #[arg(short = 'o', long, value_enum, value_name = "FORMAT")]
     pub output: Option<OutputFormat>,
+    /// With --api: the KKP preset whose credentials the cluster uses (the API's `credential`).
+    #[arg(long, value_name = "PRESET")]
+    pub credential: Option<String>,
     /// Take over fields another field manager owns instead of failing with a conflict.
     #[arg(long)]
     pub force_conflicts: bool,
@@ -258,6 +272,38 @@ fn check_locally(objects: Vec<Value>, platform: &Platform) -> anyhow::Result<Vec
     Err(Reported(message).into())
 }
 
+/// `create cluster NAME` through the KKP REST API: NAME is the human-readable name (KKP makes
+/// the ID); the same local generation and checks, then create-or-patch by name.
+async fn create_through_api(
+    client: &crate::kkp_api::client::KkpClient,
+    args: CreateClusterArgs,
+    g: &GlobalArgs,
+) -> anyhow::Result<()> {
+    if args.template.from.is_some() {
+        anyhow::bail!(
+            "--from: Cluster API templates are applied to a management cluster, not through the KKP API (--api)"
+        );
+    }
+    let name = args.name.clone().ok_or_else(|| {
+        anyhow::anyhow!("NAME is required with --api: the cluster's human-readable name (KKP makes the cluster ID)")
+    })?;
+    let mut template = args.template.clone();
+    template.namespace = g.namespace.clone();
+    template.project = Some(client.project().to_owned());
+    template.human_readable_name.get_or_insert_with(|| name.clone());
+    let platform = Platform::from_files(&args.platform)?;
+    let objects = check_locally(generate::render(&name, &template, &platform)?, &platform)?;
+    super::api::create::create_from_objects(
+        client,
+        objects,
+        args.credential.as_deref(),
+        args.dry_run != DryRun::None,
+        args.wait,
+        args.timeout,
+    )
+    .await
+}
+
 /// A checked object as admission would store it: defaulted when it is a kind the engine handles,
 /// as generated otherwise.
 fn defaulted(checked: validate::Checked) -> Value {
@@ -268,7 +314,11 @@ fn defaulted(checked: validate::Checked) -> Value {
     }
 }
 
-async fn create_cluster(args: CreateClusterArgs, g: &GlobalArgs) -> anyhow::Result<()> {
+async fn create_cluster(mut args: CreateClusterArgs, g: &GlobalArgs) -> anyhow::Result<()> {
+    args.template.project = g.api.project.clone();
+    if let Some(client) = super::api::client(g)? {
+        return create_through_api(&client, args, g).await;
+    }
     let (mut id, mut template, mut generated) = resolve_name(&args);
     // -n/--namespace fills ${NAMESPACE}, as it does for generate.
     template.namespace = g.namespace.clone();

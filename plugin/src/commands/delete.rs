@@ -38,6 +38,35 @@ pub enum DeleteWhat {
     /// Delete a KKP cluster (asks first unless --yes) and wait until it is gone.
     #[command(after_help = DELETE_CLUSTER_EXAMPLES)]
     Cluster(DeleteClusterArgs),
+    /// Delete every cluster of a KKP project through the KKP REST API (asks first unless --yes).
+    #[command(after_help = DELETE_CLUSTERS_EXAMPLES)]
+    Clusters(DeleteClustersArgs),
+}
+
+const DELETE_CLUSTERS_EXAMPLES: &str = "\
+Examples:
+  # Every cluster of the project, after confirming, waiting until all are gone
+  kubectl kkp delete clusters --all --api https://kkp.example.com --project xw2k9fgh4t
+
+  # In a script
+  kubectl kkp delete clusters --all --yes --wait=false";
+
+/// Flags of `delete clusters`.
+#[derive(Debug, Args)]
+pub struct DeleteClustersArgs {
+    /// Every cluster of the project (required: there is no other way to pick them).
+    #[arg(long, required = true)]
+    pub all: bool,
+    /// Delete without asking; needed when stdin is not a terminal.
+    #[arg(short = 'y', long)]
+    pub yes: bool,
+    /// Wait until every cluster is gone (--wait=false: return once deletion started).
+    #[arg(long, value_name = "BOOL", default_value_t = true, action = ArgAction::Set, num_args = 0..=1,
+          require_equals = true, default_missing_value = "true")]
+    pub wait: bool,
+    /// How long to wait, like 30s, 15m or 1h.
+    #[arg(long, value_name = "DURATION", default_value = "15m", value_parser = duration::parse)]
+    pub timeout: Duration,
 }
 
 /// Flags of `delete cluster`.
@@ -63,7 +92,28 @@ pub struct DeleteClusterArgs {
 
 pub async fn run(cmd: DeleteCommand, g: &GlobalArgs) -> anyhow::Result<()> {
     match cmd.what {
-        DeleteWhat::Cluster(args) => delete_cluster(args, g).await,
+        DeleteWhat::Cluster(args) => match super::api::client(g)? {
+            Some(client) => {
+                let opts = super::api::clusters::DeleteOptions {
+                    yes: args.yes,
+                    wait: args.wait,
+                    timeout: args.timeout,
+                    ignore_not_found: args.ignore_not_found,
+                };
+                super::api::clusters::delete_one(&client, &args.name, &opts).await
+            }
+            None => delete_cluster(args, g).await,
+        },
+        DeleteWhat::Clusters(args) => {
+            let client = super::api::required_client(g, "delete clusters --all")?;
+            let opts = super::api::clusters::DeleteOptions {
+                yes: args.yes,
+                wait: args.wait,
+                timeout: args.timeout,
+                ignore_not_found: false,
+            };
+            super::api::clusters::delete_all(&client, &opts).await
+        }
     }
 }
 

@@ -65,6 +65,10 @@ pub struct DescribeClusterArgs {
 }
 
 pub async fn run(cmd: DescribeCommand, g: &GlobalArgs) -> anyhow::Result<()> {
+    if let Some(client) = super::api::client(g)? {
+        let DescribeWhat::Cluster(args) = cmd.what;
+        return super::api::clusters::describe(&client, &args.name).await;
+    }
     match cmd.what {
         DescribeWhat::Cluster(args) => cluster(args, g).await,
     }

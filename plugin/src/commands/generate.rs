@@ -20,16 +20,21 @@ use crate::output::{self, OutputFormat};
 use crate::platform::{Platform, PlatformFiles};
 use crate::template::variables::{self, EnvReader, Variables};
 use crate::template::{self, Prepared, RenderError, TemplateSource, builtin, config};
+use crate::terraform;
 
 pub const GENERATE_ABOUT: &str = "\
 Print the objects of a cluster without contacting any cluster.
 
 The objects come from a template: a built-in one for a provider and flavor, or any
 clusterctl-style template file (--from). Its ${VARIABLES} take their values, highest first,
-from flags (--set KEY=VALUE and the named flags), the environment, config files (--values FILE,
-then the `variables:` of ${XDG_CONFIG_HOME:-~/.config}/kubectl-kkp/config.yaml), and the
-template's own defaults. The objects are then defaulted and checked exactly as KKP's and
-machine-controller's admission webhooks would, and printed defaulted.
+from flags (--set KEY=VALUE and the named flags), the environment, a Terraform output
+(--terraform-output FILE), config files (--values FILE, then the `variables:` of
+${XDG_CONFIG_HOME:-~/.config}/kubectl-kkp/config.yaml), and the template's own defaults. The
+objects are then defaulted and checked exactly as KKP's and machine-controller's admission
+webhooks would, and printed defaulted.
+
+`generate machinedeployments` turns the worker pools of KubeOne's Terraform output into
+machine-controller MachineDeployments.
 
 The versions (the default version included) come from --kubermatic-configuration when given, else
 from the catalog built into this binary; the datacenters from --seed.";
@@ -125,11 +130,22 @@ pub struct GenerateCommand {
     pub what: GenerateWhat,
 }
 
+// Parsed once per run: the size of the arguments does not matter, and boxing one variant only
+// moves the difference up into the command enum.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum GenerateWhat {
     /// Print a KKP Cluster and its MachineDeployments from a template, offline.
     #[command(long_about = CLUSTER_ABOUT, after_long_help = cluster_after_help())]
     Cluster(GenerateClusterArgs),
+    /// Print MachineDeployments for the worker pools of KubeOne's Terraform output, offline.
+    #[command(
+        name = "machinedeployments",
+        visible_alias = "md",
+        long_about = super::generate_workers::ABOUT,
+        after_long_help = super::generate_workers::AFTER_HELP
+    )]
+    MachineDeployments(super::generate_workers::GenerateWorkersArgs),
 }
 
 #[derive(Debug, Args)]
@@ -170,8 +186,9 @@ pub struct TemplateArgs {
     /// The KKP datacenter to run the cluster in, as named on the seed (KKP_DATACENTER).
     #[arg(long, value_name = "NAME")]
     pub datacenter: Option<String>,
-    /// The ID of the KKP project the cluster belongs to (KKP_PROJECT_ID).
-    #[arg(long, value_name = "ID")]
+    /// The ID of the KKP project the cluster belongs to (KKP_PROJECT_ID): the global `--project`,
+    /// which the command copies here before rendering.
+    #[arg(skip)]
     pub project: Option<String>,
     /// The name shown in KKP's dashboard [default: NAME] (KKP_HUMAN_READABLE_NAME).
     #[arg(long, value_name = "TEXT")]
@@ -199,6 +216,11 @@ pub struct TemplateArgs {
     /// A YAML file of variables (KEY: value); repeatable, later files win. Below the environment.
     #[arg(long = "values", value_name = "FILE", value_hint = clap::ValueHint::FilePath)]
     pub values: Vec<PathBuf>,
+    /// The JSON of `terraform output -json` (`-` reads stdin): each value becomes a variable named
+    /// by its path in upper case (kubeone_api.endpoint is KUBEONE_API_ENDPOINT; lists as JSON).
+    /// Below the environment, above --values.
+    #[arg(long, value_name = "FILE", value_hint = clap::ValueHint::FilePath)]
+    pub terraform_output: Option<String>,
     /// The global `-n/--namespace`, which fills NAMESPACE (as clusterctl's --target-namespace
     /// does); the command copies it here before rendering.
     #[arg(skip)]
@@ -392,7 +414,16 @@ fn variables_from(
         ("CONTROL_PLANE_MACHINE_COUNT".to_owned(), "1".to_owned()),
         ("SSH_PUBLIC_KEYS".to_owned(), "[]".to_owned()),
     ]);
-    Ok(Variables::new(flags, env, config_values, fallbacks))
+    let vars = Variables::new(flags, env, config_values, fallbacks);
+    let Some(path) = &args.terraform_output else {
+        return Ok(vars);
+    };
+    if path == "-" && args.from.as_deref() == Some("-") {
+        bail!("--terraform-output - and --from - cannot both read stdin; give one of them a file");
+    }
+    let output = terraform::read(path)?;
+    let tf = output.variables(if path == "-" { "stdin" } else { path })?;
+    Ok(vars.with_terraform(tf.values, tf.sensitive))
 }
 
 fn ssh_keys(args: &TemplateArgs) -> anyhow::Result<Vec<String>> {
@@ -418,8 +449,10 @@ pub async fn run(cmd: GenerateCommand, g: &GlobalArgs) -> anyhow::Result<()> {
     match cmd.what {
         GenerateWhat::Cluster(mut args) => {
             args.template.namespace = g.namespace.clone();
+            args.template.project = g.api.project.clone();
             generate_cluster(&args)
         }
+        GenerateWhat::MachineDeployments(args) => super::generate_workers::run(&args),
     }
 }
 
@@ -438,7 +471,7 @@ fn generate_cluster(args: &GenerateClusterArgs) -> anyhow::Result<()> {
     let objects = if args.skip_validation {
         objects
     } else {
-        admit(objects, &platform)?
+        admit(objects, &platform, None)?
     };
     let format = args.output.unwrap_or_default();
     match args.write_to.as_deref() {
@@ -469,11 +502,15 @@ fn print_stdout(text: &str) -> anyhow::Result<()> {
 }
 
 /// Defaults and validates the objects as admission would, reporting problems on stderr.
-fn admit(objects: Vec<Value>, platform: &Platform) -> anyhow::Result<Vec<Value>> {
+pub(super) fn admit(
+    objects: Vec<Value>,
+    platform: &Platform,
+    cluster_version: Option<Version>,
+) -> anyhow::Result<Vec<Value>> {
     let inputs: Vec<validate::Input> = objects.into_iter().map(validate::Input::generated).collect();
     let opts = validate::CheckOptions {
         platform: platform.clone(),
-        cluster_version: None,
+        cluster_version,
     };
     let checked = validate::check(inputs, &opts);
     let mut stderr = std::io::stderr().lock();
@@ -499,7 +536,7 @@ fn admit(objects: Vec<Value>, platform: &Platform) -> anyhow::Result<Vec<Value>>
     Ok(checked.into_iter().map(validate::Checked::into_object).collect())
 }
 
-fn write_file(path: &Path, objects: &[Value], format: OutputFormat) -> anyhow::Result<()> {
+pub(super) fn write_file(path: &Path, objects: &[Value], format: OutputFormat) -> anyhow::Result<()> {
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create(true).truncate(true);
     #[cfg(unix)]

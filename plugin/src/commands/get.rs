@@ -1,4 +1,5 @@
-//! `kubectl kkp get`: clusters as a table (or YAML/JSON/names), and a cluster's kubeconfig.
+//! `kubectl kkp get`: clusters as a table (or YAML/JSON/names), a cluster's kubeconfig, admission
+//! policies and a summary of their reports.
 
 mod kubeconfig;
 pub mod table;
@@ -70,6 +71,10 @@ pub enum GetWhat {
     /// List the admission policies (NAME, ENFORCEMENT, COMPILED, MATCHED, DENIED, AGE), or show the named ones.
     #[command(visible_alias = "policy", after_help = GET_POLICIES_EXAMPLES)]
     Policies(super::get_policies::GetPoliciesArgs),
+    /// Summarise the policy reports kkp-webhook writes: per Cluster and MachineDeployment, its
+    /// PASS, FAIL, WARN, ERROR and SKIP counts and the rules it breaks.
+    #[command(visible_alias = "policy-report", after_help = super::get_policy_reports::EXAMPLES)]
+    PolicyReports(super::get_policy_reports::GetPolicyReportsArgs),
 }
 
 /// Flags of `get clusters`.
@@ -97,6 +102,7 @@ pub async fn run(cmd: GetCommand, g: &GlobalArgs) -> anyhow::Result<()> {
         GetWhat::Clusters(args) => clusters(args, g).await,
         GetWhat::Kubeconfig(args) => kubeconfig::run(args, g).await,
         GetWhat::Policies(args) => super::get_policies::run(args, g).await,
+        GetWhat::PolicyReports(args) => super::get_policy_reports::run(args, g).await,
     }
 }
 
@@ -126,6 +132,10 @@ pub fn row(cluster: &Value, now: k8s_openapi::jiff::Timestamp) -> Vec<String> {
 }
 
 async fn clusters(args: GetClustersArgs, g: &GlobalArgs) -> anyhow::Result<()> {
+    if let Some(client) = super::api::client(g)? {
+        let selector = args.selector.as_deref();
+        return super::api::clusters::get(&client, &args.names, args.output, selector, !args.no_headers).await;
+    }
     let conn = Connection::from_global(g).await?;
     let listing = args.names.is_empty();
     let mut found = Vec::new();

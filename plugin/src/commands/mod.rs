@@ -1,13 +1,16 @@
 //! One module per command, mirroring the command tree.
 
+pub mod api;
 pub mod completion;
 pub mod create;
 pub mod delete;
 pub mod describe;
 pub mod files;
 pub mod generate;
+pub mod generate_workers;
 pub mod get;
 pub mod get_policies;
+pub mod get_policy_reports;
 pub mod install;
 pub mod policy;
 pub mod validate;
@@ -34,6 +37,8 @@ pub struct GlobalArgs {
     /// Log verbosity: -v for info, -vv for debug, -vvv for trace (logs go to stderr).
     #[arg(short = 'v', long = "verbose", global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
+    #[command(flatten)]
+    pub api: crate::kkp_api::settings::ApiArgs,
 }
 
 pub fn init_logging(global: &GlobalArgs) {
@@ -61,6 +66,7 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Describe(c) => describe::run(c, &g).await,
         Command::Delete(c) => delete::run(c, &g).await,
         Command::Validate(c) => validate::run(c, &g).await,
+        Command::Apply(c) => api::apply::run(c, &g).await,
         Command::Install(c) => install::run(c, &g).await,
         Command::Policy(c) => policy::run(c, &g).await,
         Command::Version(c) => version::run(c, &g).await,

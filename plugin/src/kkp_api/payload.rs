@@ -43,6 +43,7 @@ pub struct Checked {
 }
 
 impl Checked {
+    #[cfg(test)]
     pub fn ok(&self) -> bool {
         self.problems.is_empty() && self.payload.is_some()
     }

@@ -25,9 +25,9 @@ pub struct ApiArgs {
     /// or KKP_TOKEN).
     #[arg(long, global = true, value_name = "TOKEN", hide_env_values = true)]
     pub token: Option<String>,
-    /// The KKP project ID (the commands' own `--project`); else `KKP_PROJECT`, the config file's
-    /// `api.project`, or the project the token was issued for.
-    #[arg(skip)]
+    /// The KKP project ID: the project of generated clusters (KKP_PROJECT_ID) and, with --api, the
+    /// project to act in [else: KKP_PROJECT, the config file's api.project, the token's project].
+    #[arg(long, global = true, value_name = "ID")]
     pub project: Option<String>,
     /// Trust this PEM file's certificate authorities for the KKP API's certificate (besides the
     /// system's).

@@ -1,9 +1,9 @@
 //! Where a template variable gets its value, highest first: a flag (`--set KEY=VALUE` or a named
-//! flag such as `--project`), the environment, a config file (`--values FILE`, then the user's
-//! config file), the template's own default, and last a default of the plugin's (the engine's
-//! Kubernetes version, one worker).
+//! flag such as `--project`), the environment, a Terraform output (`--terraform-output FILE`), a
+//! config file (`--values FILE`, then the user's config file), the template's own default, and
+//! last a default of the plugin's (the engine's Kubernetes version, one worker).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 use serde::Serialize;
@@ -16,6 +16,8 @@ use super::envsubst::{Lookup, Template};
 pub enum Source {
     Flag,
     Env,
+    /// A value of `terraform output -json` (`--terraform-output`).
+    Terraform,
     Config,
     /// The template's default, or the plugin's.
     Default,
@@ -31,6 +33,7 @@ impl fmt::Display for Source {
         f.write_str(match self {
             Source::Flag => "flag",
             Source::Env => "env",
+            Source::Terraform => "terraform",
             Source::Config => "config",
             Source::Default => "default",
             Source::Missing => "missing",
@@ -46,14 +49,18 @@ pub type EnvReader = Box<dyn Fn(&str) -> Option<String>>;
 pub struct Variables {
     flags: BTreeMap<String, String>,
     env: EnvReader,
+    terraform: BTreeMap<String, String>,
     config: BTreeMap<String, String>,
     fallbacks: BTreeMap<String, String>,
+    /// Variables whose values must not be shown whatever their name (sensitive Terraform outputs).
+    masked: BTreeSet<String>,
 }
 
 impl fmt::Debug for Variables {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Variables")
             .field("flags", &self.flags.keys())
+            .field("terraform", &self.terraform.keys())
             .field("config", &self.config.keys())
             .field("fallbacks", &self.fallbacks)
             .finish_non_exhaustive()
@@ -76,9 +83,24 @@ impl Variables {
         Variables {
             flags,
             env,
+            terraform: BTreeMap::new(),
             config,
             fallbacks,
+            masked: BTreeSet::new(),
         }
+    }
+
+    /// Adds the values of a Terraform output, between the environment and the config files;
+    /// `sensitive` names those never to be shown.
+    pub fn with_terraform(mut self, values: BTreeMap<String, String>, sensitive: BTreeSet<String>) -> Self {
+        self.terraform = values;
+        self.masked.extend(sensitive);
+        self
+    }
+
+    /// Whether the value of `name` must be masked when shown.
+    pub fn is_masked(&self, name: &str) -> bool {
+        is_sensitive(name) || self.masked.contains(name)
     }
 
     /// The value the user set and where, if any.
@@ -88,6 +110,9 @@ impl Variables {
         }
         if let Some(v) = (self.env)(name) {
             return Some((v, Source::Env));
+        }
+        if let Some(v) = self.terraform.get(name) {
+            return Some((v.clone(), Source::Terraform));
         }
         self.config.get(name).map(|v| (v.clone(), Source::Config))
     }
@@ -170,7 +195,7 @@ pub fn list(template: &Template, vars: &Variables) -> Vec<Listed> {
             } else {
                 (Source::Unset, None)
             };
-            let masked = is_sensitive(&info.name) && value.as_deref().is_some_and(|v| !v.is_empty());
+            let masked = vars.is_masked(&info.name) && value.as_deref().is_some_and(|v| !v.is_empty());
             let value = if masked { Some(MASK.to_owned()) } else { value };
             Listed {
                 name: info.name,
@@ -252,6 +277,41 @@ mod tests {
         assert_eq!(vars.user_value("D"), None);
         let t = Template::parse("${A} ${B} ${C} ${D} ${C:=tpl} ${E:=tpl}").unwrap();
         assert_eq!(t.expand(&vars).unwrap(), "flag env config fallback config tpl");
+    }
+
+    #[test]
+    fn terraform_output_sits_between_env_and_config() {
+        let vars = Variables::new(
+            map(&[("A", "flag")]),
+            env_of(&[("B", "env")]),
+            map(&[("A", "config"), ("B", "config"), ("C", "config"), ("D", "config")]),
+            map(&[]),
+        )
+        .with_terraform(
+            map(&[
+                ("A", "tf"),
+                ("B", "tf"),
+                ("C", "tf"),
+                ("TF_TOKEN_OUT", "x"),
+                ("ENDPOINT", "lb"),
+            ]),
+            BTreeSet::from(["ENDPOINT".to_owned()]),
+        );
+        assert_eq!(vars.user_value("A"), Some(("flag".into(), Source::Flag)));
+        assert_eq!(vars.user_value("B"), Some(("env".into(), Source::Env)));
+        assert_eq!(vars.user_value("C"), Some(("tf".into(), Source::Terraform)));
+        assert_eq!(vars.user_value("D"), Some(("config".into(), Source::Config)));
+        let listed = list(&Template::parse("${C} ${ENDPOINT}").unwrap(), &vars);
+        assert_eq!(
+            (listed[0].source, listed[0].value.as_deref()),
+            (Source::Terraform, Some("tf"))
+        );
+        assert_eq!(listed[1].value.as_deref(), Some(MASK), "a sensitive output is masked");
+        assert!(
+            table(&listed).contains("\nC          yes        terraform   tf\n"),
+            "{}",
+            table(&listed)
+        );
     }
 
     #[test]

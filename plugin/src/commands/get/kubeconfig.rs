@@ -38,16 +38,24 @@ pub struct GetKubeconfigArgs {
 }
 
 pub async fn run(args: GetKubeconfigArgs, g: &GlobalArgs) -> anyhow::Result<()> {
+    if let Some(client) = crate::commands::api::client(g)? {
+        let (text, id) = crate::commands::api::clusters::kubeconfig(&client, &args.name, args.allow).await?;
+        return deliver(&args, g, &text, &format!("the KKP API, cluster ID {id}"));
+    }
     let conn = Connection::from_global(g).await?;
     let found = secret::find(&conn, &args.name, &conn.namespace, args.convention).await?;
     tracing::info!(convention = %found.convention, secret = %found.secret, "found the kubeconfig");
     trust::check(&found.text, &found.secret, args.allow)?;
+    deliver(&args, g, &found.text, &found.secret.to_string())
+}
+
+/// Writes, merges or prints a cluster's kubeconfig, as the flags say.
+fn deliver(args: &GetKubeconfigArgs, g: &GlobalArgs, text: &str, source: &str) -> anyhow::Result<()> {
     if let Some(path) = &args.output_file {
-        merge::write_private(path, found.text.as_bytes())?;
+        merge::write_private(path, text.as_bytes())?;
         eprintln!(
-            "Wrote the kubeconfig of cluster {:?} (from {}) to {}.",
+            "Wrote the kubeconfig of cluster {:?} (from {source}) to {}.",
             args.name,
-            found.secret,
             path.display()
         );
         return Ok(());
@@ -56,13 +64,13 @@ pub async fn run(args: GetKubeconfigArgs, g: &GlobalArgs) -> anyhow::Result<()> 
         let files = KubeconfigFiles::from_flag(g.kubeconfig.as_deref())?;
         let target = files.write_target().to_path_buf();
         let reserved = merge::Names::in_files(files.others())?;
-        let report = merge::merge_into_file(&target, &found.text, &args.name, args.set_current, &reserved)?;
+        let report = merge::merge_into_file(&target, text, &args.name, args.set_current, &reserved)?;
         eprint!("{}", merge_message(&args.name, &target.display().to_string(), &report));
         return Ok(());
     }
     let mut out = std::io::stdout().lock();
-    out.write_all(found.text.as_bytes())?;
-    if !found.text.ends_with('\n') {
+    out.write_all(text.as_bytes())?;
+    if !text.ends_with('\n') {
         out.write_all(b"\n")?;
     }
     out.flush()?;

@@ -1,0 +1,288 @@
+//! `kubectl kkp apply -f FILE...`: the KKP API's own payload files (a `CreateClusterSpec` like the
+//! seed's `cluster.json`, `NodeDeployment`s like its `machine_deployment_*.json` with `--cluster`)
+//! checked locally and applied with create-or-patch semantics; plain machine-controller
+//! `MachineDeployment` objects (`md.yaml`) go into the user cluster's `kube-system` through the
+//! kubeconfig the API hands out, as `create` sends workers.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{ArgAction, Args};
+use kkp_crds::versions::VersionCatalog;
+use serde::Deserialize as _;
+use serde_json::Value;
+
+use super::create;
+use crate::commands::GlobalArgs;
+use crate::commands::validate;
+use crate::exit::Reported;
+use crate::kkp_api::client::KkpClient;
+use crate::kkp_api::convert;
+use crate::kkp_api::models::{CreateClusterSpec, NodeDeployment};
+use crate::kkp_api::payload::{self, Payload};
+use crate::kube::apply::{Applier, ApplyOptions};
+use crate::kube::client::Connection;
+use crate::kube::duration;
+use crate::kube::wait::Deadline;
+use crate::platform::Platform;
+
+pub const APPLY_ABOUT: &str = "\
+Apply KKP API payload files through the KKP REST API (--api or KKP_API), as the KKP project's
+curl scripts do, with create-or-patch semantics:
+
+  - a CreateClusterSpec (JSON with \"cluster\" and optionally \"nodeDeployment\"): a cluster of
+    that human-readable name in the project is patched, otherwise the cluster is created;
+  - a NodeDeployment (JSON with \"spec.template\"): created or patched by name in the cluster named
+    by --cluster (its name or ID), or in the cluster of a CreateClusterSpec applied with it;
+  - a machine-controller MachineDeployment object (YAML like md.yaml): applied into the user
+    cluster's kube-system namespace (server-side apply) with the kubeconfig the API hands out.
+
+Every file is checked before anything is sent: what today's KKP no longer accepts (Kubernetes
+versions it does not offer, CentOS and SLES, fields that moved since 2021) is named with the fix,
+and `null` fields are dropped (they mean \"not set\"; in a patch they would delete). With
+--dry-run the verdict is printed and nothing is sent.
+
+Exit codes: 0 applied, 1 a refused file or request (nothing of a refused file is sent), 124 the
+wait timed out.";
+
+pub const APPLY_EXAMPLES: &str = "\
+Examples:
+  # The seed's make apply-cluster: create or patch the cluster, wait until it is healthy
+  kubectl kkp apply -f cluster.json --api https://kkp.example.com --token-file kkp-token \\
+      --project xw2k9fgh4t --wait
+
+  # The seed's make apply-machine-deployment
+  kubectl kkp apply -f machine_deployment_ubuntu.json --cluster tobi-api-vsphere
+
+  # md.yaml files go into the user cluster
+  kubectl kkp apply -f md.yaml -f md-small.yaml --cluster tobi-api-kvirt-md-yaml
+
+  # What would happen, without sending anything
+  kubectl kkp apply -f cluster.json -f machine_deployment_ubuntu.json --dry-run";
+
+/// Flags of `apply`.
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    /// A payload file (JSON) or MachineDeployment objects (YAML or JSON); repeatable.
+    #[arg(short = 'f', long = "filename", value_name = "FILE", required = true, num_args = 1..,
+          value_hint = clap::ValueHint::FilePath)]
+    pub files: Vec<PathBuf>,
+    /// The cluster (human-readable name or ID) NodeDeployments and MachineDeployments go to.
+    #[arg(long, value_name = "NAME|ID")]
+    pub cluster: Option<String>,
+    /// Check the files and print the verdict; send nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Wait until the cluster is healthy (and apply the machine deployments then).
+    #[arg(long, value_name = "BOOL", default_value_t = false, action = ArgAction::Set, num_args = 0..=1,
+          require_equals = true, default_missing_value = "true")]
+    pub wait: bool,
+    /// How long to wait in all, like 30s, 15m or 1h.
+    #[arg(long, value_name = "DURATION", default_value = "15m", value_parser = duration::parse)]
+    pub timeout: Duration,
+}
+
+/// One document of the files, checked.
+#[derive(Debug)]
+enum Item {
+    Cluster(Box<CreateClusterSpec>),
+    NodeDeployment(Box<NodeDeployment>),
+    MachineDeployment(Value),
+}
+
+fn read_documents(path: &PathBuf) -> anyhow::Result<Vec<Value>> {
+    let shown = path.display();
+    let text = std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("-f {shown}: {e}"))?;
+    let mut out = Vec::new();
+    for (i, doc) in serde_yaml::Deserializer::from_str(&text).enumerate() {
+        let value = Value::deserialize(doc).map_err(|e| anyhow::anyhow!("-f {shown}: document {}: {e}", i + 1))?;
+        if !value.is_null() {
+            out.push(value);
+        }
+    }
+    if out.is_empty() {
+        anyhow::bail!("-f {shown}: the file holds nothing to apply");
+    }
+    Ok(out)
+}
+
+/// What the admission engine refuses in a MachineDeployment, as `MachineDeployment NAME: ...`.
+fn engine_refusals(object: Value) -> Vec<String> {
+    let opts = validate::CheckOptions {
+        platform: Platform::builtin(),
+        cluster_version: None,
+    };
+    validate::check(vec![validate::Input::generated(object)], &opts)
+        .iter()
+        .flat_map(|c| {
+            let name = c.name();
+            c.messages()
+                .into_iter()
+                .map(move |m| format!("MachineDeployment {name}: {m}"))
+        })
+        .collect()
+}
+
+/// Checks every document of every file; prints each refusal and returns what is to be sent.
+fn check_files(args: &ApplyArgs) -> anyhow::Result<Vec<(String, Item)>> {
+    let catalog = VersionCatalog::default();
+    let mut items = Vec::new();
+    let mut refusals = Vec::new();
+    for path in &args.files {
+        let file = path.display().to_string();
+        for doc in read_documents(path)? {
+            if doc.get("kind").and_then(Value::as_str) == Some("MachineDeployment")
+                && doc.get("apiVersion").and_then(Value::as_str) == Some("cluster.k8s.io/v1alpha1")
+            {
+                for message in engine_refusals(doc.clone()) {
+                    refusals.push(format!("{file}: {message}"));
+                }
+                items.push((file.clone(), Item::MachineDeployment(doc)));
+                continue;
+            }
+            let verdict = payload::check(&doc, &catalog);
+            for p in &verdict.problems {
+                refusals.push(format!("{file}: {p}"));
+            }
+            if !verdict.dropped_nulls.is_empty() {
+                tracing::info!(file, fields = ?verdict.dropped_nulls, "null fields dropped");
+            }
+            match verdict.payload {
+                Some(Payload::Cluster(c)) => items.push((file.clone(), Item::Cluster(c))),
+                Some(Payload::MachineDeployment(m)) => {
+                    // The engine checks the MachineDeployment the NodeDeployment stands for. KKP
+                    // completes the provider's machine settings from the cluster and its
+                    // datacenter, so what the engine misses there is a warning, not a refusal.
+                    if verdict.problems.is_empty() {
+                        let object = convert::machine_deployment_from_api(&m, "cluster");
+                        for message in engine_refusals(object) {
+                            if message.contains("providerSpec.value.cloudProviderSpec") {
+                                eprintln!("Warning: {file}: {message} (KKP fills it from the datacenter if it can)");
+                            } else {
+                                refusals.push(format!("{file}: {message}"));
+                            }
+                        }
+                    }
+                    items.push((file.clone(), Item::NodeDeployment(m)));
+                }
+                None => {}
+            }
+        }
+    }
+    if !refusals.is_empty() {
+        for r in &refusals {
+            eprintln!("{r}");
+        }
+        let message = format!(
+            "{} problem(s) in the files; nothing was sent. Today's KKP (2.31) refuses them; fix each field as said and run the command again",
+            refusals.len()
+        );
+        eprintln!("error: {message}");
+        return Err(Reported(message).into());
+    }
+    Ok(items)
+}
+
+pub async fn run(args: ApplyArgs, g: &GlobalArgs) -> anyhow::Result<()> {
+    let items = check_files(&args)?;
+    if args.dry_run {
+        for (file, item) in &items {
+            match item {
+                Item::Cluster(c) => println!(
+                    "{file}: cluster {:?} would be created, or patched if the project has it",
+                    c.cluster.name
+                ),
+                Item::NodeDeployment(m) => println!(
+                    "{file}: machine deployment {:?} would be created or patched in cluster {}",
+                    m.name.clone().unwrap_or_default(),
+                    args.cluster.as_deref().unwrap_or("(the cluster applied with it)")
+                ),
+                Item::MachineDeployment(m) => println!(
+                    "{file}: MachineDeployment {:?} would be applied into the user cluster's kube-system",
+                    m.pointer("/metadata/name").and_then(Value::as_str).unwrap_or_default()
+                ),
+            }
+        }
+        eprintln!("(dry run: the files are valid; nothing was sent)");
+        return Ok(());
+    }
+    let client = super::required_client(g, "apply -f")?;
+    let deadline = Deadline::new(args.timeout);
+    let mut target = None;
+    for (_, item) in &items {
+        if let Item::Cluster(spec) = item {
+            let (converged, mds) = create::converge_cluster(&client, spec).await?;
+            let remaining = deadline_left(deadline, args.timeout);
+            create::finish(&client, &converged, &mds, args.wait, remaining).await?;
+            target = Some(converged.cluster);
+        }
+    }
+    let node_deployments: Vec<NodeDeployment> = items
+        .iter()
+        .filter_map(|(_, i)| match i {
+            Item::NodeDeployment(m) => Some((**m).clone()),
+            _ => None,
+        })
+        .collect();
+    let objects: Vec<Value> = items
+        .iter()
+        .filter_map(|(_, i)| match i {
+            Item::MachineDeployment(m) => Some(m.clone()),
+            _ => None,
+        })
+        .collect();
+    if node_deployments.is_empty() && objects.is_empty() {
+        return Ok(());
+    }
+    let cluster = match (&args.cluster, target) {
+        (Some(name), _) => client.find_cluster(name).await?,
+        (None, Some(c)) => c,
+        (None, None) => {
+            anyhow::bail!("--cluster NAME|ID is required: machine deployments are applied to an existing cluster")
+        }
+    };
+    let id = cluster.id.clone().unwrap_or_default();
+    if args.wait {
+        super::health::until_healthy(
+            &client,
+            &id,
+            &format!("waiting for cluster {}", super::shown(&cluster)),
+            deadline,
+        )
+        .await?;
+    }
+    if !node_deployments.is_empty() {
+        create::ensure_machine_deployments(&client, &cluster, &node_deployments).await?;
+    }
+    if !objects.is_empty() {
+        apply_into_user_cluster(&client, &id, &objects).await?;
+    }
+    Ok(())
+}
+
+fn deadline_left(deadline: Deadline, timeout: Duration) -> Duration {
+    if deadline.expired() { Duration::ZERO } else { timeout }
+}
+
+async fn apply_into_user_cluster(client: &KkpClient, id: &str, objects: &[Value]) -> anyhow::Result<()> {
+    let text = client.kubeconfig(id).await?;
+    super::clusters::check_kubeconfig(&text, id, crate::kube::trust::AllowArgs::default())?;
+    let user = Connection::from_kubeconfig_text(&text, &format!("the kubeconfig of cluster {id}")).await?;
+    let mut applier = Applier::new(
+        &user,
+        ApplyOptions {
+            dry_run: false,
+            force_conflicts: false,
+        },
+    );
+    for object in objects {
+        let mut object = object.clone();
+        object["metadata"]["namespace"] = "kube-system".into();
+        let done = applier
+            .apply(&object)
+            .await
+            .map_err(|e| anyhow::anyhow!("cluster {id} exists, but {e}; run the same command again to finish"))?;
+        println!("{}", done.summary());
+    }
+    Ok(())
+}

@@ -1,0 +1,423 @@
+//! `get clusters`, `describe cluster`, `get kubeconfig` and `delete cluster(s)` through the KKP
+//! REST API. Clusters are named by their human-readable name or their ID.
+
+use std::io::{BufRead as _, IsTerminal as _, Write as _};
+use std::time::Duration;
+
+use serde_json::Value;
+
+use super::health;
+use crate::commands::get::table;
+use crate::kkp_api::client::KkpClient;
+use crate::kkp_api::models::{ApiCluster, NodeDeployment};
+use crate::kube::trust::{self, AllowArgs};
+use crate::kube::wait::Deadline;
+use crate::output::{self, OutputFormat};
+
+const HEADERS: [&str; 8] = [
+    "NAME",
+    "ID",
+    "PROVIDER",
+    "DATACENTER",
+    "VERSION",
+    "MACHINE DEPLOYMENTS",
+    "STATE",
+    "AGE",
+];
+
+fn row(c: &ApiCluster, now: k8s_openapi::jiff::Timestamp) -> Vec<String> {
+    vec![
+        c.name.clone(),
+        c.id.clone().unwrap_or_default(),
+        c.spec.cloud.provider().unwrap_or("<none>").to_owned(),
+        c.spec.cloud.dc.clone(),
+        c.status
+            .as_ref()
+            .and_then(|s| s.version.clone())
+            .or_else(|| c.spec.version.clone())
+            .unwrap_or_else(|| "<none>".into()),
+        c.machine_deployment_count
+            .map(|n| n.to_string())
+            .unwrap_or_else(|| "<unknown>".into()),
+        if c.deletion_timestamp.is_some() {
+            "Deleting".into()
+        } else {
+            "Active".into()
+        },
+        table::age_since(c.creation_timestamp.as_deref(), now),
+    ]
+}
+
+/// Whether `labels` match a `k=v,k2!=v2,k3` selector.
+fn selected(c: &ApiCluster, selector: Option<&str>) -> anyhow::Result<bool> {
+    let Some(selector) = selector else { return Ok(true) };
+    for term in selector.split(',').map(str::trim).filter(|t| !t.is_empty()) {
+        let ok = if let Some((k, v)) = term.split_once("!=") {
+            c.labels.get(k.trim()).map(String::as_str) != Some(v.trim())
+        } else if let Some((k, v)) = term.split_once("==").or_else(|| term.split_once('=')) {
+            c.labels.get(k.trim()).map(String::as_str) == Some(v.trim())
+        } else if let Some(k) = term.strip_prefix('!') {
+            !c.labels.contains_key(k)
+        } else if term.chars().all(|ch| ch.is_ascii_alphanumeric() || "-_./".contains(ch)) {
+            c.labels.contains_key(term)
+        } else {
+            anyhow::bail!(
+                "-l/--selector {selector:?}: {term:?} is not a label selector (key=value, key!=value, key, !key)"
+            );
+        };
+        if !ok {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+/// `get clusters [NAME...]`.
+pub async fn get(
+    client: &KkpClient,
+    names: &[String],
+    format: Option<OutputFormat>,
+    selector: Option<&str>,
+    with_headers: bool,
+) -> anyhow::Result<()> {
+    let all = client.list_clusters().await?;
+    let mut found = Vec::new();
+    if names.is_empty() {
+        for c in all {
+            if selected(&c, selector)? {
+                found.push(c);
+            }
+        }
+        found.sort_by(|a, b| a.name.cmp(&b.name).then(a.id.cmp(&b.id)));
+    } else {
+        for name in names {
+            found.push(crate::kkp_api::clusters::pick(all.clone(), name, client.project())?);
+        }
+    }
+    match format {
+        None if found.is_empty() => eprintln!("No clusters found in KKP project {}.", client.project()),
+        None => {
+            let now = k8s_openapi::jiff::Timestamp::now();
+            let rows: Vec<Vec<String>> = found.iter().map(|c| row(c, now)).collect();
+            print!("{}", table::render(&HEADERS, &rows, with_headers));
+        }
+        Some(OutputFormat::Name) => {
+            for c in &found {
+                println!("{}", c.id.as_deref().unwrap_or(&c.name));
+            }
+        }
+        Some(format) => {
+            let values: Vec<Value> = found.iter().map(serde_json::to_value).collect::<Result<_, _>>()?;
+            let value = if names.len() == 1 {
+                values.into_iter().next().unwrap_or_default()
+            } else {
+                serde_json::json!({"clusters": values})
+            };
+            output::print_objects(&[value], format);
+        }
+    }
+    Ok(())
+}
+
+/// `describe cluster NAME`: the cluster, each component's health and its machine deployments.
+pub async fn describe(client: &KkpClient, name: &str) -> anyhow::Result<()> {
+    let cluster = client.find_cluster(name).await?;
+    let id = cluster.id.clone().unwrap_or_default();
+    let health = client.cluster_health(&id).await?;
+    let mds = client.list_machine_deployments(&id).await?;
+    print!("{}", describe_text(&cluster, client.project(), &health, &mds));
+    Ok(())
+}
+
+fn describe_text(
+    cluster: &ApiCluster,
+    project: &str,
+    health: &crate::kkp_api::models::ClusterHealth,
+    mds: &[NodeDeployment],
+) -> String {
+    let mut out = String::new();
+    let mut line = |k: &str, v: &str| out.push_str(&format!("{:<13}{v}\n", format!("{k}:")));
+    line("Name", &cluster.name);
+    line("ID", cluster.id.as_deref().unwrap_or("<none>"));
+    line("Project", project);
+    line(
+        "Version",
+        cluster
+            .status
+            .as_ref()
+            .and_then(|s| s.version.as_deref())
+            .or(cluster.spec.version.as_deref())
+            .unwrap_or("<none>"),
+    );
+    line("Provider", cluster.spec.cloud.provider().unwrap_or("<none>"));
+    line("Datacenter", &cluster.spec.cloud.dc);
+    line(
+        "URL",
+        cluster
+            .status
+            .as_ref()
+            .and_then(|s| s.url.as_deref())
+            .unwrap_or("<none>"),
+    );
+    line("Created", cluster.creation_timestamp.as_deref().unwrap_or("<unknown>"));
+    if let Some(at) = &cluster.deletion_timestamp {
+        line("Deleting", &format!("since {at}"));
+    }
+    let missing = health.not_up();
+    out.push_str(&format!(
+        "Health:      {}\n",
+        if missing.is_empty() {
+            "every required component is up".to_owned()
+        } else {
+            format!("waiting for {}", missing.join(", "))
+        }
+    ));
+    for (component, status) in &health.0 {
+        let status = status.strip_prefix("HealthStatus").unwrap_or(status);
+        out.push_str(&format!(
+            "  {component:<30} {}\n",
+            if status.is_empty() { "Unknown" } else { status }
+        ));
+    }
+    if mds.is_empty() {
+        out.push_str("Machine deployments: none\n");
+    } else {
+        out.push_str("Machine deployments:\n");
+        let rows: Vec<Vec<String>> = mds
+            .iter()
+            .map(|m| {
+                let status = m.status.clone().unwrap_or_default();
+                let count = |k: &str| status.get(k).and_then(Value::as_i64).unwrap_or(0).to_string();
+                vec![
+                    format!("  {}", m.name.clone().or(m.id.clone()).unwrap_or_default()),
+                    m.spec.replicas.to_string(),
+                    count("readyReplicas"),
+                    count("availableReplicas"),
+                    m.spec.template.versions.kubelet.clone().unwrap_or_default(),
+                    m.spec
+                        .template
+                        .operating_system
+                        .keys()
+                        .next()
+                        .cloned()
+                        .unwrap_or_default(),
+                    m.spec.template.cloud.keys().next().cloned().unwrap_or_default(),
+                ]
+            })
+            .collect();
+        out.push_str(&table::render(
+            &["  NAME", "REPLICAS", "READY", "AVAILABLE", "KUBELET", "OS", "PROVIDER"],
+            &rows,
+            true,
+        ));
+    }
+    out
+}
+
+/// `get kubeconfig NAME`: the cluster's admin kubeconfig as text, and the cluster's ID. A
+/// kubeconfig that runs a program or reads local files is refused unless `allow` accepts it, as
+/// one read from a Secret is.
+pub async fn kubeconfig(client: &KkpClient, name: &str, allow: AllowArgs) -> anyhow::Result<(String, String)> {
+    let cluster = client.find_cluster(name).await?;
+    let id = cluster.id.clone().unwrap_or_default();
+    let text = client.kubeconfig(&id).await?;
+    check_kubeconfig(&text, &id, allow)?;
+    Ok((text, id))
+}
+
+/// Refuses a kubeconfig from the API that would run a program or read local files here.
+pub fn check_kubeconfig(text: &str, id: &str, allow: AllowArgs) -> anyhow::Result<()> {
+    let findings: Vec<String> = trust::inspect(text)
+        .map_err(|e| anyhow::anyhow!("the kubeconfig the KKP API returned for cluster {id} is not YAML: {e}"))?
+        .into_iter()
+        .filter(|f| match f.risk {
+            trust::Risk::RunsProgram => !allow.allow_exec,
+            trust::Risk::ReadsFile => !allow.allow_file_references,
+        })
+        .map(|f| f.to_string())
+        .collect();
+    if findings.is_empty() {
+        return Ok(());
+    }
+    anyhow::bail!(
+        "the kubeconfig the KKP API returned for cluster {id} would run a program or read local files on this machine ({}); if you trust it, pass --allow-exec or --allow-file-references",
+        findings.join("; ")
+    )
+}
+
+/// Asks on the terminal; refuses when there is no terminal to ask on.
+fn confirm(question: &str, what: &str) -> anyhow::Result<bool> {
+    if !std::io::stdin().is_terminal() {
+        anyhow::bail!(
+            "refusing to delete {what} without confirmation: stdin is not a terminal; pass --yes to delete without asking"
+        );
+    }
+    let mut err = std::io::stderr().lock();
+    write!(err, "{question}")?;
+    err.flush()?;
+    let mut answer = String::new();
+    std::io::stdin().lock().read_line(&mut answer)?;
+    Ok(crate::commands::delete::is_yes(&answer))
+}
+
+/// What `delete cluster(s)` was asked.
+#[derive(Clone, Debug)]
+pub struct DeleteOptions {
+    pub yes: bool,
+    pub wait: bool,
+    pub timeout: Duration,
+    pub ignore_not_found: bool,
+}
+
+/// `delete cluster NAME`.
+pub async fn delete_one(client: &KkpClient, name: &str, opts: &DeleteOptions) -> anyhow::Result<()> {
+    let cluster = match client.find_cluster(name).await {
+        Ok(c) => c,
+        Err(crate::kkp_api::clusters::FindError::NotFound { .. }) if opts.ignore_not_found => return Ok(()),
+        Err(e) => return Err(e.into()),
+    };
+    let shown = super::shown(&cluster);
+    if !opts.yes
+        && !confirm(
+            &format!("Delete cluster {shown} of KKP project {}? [y/N] ", client.project()),
+            &format!("cluster {shown}"),
+        )?
+    {
+        anyhow::bail!("aborted; cluster {shown} was not deleted");
+    }
+    delete_clusters(client, &[cluster], opts).await
+}
+
+/// `delete clusters --all`: every cluster of the project (the seed's delete-all).
+pub async fn delete_all(client: &KkpClient, opts: &DeleteOptions) -> anyhow::Result<()> {
+    let clusters = client.list_clusters().await?;
+    if clusters.is_empty() {
+        eprintln!("No clusters in KKP project {}.", client.project());
+        return Ok(());
+    }
+    let names: Vec<String> = clusters.iter().map(super::shown).collect();
+    if !opts.yes
+        && !confirm(
+            &format!(
+                "Delete all {} clusters of KKP project {} ({})? [y/N] ",
+                clusters.len(),
+                client.project(),
+                names.join(", ")
+            ),
+            &format!("every cluster of KKP project {}", client.project()),
+        )?
+    {
+        anyhow::bail!("aborted; no cluster was deleted");
+    }
+    delete_clusters(client, &clusters, opts).await
+}
+
+async fn delete_clusters(client: &KkpClient, clusters: &[ApiCluster], opts: &DeleteOptions) -> anyhow::Result<()> {
+    for cluster in clusters {
+        let id = cluster.id.clone().unwrap_or_default();
+        match client.delete_cluster(&id, true, true).await {
+            Ok(()) => println!("cluster {} deleted", super::shown(cluster)),
+            Err(crate::kkp_api::client::ApiError::NotFound { .. }) => {
+                println!("cluster {} is already gone", super::shown(cluster))
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    if !opts.wait {
+        return Ok(());
+    }
+    let deadline = Deadline::new(opts.timeout);
+    for cluster in clusters {
+        let id = cluster.id.clone().unwrap_or_default();
+        health::until_gone(
+            client,
+            &id,
+            &format!("deleting cluster {}", super::shown(cluster)),
+            deadline,
+        )
+        .await?;
+        eprintln!("Cluster {} is gone.", super::shown(cluster));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::kkp_api::models::ClusterHealth;
+
+    #[test]
+    fn a_kubeconfig_that_runs_a_program_is_refused_unless_allowed() {
+        let text = "apiVersion: v1\nkind: Config\nusers:\n- name: u\n  user:\n    exec:\n      command: /bin/sh\n";
+        let e = check_kubeconfig(text, "abc", AllowArgs::default())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("cluster abc") && e.contains("exec") && e.contains("--allow-exec"),
+            "{e}"
+        );
+        let allow = AllowArgs {
+            allow_exec: true,
+            ..AllowArgs::default()
+        };
+        check_kubeconfig(text, "abc", allow).unwrap();
+        check_kubeconfig("apiVersion: v1\nkind: Config\n", "abc", AllowArgs::default()).unwrap();
+    }
+
+    #[test]
+    fn label_selectors_match_like_kubectls() {
+        let c = ApiCluster {
+            labels: BTreeMap::from([("team".into(), "a".into()), ("env".into(), "prod".into())]),
+            ..ApiCluster::default()
+        };
+        for (selector, expected) in [
+            ("team=a", true),
+            ("team=b", false),
+            ("team!=b,env", true),
+            ("!env", false),
+            ("team==a", true),
+        ] {
+            assert_eq!(selected(&c, Some(selector)).unwrap(), expected, "{selector}");
+        }
+        assert!(
+            selected(&c, Some("a in (b)"))
+                .unwrap_err()
+                .to_string()
+                .contains("--selector")
+        );
+    }
+
+    #[test]
+    fn describe_shows_health_per_component_and_machine_deployments() {
+        let cluster: ApiCluster = serde_json::from_value(serde_json::json!({
+            "id": "abc", "name": "demo", "spec": {"cloud": {"dc": "kv", "kubevirt": {}}, "version": "1.35.8"},
+            "status": {"version": "1.35.8", "url": "https://abc.example:6443"}
+        }))
+        .unwrap();
+        let health = ClusterHealth(BTreeMap::from([
+            ("apiserver".into(), "HealthStatusUp".into()),
+            ("etcd".into(), "HealthStatusDown".into()),
+        ]));
+        let md: NodeDeployment = serde_json::from_value(serde_json::json!({
+            "id": "pool", "name": "pool", "status": {"readyReplicas": 1, "availableReplicas": 1},
+            "spec": {"replicas": 2, "template": {"cloud": {"kubevirt": {}}, "operatingSystem": {"ubuntu": {}}, "versions": {"kubelet": "1.35.8"}}}
+        }))
+        .unwrap();
+        let text = describe_text(&cluster, "p1", &health, &[md]);
+        for expected in [
+            "Name:        demo",
+            "ID:          abc",
+            "Provider:    kubevirt",
+            "Datacenter:  kv",
+            "etcd",
+            "Down",
+            "pool",
+            "ubuntu",
+        ] {
+            assert!(text.contains(expected), "{expected:?} in\n{text}");
+        }
+        assert!(text.contains("waiting for "), "{text}");
+    }
+}
