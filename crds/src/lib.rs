@@ -7,6 +7,7 @@
 
 pub mod cloud_controller;
 pub mod cluster;
+pub mod crd_check;
 pub mod crdgen;
 pub mod field;
 pub mod machine;

@@ -61,6 +61,10 @@ pub enum Command {
     /// Apply KKP API payload files (clusters, machine deployments) through the KKP REST API.
     #[command(long_about = commands::api::apply::APPLY_ABOUT, after_help = commands::api::apply::APPLY_EXAMPLES)]
     Apply(commands::api::apply::ApplyArgs),
+    /// Import a running cluster into KKP (an ExternalCluster with its kubeconfig).
+    Register(commands::register::RegisterCommand),
+    /// Remove an imported cluster from KKP.
+    Unregister(commands::register::UnregisterCommand),
     /// Answer locally what admission would answer for files.
     #[command(long_about = commands::validate::ABOUT)]
     Validate(commands::validate::ValidateArgs),

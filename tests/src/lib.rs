@@ -22,6 +22,7 @@ pub mod crds;
 pub mod demo;
 pub mod error;
 pub mod examples;
+pub mod fake_external;
 pub mod fake_kkp;
 pub mod kkp_api_spec;
 pub mod kkp_api_stand_in;

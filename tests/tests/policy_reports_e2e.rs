@@ -393,6 +393,18 @@ async fn audit_policies_are_reported_as_policy_reports_and_fixes_turn_to_pass() 
         audits_before,
         "the fixes were reported from their admission, not by a full audit"
     );
+    let metrics = state.metrics().render();
+    let written = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("kkp_webhook_policy_reports_written_total "))
+        .and_then(|n| n.trim().parse::<u64>().ok())
+        .expect("the written reports are counted");
+    // Four reports from the audit, two rewritten from the admissions of the fixes.
+    assert!(written >= 6, "{metrics}");
+    assert!(
+        metrics.contains(r#"kkp_webhook_policy_report_audits_total{result="done"}"#),
+        "{metrics}"
+    );
 
     // A Warn policy's violations are `warn` results.
     let policies = Api::<DynamicObject>::all_with(admin.clone(), &kkp_webhook::policies::policy_resource());

@@ -94,6 +94,8 @@ pub struct Metrics {
     evaluating: Gauge,
     connections: Gauge,
     connections_refused: Counter,
+    reports_written: Counter,
+    report_audits: Family<ReloadLabels, Counter>,
 }
 
 /// Counts a review as being evaluated while it lives.
@@ -187,7 +189,21 @@ impl Metrics {
             "TLS connections closed at once because --max-connections were open",
             connections_refused.clone(),
         );
+        let reports_written = Counter::default();
+        registry.register(
+            "policy_reports_written",
+            "PolicyReports and ClusterPolicyReports written because what the policies say about an object changed",
+            reports_written.clone(),
+        );
+        let report_audits = Family::<ReloadLabels, Counter>::default();
+        registry.register(
+            "policy_report_audits",
+            "Background audits of every Cluster and MachineDeployment for policy reports, by result (done, failed)",
+            report_audits.clone(),
+        );
         Metrics {
+            reports_written,
+            report_audits,
             would_deny,
             evaluating,
             connections,
@@ -292,6 +308,20 @@ impl Metrics {
     }
 
     /// Records a certificate reload attempt.
+    /// Records policy reports written.
+    pub fn observe_reports_written(&self, n: usize) {
+        self.reports_written.inc_by(n as u64);
+    }
+
+    /// Records one background audit for policy reports.
+    pub fn observe_report_audit(&self, ok: bool) {
+        self.report_audits
+            .get_or_create(&ReloadLabels {
+                result: if ok { "done" } else { "failed" },
+            })
+            .inc();
+    }
+
     pub fn observe_cert_reload(&self, ok: bool) {
         self.cert_reloads
             .get_or_create(&ReloadLabels {
@@ -357,6 +387,25 @@ fn generic_rule(rule: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn policy_reports_are_counted() {
+        let m = Metrics::new();
+        m.observe_reports_written(3);
+        m.observe_reports_written(0);
+        m.observe_report_audit(true);
+        m.observe_report_audit(false);
+        let text = m.render();
+        assert!(text.contains("kkp_webhook_policy_reports_written_total 3\n"), "{text}");
+        assert!(
+            text.contains(r#"kkp_webhook_policy_report_audits_total{result="done"} 1"#),
+            "{text}"
+        );
+        assert!(
+            text.contains(r#"kkp_webhook_policy_report_audits_total{result="failed"} 1"#),
+            "{text}"
+        );
+    }
 
     #[test]
     fn rule_labels_are_bounded() {

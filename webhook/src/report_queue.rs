@@ -96,6 +96,8 @@ pub fn observe(queue: &ReportQueue, endpoint: Endpoint, parsed: &ParsedRequest, 
 
 #[cfg(test)]
 mod tests {
+    use serde_json::Value;
+
     use super::*;
 
     fn key(name: &str) -> ObjectKey {
@@ -104,6 +106,75 @@ mod tests {
             namespace: String::new(),
             name: name.into(),
         }
+    }
+
+    /// A validating review of a MachineDeployment with `replicas`, judged by a Deny policy
+    /// (`maxReplicas: 3`) and an Audit one (`requiredLabels: [team]`).
+    fn judged(replicas: i64, operation: &str, dry_run: bool) -> (ParsedRequest, Answer) {
+        use kkp_crds::admission::Context;
+        use kkp_crds::policy::{AdmissionPolicy, PolicySet};
+        use serde_json::json;
+
+        let policies: Vec<AdmissionPolicy> = serde_json::from_value(json!([
+            {"apiVersion": "policy.kubectl-kkp.io/v1alpha1", "kind": "AdmissionPolicy",
+             "metadata": {"name": "limit"}, "spec": {"rules": {"maxReplicas": 3}}},
+            {"apiVersion": "policy.kubectl-kkp.io/v1alpha1", "kind": "AdmissionPolicy",
+             "metadata": {"name": "team"}, "spec": {"enforcement": "Audit", "rules": {"requiredLabels": ["team"]}}}
+        ]))
+        .expect("policies");
+        let ctx = Context {
+            policies: PolicySet::compile(&policies).0,
+            ..Context::default()
+        };
+        let object = json!({"apiVersion": "cluster.k8s.io/v1alpha1", "kind": "MachineDeployment",
+            "metadata": {"name": "workers", "namespace": "kube-system"},
+            "spec": {"replicas": replicas, "selector": {"matchLabels": {"pool": "workers"}},
+                "template": {"metadata": {"labels": {"pool": "workers"}}, "spec": {
+                    "versions": {"kubelet": "1.35.7"},
+                    "providerSpec": {"value": {"cloudProvider": "hetzner", "operatingSystem": "ubuntu",
+                        "operatingSystemSpec": {},
+                        "cloudProviderSpec": {"token": "t", "serverType": "cx22", "location": "fsn1"}}}}}}});
+        let body = json!({"apiVersion": crate::review::API_VERSION, "kind": crate::review::KIND, "request": {
+            "uid": "u1", "operation": operation, "name": "workers", "namespace": "kube-system",
+            "object": object, "oldObject": if operation == "UPDATE" { object.clone() } else { Value::Null },
+            "dryRun": dry_run,
+            "kind": {"group": "cluster.k8s.io", "version": "v1alpha1", "kind": "MachineDeployment"},
+            "userInfo": {"username": "bob", "groups": []}}});
+        let parsed = crate::review::parse(body.to_string().as_bytes()).expect("a review");
+        let answer = crate::answer::answer(Endpoint::Validate, &parsed, &ctx);
+        (parsed, answer)
+    }
+
+    #[test]
+    fn admitted_objects_a_policy_selected_are_offered_and_nothing_else() {
+        let q = ReportQueue::default();
+        q.set_enabled(true);
+        let (parsed, answer) = judged(2, "CREATE", false);
+        assert!(answer.response.allowed, "the Audit violation admits it");
+        observe(&q, Endpoint::Validate, &parsed, &answer);
+        assert_eq!(
+            q.drain().into_iter().collect::<Vec<_>>(),
+            [ObjectKey {
+                kind: "MachineDeployment",
+                namespace: "kube-system".into(),
+                name: "workers".into()
+            }]
+        );
+        let (parsed, answer) = judged(2, "CREATE", true);
+        observe(&q, Endpoint::Validate, &parsed, &answer);
+        assert!(q.drain().is_empty(), "a dry run stores nothing to report on");
+        let (parsed, answer) = judged(9, "CREATE", false);
+        assert!(!answer.response.allowed);
+        observe(&q, Endpoint::Validate, &parsed, &answer);
+        assert!(q.drain().is_empty(), "a denied object is not stored");
+        let (parsed, answer) = judged(2, "UPDATE", false);
+        observe(&q, Endpoint::Mutate, &parsed, &answer);
+        assert!(
+            q.drain().is_empty(),
+            "the mutating review comes before the validating one"
+        );
+        observe(&q, Endpoint::Validate, &parsed, &answer);
+        assert_eq!(q.drain().len(), 1, "an admitted update is offered");
     }
 
     #[test]

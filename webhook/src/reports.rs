@@ -223,8 +223,11 @@ async fn run(
             policies.borrow_and_update();
             // The objects offered meanwhile are audited by this pass.
             state.report_queue().drain();
-            match writer.audit_all(&policy_set).await {
+            let audited = writer.audit_all(&policy_set).await;
+            state.metrics().observe_report_audit(audited.is_ok());
+            match audited {
                 Ok(written) => {
+                    state.metrics().observe_reports_written(written);
                     tracing::info!(
                         policies = policy_set.len(),
                         written,
@@ -237,7 +240,8 @@ async fn run(
             tick.reset();
         } else {
             let keys = state.report_queue().drain();
-            writer.audit_some(&policy_set, keys).await;
+            let written = writer.audit_some(&policy_set, keys).await;
+            state.metrics().observe_reports_written(written);
         }
         if stopped(&stop) {
             break;
@@ -393,9 +397,11 @@ impl Writer {
     }
 
     /// Audits the objects admitted lately, as stored now.
-    async fn audit_some(&mut self, policies: &PolicySet, keys: BTreeSet<ObjectKey>) {
+    /// Returns how many reports were written.
+    async fn audit_some(&mut self, policies: &PolicySet, keys: BTreeSet<ObjectKey>) -> usize {
+        let mut written = 0;
         if !self.served {
-            return;
+            return written;
         }
         for key in keys {
             let Some((_, resource)) = audited().into_iter().find(|(kind, _)| *kind == key.kind) else {
@@ -416,9 +422,10 @@ impl Writer {
             };
             let objects: Vec<Value> = objects.into_iter().map(|o| as_value(o, &resource)).collect();
             for (subject, results) in evaluate(policies.clone(), objects).await {
-                self.write(&subject, results).await;
+                written += usize::from(self.write(&subject, results).await);
             }
         }
+        written
     }
 }
 

@@ -19,7 +19,7 @@ use crate::kube::client::Connection;
 use crate::kube::resources;
 use crate::kube::secret::{self, Convention, LookupError};
 use crate::kube::trust::{self, AllowArgs};
-use crate::kube::{errors, kkp};
+use crate::kube::{errors, external, kkp};
 
 /// How long describe waits for the user cluster before saying it is unreachable.
 const USER_CLUSTER_TIMEOUT: Duration = Duration::from_secs(15);
@@ -74,6 +74,29 @@ pub async fn run(cmd: DescribeCommand, g: &GlobalArgs) -> anyhow::Result<()> {
     }
 }
 
+/// An imported cluster (ExternalCluster): what KKP's external-cluster controller reports of it.
+fn describe_imported(cluster: &Value) -> String {
+    let text = |pointer: &str| kkp::text(cluster, pointer).unwrap_or("<none>");
+    let kubeconfig = external::kubeconfig_reference(cluster)
+        .map_or_else(|| "<none>".to_owned(), |(name, ns)| format!("Secret {ns}/{name}"));
+    let rows = [
+        ("Name", text("/metadata/name").to_owned()),
+        (
+            "Type",
+            format!("external (imported, provider {})", text("/spec/cloudSpec/providerName")),
+        ),
+        ("Human name", text("/spec/humanReadableName").to_owned()),
+        ("Phase", external::phase(cluster).unwrap_or("<none>").to_owned()),
+        ("Message", text("/status/condition/message").to_owned()),
+        ("Version", text("/spec/version").to_owned()),
+        ("Kubeconfig", kubeconfig),
+        ("Created", text("/metadata/creationTimestamp").to_owned()),
+    ];
+    rows.iter()
+        .map(|(k, v)| format!("{:<12}{v}\n", format!("{k}:")))
+        .collect()
+}
+
 /// The machine deployments of a cluster, or why they could not be read.
 #[derive(Clone, Debug)]
 pub enum MachineDeployments {
@@ -83,7 +106,15 @@ pub enum MachineDeployments {
 
 async fn cluster(args: DescribeClusterArgs, g: &GlobalArgs) -> anyhow::Result<()> {
     let conn = Connection::from_global(g).await?;
-    let cluster = kkp::get_cluster(&conn, &args.name).await?;
+    let Some(cluster) = kkp::get_cluster_opt(&conn, &args.name).await? else {
+        return match external::get_opt(&conn, &args.name).await? {
+            Some(imported) => {
+                print!("{}", describe_imported(&imported));
+                Ok(())
+            }
+            None => Err(kkp::not_found(&args.name, &conn)),
+        };
+    };
     let mds = match tokio::time::timeout(USER_CLUSTER_TIMEOUT, machine_deployments(&conn, &args.name, args.allow)).await
     {
         Ok(found) => found,

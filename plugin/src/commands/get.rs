@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use super::GlobalArgs;
 use crate::kube::client::Connection;
-use crate::kube::kkp;
+use crate::kube::{external, kkp};
 use crate::output::OutputFormat;
 
 const GET_CLUSTERS_EXAMPLES: &str = "\
@@ -107,7 +107,7 @@ pub async fn run(cmd: GetCommand, g: &GlobalArgs) -> anyhow::Result<()> {
 }
 
 /// The table's headers.
-pub const HEADERS: [&str; 7] = [
+pub const HEADERS: [&str; 8] = [
     "NAME",
     "HUMAN NAME",
     "PROVIDER",
@@ -115,19 +115,31 @@ pub const HEADERS: [&str; 7] = [
     "VERSION",
     "PHASE",
     "AGE",
+    "TYPE",
 ];
 
 /// One table row for a cluster.
 pub fn row(cluster: &Value, now: k8s_openapi::jiff::Timestamp) -> Vec<String> {
     let cell = |pointer: &str| kkp::text(cluster, pointer).unwrap_or("<none>").to_owned();
+    // An imported cluster (ExternalCluster) keeps its provider and phase elsewhere.
+    let imported = kkp::text(cluster, "/kind") == Some("ExternalCluster");
     vec![
         cell("/metadata/name"),
         cell("/spec/humanReadableName"),
-        kkp::provider(cluster).unwrap_or_else(|| "<none>".to_owned()),
+        if imported {
+            cell("/spec/cloudSpec/providerName")
+        } else {
+            kkp::provider(cluster).unwrap_or_else(|| "<none>".to_owned())
+        },
         cell("/spec/cloud/dc"),
         cell("/spec/version"),
-        cell("/status/phase"),
+        if imported {
+            external::phase(cluster).unwrap_or("<none>").to_owned()
+        } else {
+            cell("/status/phase")
+        },
         table::age_since(kkp::text(cluster, "/metadata/creationTimestamp"), now),
+        if imported { "external" } else { "kkp" }.to_owned(),
     ]
 }
 
@@ -142,12 +154,16 @@ async fn clusters(args: GetClustersArgs, g: &GlobalArgs) -> anyhow::Result<()> {
     let mut missing = Vec::new();
     if listing {
         found = kkp::list_clusters(&conn, args.selector.as_deref()).await?;
+        found.extend(external::list(&conn, args.selector.as_deref()).await?);
         found.sort_by(|a, b| kkp::text(a, "/metadata/name").cmp(&kkp::text(b, "/metadata/name")));
     } else {
         for name in &args.names {
             match kkp::get_cluster_opt(&conn, name).await? {
                 Some(c) => found.push(c),
-                None => missing.push(name.clone()),
+                None => match external::get_opt(&conn, name).await? {
+                    Some(c) => found.push(c),
+                    None => missing.push(name.clone()),
+                },
             }
         }
     }
@@ -186,12 +202,37 @@ mod tests {
             "status": {"phase": "Running"}});
         assert_eq!(
             row(&c, now),
-            ["abc", "demo", "hetzner", "fsn1", "1.35.7", "Running", "5m"]
+            ["abc", "demo", "hetzner", "fsn1", "1.35.7", "Running", "5m", "kkp"]
         );
         let bare = json!({"metadata": {"name": "x"}});
         assert_eq!(
             row(&bare, now),
-            ["x", "<none>", "<none>", "<none>", "<none>", "<none>", "<unknown>"]
+            [
+                "x",
+                "<none>",
+                "<none>",
+                "<none>",
+                "<none>",
+                "<none>",
+                "<unknown>",
+                "kkp"
+            ]
+        );
+        let imported = json!({"kind": "ExternalCluster", "metadata": {"name": "prod"},
+            "spec": {"humanReadableName": "Prod", "version": "1.36.3", "cloudSpec": {"providerName": "bringyourown"}},
+            "status": {"condition": {"phase": "Running"}}});
+        assert_eq!(
+            row(&imported, now),
+            [
+                "prod",
+                "Prod",
+                "bringyourown",
+                "<none>",
+                "1.36.3",
+                "Running",
+                "<unknown>",
+                "external"
+            ]
         );
     }
 

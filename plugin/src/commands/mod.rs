@@ -13,6 +13,7 @@ pub mod get_policies;
 pub mod get_policy_reports;
 pub mod install;
 pub mod policy;
+pub mod register;
 pub mod validate;
 pub mod version;
 
@@ -65,6 +66,8 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Get(c) => get::run(c, &g).await,
         Command::Describe(c) => describe::run(c, &g).await,
         Command::Delete(c) => delete::run(c, &g).await,
+        Command::Register(c) => register::run(c, &g).await,
+        Command::Unregister(c) => register::run_unregister(c, &g).await,
         Command::Validate(c) => validate::run(c, &g).await,
         Command::Apply(c) => api::apply::run(c, &g).await,
         Command::Install(c) => install::run(c, &g).await,

@@ -44,11 +44,6 @@ pub async fn get_cluster_opt(conn: &Connection, name: &str) -> anyhow::Result<Op
     }
 }
 
-/// Reads Cluster `name`, or fails with the not-found message.
-pub async fn get_cluster(conn: &Connection, name: &str) -> anyhow::Result<Value> {
-    get_cluster_opt(conn, name).await?.ok_or_else(|| not_found(name, conn))
-}
-
 /// Lists Clusters, optionally by label selector.
 pub async fn list_clusters(conn: &Connection, selector: Option<&str>) -> anyhow::Result<Vec<Value>> {
     let api = resources::clusters(&conn.client);

@@ -10,6 +10,7 @@ pub mod client;
 pub mod config;
 pub mod duration;
 pub mod errors;
+pub mod external;
 pub mod kkp;
 pub mod lock;
 pub mod merge;

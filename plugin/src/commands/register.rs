@@ -1,0 +1,338 @@
+//! `kubectl kkp register cluster` and `unregister cluster`: import a running cluster into KKP as an
+//! `ExternalCluster` with its kubeconfig in a Secret, and remove both again.
+
+use std::io::{BufRead as _, IsTerminal, Write as _};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{Context as _, bail};
+use clap::{Args, Subcommand};
+use serde_yaml::Value as Yaml;
+
+use super::GlobalArgs;
+use super::delete::is_yes;
+use crate::kube::apply::{Applier, ApplyOptions};
+use crate::kube::client::Connection;
+use crate::kube::external::{self, Registration};
+use crate::kube::trust::{self, Risk};
+
+const REACH_TIMEOUT: Duration = Duration::from_secs(20);
+
+pub const REGISTER_ABOUT: &str = "\
+Import a cluster that already runs into KKP (an imported, \"bring your own\" cluster).
+
+The plugin takes one context of --kubeconfig-file (--context, else its current context), checks
+that it reaches the cluster and reports the cluster's Kubernetes version, then writes, on the
+management (seed) cluster of the current context, what KKP's own API writes for an import: the
+kubeconfig in the Secret kubeconfig-external-cluster-NAME of namespace kubermatic, and an
+ExternalCluster NAME (kubermatic.k8c.io/v1, provider bringyourown) that references it. KKP's
+external-cluster controller then takes the cluster over and reports its phase and version
+(kubectl kkp get clusters, kubectl kkp describe cluster NAME). --project labels both objects with
+the KKP project (project-id).
+
+KKP connects with the stored kubeconfig from inside the seed, so it must carry its credentials
+inline: a kubeconfig whose user runs a program (exec, auth-provider, as cloud logins do) or that
+names local files (client-certificate, client-key, certificate-authority, tokenFile) is refused,
+with how to make a token-based one.";
+
+const REGISTER_EXAMPLES: &str = "\
+Examples:
+  # Import the cluster of context prod in ~/.kube/prod.yaml into project xw2k9fgh4t
+  kubectl kkp register cluster prod --kubeconfig-file ~/.kube/prod.yaml --context prod \\
+      --project xw2k9fgh4t
+
+  # A token-based kubeconfig for a cluster whose kubeconfig logs in through a program
+  kubectl --context prod create serviceaccount kkp-import -n kube-system
+  kubectl --context prod create clusterrolebinding kkp-import --clusterrole cluster-admin \\
+      --serviceaccount kube-system:kkp-import
+  kubectl --context prod config view --minify --flatten > prod-token.yaml
+  kubectl --kubeconfig prod-token.yaml config set-credentials kkp-import \\
+      --token \"$(kubectl --context prod create token kkp-import -n kube-system --duration 8760h)\"
+  kubectl --kubeconfig prod-token.yaml config set-context --current --user kkp-import";
+
+const UNREGISTER_EXAMPLES: &str = "\
+Examples:
+  # Remove imported cluster prod from KKP after confirming (the cluster itself keeps running)
+  kubectl kkp unregister cluster prod
+
+  # Without asking, in scripts
+  kubectl kkp unregister cluster prod --yes";
+
+#[derive(Debug, Args)]
+pub struct RegisterCommand {
+    #[command(subcommand)]
+    pub what: RegisterWhat,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RegisterWhat {
+    /// Import a running cluster into KKP through its kubeconfig.
+    #[command(long_about = REGISTER_ABOUT, after_help = REGISTER_EXAMPLES)]
+    Cluster(RegisterClusterArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RegisterClusterArgs {
+    /// The name of the imported cluster in KKP (the ExternalCluster's name, its cluster ID).
+    #[arg(value_name = "NAME")]
+    pub name: String,
+    /// The kubeconfig that reaches the cluster; it is stored in KKP, so it must carry its
+    /// credentials inline (a token or client certificate data).
+    #[arg(long, value_name = "FILE", value_hint = clap::ValueHint::FilePath)]
+    pub kubeconfig_file: PathBuf,
+    /// The context of --kubeconfig-file to import [default: its current context]. Not the global
+    /// --context, which picks the management cluster.
+    #[arg(long = "cluster-context", visible_alias = "kubeconfig-context", value_name = "CTX")]
+    pub cluster_context: Option<String>,
+    /// The name shown in KKP's dashboard [default: NAME].
+    #[arg(long, value_name = "TEXT")]
+    pub human_readable_name: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct UnregisterCommand {
+    #[command(subcommand)]
+    pub what: UnregisterWhat,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UnregisterWhat {
+    /// Remove an imported cluster from KKP: its ExternalCluster and kubeconfig Secret.
+    #[command(after_help = UNREGISTER_EXAMPLES)]
+    Cluster(UnregisterClusterArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct UnregisterClusterArgs {
+    /// The imported cluster's name.
+    #[arg(value_name = "NAME")]
+    pub name: String,
+    /// Do not ask for confirmation.
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+}
+
+pub async fn run(cmd: RegisterCommand, g: &GlobalArgs) -> anyhow::Result<()> {
+    match cmd.what {
+        RegisterWhat::Cluster(args) => register(args, g).await,
+    }
+}
+
+pub async fn run_unregister(cmd: UnregisterCommand, g: &GlobalArgs) -> anyhow::Result<()> {
+    match cmd.what {
+        UnregisterWhat::Cluster(args) => unregister(args, g).await,
+    }
+}
+
+async fn register(args: RegisterClusterArgs, g: &GlobalArgs) -> anyhow::Result<()> {
+    let file = args.kubeconfig_file.display().to_string();
+    let text = std::fs::read_to_string(&args.kubeconfig_file)
+        .with_context(|| format!("--kubeconfig-file {file}: cannot read the file"))?;
+    let kubeconfig =
+        minify(&text, args.cluster_context.as_deref()).map_err(|e| anyhow::anyhow!("--kubeconfig-file {file}: {e}"))?;
+    refuse_unsafe(&kubeconfig, &file)?;
+
+    let origin = format!("--kubeconfig-file {file}");
+    let target = Connection::from_kubeconfig_text(&kubeconfig, &origin).await?;
+    let info = match tokio::time::timeout(REACH_TIMEOUT, target.client.apiserver_version()).await {
+        Ok(Ok(info)) => info,
+        Ok(Err(e)) => bail!(
+            "{origin} does not reach its cluster ({}): {e}; nothing was registered",
+            target.server
+        ),
+        Err(_) => bail!(
+            "{origin}: the cluster at {} did not answer within {}s; nothing was registered",
+            target.server,
+            REACH_TIMEOUT.as_secs()
+        ),
+    };
+    let version = kube_version(&info.git_version);
+    eprintln!(
+        "The kubeconfig reaches {} (context {:?}): Kubernetes {}",
+        target.server, target.context, info.git_version
+    );
+
+    let registration = Registration {
+        id: args.name.clone(),
+        human_readable_name: args.human_readable_name.clone().unwrap_or_else(|| args.name.clone()),
+        project: g.api.project.clone(),
+        kubeconfig,
+        version,
+    };
+    let seed = Connection::from_global(g).await?;
+    let mut applier = Applier::new(&seed, ApplyOptions::default());
+    for object in [registration.secret(), registration.external_cluster()] {
+        match applier.apply(&object).await {
+            Ok(applied) => println!("{}", applied.summary()),
+            Err(e) => {
+                let hint = if e.to_string().contains("namespaces \"kubermatic\" not found") {
+                    " (namespace kubermatic is missing: is the current context a KKP seed?)"
+                } else {
+                    ""
+                };
+                bail!("{e}{hint}");
+            }
+        }
+    }
+    println!(
+        "cluster {:?} registered; KKP's external-cluster controller reports its phase (kubectl kkp describe cluster {})",
+        args.name, args.name
+    );
+    Ok(())
+}
+
+/// `v1.36.3+k3s1` → `1.36.3`, as KKP writes versions.
+fn kube_version(git_version: &str) -> String {
+    let bare = git_version.trim_start_matches('v');
+    let core = bare.split(['+', '-']).next().unwrap_or(bare);
+    core.to_owned()
+}
+
+/// The kubeconfig with only `context` (else the current context), its cluster and its user.
+fn minify(text: &str, context: Option<&str>) -> Result<String, String> {
+    let doc: Yaml = serde_yaml::from_str(text).map_err(|e| format!("not a kubeconfig (YAML): {e}"))?;
+    let current = doc
+        .get("current-context")
+        .and_then(Yaml::as_str)
+        .filter(|s| !s.is_empty());
+    let Some(wanted) = context.or(current) else {
+        return Err("it has no current-context; pick one with --cluster-context".to_owned());
+    };
+    let find = |list: &str, name: &str| -> Option<Yaml> {
+        doc.get(list)?
+            .as_sequence()?
+            .iter()
+            .find(|e| e.get("name").and_then(Yaml::as_str) == Some(name))
+            .cloned()
+    };
+    let contexts: Vec<&str> = doc
+        .get("contexts")
+        .and_then(Yaml::as_sequence)
+        .map(|l| l.iter().filter_map(|c| c.get("name").and_then(Yaml::as_str)).collect())
+        .unwrap_or_default();
+    let ctx = find("contexts", wanted)
+        .ok_or_else(|| format!("it has no context {wanted:?}; it has: {}", contexts.join(", ")))?;
+    let cluster_name = ctx
+        .get("context")
+        .and_then(|c| c.get("cluster"))
+        .and_then(Yaml::as_str)
+        .ok_or_else(|| format!("context {wanted:?} names no cluster"))?;
+    let cluster = find("clusters", cluster_name)
+        .ok_or_else(|| format!("context {wanted:?} names cluster {cluster_name:?}, which is not in the file"))?;
+    let user_name = ctx.get("context").and_then(|c| c.get("user")).and_then(Yaml::as_str);
+    let mut out = serde_yaml::Mapping::new();
+    out.insert("apiVersion".into(), "v1".into());
+    out.insert("kind".into(), "Config".into());
+    out.insert("clusters".into(), Yaml::Sequence(vec![cluster]));
+    let users = match user_name {
+        Some(u) => vec![
+            find("users", u).ok_or_else(|| format!("context {wanted:?} names user {u:?}, which is not in the file"))?,
+        ],
+        None => Vec::new(),
+    };
+    out.insert("users".into(), Yaml::Sequence(users));
+    out.insert("contexts".into(), Yaml::Sequence(vec![ctx]));
+    out.insert("current-context".into(), wanted.into());
+    serde_yaml::to_string(&Yaml::Mapping(out)).map_err(|e| e.to_string())
+}
+
+/// Refuses a kubeconfig that runs a program or reads a local file: KKP could not use it.
+fn refuse_unsafe(kubeconfig: &str, file: &str) -> anyhow::Result<()> {
+    let findings = trust::inspect(kubeconfig).map_err(|e| anyhow::anyhow!("--kubeconfig-file {file}: {e}"))?;
+    if findings.is_empty() {
+        return Ok(());
+    }
+    let lines: Vec<String> = findings.iter().map(|f| format!("  {f}")).collect();
+    let runs = findings.iter().any(|f| f.risk == Risk::RunsProgram);
+    let why = if runs {
+        "KKP connects with the stored kubeconfig from inside the seed, where the program it runs does not exist"
+    } else {
+        "KKP connects with the stored kubeconfig from inside the seed, where the files it names do not exist"
+    };
+    bail!(
+        "--kubeconfig-file {file} cannot be stored in KKP:\n{}\n{why}. Use a kubeconfig with everything inline: \
+         `kubectl config view --minify --flatten` inlines certificate files; for a login program, use a \
+         ServiceAccount token instead:\n  \
+         kubectl create serviceaccount kkp-import -n kube-system\n  \
+         kubectl create clusterrolebinding kkp-import --clusterrole cluster-admin --serviceaccount kube-system:kkp-import\n  \
+         kubectl config set-credentials kkp-import --token \"$(kubectl create token kkp-import -n kube-system --duration 8760h)\"\n\
+         and point the context at the user kkp-import (see kubectl kkp register cluster --help). Nothing was registered.",
+        lines.join("\n")
+    )
+}
+
+async fn unregister(args: UnregisterClusterArgs, g: &GlobalArgs) -> anyhow::Result<()> {
+    let seed = Connection::from_global(g).await?;
+    let name = args.name.as_str();
+    let Some(cluster) = external::get_opt(&seed, name).await? else {
+        bail!(
+            "imported cluster {name:?} not found on the management cluster ({}); list clusters with: kubectl kkp get clusters",
+            seed.describe()
+        );
+    };
+    if !args.yes {
+        if !std::io::stdin().is_terminal() {
+            bail!(
+                "refusing to unregister cluster {name:?} without confirmation: stdin is not a terminal; pass --yes to \
+                 unregister without asking"
+            );
+        }
+        let mut err = std::io::stderr().lock();
+        write!(
+            err,
+            "Unregister imported cluster {name:?}? KKP forgets it and its stored kubeconfig; the cluster itself keeps \
+             running. [y/N] "
+        )?;
+        err.flush()?;
+        let mut answer = String::new();
+        std::io::stdin().lock().read_line(&mut answer)?;
+        if !is_yes(&answer) {
+            bail!("aborted; cluster {name:?} is still registered");
+        }
+    }
+    for deleted in external::delete(&seed, &cluster).await? {
+        println!("{deleted} deleted");
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TWO: &str = "apiVersion: v1\nkind: Config\ncurrent-context: a\n\
+        clusters:\n- name: ca\n  cluster: {server: 'https://a:6443', certificate-authority-data: QQ==}\n\
+        - name: cb\n  cluster: {server: 'https://b:6443', certificate-authority: /etc/b.pem}\n\
+        users:\n- name: ua\n  user: {token: abc}\n- name: ub\n  user: {exec: {command: aws, apiVersion: client.authentication.k8s.io/v1beta1}}\n\
+        contexts:\n- name: a\n  context: {cluster: ca, user: ua}\n- name: b\n  context: {cluster: cb, user: ub}\n";
+
+    #[test]
+    fn only_the_chosen_context_is_kept() {
+        let a = minify(TWO, None).unwrap();
+        assert!(a.contains("https://a:6443") && a.contains("token: abc"), "{a}");
+        assert!(!a.contains("https://b:6443") && !a.contains("aws"), "{a}");
+        refuse_unsafe(&a, "k").unwrap();
+        let b = minify(TWO, Some("b")).unwrap();
+        let err = refuse_unsafe(&b, "k").unwrap_err().to_string();
+        assert!(
+            err.starts_with("--kubeconfig-file k cannot be stored in KKP:\n  user \"ub\" sets users[0].user.exec"),
+            "{err}"
+        );
+        assert!(
+            err.contains("cluster \"cb\" sets clusters[0].cluster.certificate-authority"),
+            "{err}"
+        );
+        assert!(err.contains("kubectl create token kkp-import"), "{err}");
+        assert_eq!(
+            minify(TWO, Some("c")).unwrap_err(),
+            "it has no context \"c\"; it has: a, b"
+        );
+    }
+
+    #[test]
+    fn versions_are_written_as_kkp_does() {
+        assert_eq!(kube_version("v1.36.3"), "1.36.3");
+        assert_eq!(kube_version("v1.31.2+k3s1"), "1.31.2");
+        assert_eq!(kube_version("v1.30.0-eks-1"), "1.30.0");
+    }
+}

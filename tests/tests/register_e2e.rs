@@ -1,0 +1,225 @@
+//! End to end: `kubectl kkp register cluster` imports the harness's user control plane into the
+//! seed control plane as KKP does (a kubeconfig Secret and an `ExternalCluster`, checked by the
+//! seed's apiserver against KKP's real ExternalCluster CRD); a stand-in for KKP's external-cluster
+//! controller (`kkp_e2e::fake_external`) really connects with the stored kubeconfig and reports
+//! the phase and version it finds; `get clusters` and `describe cluster` show them;
+//! `unregister cluster` removes both objects.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use k8s_openapi::api::core::v1::{Namespace, Secret};
+use kkp_e2e::plugin_support::{self, Ran, SeedAndUser};
+use kube::Api;
+use kube::api::{DynamicObject, PostParams};
+use serde_json::{Value, json};
+
+const RUN_TIMEOUT: Duration = Duration::from_secs(120);
+const NAME: &str = "imported-user";
+
+fn rt() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a tokio runtime")
+}
+
+async fn prepare_seed(planes: &SeedAndUser) {
+    let seed = planes.seed.client().await.expect("a seed client");
+    let external = kkp_e2e::upstream::read("kkp-config/crds/kubermatic.k8c.io_externalclusters.yaml")
+        .expect("KKP's ExternalCluster CRD");
+    kkp_e2e::install_crds(&seed, &external)
+        .await
+        .expect("the ExternalCluster CRD installs");
+    let clusters = kkp_e2e::shipped_crd("kubermatic.k8c.io_clusters.yaml").expect("the Cluster CRD");
+    kkp_e2e::install_crds(&seed, &clusters)
+        .await
+        .expect("the Cluster CRD installs");
+    let namespaces: Api<Namespace> = Api::all(seed);
+    let ns: Namespace = serde_json::from_value(json!({"metadata": {"name": "kubermatic"}})).unwrap();
+    match namespaces.create(&PostParams::default(), &ns).await {
+        Ok(_) => {}
+        Err(kube::Error::Api(s)) if s.code == 409 => {}
+        Err(e) => panic!("namespace kubermatic: {e}"),
+    }
+}
+
+fn kkp(planes: &SeedAndUser, plugin_dir: &Path, home: &Path, args: &[&str]) -> Ran {
+    let mut command = plugin_support::kubectl(planes.seed.bin_dir(), plugin_dir, planes.seed.kubeconfig_path(), home);
+    command.arg("kkp").args(args).stdin(std::process::Stdio::null());
+    plugin_support::run(command, RUN_TIMEOUT).expect("kubectl kkp runs")
+}
+
+async fn external_cluster(planes: &SeedAndUser, name: &str) -> Option<Value> {
+    let seed = planes.seed.client().await.expect("a seed client");
+    let api: Api<DynamicObject> = Api::all_with(seed, &kkp_e2e::fake_external::resource());
+    api.get_opt(name)
+        .await
+        .expect("reading the ExternalCluster")
+        .map(|o| serde_json::to_value(o).unwrap())
+}
+
+async fn kubeconfig_secret(planes: &SeedAndUser, name: &str) -> Option<Secret> {
+    let seed = planes.seed.client().await.expect("a seed client");
+    let secrets: Api<Secret> = Api::namespaced(seed, "kubermatic");
+    secrets.get_opt(name).await.expect("reading the Secret")
+}
+
+#[test]
+fn a_running_cluster_is_registered_reported_and_unregistered() {
+    let planes = plugin_support::seed_and_user().expect("the control planes start");
+    let plugin_dir = plugin_support::plugin_dir().expect("the plugin is built");
+    let home = tempfile::tempdir().unwrap();
+    let rt = rt();
+    rt.block_on(prepare_seed(planes));
+    let _controller = kkp_e2e::fake_external::spawn(&planes.seed);
+
+    let dir = tempfile::tempdir().unwrap();
+    let user_kubeconfig = dir.path().join("user.kubeconfig");
+    std::fs::write(&user_kubeconfig, planes.user.kubeconfig()).unwrap();
+    let user_kubeconfig = user_kubeconfig.display().to_string();
+    let version = kkp_e2e::kubernetes_version().trim_start_matches('v').to_owned();
+
+    // A kubeconfig that logs in through a program is refused before anything is sent.
+    let mut exec: serde_yaml::Value = serde_yaml::from_str(planes.user.kubeconfig()).unwrap();
+    exec["users"][0]["user"] = serde_yaml::from_str(
+        "exec: {apiVersion: client.authentication.k8s.io/v1beta1, command: aws, args: [eks, get-token]}",
+    )
+    .unwrap();
+    let exec_file = dir.path().join("exec.kubeconfig");
+    std::fs::write(&exec_file, serde_yaml::to_string(&exec).unwrap()).unwrap();
+    let refused = kkp(
+        planes,
+        plugin_dir,
+        home.path(),
+        &[
+            "register",
+            "cluster",
+            "refused",
+            "--kubeconfig-file",
+            &exec_file.display().to_string(),
+        ],
+    );
+    refused
+        .expect_code(1)
+        .expect_stderr("cannot be stored in KKP")
+        .expect_stderr("users[0].user.exec")
+        .expect_stderr("kubectl create token kkp-import");
+    assert!(rt.block_on(external_cluster(planes, "refused")).is_none());
+
+    let registered = kkp(
+        planes,
+        plugin_dir,
+        home.path(),
+        &[
+            "register",
+            "cluster",
+            NAME,
+            "--kubeconfig-file",
+            &user_kubeconfig,
+            "--project",
+            "xw2k9fgh4t",
+        ],
+    );
+    registered
+        .expect_code(0)
+        .expect_stderr(&format!("Kubernetes v{version}"))
+        .expect_stdout("secret/kubeconfig-external-cluster-imported-user created")
+        .expect_stdout(&format!("externalcluster.kubermatic.k8c.io/{NAME} created"));
+
+    // The seed's apiserver kept every field: the objects fit KKP's real CRD.
+    let object = rt
+        .block_on(external_cluster(planes, NAME))
+        .expect("the ExternalCluster exists");
+    assert_eq!(
+        object["spec"]["cloudSpec"],
+        json!({"providerName": "bringyourown", "bringyourown": {}})
+    );
+    assert_eq!(
+        object["spec"]["kubeconfigReference"],
+        json!({"name": "kubeconfig-external-cluster-imported-user", "namespace": "kubermatic", "key": "kubeconfig"})
+    );
+    assert_eq!(object["metadata"]["labels"]["project-id"], "xw2k9fgh4t");
+    let secret = rt
+        .block_on(kubeconfig_secret(planes, "kubeconfig-external-cluster-imported-user"))
+        .expect("the kubeconfig Secret exists");
+    assert!(secret.data.unwrap().contains_key("kubeconfig"));
+
+    // The stand-in controller connects with the stored kubeconfig and reports what it finds.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let described = loop {
+        let described = kkp(planes, plugin_dir, home.path(), &["describe", "cluster", NAME]);
+        if described.stdout.contains("Phase:      Running") || Instant::now() > deadline {
+            break described;
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    };
+    described
+        .expect_code(0)
+        .expect_stdout("Phase:      Running")
+        .expect_stdout(&format!("Version:    {version}"))
+        .expect_stdout("Type:       external (imported, provider bringyourown)")
+        .expect_stdout("Kubeconfig: Secret kubermatic/kubeconfig-external-cluster-imported-user");
+
+    let listed = kkp(planes, plugin_dir, home.path(), &["get", "clusters"]);
+    listed.expect_code(0);
+    let header: Vec<&str> = listed
+        .stdout
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .split("  ")
+        .filter(|c| !c.is_empty())
+        .map(str::trim)
+        .collect();
+    assert_eq!(header.last(), Some(&"TYPE"), "{}", listed.both());
+    let row: Vec<&str> = listed
+        .stdout
+        .lines()
+        .find(|l| l.starts_with(&format!("{NAME} ")))
+        .expect("a row for the imported cluster")
+        .split_whitespace()
+        .collect();
+    assert_eq!(
+        [row[0], row[1], row[2], row[3], row[4], row[5], row[7]],
+        [
+            NAME,
+            NAME,
+            "bringyourown",
+            "<none>",
+            version.as_str(),
+            "Running",
+            "external"
+        ],
+        "{}",
+        listed.both()
+    );
+
+    // Unregistering asks first; without a terminal it needs --yes.
+    kkp(planes, plugin_dir, home.path(), &["unregister", "cluster", NAME])
+        .expect_code(1)
+        .expect_stderr("pass --yes");
+    assert!(rt.block_on(external_cluster(planes, NAME)).is_some());
+    kkp(
+        planes,
+        plugin_dir,
+        home.path(),
+        &["unregister", "cluster", NAME, "--yes"],
+    )
+    .expect_code(0)
+    .expect_stdout(&format!("externalcluster.kubermatic.k8c.io/{NAME} deleted"))
+    .expect_stdout("secret/kubeconfig-external-cluster-imported-user (namespace kubermatic) deleted");
+    assert!(rt.block_on(external_cluster(planes, NAME)).is_none());
+    assert!(
+        rt.block_on(kubeconfig_secret(planes, "kubeconfig-external-cluster-imported-user"))
+            .is_none()
+    );
+    kkp(
+        planes,
+        plugin_dir,
+        home.path(),
+        &["unregister", "cluster", NAME, "--yes"],
+    )
+    .expect_code(1)
+    .expect_stderr("not found");
+}
