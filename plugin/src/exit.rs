@@ -1,4 +1,5 @@
-//! Exit codes and how errors reach the user: data on stdout, messages on stderr.
+//! How the program ends: its exit status, and the error that says a command already reported its
+//! failure in full.
 //!
 //! 0 success (and `--help`, `--version`); 1 an error the user can fix: a usage error reported by
 //! clap (unknown flag, missing argument, bad value), an invalid object, a denied request, a
@@ -6,18 +7,31 @@
 
 use std::process::ExitCode;
 
-use crate::cli::Cli;
-use crate::commands;
+/// The status the program exits with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExitStatus {
+    /// 0: the command did what was asked.
+    Success,
+    /// 1: an error the user can fix, or an object that was refused.
+    Failure,
+    /// 124: a wait (`--wait`) ran out of time.
+    Timeout,
+}
 
-pub const EXIT_ERROR: u8 = 1;
-pub const EXIT_TIMEOUT: u8 = 124;
+impl ExitStatus {
+    pub fn code(self) -> u8 {
+        match self {
+            ExitStatus::Success => 0,
+            ExitStatus::Failure => 1,
+            ExitStatus::Timeout => 124,
+        }
+    }
+}
 
-/// A wait (`--wait`) that ran out of time. Commands return it inside their `anyhow::Error`.
-#[derive(Debug, thiserror::Error)]
-#[error("timed out after {after:?} waiting for {what}")]
-pub struct WaitTimeout {
-    pub what: String,
-    pub after: std::time::Duration,
+impl From<ExitStatus> for ExitCode {
+    fn from(status: ExitStatus) -> Self {
+        ExitCode::from(status.code())
+    }
 }
 
 /// An error already reported in full on stderr (for example a list of validation errors): only
@@ -26,55 +40,14 @@ pub struct WaitTimeout {
 #[error("{0}")]
 pub struct Reported(pub String);
 
-/// Reports what the command line parser stopped at: help and version text on stdout with exit 0,
-/// a usage error in clap's own words on stderr with exit 1 (not clap's 2: as with kubectl, every
-/// error the user can fix exits 1).
-pub fn usage(err: &clap::Error) -> ExitCode {
-    let _ = err.print();
-    if err.use_stderr() {
-        ExitCode::from(EXIT_ERROR)
-    } else {
-        ExitCode::SUCCESS
-    }
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-pub fn run(cli: Cli) -> ExitCode {
-    commands::init_logging(&cli.global);
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
-            return ExitCode::from(EXIT_ERROR);
-        }
-    };
-    match runtime.block_on(commands::dispatch(cli)) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(err) => {
-            if err.downcast_ref::<Reported>().is_none() {
-                eprintln!("error: {}", render(&err));
-            }
-            if err.downcast_ref::<WaitTimeout>().is_some() {
-                ExitCode::from(EXIT_TIMEOUT)
-            } else {
-                ExitCode::from(EXIT_ERROR)
-            }
-        }
+    #[test]
+    fn codes_are_those_the_help_promises() {
+        assert_eq!(ExitStatus::Success.code(), 0);
+        assert_eq!(ExitStatus::Failure.code(), 1);
+        assert_eq!(ExitStatus::Timeout.code(), 124);
     }
-}
-
-/// The error and its causes, one clause each, without repeating a cause already in the message.
-fn render(err: &anyhow::Error) -> String {
-    let mut out = err.to_string();
-    for cause in err.chain().skip(1) {
-        let text = cause.to_string();
-        if !out.contains(&text) {
-            out.push_str(": ");
-            out.push_str(&text);
-        }
-    }
-    out
 }

@@ -3,6 +3,9 @@
 //! data, so they go to stdout; messages go to stderr elsewhere.
 
 use std::io::{self, Write};
+use std::path::Path;
+
+use anyhow::Context as _;
 
 use serde_json::{Value, json};
 
@@ -56,6 +59,23 @@ pub fn write_objects(w: &mut dyn Write, objs: &[Value], format: OutputFormat) ->
             Ok(())
         }
     }
+}
+
+/// Writes objects to a file created with mode 0600 (`--write-to`), replacing what it held.
+pub fn write_file(path: &Path, objects: &[Value], format: OutputFormat) -> anyhow::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options
+        .open(path)
+        .with_context(|| format!("--write-to {}: cannot open the file", path.display()))?;
+    write_objects(&mut file, objects, format)
+        .and_then(|()| file.flush())
+        .with_context(|| format!("--write-to {}: cannot write the file", path.display()))
 }
 
 /// A value as YAML text ending in a newline.

@@ -5,92 +5,16 @@
 use std::io::{BufRead as _, IsTerminal, Write as _};
 use std::time::Duration;
 
-use ::kube::api::DeleteParams;
-use clap::{ArgAction, Args, Subcommand};
+use kube::api::DeleteParams;
 
-use super::GlobalArgs;
-use crate::kube::client::Connection;
-use crate::kube::wait::{self, Deadline, Poll, Progress};
-use crate::kube::{duration, errors, kkp, resources};
+use super::confirm::is_yes;
+use crate::cli::delete::{DeleteClusterArgs, DeleteCommand, DeleteWhat};
+use crate::k8s::client::Connection;
+use crate::k8s::wait::{self, Deadline, Poll, Progress};
+use crate::k8s::{errors, kkp, resources};
+use crate::settings::GlobalSettings;
 
-const DELETE_CLUSTER_EXAMPLES: &str = "\
-Examples:
-  # Delete cluster p8kfs2x9jw after confirming, and wait until it is gone
-  kubectl kkp delete cluster p8kfs2x9jw
-
-  # In a script: no question, and no error if it is already gone
-  kubectl kkp delete cluster p8kfs2x9jw --yes --ignore-not-found
-
-  # Start the deletion and return at once
-  kubectl kkp delete cluster p8kfs2x9jw --yes --wait=false
-
-  # Wait up to 30 minutes for the cloud resources to be cleaned up
-  kubectl kkp delete cluster p8kfs2x9jw --yes --timeout 30m";
-
-#[derive(Debug, Args)]
-pub struct DeleteCommand {
-    #[command(subcommand)]
-    pub what: DeleteWhat,
-}
-
-#[derive(Debug, Subcommand)]
-pub enum DeleteWhat {
-    /// Delete a KKP cluster (asks first unless --yes) and wait until it is gone.
-    #[command(after_help = DELETE_CLUSTER_EXAMPLES)]
-    Cluster(DeleteClusterArgs),
-    /// Delete every cluster of a KKP project through the KKP REST API (asks first unless --yes).
-    #[command(after_help = DELETE_CLUSTERS_EXAMPLES)]
-    Clusters(DeleteClustersArgs),
-}
-
-const DELETE_CLUSTERS_EXAMPLES: &str = "\
-Examples:
-  # Every cluster of the project, after confirming, waiting until all are gone
-  kubectl kkp delete clusters --all --api https://kkp.example.com --project xw2k9fgh4t
-
-  # In a script
-  kubectl kkp delete clusters --all --yes --wait=false";
-
-/// Flags of `delete clusters`.
-#[derive(Debug, Args)]
-pub struct DeleteClustersArgs {
-    /// Every cluster of the project (required: there is no other way to pick them).
-    #[arg(long, required = true)]
-    pub all: bool,
-    /// Delete without asking; needed when stdin is not a terminal.
-    #[arg(short = 'y', long)]
-    pub yes: bool,
-    /// Wait until every cluster is gone (--wait=false: return once deletion started).
-    #[arg(long, value_name = "BOOL", default_value_t = true, action = ArgAction::Set, num_args = 0..=1,
-          require_equals = true, default_missing_value = "true")]
-    pub wait: bool,
-    /// How long to wait, like 30s, 15m or 1h.
-    #[arg(long, value_name = "DURATION", default_value = "15m", value_parser = duration::parse)]
-    pub timeout: Duration,
-}
-
-/// Flags of `delete cluster`.
-#[derive(Debug, Args)]
-pub struct DeleteClusterArgs {
-    /// The cluster's name (its ID).
-    #[arg(value_name = "NAME")]
-    pub name: String,
-    /// Delete without asking; needed when stdin is not a terminal.
-    #[arg(short = 'y', long)]
-    pub yes: bool,
-    /// Wait until the cluster is gone, its finalizers done (--wait=false: return once deletion started).
-    #[arg(long, value_name = "BOOL", default_value_t = true, action = ArgAction::Set, num_args = 0..=1,
-          require_equals = true, default_missing_value = "true")]
-    pub wait: bool,
-    /// How long to wait, like 30s, 15m or 1h.
-    #[arg(long, value_name = "DURATION", default_value = "15m", value_parser = duration::parse)]
-    pub timeout: Duration,
-    /// Succeed when the cluster does not exist.
-    #[arg(long)]
-    pub ignore_not_found: bool,
-}
-
-pub async fn run(cmd: DeleteCommand, g: &GlobalArgs) -> anyhow::Result<()> {
+pub async fn run(cmd: DeleteCommand, g: &GlobalSettings) -> anyhow::Result<()> {
     match cmd.what {
         DeleteWhat::Cluster(args) => match super::api::client(g)? {
             Some(client) => {
@@ -125,11 +49,6 @@ pub fn question(name: &str, human: Option<&str>) -> String {
     }
 }
 
-/// Whether an answer means yes.
-pub fn is_yes(answer: &str) -> bool {
-    matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes")
-}
-
 /// Asks on the terminal; refuses when there is no terminal to ask on.
 fn confirm(name: &str, human: Option<&str>) -> anyhow::Result<bool> {
     if !std::io::stdin().is_terminal() {
@@ -146,8 +65,8 @@ fn confirm(name: &str, human: Option<&str>) -> anyhow::Result<bool> {
     Ok(is_yes(&answer))
 }
 
-async fn delete_cluster(args: DeleteClusterArgs, g: &GlobalArgs) -> anyhow::Result<()> {
-    let conn = Connection::from_global(g).await?;
+async fn delete_cluster(args: DeleteClusterArgs, g: &GlobalSettings) -> anyhow::Result<()> {
+    let conn = Connection::from_settings(&g.connection).await?;
     let name = args.name.as_str();
     let Some(cluster) = kkp::get_cluster_opt(&conn, name).await? else {
         if args.ignore_not_found {

@@ -6,65 +6,25 @@ mod tree;
 
 use std::time::Duration;
 
-use ::kube::Api;
-use ::kube::api::{DynamicObject, ListParams};
-use clap::{Args, Subcommand};
+use kube::Api;
+use kube::api::{DynamicObject, ListParams};
 use serde_json::Value;
 
-use self::style::{ColorChoice, Style};
+use self::style::Style;
 use self::tree::Node;
-use super::GlobalArgs;
 use super::get::table::age_since;
-use crate::kube::client::Connection;
-use crate::kube::resources;
-use crate::kube::secret::{self, Convention, LookupError};
-use crate::kube::trust::{self, AllowArgs};
-use crate::kube::{errors, external, kkp};
+use crate::cli::describe::{DescribeClusterArgs, DescribeCommand, DescribeWhat};
+use crate::k8s::client::Connection;
+use crate::k8s::resources;
+use crate::k8s::secret::{self, Convention, LookupError};
+use crate::k8s::trust::{self, AllowArgs};
+use crate::k8s::{errors, external, kkp};
+use crate::settings::GlobalSettings;
 
 /// How long describe waits for the user cluster before saying it is unreachable.
 const USER_CLUSTER_TIMEOUT: Duration = Duration::from_secs(15);
 
-const DESCRIBE_CLUSTER_EXAMPLES: &str = "\
-Examples:
-  # The state of cluster p8kfs2x9jw and its machine deployments
-  kubectl kkp describe cluster p8kfs2x9jw
-
-  # Without colours, for a log or a ticket
-  kubectl kkp describe cluster p8kfs2x9jw --color never > p8kfs2x9jw.txt
-
-  # A cluster on another seed
-  kubectl kkp describe cluster p8kfs2x9jw --context prod-seed
-
-  # A cluster you trust whose kubeconfig logs in through a program (exec)
-  kubectl kkp describe cluster p8kfs2x9jw --allow-exec";
-
-#[derive(Debug, Args)]
-pub struct DescribeCommand {
-    #[command(subcommand)]
-    pub what: DescribeWhat,
-}
-
-#[derive(Debug, Subcommand)]
-pub enum DescribeWhat {
-    /// Show a cluster: phase, address, component health, conditions and machine deployments.
-    #[command(after_help = DESCRIBE_CLUSTER_EXAMPLES)]
-    Cluster(DescribeClusterArgs),
-}
-
-/// Flags of `describe cluster`.
-#[derive(Debug, Args)]
-pub struct DescribeClusterArgs {
-    /// The cluster's name (its ID).
-    #[arg(value_name = "NAME")]
-    pub name: String,
-    /// When to colour the output: auto (a terminal without NO_COLOR), always or never.
-    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
-    pub color: ColorChoice,
-    #[command(flatten)]
-    pub allow: AllowArgs,
-}
-
-pub async fn run(cmd: DescribeCommand, g: &GlobalArgs) -> anyhow::Result<()> {
+pub async fn run(cmd: DescribeCommand, g: &GlobalSettings) -> anyhow::Result<()> {
     if let Some(client) = super::api::client(g)? {
         let DescribeWhat::Cluster(args) = cmd.what;
         return super::api::clusters::describe(&client, &args.name).await;
@@ -104,8 +64,8 @@ pub enum MachineDeployments {
     Unavailable(String),
 }
 
-async fn cluster(args: DescribeClusterArgs, g: &GlobalArgs) -> anyhow::Result<()> {
-    let conn = Connection::from_global(g).await?;
+async fn cluster(args: DescribeClusterArgs, g: &GlobalSettings) -> anyhow::Result<()> {
+    let conn = Connection::from_settings(&g.connection).await?;
     let Some(cluster) = kkp::get_cluster_opt(&conn, &args.name).await? else {
         return match external::get_opt(&conn, &args.name).await? {
             Some(imported) => {
@@ -120,7 +80,7 @@ async fn cluster(args: DescribeClusterArgs, g: &GlobalArgs) -> anyhow::Result<()
         Ok(found) => found,
         Err(_) => MachineDeployments::Unavailable(format!(
             "the user cluster did not answer within {}",
-            crate::kube::duration::format(USER_CLUSTER_TIMEOUT)
+            crate::k8s::duration::format(USER_CLUSTER_TIMEOUT)
         )),
     };
     let style = Style {

@@ -7,263 +7,24 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, bail};
-use clap::builder::{PossibleValue, TypedValueParser};
-use clap::{Args, Subcommand};
 use kkp_crds::providers::Provider;
 use kkp_crds::versions;
 use semver::Version;
 use serde_json::Value;
 
-use super::GlobalArgs;
-use super::validate;
+use super::verdicts;
+use crate::cli::generate::{
+    FLAG_VARIABLES, GenerateClusterArgs, GenerateCommand, GenerateWhat, TemplateArgs, provider_names,
+};
 use crate::output::{self, OutputFormat};
-use crate::platform::{Platform, PlatformFiles};
+use crate::platform::Platform;
+use crate::settings::GlobalSettings;
 use crate::template::variables::{self, EnvReader, Variables};
 use crate::template::{self, Prepared, RenderError, TemplateSource, builtin, config};
 use crate::terraform;
 
-pub const GENERATE_ABOUT: &str = "\
-Print the objects of a cluster without contacting any cluster.
-
-The objects come from a template: a built-in one for a provider and flavor, or any
-clusterctl-style template file (--from). Its ${VARIABLES} take their values, highest first,
-from flags (--set KEY=VALUE and the named flags), the environment, a Terraform output
-(--terraform-output FILE), config files (--values FILE, then the `variables:` of
-${XDG_CONFIG_HOME:-~/.config}/kubectl-kkp/config.yaml), and the template's own defaults. The
-objects are then defaulted and checked exactly as KKP's and machine-controller's admission
-webhooks would, and printed defaulted.
-
-`generate machinedeployments` turns the worker pools of KubeOne's Terraform output into
-machine-controller MachineDeployments.
-
-The versions (the default version included) come from --kubermatic-configuration when given, else
-from the catalog built into this binary; the datacenters from --seed.";
-
-const GENERATE_EXAMPLES: &str = "\
-Examples:
-  # A Hetzner cluster in project p8kfs2x9jw, saved for review, then applied
-  kubectl kkp generate cluster demo --provider hetzner --datacenter hetzner-fsn1 \\
-      --project p8kfs2x9jw --set HETZNER_LOCATION=fsn1 > demo.yaml
-  kubectl apply -f demo.yaml
-
-  # Which variables a template takes, where their values come from
-  kubectl kkp generate cluster demo --provider aws --list-variables";
-
-const CLUSTER_ABOUT: &str = "\
-Print a KKP Cluster (kubermatic.k8c.io/v1, cluster-scoped, named NAME, which is the cluster ID)
-and its machine-controller MachineDeployments (cluster.k8s.io/v1alpha1, namespace kube-system)
-without contacting any cluster.
-
-The built-in templates (--provider, --flavor) need at least the project (--project or
-KKP_PROJECT_ID), the datacenter (--datacenter or KKP_DATACENTER) and a few provider variables;
---list-variables shows them all. Every missing variable is reported at once.
-
-Credentials: a template puts the provider's usual environment variables (AWS_ACCESS_KEY_ID,
-HZ_TOKEN, ...) inline when they are set, and KKP moves them into a Secret; otherwise the Cluster
-references the Secret KKP_CREDENTIALS_SECRET (default credential-<provider>-NAME) in namespace
-KKP_CREDENTIALS_NAMESPACE (default kubermatic).
-
-Template syntax (clusterctl's): ${VAR}, ${VAR:=default} and ${VAR:-default} (default when unset
-or empty), ${VAR=default} and ${VAR-default} (default when unset), ${VAR:+alt}, ${VAR:?message},
-${#VAR}, ${VAR^^} / ${VAR,,}, and $$ for a literal $. A bare $VAR is left as written, so shell
-scripts in templates pass through. Substrings and pattern edits (${VAR:1:2}, ${VAR#prefix},
-${VAR/old/new}) are refused with an error naming the line, never expanded half-way.
-
-Unless --skip-validation is given, every KKP Cluster and MachineDeployment is defaulted and
-validated by the same engine as the admission webhook; errors are listed per object and field
-and the command exits 1. Objects of other kinds are printed as they are.
-
-Versions: without --kubernetes-version, clusters get the default version of the
-KubermaticConfiguration given with --kubermatic-configuration, else that of the built-in catalog.
-The versions are checked against that configuration's offer, and the datacenter against the Seeds
-given with --seed.";
-
-fn cluster_after_help() -> String {
-    format!(
-        "{}\n{}\n\n\
-Examples:
-  # Print a cluster on Hetzner with two workers
-  kubectl kkp generate cluster demo --provider hetzner --datacenter hetzner-fsn1 \\
-      --project p8kfs2x9jw --set HETZNER_LOCATION=fsn1 --worker-machine-count 2
-
-  # The same, in the dual-stack flavor, with variables from a file, as JSON
-  kubectl kkp generate cluster demo --provider hetzner --flavor dual-stack \\
-      --values demo.yaml -o json
-
-  # See the variables of the AWS template, their values and where they come from
-  kubectl kkp generate cluster demo --provider aws --list-variables
-
-  # With your platform's default version, checked against its offer and datacenters
-  kubectl kkp generate cluster demo --provider hetzner ... \\
-      --kubermatic-configuration kubermatic.yaml --seed seeds.yaml
-
-  # Fill any clusterctl template, such as a Cluster API provider's cluster-template.yaml
-  kubectl kkp generate cluster demo --from cluster-template.yaml --kubernetes-version v1.35.7 \\
-      --control-plane-machine-count 3 --worker-machine-count 2
-
-  # Create it right away
-  kubectl kkp generate cluster demo --provider hetzner ... | kubectl apply -f -",
-        builtin::catalog(),
-        known_variables_help()
-    )
-}
-
-fn known_variables_help() -> String {
-    let width = FLAG_VARIABLES
-        .iter()
-        .map(|(var, _)| var.len())
-        .max()
-        .unwrap_or_default()
-        + 2;
-    let mut out = String::from("Variables set by flags:\n");
-    for (var, flag) in FLAG_VARIABLES {
-        out.push_str(&format!("  {var:<width$}{flag}\n"));
-    }
-    out.push_str(&format!("  {:<width$}NAME", "CLUSTER_NAME"));
-    out
-}
-
-#[derive(Debug, Args)]
-#[command(after_help = GENERATE_EXAMPLES)]
-pub struct GenerateCommand {
-    #[command(subcommand)]
-    pub what: GenerateWhat,
-}
-
 // Parsed once per run: the size of the arguments does not matter, and boxing one variant only
 // moves the difference up into the command enum.
-#[allow(clippy::large_enum_variant)]
-#[derive(Debug, Subcommand)]
-pub enum GenerateWhat {
-    /// Print a KKP Cluster and its MachineDeployments from a template, offline.
-    #[command(long_about = CLUSTER_ABOUT, after_long_help = cluster_after_help())]
-    Cluster(GenerateClusterArgs),
-    /// Print MachineDeployments for the worker pools of KubeOne's Terraform output, offline.
-    #[command(
-        name = "machinedeployments",
-        visible_alias = "md",
-        long_about = super::generate_workers::ABOUT,
-        after_long_help = super::generate_workers::AFTER_HELP
-    )]
-    MachineDeployments(super::generate_workers::GenerateWorkersArgs),
-}
-
-#[derive(Debug, Args)]
-pub struct GenerateClusterArgs {
-    /// The cluster's name, which is its KKP cluster ID (CLUSTER_NAME in templates).
-    #[arg(value_name = "NAME")]
-    pub name: String,
-    #[command(flatten)]
-    pub template: TemplateArgs,
-    /// Print the template's variables (value, source, whether required) instead of the objects.
-    #[arg(long)]
-    pub list_variables: bool,
-    /// Print the objects as the template gives them: no defaulting, no validation.
-    #[arg(long)]
-    pub skip_validation: bool,
-    /// Output format. With --list-variables the default is a table and `-o json` gives JSON.
-    #[arg(short = 'o', long, value_enum, value_name = "FORMAT")]
-    pub output: Option<OutputFormat>,
-    /// Write the objects to FILE (created with mode 0600) instead of stdout; `-` is stdout.
-    #[arg(long, value_name = "FILE", value_hint = clap::ValueHint::FilePath)]
-    pub write_to: Option<PathBuf>,
-    #[command(flatten)]
-    pub platform: PlatformFiles,
-}
-
-/// The flags that pick a template and give its variables values. `create cluster` flattens them.
-#[derive(Debug, Clone, Default, Args)]
-pub struct TemplateArgs {
-    /// The cloud provider of the built-in template.
-    #[arg(long, value_name = "NAME", required_unless_present = "from", value_parser = Suggest(provider_names()))]
-    pub provider: Option<String>,
-    /// The flavor of the built-in template [default: default].
-    #[arg(long, value_name = "NAME", conflicts_with = "from", value_parser = Suggest(builtin::flavor_names()))]
-    pub flavor: Option<String>,
-    /// Use this clusterctl-style template file instead of a built-in one; `-` reads stdin.
-    #[arg(long, value_name = "FILE", conflicts_with = "provider", value_hint = clap::ValueHint::FilePath)]
-    pub from: Option<String>,
-    /// The KKP datacenter to run the cluster in, as named on the seed (KKP_DATACENTER).
-    #[arg(long, value_name = "NAME")]
-    pub datacenter: Option<String>,
-    /// The ID of the KKP project the cluster belongs to (KKP_PROJECT_ID): the global `--project`,
-    /// which the command copies here before rendering.
-    #[arg(skip)]
-    pub project: Option<String>,
-    /// The name shown in KKP's dashboard [default: NAME] (KKP_HUMAN_READABLE_NAME).
-    #[arg(long, value_name = "TEXT")]
-    pub human_readable_name: Option<String>,
-    /// The Kubernetes version of the control plane and the kubelets [default: the platform
-    /// configuration's default, with a leading v for --from templates, as Cluster API wants]
-    /// (KUBERNETES_VERSION).
-    #[arg(long, value_name = "VERSION")]
-    pub kubernetes_version: Option<String>,
-    /// Workers per MachineDeployment [default: 1] (WORKER_MACHINE_COUNT).
-    #[arg(long, value_name = "COUNT")]
-    pub worker_machine_count: Option<u32>,
-    /// Control plane machines, for Cluster API templates [default: 1] (CONTROL_PLANE_MACHINE_COUNT).
-    #[arg(long, value_name = "COUNT")]
-    pub control_plane_machine_count: Option<u32>,
-    /// An SSH public key for the workers, in authorized_keys format; repeatable (SSH_PUBLIC_KEYS).
-    #[arg(long = "ssh-public-key", value_name = "KEY")]
-    pub ssh_public_keys: Vec<String>,
-    /// A file of SSH public keys, one per line (such as ~/.ssh/id_ed25519.pub); repeatable.
-    #[arg(long = "ssh-public-key-file", value_name = "FILE", value_hint = clap::ValueHint::FilePath)]
-    pub ssh_public_key_files: Vec<PathBuf>,
-    /// Set a template variable; repeatable. The named flags win over --set for their variable.
-    #[arg(long = "set", value_name = "KEY=VALUE")]
-    pub set: Vec<String>,
-    /// A YAML file of variables (KEY: value); repeatable, later files win. Below the environment.
-    #[arg(long = "values", value_name = "FILE", value_hint = clap::ValueHint::FilePath)]
-    pub values: Vec<PathBuf>,
-    /// The JSON of `terraform output -json` (`-` reads stdin): each value becomes a variable named
-    /// by its path in upper case (kubeone_api.endpoint is KUBEONE_API_ENDPOINT; lists as JSON).
-    /// Below the environment, above --values.
-    #[arg(long, value_name = "FILE", value_hint = clap::ValueHint::FilePath)]
-    pub terraform_output: Option<String>,
-    /// The global `-n/--namespace`, which fills NAMESPACE (as clusterctl's --target-namespace
-    /// does); the command copies it here before rendering.
-    #[arg(skip)]
-    pub namespace: Option<String>,
-}
-
-/// The variables the named flags set, and the flag for each.
-pub const FLAG_VARIABLES: [(&str, &str); 8] = [
-    ("KKP_PROJECT_ID", "--project"),
-    ("KKP_DATACENTER", "--datacenter"),
-    ("KKP_HUMAN_READABLE_NAME", "--human-readable-name"),
-    ("KUBERNETES_VERSION", "--kubernetes-version"),
-    ("WORKER_MACHINE_COUNT", "--worker-machine-count"),
-    ("CONTROL_PLANE_MACHINE_COUNT", "--control-plane-machine-count"),
-    ("SSH_PUBLIC_KEYS", "--ssh-public-key"),
-    ("NAMESPACE", "-n/--namespace"),
-];
-
-fn provider_names() -> Vec<&'static str> {
-    Provider::ALL.iter().map(|p| p.name()).collect()
-}
-
-/// A value parser that takes any text (so the command can explain a wrong value in its own
-/// words) but tells help and completion which values there are.
-#[derive(Clone, Debug)]
-struct Suggest(Vec<&'static str>);
-
-impl TypedValueParser for Suggest {
-    type Value = String;
-
-    fn parse_ref(
-        &self,
-        cmd: &clap::Command,
-        arg: Option<&clap::Arg>,
-        value: &std::ffi::OsStr,
-    ) -> Result<String, clap::Error> {
-        clap::builder::StringValueParser::new().parse_ref(cmd, arg, value)
-    }
-
-    fn possible_values(&self) -> Option<Box<dyn Iterator<Item = PossibleValue> + '_>> {
-        Some(Box::new(self.0.iter().map(|v| PossibleValue::new(*v))))
-    }
-}
 
 /// The template's objects with every variable substituted, before any defaulting. Fails with
 /// every missing variable in one sorted message. KUBERNETES_VERSION falls back to the platform's
@@ -445,10 +206,10 @@ fn ssh_keys(args: &TemplateArgs) -> anyhow::Result<Vec<String>> {
     Ok(keys)
 }
 
-pub async fn run(cmd: GenerateCommand, g: &GlobalArgs) -> anyhow::Result<()> {
+pub async fn run(cmd: GenerateCommand, g: &GlobalSettings) -> anyhow::Result<()> {
     match cmd.what {
         GenerateWhat::Cluster(mut args) => {
-            args.template.namespace = g.namespace.clone();
+            args.template.namespace = g.connection.namespace.clone();
             args.template.project = g.api.project.clone();
             generate_cluster(&args)
         }
@@ -471,13 +232,13 @@ fn generate_cluster(args: &GenerateClusterArgs) -> anyhow::Result<()> {
     let objects = if args.skip_validation {
         objects
     } else {
-        admit(objects, &platform, None)?
+        verdicts::admit_generated(objects, &platform, None)?
     };
     let format = args.output.unwrap_or_default();
     match args.write_to.as_deref() {
         None => output::print_objects(&objects, format),
         Some(p) if p == Path::new("-") => output::print_objects(&objects, format),
-        Some(path) => write_file(path, &objects, format)?,
+        Some(path) => output::write_file(path, &objects, format)?,
     }
     Ok(())
 }
@@ -501,60 +262,10 @@ fn print_stdout(text: &str) -> anyhow::Result<()> {
     }
 }
 
-/// Defaults and validates the objects as admission would, reporting problems on stderr.
-pub(super) fn admit(
-    objects: Vec<Value>,
-    platform: &Platform,
-    cluster_version: Option<Version>,
-) -> anyhow::Result<Vec<Value>> {
-    let inputs: Vec<validate::Input> = objects.into_iter().map(validate::Input::generated).collect();
-    let opts = validate::CheckOptions {
-        platform: platform.clone(),
-        cluster_version,
-    };
-    let checked = validate::check(inputs, &opts);
-    let mut stderr = std::io::stderr().lock();
-    let invalid: Vec<&validate::Checked> = checked.iter().filter(|c| !c.allowed()).collect();
-    for c in &checked {
-        if c.allowed() {
-            for w in c.warnings() {
-                let _ = writeln!(stderr, "Warning: {} {}: {w}", c.kind(), c.name());
-            }
-        }
-    }
-    if !invalid.is_empty() {
-        let mut report = Vec::new();
-        validate::write_text_report(&mut report, &invalid, false)?;
-        let _ = stderr.write_all(&report);
-        let errors: usize = invalid.iter().map(|c| c.error_count()).sum();
-        bail!(
-            "the generated objects are not valid ({errors} {}); set the variables they come from, or pass \
-             --skip-validation to print them as they are",
-            if errors == 1 { "error" } else { "errors" }
-        );
-    }
-    Ok(checked.into_iter().map(validate::Checked::into_object).collect())
-}
-
-pub(super) fn write_file(path: &Path, objects: &[Value], format: OutputFormat) -> anyhow::Result<()> {
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let mut file = options
-        .open(path)
-        .with_context(|| format!("--write-to {}: cannot open the file", path.display()))?;
-    output::write_objects(&mut file, objects, format)
-        .and_then(|()| file.flush())
-        .with_context(|| format!("--write-to {}: cannot write the file", path.display()))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::commands::validate;
 
     fn env_of(pairs: &[(&str, &str)]) -> EnvReader {
         let m: BTreeMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();

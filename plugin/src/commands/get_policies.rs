@@ -2,34 +2,16 @@
 //! with what the webhook reports about each: whether it compiled, and how many objects it
 //! matched and denied.
 
-use ::kube::ResourceExt;
-use ::kube::api::ListParams;
-use clap::Args;
+use kube::ResourceExt;
+use kube::api::ListParams;
 use serde_json::Value;
 
-use super::GlobalArgs;
 use super::get::table;
-use crate::kube::client::Connection;
-use crate::kube::errors;
-use crate::kube::policies::policies_api;
-use crate::output::OutputFormat;
-
-/// Flags of `get policies`.
-#[derive(Debug, Args)]
-pub struct GetPoliciesArgs {
-    /// Policy names; all policies when none is given.
-    #[arg(value_name = "NAME")]
-    pub names: Vec<String>,
-    /// Output format instead of the table: yaml, json or name.
-    #[arg(short = 'o', long = "output", value_enum)]
-    pub output: Option<OutputFormat>,
-    /// Only policies with these labels (kubectl syntax: `team=platform,env!=prod`).
-    #[arg(short = 'l', long = "selector", value_name = "SELECTOR")]
-    pub selector: Option<String>,
-    /// Print the table without its header line.
-    #[arg(long)]
-    pub no_headers: bool,
-}
+use crate::cli::get::GetPoliciesArgs;
+use crate::k8s::client::Connection;
+use crate::k8s::errors;
+use crate::k8s::policies::policies_api;
+use crate::settings::GlobalSettings;
 
 /// The table's headers.
 pub const HEADERS: [&str; 6] = ["NAME", "ENFORCEMENT", "COMPILED", "MATCHED", "DENIED", "AGE"];
@@ -56,7 +38,7 @@ pub fn row(policy: &Value, now: k8s_openapi::jiff::Timestamp) -> Vec<String> {
     ]
 }
 
-fn explain(err: &::kube::Error, conn: &Connection, doing: &str) -> anyhow::Error {
+fn explain(err: &kube::Error, conn: &Connection, doing: &str) -> anyhow::Error {
     if errors::is_not_found(err) {
         return anyhow::anyhow!(
             "{doing}: the cluster ({}, {}) does not serve admissionpolicies.policy.kubectl-kkp.io; install the CRD \
@@ -68,8 +50,8 @@ fn explain(err: &::kube::Error, conn: &Connection, doing: &str) -> anyhow::Error
     anyhow::anyhow!(errors::explain(err, conn, doing))
 }
 
-pub async fn run(args: GetPoliciesArgs, g: &GlobalArgs) -> anyhow::Result<()> {
-    let conn = Connection::from_global(g).await?;
+pub async fn run(args: GetPoliciesArgs, g: &GlobalSettings) -> anyhow::Result<()> {
+    let conn = Connection::from_settings(&g.connection).await?;
     let api = policies_api(&conn.client);
     let listing = args.names.is_empty();
     let mut found = Vec::new();

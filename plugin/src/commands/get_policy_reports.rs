@@ -2,59 +2,20 @@
 //! (`wgpolicyk8s.io/v1alpha2` ClusterPolicyReports about Clusters, PolicyReports about
 //! MachineDeployments): one row per object with its counts and the rules it breaks.
 
-use ::kube::Api;
-use ::kube::api::{ApiResource, DynamicObject, GroupVersionKind, ListParams};
-use clap::Args;
 use kkp_crds::policy::report::{
     MANAGED_BY_LABEL, ObjectRef, REPORT_GROUP, REPORT_VERSION, ReportResult, ResultKind, SOURCE, Summary,
 };
+use kube::Api;
+use kube::api::{ApiResource, DynamicObject, GroupVersionKind, ListParams};
 use serde::Serialize;
 use serde_json::Value;
 
-use super::GlobalArgs;
 use super::get::table;
-use crate::kube::client::Connection;
-use crate::kube::errors;
+use crate::cli::get::{GetPolicyReportsArgs, SummaryFormat};
+use crate::k8s::client::Connection;
+use crate::k8s::errors;
 use crate::output::{self, OutputFormat};
-
-pub const EXAMPLES: &str = "\
-Examples:
-  # What the admission policies say about every Cluster and MachineDeployment
-  kubectl kkp get policy-reports
-
-  # Only the objects that break a rule, and only policy team-a's results
-  kubectl kkp get policy-reports --failing --policy team-a
-
-  # The MachineDeployments of one namespace, with every failing result, as JSON
-  kubectl kkp get policy-reports -n kube-system -o json";
-
-/// The output formats of the summary besides its table.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub enum SummaryFormat {
-    Yaml,
-    Json,
-}
-
-/// Flags of `get policy-reports`.
-#[derive(Debug, Args)]
-pub struct GetPolicyReportsArgs {
-    /// Only the PolicyReports (MachineDeployments) of this namespace; without it, the
-    /// ClusterPolicyReports (Clusters) and the PolicyReports of every namespace.
-    #[arg(short = 'n', long = "namespace", value_name = "NAMESPACE")]
-    pub namespace: Option<String>,
-    /// Only the results of this policy.
-    #[arg(long, value_name = "POLICY")]
-    pub policy: Option<String>,
-    /// Only objects with a result other than pass.
-    #[arg(long)]
-    pub failing: bool,
-    /// The summary as yaml or json instead of the table (with each result that is not a pass).
-    #[arg(short = 'o', long = "output", value_enum)]
-    pub output: Option<SummaryFormat>,
-    /// Print the table without its header line.
-    #[arg(long)]
-    pub no_headers: bool,
-}
+use crate::settings::GlobalSettings;
 
 /// The table's headers.
 pub const HEADERS: [&str; 9] = [
@@ -196,7 +157,7 @@ fn resource(kind: &str, plural: &str) -> ApiResource {
     ApiResource::from_gvk_with_plural(&GroupVersionKind::gvk(REPORT_GROUP, REPORT_VERSION, kind), plural)
 }
 
-fn explain(err: &::kube::Error, conn: &Connection, what: &str) -> anyhow::Error {
+fn explain(err: &kube::Error, conn: &Connection, what: &str) -> anyhow::Error {
     if errors::is_not_found(err) {
         return anyhow::anyhow!(
             "listing {what}: the cluster ({}, {}) does not serve {what}.{REPORT_GROUP}/{REPORT_VERSION}; install the \
@@ -209,7 +170,7 @@ fn explain(err: &::kube::Error, conn: &Connection, what: &str) -> anyhow::Error 
 }
 
 /// Every report of `api` that kkp-webhook wrote, page by page.
-async fn list_all(api: &Api<DynamicObject>) -> Result<Vec<Value>, ::kube::Error> {
+async fn list_all(api: &Api<DynamicObject>) -> Result<Vec<Value>, kube::Error> {
     let mut params = ListParams::default()
         .labels(&format!("{MANAGED_BY_LABEL}={SOURCE}"))
         .limit(500);
@@ -228,13 +189,13 @@ async fn list_all(api: &Api<DynamicObject>) -> Result<Vec<Value>, ::kube::Error>
     }
 }
 
-pub async fn run(args: GetPolicyReportsArgs, g: &GlobalArgs) -> anyhow::Result<()> {
+pub async fn run(args: GetPolicyReportsArgs, g: &GlobalSettings) -> anyhow::Result<()> {
     if let Some(ns) = args.namespace.as_deref()
         && ns.trim().is_empty()
     {
         anyhow::bail!("--namespace: empty; name a namespace, or leave the flag out for every namespace");
     }
-    let conn = Connection::from_global(g).await?;
+    let conn = Connection::from_settings(&g.connection).await?;
     let mut reports = Vec::new();
     let policy_reports = resource("PolicyReport", "policyreports");
     match &args.namespace {

@@ -4,89 +4,19 @@
 use std::io::{self, Write};
 
 use anyhow::{Context as _, bail};
-use clap::{Args, Subcommand};
 use kkp_crds::admission::{UserInfo, Verdict};
 use kkp_crds::policy::{self, Enforcement, PolicySet, Violation};
 use serde::Serialize;
 use serde_json::Value;
 
-use super::GlobalArgs;
-use crate::kube::policies::{admit_with_policies, subject};
+use super::verdicts::{admit_with_policies, subject};
+use crate::cli::policy::{PolicyCommand, PolicyTestArgs, PolicyWhat, TestFormat};
 use crate::output;
-use crate::platform::{Platform, PlatformFiles};
+use crate::platform::Platform;
+use crate::settings::GlobalSettings;
 use crate::template::documents::{self, Place};
 
-const TEST_ABOUT: &str = "\
-Evaluate admission policies on objects offline, with the same engine as the admission webhook.
-
-Files may hold several YAML documents, JSON objects or Lists, and may mix AdmissionPolicy objects
-(policy.kubectl-kkp.io/v1alpha1) with the objects to test: every AdmissionPolicy found is in force,
-every other object is tested. KKP Clusters and machine-controller MachineDeployments are defaulted
-first, as the mutating webhook does before the validating one; other objects are skipped.
-
-For each object the output lists every rule it breaks, with the policy and its enforcement: Deny
-(the webhook refuses the object), Warn (admitted with a warning) or Audit (admitted and recorded).
-Use --as and --as-group to see what a user or group exempted by a policy would get. Objects are
-defaulted with the versions of --kubermatic-configuration and the datacenters of --seed when given.
-
-The exit code is 1 when an object breaks a Deny rule, a policy does not compile or a file cannot
-be read, and 0 otherwise.";
-
-const TEST_EXAMPLES: &str = "\
-Examples:
-  # Would this cluster pass the platform's policies?
-  kubectl kkp policy test -f policies.yaml -f cluster.yaml
-
-  # Generated objects, from stdin, as JSON
-  kubectl kkp generate cluster demo --provider hetzner ... \\
-      | kubectl kkp policy test -f policies.yaml -f - -o json
-
-  # As a member of a group some policies exempt
-  kubectl kkp policy test -f policies.yaml -f cluster.yaml --as alice --as-group platform-admins
-
-  # With your platform's configuration and datacenters
-  kubectl kkp policy test -f policies.yaml -f cluster.yaml \\
-      --kubermatic-configuration kubermatic.yaml --seed seeds.yaml";
-
-#[derive(Debug, Args)]
-pub struct PolicyCommand {
-    #[command(subcommand)]
-    pub what: PolicyWhat,
-}
-
-#[derive(Debug, Subcommand)]
-pub enum PolicyWhat {
-    /// Evaluate AdmissionPolicies on objects offline and list the rules each object breaks.
-    #[command(long_about = TEST_ABOUT, after_help = TEST_EXAMPLES)]
-    Test(PolicyTestArgs),
-}
-
-/// Flags of `policy test`.
-#[derive(Debug, Args)]
-pub struct PolicyTestArgs {
-    /// Files or directories with policies and objects; `-` reads stdin. Repeatable.
-    #[arg(short = 'f', long = "filename", value_name = "FILE", required = true, num_args = 1.., value_hint = clap::ValueHint::AnyPath)]
-    pub files: Vec<String>,
-    /// Output format: `text` for people, `json` for one result per object.
-    #[arg(short = 'o', long, value_enum, default_value_t = TestFormat::Text, value_name = "FORMAT")]
-    pub output: TestFormat,
-    /// Evaluate as this user (for policies' user exemptions).
-    #[arg(long = "as", value_name = "USER")]
-    pub as_user: Option<String>,
-    /// Evaluate as a member of this group (for policies' group exemptions). Repeatable.
-    #[arg(long = "as-group", value_name = "GROUP")]
-    pub as_groups: Vec<String>,
-    #[command(flatten)]
-    pub platform: PlatformFiles,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub enum TestFormat {
-    Text,
-    Json,
-}
-
-pub async fn run(cmd: PolicyCommand, _g: &GlobalArgs) -> anyhow::Result<()> {
+pub async fn run(cmd: PolicyCommand, _g: &GlobalSettings) -> anyhow::Result<()> {
     match cmd.what {
         PolicyWhat::Test(args) => test(args),
     }

@@ -2,129 +2,37 @@
 //! `ExternalCluster` with its kubeconfig in a Secret, and remove both again.
 
 use std::io::{BufRead as _, IsTerminal, Write as _};
-use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::{Context as _, bail};
-use clap::{Args, Subcommand};
+
 use serde_yaml::Value as Yaml;
 
-use super::GlobalArgs;
-use super::delete::is_yes;
-use crate::kube::apply::{Applier, ApplyOptions};
-use crate::kube::client::Connection;
-use crate::kube::external::{self, Registration};
-use crate::kube::trust::{self, Risk};
+use super::confirm::is_yes;
+use crate::cli::register::{
+    RegisterClusterArgs, RegisterCommand, RegisterWhat, UnregisterClusterArgs, UnregisterCommand, UnregisterWhat,
+};
+use crate::k8s::apply::{Applier, ApplyOptions};
+use crate::k8s::client::Connection;
+use crate::k8s::external::{self, Registration};
+use crate::k8s::trust::{self, Risk};
+use crate::settings::GlobalSettings;
 
 const REACH_TIMEOUT: Duration = Duration::from_secs(20);
 
-pub const REGISTER_ABOUT: &str = "\
-Import a cluster that already runs into KKP (an imported, \"bring your own\" cluster).
-
-The plugin takes one context of --kubeconfig-file (--context, else its current context), checks
-that it reaches the cluster and reports the cluster's Kubernetes version, then writes, on the
-management (seed) cluster of the current context, what KKP's own API writes for an import: the
-kubeconfig in the Secret kubeconfig-external-cluster-NAME of namespace kubermatic, and an
-ExternalCluster NAME (kubermatic.k8c.io/v1, provider bringyourown) that references it. KKP's
-external-cluster controller then takes the cluster over and reports its phase and version
-(kubectl kkp get clusters, kubectl kkp describe cluster NAME). --project labels both objects with
-the KKP project (project-id).
-
-KKP connects with the stored kubeconfig from inside the seed, so it must carry its credentials
-inline: a kubeconfig whose user runs a program (exec, auth-provider, as cloud logins do) or that
-names local files (client-certificate, client-key, certificate-authority, tokenFile) is refused,
-with how to make a token-based one.";
-
-const REGISTER_EXAMPLES: &str = "\
-Examples:
-  # Import the cluster of context prod in ~/.kube/prod.yaml into project xw2k9fgh4t
-  kubectl kkp register cluster prod --kubeconfig-file ~/.kube/prod.yaml --context prod \\
-      --project xw2k9fgh4t
-
-  # A token-based kubeconfig for a cluster whose kubeconfig logs in through a program
-  kubectl --context prod create serviceaccount kkp-import -n kube-system
-  kubectl --context prod create clusterrolebinding kkp-import --clusterrole cluster-admin \\
-      --serviceaccount kube-system:kkp-import
-  kubectl --context prod config view --minify --flatten > prod-token.yaml
-  kubectl --kubeconfig prod-token.yaml config set-credentials kkp-import \\
-      --token \"$(kubectl --context prod create token kkp-import -n kube-system --duration 8760h)\"
-  kubectl --kubeconfig prod-token.yaml config set-context --current --user kkp-import";
-
-const UNREGISTER_EXAMPLES: &str = "\
-Examples:
-  # Remove imported cluster prod from KKP after confirming (the cluster itself keeps running)
-  kubectl kkp unregister cluster prod
-
-  # Without asking, in scripts
-  kubectl kkp unregister cluster prod --yes";
-
-#[derive(Debug, Args)]
-pub struct RegisterCommand {
-    #[command(subcommand)]
-    pub what: RegisterWhat,
-}
-
-#[derive(Debug, Subcommand)]
-pub enum RegisterWhat {
-    /// Import a running cluster into KKP through its kubeconfig.
-    #[command(long_about = REGISTER_ABOUT, after_help = REGISTER_EXAMPLES)]
-    Cluster(RegisterClusterArgs),
-}
-
-#[derive(Debug, Args)]
-pub struct RegisterClusterArgs {
-    /// The name of the imported cluster in KKP (the ExternalCluster's name, its cluster ID).
-    #[arg(value_name = "NAME")]
-    pub name: String,
-    /// The kubeconfig that reaches the cluster; it is stored in KKP, so it must carry its
-    /// credentials inline (a token or client certificate data).
-    #[arg(long, value_name = "FILE", value_hint = clap::ValueHint::FilePath)]
-    pub kubeconfig_file: PathBuf,
-    /// The context of --kubeconfig-file to import [default: its current context]. Not the global
-    /// --context, which picks the management cluster.
-    #[arg(long = "cluster-context", visible_alias = "kubeconfig-context", value_name = "CTX")]
-    pub cluster_context: Option<String>,
-    /// The name shown in KKP's dashboard [default: NAME].
-    #[arg(long, value_name = "TEXT")]
-    pub human_readable_name: Option<String>,
-}
-
-#[derive(Debug, Args)]
-pub struct UnregisterCommand {
-    #[command(subcommand)]
-    pub what: UnregisterWhat,
-}
-
-#[derive(Debug, Subcommand)]
-pub enum UnregisterWhat {
-    /// Remove an imported cluster from KKP: its ExternalCluster and kubeconfig Secret.
-    #[command(after_help = UNREGISTER_EXAMPLES)]
-    Cluster(UnregisterClusterArgs),
-}
-
-#[derive(Debug, Args)]
-pub struct UnregisterClusterArgs {
-    /// The imported cluster's name.
-    #[arg(value_name = "NAME")]
-    pub name: String,
-    /// Do not ask for confirmation.
-    #[arg(long, short = 'y')]
-    pub yes: bool,
-}
-
-pub async fn run(cmd: RegisterCommand, g: &GlobalArgs) -> anyhow::Result<()> {
+pub async fn run(cmd: RegisterCommand, g: &GlobalSettings) -> anyhow::Result<()> {
     match cmd.what {
         RegisterWhat::Cluster(args) => register(args, g).await,
     }
 }
 
-pub async fn run_unregister(cmd: UnregisterCommand, g: &GlobalArgs) -> anyhow::Result<()> {
+pub async fn run_unregister(cmd: UnregisterCommand, g: &GlobalSettings) -> anyhow::Result<()> {
     match cmd.what {
         UnregisterWhat::Cluster(args) => unregister(args, g).await,
     }
 }
 
-async fn register(args: RegisterClusterArgs, g: &GlobalArgs) -> anyhow::Result<()> {
+async fn register(args: RegisterClusterArgs, g: &GlobalSettings) -> anyhow::Result<()> {
     let file = args.kubeconfig_file.display().to_string();
     let text = std::fs::read_to_string(&args.kubeconfig_file)
         .with_context(|| format!("--kubeconfig-file {file}: cannot read the file"))?;
@@ -159,7 +67,7 @@ async fn register(args: RegisterClusterArgs, g: &GlobalArgs) -> anyhow::Result<(
         kubeconfig,
         version,
     };
-    let seed = Connection::from_global(g).await?;
+    let seed = Connection::from_settings(&g.connection).await?;
     let mut applier = Applier::new(&seed, ApplyOptions::default());
     for object in [registration.secret(), registration.external_cluster()] {
         match applier.apply(&object).await {
@@ -261,8 +169,8 @@ fn refuse_unsafe(kubeconfig: &str, file: &str) -> anyhow::Result<()> {
     )
 }
 
-async fn unregister(args: UnregisterClusterArgs, g: &GlobalArgs) -> anyhow::Result<()> {
-    let seed = Connection::from_global(g).await?;
+async fn unregister(args: UnregisterClusterArgs, g: &GlobalSettings) -> anyhow::Result<()> {
+    let seed = Connection::from_settings(&g.connection).await?;
     let name = args.name.as_str();
     let Some(cluster) = external::get_opt(&seed, name).await? else {
         bail!(

@@ -5,83 +5,18 @@
 use std::io::{self, Write};
 
 use anyhow::{Context as _, bail};
-use clap::Args;
 use kkp_crds::admission::{self, Verdict};
+use kkp_crds::crd_check::CrdSchemas;
 use kkp_crds::policy::Enforcement;
 use kkp_crds::versions;
 use serde::Serialize;
 use serde_json::Value;
 
-use super::GlobalArgs;
+use crate::cli::validate::{ReportFormat, ValidateArgs};
 use crate::output;
-use crate::platform::{Platform, PlatformFiles};
+use crate::platform::Platform;
+use crate::settings::GlobalSettings;
 use crate::template::documents::{self, Place};
-
-pub const ABOUT: &str = "\
-Answer locally what admission would answer for the objects in files, without contacting any
-cluster.
-
-Files may hold several YAML documents, JSON objects or Lists. Each KKP Cluster
-(kubermatic.k8c.io/v1) and machine-controller MachineDeployment (cluster.k8s.io/v1alpha1) is
-defaulted, then validated, by the same engine as the admission webhook, as a CREATE. Every error
-is listed with the field it is about. Objects of other kinds (another group's Cluster, say) are
-reported as skipped, not as errors.
-
-The versions (offered, default, updates, provider incompatibilities) come from the
-KubermaticConfiguration given with --kubermatic-configuration, else from the catalog built into
-this binary (kubectl kkp version names its KKP release); --kubernetes-versions replaces the offered
-versions of either. The datacenters come from the Seeds given with --seed; without them, rules
-that need the datacenter are skipped with a warning.
-
-The exit code is 1 when any object is invalid or a file cannot be read, 0 otherwise.";
-
-const EXAMPLES: &str = "\
-Examples:
-  # Check a generated cluster before applying it
-  kubectl kkp generate cluster demo --provider hetzner ... --skip-validation > demo.yaml
-  kubectl kkp validate -f demo.yaml
-
-  # Several files, a directory, or stdin; results as JSON
-  kubectl kkp validate -f cluster.yaml -f machines/ -o json
-  cat cluster.yaml | kubectl kkp validate -f -
-
-  # Against your platform's configuration and datacenters, exported from the KKP cluster
-  kubectl -n kubermatic get kubermaticconfigurations -o yaml > kubermatic.yaml
-  kubectl -n kubermatic get seeds -o yaml > seeds.yaml
-  kubectl kkp validate -f cluster.yaml --kubermatic-configuration kubermatic.yaml --seed seeds.yaml
-
-  # Against a list of versions, checking kubelet skew against a 1.34 control plane
-  kubectl kkp validate -f md.yaml --kubernetes-versions 1.34.3,1.35.2 --cluster-version 1.34.3";
-
-#[derive(Debug, Args)]
-#[command(after_help = EXAMPLES)]
-pub struct ValidateArgs {
-    /// Files or directories to check; `-` reads stdin. Repeatable.
-    #[arg(short = 'f', long = "filename", value_name = "FILE", required = true, num_args = 1.., value_hint = clap::ValueHint::AnyPath)]
-    pub files: Vec<String>,
-    /// Also read the directories under directories given with -f.
-    #[arg(short = 'R', long)]
-    pub recursive: bool,
-    /// Output format: `text` for people, `json` for one result per object.
-    #[arg(short = 'o', long, value_enum, default_value_t = ReportFormat::Text, value_name = "FORMAT")]
-    pub output: ReportFormat,
-    /// The Kubernetes versions clusters may be created with, comma-separated; replaces those of
-    /// --kubermatic-configuration [default: the configuration's, else the built-in catalog's].
-    #[arg(long = "kubernetes-versions", value_name = "VERSIONS", value_delimiter = ',')]
-    pub kubernetes_versions: Vec<String>,
-    /// The control plane version MachineDeployments are checked against (kubelet skew) [default:
-    /// the version of the one KKP Cluster among the inputs, if there is exactly one].
-    #[arg(long, value_name = "VERSION")]
-    pub cluster_version: Option<String>,
-    #[command(flatten)]
-    pub platform: PlatformFiles,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub enum ReportFormat {
-    Text,
-    Json,
-}
 
 /// An object to check and where it came from.
 #[derive(Clone, Debug)]
@@ -117,11 +52,13 @@ pub struct CheckOptions {
 pub struct Checked {
     pub input: Input,
     pub verdict: Verdict,
+    /// Judged against its CRD (`--crd`) rather than by the engine's own rules.
+    pub against_crd: bool,
 }
 
 impl Checked {
     pub fn is_ours(&self) -> bool {
-        self.verdict.skipped.is_none() && self.verdict.kind.is_ours()
+        self.against_crd || (self.verdict.skipped.is_none() && self.verdict.kind.is_ours())
     }
 
     /// Admitted, or not ours to judge.
@@ -184,8 +121,47 @@ pub fn check(inputs: Vec<Input>, opts: &CheckOptions) -> Vec<Checked> {
     inputs
         .into_iter()
         .zip(verdicts)
-        .map(|(input, verdict)| Checked { input, verdict })
+        .map(|(input, verdict)| Checked {
+            input,
+            verdict,
+            against_crd: false,
+        })
         .collect()
+}
+
+/// Judges the objects the engine has no rules for against their CRD's schema, where `crds`
+/// has one for their kind.
+pub fn check_against_crds(checked: &mut [Checked], crds: &CrdSchemas) {
+    for c in checked.iter_mut().filter(|c| !c.is_ours()) {
+        if let Some(errors) = crds.check(&c.input.value) {
+            c.verdict.errors = errors;
+            c.verdict.skipped = None;
+            // The engine's note that it does not judge this kind no longer holds.
+            c.verdict.warnings.clear();
+            c.against_crd = true;
+        }
+    }
+}
+
+/// The CRDs of `--crd` files and directories.
+fn load_crds(paths: &[String]) -> anyhow::Result<CrdSchemas> {
+    let mut docs = Vec::new();
+    for file in super::files::expand(paths, true)? {
+        let text = super::files::read_text(&file).with_context(|| format!("--crd {file}: cannot read"))?;
+        let (found, errors) = documents::parse_stream(&text);
+        if let Some(e) = errors.first() {
+            bail!("--crd {file}: {e}");
+        }
+        docs.extend(found.into_iter().map(|d| d.value));
+    }
+    let crds = CrdSchemas::from_documents(&docs);
+    if crds.is_empty() {
+        bail!(
+            "--crd {}: no CustomResourceDefinition with a schema found",
+            paths.join(", ")
+        );
+    }
+    Ok(crds)
 }
 
 /// The report for people: a line per object, then its errors and warnings indented.
@@ -313,7 +289,7 @@ struct Unreadable {
     message: String,
 }
 
-pub async fn run(args: ValidateArgs, _g: &GlobalArgs) -> anyhow::Result<()> {
+pub async fn run(args: ValidateArgs, _g: &GlobalSettings) -> anyhow::Result<()> {
     let opts = options(&args)?;
     let files = super::files::expand(&args.files, args.recursive)?;
     let mut inputs = Vec::new();
@@ -324,7 +300,10 @@ pub async fn run(args: ValidateArgs, _g: &GlobalArgs) -> anyhow::Result<()> {
     if inputs.is_empty() && unreadable.is_empty() {
         bail!("no objects found in {}", files.join(", "));
     }
-    let checked = check(inputs, &opts);
+    let mut checked = check(inputs, &opts);
+    if !args.crds.is_empty() {
+        check_against_crds(&mut checked, &load_crds(&args.crds)?);
+    }
     let mut out = io::stdout().lock();
     let written = match args.output {
         ReportFormat::Text => {

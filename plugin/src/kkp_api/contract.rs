@@ -13,7 +13,8 @@ use super::clusters::FindError;
 use super::convert;
 use super::models::{CreateClusterSpec, NodeDeployment};
 use super::settings::{ApiSettings, Token, Trust};
-use crate::commands::generate::{self, TemplateArgs};
+use crate::cli::generate::TemplateArgs;
+use crate::commands::generate;
 use crate::commands::validate;
 use crate::platform::Platform;
 

@@ -5,14 +5,14 @@
 //! [`Lookup::Unavailable`], for the caller to fall back on; any other failure is an error, and so
 //! is an object that cannot be read, naming the object and field.
 
-use ::kube::Client;
-use ::kube::ResourceExt;
-use ::kube::api::{Api, ApiResource, DynamicObject, ListParams};
 use kkp_crds::platform::{self, Configuration, Datacenters};
+use kube::Client;
+use kube::ResourceExt;
+use kube::api::{Api, ApiResource, DynamicObject, ListParams};
 use serde_json::Value;
 
-use crate::kube::client::Connection;
-use crate::kube::errors;
+use crate::k8s::client::Connection;
+use crate::k8s::errors;
 
 pub use kkp_crds::platform::{configuration_resource, seed_resource};
 
@@ -39,7 +39,7 @@ async fn list(
     client: &Client,
     resource: &ApiResource,
     namespace: &str,
-) -> Result<Lookup<Vec<DynamicObject>>, ::kube::Error> {
+) -> Result<Lookup<Vec<DynamicObject>>, kube::Error> {
     let api: Api<DynamicObject> = Api::namespaced_with(client.clone(), namespace, resource);
     match api.list(&ListParams::default()).await {
         Ok(list) if list.items.is_empty() => Ok(Lookup::Unavailable("none in the namespace".to_owned())),
@@ -56,7 +56,7 @@ async fn list(
 }
 
 /// Why a failed list means "nothing to use" rather than an error, if it does.
-fn unavailable(err: &::kube::Error, resource: &ApiResource) -> Option<String> {
+fn unavailable(err: &kube::Error, resource: &ApiResource) -> Option<String> {
     let status = errors::status(err)?;
     let qualified = format!("{}.{}", resource.plural, resource.group);
     match status.code {
@@ -164,7 +164,7 @@ pub(crate) mod tests {
             }
         });
         let url = format!("http://{addr}");
-        let config = ::kube::Config::new(url.parse().unwrap());
+        let config = kube::Config::new(url.parse().unwrap());
         let conn = Connection {
             client: Client::try_from(config).unwrap(),
             context: "seed".into(),

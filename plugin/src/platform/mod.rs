@@ -23,7 +23,7 @@ use kkp_crds::versions::{BUILTIN_KKP_RELEASE, VersionCatalog};
 use semver::Version;
 
 use self::cluster::{FoundConfiguration, Lookup};
-use crate::kube::client::Connection;
+use crate::k8s::client::Connection;
 
 /// The namespace KKP keeps its KubermaticConfiguration and Seeds in.
 pub const DEFAULT_KUBERMATIC_NAMESPACE: &str = "kubermatic";

@@ -8,10 +8,10 @@ use serde_json::Value;
 
 use super::health;
 use crate::commands::get::table;
+use crate::k8s::trust::{self, AllowArgs};
+use crate::k8s::wait::Deadline;
 use crate::kkp_api::client::KkpClient;
 use crate::kkp_api::models::{ApiCluster, NodeDeployment};
-use crate::kube::trust::{self, AllowArgs};
-use crate::kube::wait::Deadline;
 use crate::output::{self, OutputFormat};
 
 const HEADERS: [&str; 8] = [
@@ -257,7 +257,7 @@ fn confirm(question: &str, what: &str) -> anyhow::Result<bool> {
     err.flush()?;
     let mut answer = String::new();
     std::io::stdin().lock().read_line(&mut answer)?;
-    Ok(crate::commands::delete::is_yes(&answer))
+    Ok(crate::commands::confirm::is_yes(&answer))
 }
 
 /// What `delete cluster(s)` was asked.

@@ -8,9 +8,9 @@ use std::time::Duration;
 use serde_json::{Map, Value, json};
 
 use super::health;
+use crate::k8s::wait::Deadline;
 use crate::kkp_api::client::{ApiError, KkpClient};
 use crate::kkp_api::models::{ApiCluster, CreateClusterSpec, NodeDeployment};
-use crate::kube::wait::Deadline;
 
 /// `Cluster.spec` fields the API's PATCH applies (besides `version`); the rest is set at create.
 const PATCHABLE: [&str; 17] = [

@@ -2,8 +2,8 @@
 
 use std::time::Duration;
 
+use crate::k8s::wait::{self, Deadline, Poll, Progress};
 use crate::kkp_api::client::{ApiError, KkpClient};
-use crate::kube::wait::{self, Deadline, Poll, Progress};
 
 /// Polls the cluster's health until KKP's required components are up, showing each change.
 pub async fn until_healthy(client: &KkpClient, id: &str, label: &str, deadline: Deadline) -> anyhow::Result<()> {

@@ -6,12 +6,12 @@ pub mod clusters;
 pub mod create;
 pub mod health;
 
-use crate::commands::GlobalArgs;
 use crate::kkp_api::client::KkpClient;
 use crate::kkp_api::settings::{self, ConfigApi};
+use crate::settings::GlobalSettings;
 
 /// The KKP API client when the API is selected, else `None`.
-pub fn client(g: &GlobalArgs) -> anyhow::Result<Option<KkpClient>> {
+pub fn client(g: &GlobalSettings) -> anyhow::Result<Option<KkpClient>> {
     let env = |k: &str| std::env::var(k).ok();
     let config_path = crate::template::config::default_config_path(&env);
     let chosen = g.api.api.is_some() || env("KKP_API").is_some_and(|v| !v.trim().is_empty());
@@ -40,7 +40,7 @@ pub fn client(g: &GlobalArgs) -> anyhow::Result<Option<KkpClient>> {
 }
 
 /// [`client`], for commands that only work through the KKP API.
-pub fn required_client(g: &GlobalArgs, command: &str) -> anyhow::Result<KkpClient> {
+pub fn required_client(g: &GlobalSettings, command: &str) -> anyhow::Result<KkpClient> {
     client(g)?.ok_or_else(|| {
         anyhow::anyhow!(
             "{command} works through the KKP REST API: give --api URL (or set KKP_API) with a token (--token-file or KKP_TOKEN) and --project (or KKP_PROJECT)"

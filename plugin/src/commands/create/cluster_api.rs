@@ -3,18 +3,21 @@
 
 use serde_json::Value;
 
-use super::{CreateClusterArgs, POLL_INTERVAL};
-use crate::kube::capi;
-use crate::kube::client::Connection;
-use crate::kube::secret;
-use crate::kube::wait::{self, Deadline, Poll, Progress};
+use crate::cli::create::CreateClusterArgs;
+use crate::k8s::capi;
+use crate::k8s::client::Connection;
+use crate::k8s::secret;
+use crate::k8s::wait::{self, Deadline, Poll, Progress};
+
+/// How often the cluster is looked at while waiting.
+pub const POLL_INTERVAL: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// Waits until a Cluster API cluster is available and its kubeconfig secret exists, unless --wait=false.
 pub(super) async fn wait(seed: &Connection, cluster: &Value, args: &CreateClusterArgs) -> anyhow::Result<()> {
-    let name = crate::kube::resources::meta_str(cluster, "name")
+    let name = crate::k8s::resources::meta_str(cluster, "name")
         .unwrap_or_default()
         .to_owned();
-    let namespace = crate::kube::resources::meta_str(cluster, "namespace")
+    let namespace = crate::k8s::resources::meta_str(cluster, "namespace")
         .unwrap_or(&seed.namespace)
         .to_owned();
     let get_kubeconfig = format!("kubectl kkp get kubeconfig {name} -n {namespace} --merge --set-current");

@@ -3,9 +3,9 @@
 
 use serde_json::Value;
 
-use crate::commands::generate::TemplateArgs;
-use crate::kube::client::Connection;
-use crate::kube::kkp;
+use crate::cli::generate::TemplateArgs;
+use crate::k8s::client::Connection;
+use crate::k8s::kkp;
 
 /// With a generated ID: the cluster an earlier run made for the same project and human-readable
 /// name, so that running the command again converges instead of making a second cluster. Only
@@ -44,7 +44,7 @@ fn applied_by_this_plugin(object: &Value) -> bool {
         .and_then(Value::as_array)
         .is_some_and(|fields| {
             fields.iter().any(|f| {
-                f.get("manager").and_then(Value::as_str) == Some(crate::kube::FIELD_MANAGER)
+                f.get("manager").and_then(Value::as_str) == Some(crate::k8s::FIELD_MANAGER)
                     && f.get("operation").and_then(Value::as_str) == Some("Apply")
             })
         })

@@ -1,17 +1,8 @@
 //! Colours for terminal output: on when stdout is a terminal and `NO_COLOR` is not set (or
 //! when `--color always` says so), plain text otherwise.
 
+use crate::cli::describe::ColorChoice;
 use std::io::IsTerminal;
-
-/// `--color`.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
-pub enum ColorChoice {
-    /// Colour when stdout is a terminal and NO_COLOR is unset.
-    #[default]
-    Auto,
-    Always,
-    Never,
-}
 
 impl ColorChoice {
     /// Whether to colour, given the environment.

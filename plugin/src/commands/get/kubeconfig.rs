@@ -1,48 +1,22 @@
 //! `kubectl kkp get kubeconfig NAME`: prints a cluster's kubeconfig, writes it to a file, or
-//! merges it into the user's kubeconfig (see `kube::merge` for how names that exist are treated).
+//! merges it into the user's kubeconfig (see `k8s::merge` for how names that exist are treated).
 
 use std::io::Write as _;
-use std::path::PathBuf;
 
-use clap::Args;
+use crate::cli::get::GetKubeconfigArgs;
+use crate::k8s::client::Connection;
+use crate::k8s::config::KubeconfigFiles;
+use crate::k8s::merge::{self, MergeReport};
+use crate::k8s::secret::{self};
+use crate::k8s::trust::{self};
+use crate::settings::GlobalSettings;
 
-use crate::commands::GlobalArgs;
-use crate::kube::client::Connection;
-use crate::kube::config::KubeconfigFiles;
-use crate::kube::merge::{self, MergeReport};
-use crate::kube::secret::{self, Convention};
-use crate::kube::trust::{self, AllowArgs};
-
-/// Flags of `get kubeconfig`.
-#[derive(Debug, Args)]
-pub struct GetKubeconfigArgs {
-    /// The cluster's name (its ID for KKP clusters).
-    #[arg(value_name = "NAME")]
-    pub name: String,
-    /// Write the kubeconfig to this file (mode 0600, replaced atomically) instead of printing it.
-    #[arg(long, value_name = "PATH", conflicts_with = "merge")]
-    pub output_file: Option<PathBuf>,
-    /// Merge it into your kubeconfig: the --kubeconfig file, else the first file listed in KUBECONFIG
-    /// that exists (the last one if none does), else ~/.kube/config. Entries of the same API server
-    /// are replaced, other clashing names get a `-NAME` suffix.
-    #[arg(long)]
-    pub merge: bool,
-    /// With --merge, make the cluster's context the current context.
-    #[arg(long, requires = "merge")]
-    pub set_current: bool,
-    /// Only look for the secret of this convention (default: KKP, then Cluster API, then kind).
-    #[arg(long, value_enum, value_name = "CONVENTION")]
-    pub convention: Option<Convention>,
-    #[command(flatten)]
-    pub allow: AllowArgs,
-}
-
-pub async fn run(args: GetKubeconfigArgs, g: &GlobalArgs) -> anyhow::Result<()> {
+pub async fn run(args: GetKubeconfigArgs, g: &GlobalSettings) -> anyhow::Result<()> {
     if let Some(client) = crate::commands::api::client(g)? {
         let (text, id) = crate::commands::api::clusters::kubeconfig(&client, &args.name, args.allow).await?;
         return deliver(&args, g, &text, &format!("the KKP API, cluster ID {id}"));
     }
-    let conn = Connection::from_global(g).await?;
+    let conn = Connection::from_settings(&g.connection).await?;
     let found = secret::find(&conn, &args.name, &conn.namespace, args.convention).await?;
     tracing::info!(convention = %found.convention, secret = %found.secret, "found the kubeconfig");
     trust::check(&found.text, &found.secret, args.allow)?;
@@ -50,7 +24,7 @@ pub async fn run(args: GetKubeconfigArgs, g: &GlobalArgs) -> anyhow::Result<()> 
 }
 
 /// Writes, merges or prints a cluster's kubeconfig, as the flags say.
-fn deliver(args: &GetKubeconfigArgs, g: &GlobalArgs, text: &str, source: &str) -> anyhow::Result<()> {
+fn deliver(args: &GetKubeconfigArgs, g: &GlobalSettings, text: &str, source: &str) -> anyhow::Result<()> {
     if let Some(path) = &args.output_file {
         merge::write_private(path, text.as_bytes())?;
         eprintln!(
@@ -61,7 +35,7 @@ fn deliver(args: &GetKubeconfigArgs, g: &GlobalArgs, text: &str, source: &str) -
         return Ok(());
     }
     if args.merge {
-        let files = KubeconfigFiles::from_flag(g.kubeconfig.as_deref())?;
+        let files = KubeconfigFiles::from_flag(g.connection.kubeconfig.as_deref())?;
         let target = files.write_target().to_path_buf();
         let reserved = merge::Names::in_files(files.others())?;
         let report = merge::merge_into_file(&target, text, &args.name, args.set_current, &reserved)?;

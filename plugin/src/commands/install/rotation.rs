@@ -17,15 +17,15 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use ::kube::Api;
-use ::kube::api::ListParams;
 use k8s_openapi::api::admissionregistration::v1::{MutatingWebhookConfiguration, ValidatingWebhookConfiguration};
 use k8s_openapi::api::core::v1::Pod;
+use kube::Api;
+use kube::api::ListParams;
 
 use super::certs::{self, ServingCerts};
-use crate::kube::client::Connection;
-use crate::kube::errors;
-use crate::kube::wait::{self, Deadline, Poll, Progress};
+use crate::k8s::client::Connection;
+use crate::k8s::errors;
+use crate::k8s::wait::{self, Deadline, Poll, Progress};
 
 /// How long the kubelet may take to update a Secret volume (its sync period and cache), plus the
 /// webhook's 2 s poll: the wait for pods whose metrics cannot be read.
@@ -37,7 +37,7 @@ pub const EXPIRY_METRIC: &str = "kkp_webhook_serving_certificate_expiry_timestam
 /// each once. `None` when neither configuration exists (nothing calls the webhook yet).
 pub async fn trusted_now(conn: &Connection) -> anyhow::Result<Option<String>> {
     let name = kkp_manifests::NAME;
-    let read = |e: ::kube::Error, what: &str| anyhow::anyhow!(errors::explain(&e, conn, what));
+    let read = |e: kube::Error, what: &str| anyhow::anyhow!(errors::explain(&e, conn, what));
     let mutating = Api::<MutatingWebhookConfiguration>::all(conn.client.clone())
         .get_opt(name)
         .await

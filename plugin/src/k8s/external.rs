@@ -2,8 +2,8 @@
 //! cluster-scoped, on the seed) and the Secret in `kubermatic` that holds its kubeconfig, in the
 //! shape KKP's own API gives them, so KKP's external-cluster controller takes them over.
 
-use ::kube::Api;
-use ::kube::api::{ApiResource, DeleteParams, DynamicObject, GroupVersionKind};
+use kube::Api;
+use kube::api::{ApiResource, DeleteParams, DynamicObject, GroupVersionKind};
 use serde_json::{Value, json};
 
 use super::client::Connection;
@@ -81,7 +81,7 @@ impl Registration {
 /// Every ExternalCluster; none when the seed does not serve them.
 pub async fn list(conn: &Connection, selector: Option<&str>) -> anyhow::Result<Vec<Value>> {
     let api: Api<DynamicObject> = Api::all_with(conn.client.clone(), &resource());
-    let mut params = ::kube::api::ListParams::default();
+    let mut params = kube::api::ListParams::default();
     if let Some(s) = selector.filter(|s| !s.is_empty()) {
         params = params.labels(s);
     }

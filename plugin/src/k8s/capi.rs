@@ -6,8 +6,8 @@
 //! `<name>-kubeconfig` secret works), `ControlPlaneAvailable` (v1beta1: `ControlPlaneReady`) and
 //! `WorkersAvailable`.
 
-use ::kube::Api;
-use ::kube::api::{ApiResource, DynamicObject};
+use kube::Api;
+use kube::api::{ApiResource, DynamicObject};
 use serde_json::Value;
 
 use super::client::Connection;

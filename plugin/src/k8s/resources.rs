@@ -3,9 +3,9 @@
 
 use std::collections::HashMap;
 
-use ::kube::api::{ApiResource, DynamicObject, GroupVersionKind};
-use ::kube::discovery::{self, Scope};
-use ::kube::{Api, Client};
+use kube::api::{ApiResource, DynamicObject, GroupVersionKind};
+use kube::discovery::{self, Scope};
+use kube::{Api, Client};
 use serde_json::Value;
 
 /// KKP's Cluster (`clusters.kubermatic.k8c.io`, cluster-scoped, on the seed).
@@ -92,7 +92,7 @@ pub enum ResolveError {
     Request {
         what: String,
         #[source]
-        source: ::kube::Error,
+        source: kube::Error,
     },
 }
 
@@ -117,7 +117,7 @@ impl Resolver {
         }
         let (resource, caps) = match discovery::pinned_kind(&self.client, gvk).await {
             Ok(found) => found,
-            Err(::kube::Error::Discovery(_)) => return Err(ResolveError::NotServed(key)),
+            Err(kube::Error::Discovery(_)) => return Err(ResolveError::NotServed(key)),
             Err(e) if super::errors::is_not_found(&e) => return Err(ResolveError::NotServed(key)),
             Err(source) => return Err(ResolveError::Request { what: key, source }),
         };

@@ -3,16 +3,26 @@
 
 use std::time::Duration;
 
-use ::kube::Client;
-use ::kube::config::{Config, KubeConfigOptions, Kubeconfig};
 use anyhow::Context as _;
+use kube::Client;
+use kube::config::{Config, KubeConfigOptions, Kubeconfig};
 
 use super::config::{KubeconfigFiles, context_namespace, select_context};
-use crate::commands::GlobalArgs;
 
 /// How long one request may take before the plugin gives up on it.
 const READ_TIMEOUT: Duration = Duration::from_secs(60);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Which cluster to reach, resolved from the command line: `--kubeconfig`, `--context`, `-n`.
+#[derive(Clone, Debug, Default)]
+pub struct ConnectionSettings {
+    /// The one kubeconfig file to use; `None` for `KUBECONFIG`, else `~/.kube/config`.
+    pub kubeconfig: Option<String>,
+    /// The context to use; `None` for the current context.
+    pub context: Option<String>,
+    /// The namespace given with `-n`, if any (never empty).
+    pub namespace: Option<String>,
+}
 
 /// A client together with what messages need to say which cluster it talks to.
 #[derive(Clone)]
@@ -48,11 +58,11 @@ fn install_crypto_provider() {
 
 impl Connection {
     /// Connects to the cluster of `--context` (or the current context) from `--kubeconfig`/`KUBECONFIG`.
-    pub async fn from_global(g: &GlobalArgs) -> anyhow::Result<Self> {
-        let files = KubeconfigFiles::from_flag(g.kubeconfig.as_deref())?;
+    pub async fn from_settings(settings: &ConnectionSettings) -> anyhow::Result<Self> {
+        let files = KubeconfigFiles::from_flag(settings.kubeconfig.as_deref())?;
         let kubeconfig = files.load()?;
-        let context = select_context(&kubeconfig, g.context.as_deref(), &files.describe())?;
-        let flag_ns = g.namespace.clone().filter(|n| !n.is_empty());
+        let context = select_context(&kubeconfig, settings.context.as_deref(), &files.describe())?;
+        let flag_ns = settings.namespace.clone().filter(|n| !n.is_empty());
         let namespace_from_flag = flag_ns.is_some();
         let namespace = flag_ns
             .or_else(|| context_namespace(&kubeconfig, &context))

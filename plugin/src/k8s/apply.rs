@@ -1,8 +1,8 @@
 //! Server-side apply with the field manager `kubectl-kkp`, in dependency order, reporting what
 //! changed the way kubectl does (`created`, `configured`, `unchanged`).
 
-use ::kube::Api;
-use ::kube::api::{DynamicObject, Patch, PatchParams};
+use kube::Api;
+use kube::api::{DynamicObject, Patch, PatchParams};
 use serde_json::Value;
 
 use super::FIELD_MANAGER;

@@ -12,7 +12,7 @@
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
-use ::kube::config::Kubeconfig;
+use kube::config::Kubeconfig;
 
 /// Why a kubeconfig could not be read or a context not chosen.
 #[derive(Debug, thiserror::Error)]
@@ -29,7 +29,7 @@ pub enum ConfigError {
     Read {
         path: PathBuf,
         #[source]
-        source: ::kube::config::KubeconfigError,
+        source: kube::config::KubeconfigError,
     },
     #[error("context {context:?} not found in kubeconfig {files}; available contexts: {available}")]
     ContextNotFound {

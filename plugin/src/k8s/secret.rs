@@ -7,9 +7,9 @@
 //! - the kind provider: Secret `<clusterName>-config` in the `KINDCluster`'s namespace, key
 //!   `config` (`clusterName` is the `KINDCluster`'s `spec.clusterName`, else the name given).
 
-use ::kube::Api;
-use ::kube::api::DynamicObject;
 use k8s_openapi::api::core::v1::Secret;
+use kube::Api;
+use kube::api::DynamicObject;
 use serde_json::Value;
 
 use super::client::Connection;
@@ -156,7 +156,7 @@ pub async fn read_secret(conn: &Connection, secret: &SecretRef) -> Result<Option
 }
 
 /// Reads an object, treating "no such object" and "no such resource type" alike as absent.
-async fn get_optional(api: &Api<DynamicObject>, name: &str) -> Result<Option<Value>, ::kube::Error> {
+async fn get_optional(api: &Api<DynamicObject>, name: &str) -> Result<Option<Value>, kube::Error> {
     match api.get_opt(name).await {
         Ok(found) => Ok(found.map(|o| serde_json::to_value(o).unwrap_or(Value::Null))),
         Err(e) if errors::is_not_found(&e) => Ok(None),
@@ -186,7 +186,7 @@ pub async fn find(
 ) -> Result<Found, LookupError> {
     let wants = |c: Convention| only.is_none_or(|o| o == c);
     let mut tried = Vec::new();
-    let request = |e: ::kube::Error, what: &str| LookupError::Request(errors::explain(&e, conn, what));
+    let request = |e: kube::Error, what: &str| LookupError::Request(errors::explain(&e, conn, what));
 
     if wants(Convention::Kkp) {
         let clusters = resources::clusters(&conn.client);

@@ -1,8 +1,22 @@
-//! The command tree. Each command's flags live with the command in `commands/`.
+//! The command line as clap types only: the command tree, its flags and help texts, one module
+//! per command group. What the commands do lives in `commands/`.
 
-use clap::{Parser, Subcommand};
+pub mod apply;
+pub mod completion;
+pub mod create;
+pub mod delete;
+pub mod describe;
+pub mod generate;
+pub mod get;
+pub mod install;
+pub mod policy;
+pub mod register;
+pub mod validate;
+pub mod version;
 
-use crate::commands;
+use clap::{Args, Parser, Subcommand};
+
+use crate::kkp_api::settings::ApiArgs;
 
 const ROOT_EXAMPLES: &str = "\
 Examples:
@@ -40,48 +54,69 @@ Exit codes: 0 success; 1 an error, including a wrong flag or argument; 124 a wai
 )]
 pub struct Cli {
     #[command(flatten)]
-    pub global: commands::GlobalArgs,
+    pub global: GlobalArgs,
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// Flags every command takes, named as kubectl names them.
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Global options")]
+pub struct GlobalArgs {
+    /// Path to the one kubeconfig file to use [default: the files listed in KUBECONFIG, separated
+    /// by ':', else ~/.kube/config].
+    #[arg(long, global = true, value_name = "FILE", value_hint = clap::ValueHint::FilePath)]
+    pub kubeconfig: Option<String>,
+    /// The kubeconfig context to use.
+    #[arg(long, global = true, value_name = "NAME")]
+    pub context: Option<String>,
+    /// The namespace for namespaced objects.
+    #[arg(short = 'n', long, global = true, value_name = "NAME")]
+    pub namespace: Option<String>,
+    /// Log verbosity: -v for info, -vv for debug, -vvv for trace (logs go to stderr).
+    #[arg(short = 'v', long = "verbose", global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    #[command(flatten)]
+    pub api: ApiArgs,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Print cluster and worker objects without contacting any cluster.
-    #[command(long_about = commands::generate::GENERATE_ABOUT)]
-    Generate(commands::generate::GenerateCommand),
+    #[command(long_about = generate::GENERATE_ABOUT)]
+    Generate(generate::GenerateCommand),
     /// Create a cluster: generate, check locally, apply, wait, fetch its kubeconfig.
-    Create(commands::create::CreateCommand),
+    Create(create::CreateCommand),
     /// Show clusters, a cluster, policies, policy reports, or a cluster's kubeconfig.
-    Get(commands::get::GetCommand),
+    Get(get::GetCommand),
     /// Show a cluster as a tree of its health and machine deployments.
-    Describe(commands::describe::DescribeCommand),
+    Describe(describe::DescribeCommand),
     /// Delete a cluster, or every cluster of a KKP project.
-    Delete(commands::delete::DeleteCommand),
+    Delete(delete::DeleteCommand),
     /// Apply KKP API payload files (clusters, machine deployments) through the KKP REST API.
-    #[command(long_about = commands::api::apply::APPLY_ABOUT, after_help = commands::api::apply::APPLY_EXAMPLES)]
-    Apply(commands::api::apply::ApplyArgs),
+    #[command(long_about = apply::APPLY_ABOUT, after_help = apply::APPLY_EXAMPLES)]
+    Apply(apply::ApplyArgs),
     /// Import a running cluster into KKP (an ExternalCluster with its kubeconfig).
-    Register(commands::register::RegisterCommand),
+    Register(register::RegisterCommand),
     /// Remove an imported cluster from KKP.
-    Unregister(commands::register::UnregisterCommand),
+    Unregister(register::UnregisterCommand),
     /// Answer locally what admission would answer for files.
-    #[command(long_about = commands::validate::ABOUT)]
-    Validate(commands::validate::ValidateArgs),
+    #[command(long_about = validate::ABOUT)]
+    Validate(validate::ValidateArgs),
     /// Install the CRDs and the admission webhook into a cluster.
-    #[command(long_about = commands::install::INSTALL_ABOUT)]
-    Install(commands::install::InstallArgs),
+    #[command(long_about = install::INSTALL_ABOUT)]
+    Install(install::InstallArgs),
     /// Test objects against admission policies offline.
-    Policy(commands::policy::PolicyCommand),
+    Policy(policy::PolicyCommand),
     /// Print the plugin's version.
-    #[command(long_about = commands::version::ABOUT)]
-    Version(commands::version::VersionArgs),
+    #[command(long_about = version::ABOUT)]
+    Version(version::VersionArgs),
     /// Print a shell completion script.
-    #[command(long_about = commands::completion::ABOUT)]
-    Completion(commands::completion::CompletionArgs),
+    #[command(long_about = completion::ABOUT)]
+    Completion(completion::CompletionArgs),
     /// Answer shell completion requests the way cobra does (used by kubectl_complete-kkp).
     #[command(name = "__complete", hide = true)]
-    Complete(commands::completion::CompleteArgs),
+    Complete(completion::CompleteArgs),
 }
 
 #[cfg(test)]

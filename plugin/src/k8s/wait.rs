@@ -5,7 +5,14 @@ use std::future::Future;
 use std::io::{IsTerminal, Write};
 use std::time::{Duration, Instant};
 
-use crate::exit::WaitTimeout;
+/// A wait (`--wait`) that ran out of time. Waits return it inside their `anyhow::Error`; the
+/// program exits 124 for it.
+#[derive(Debug, thiserror::Error)]
+#[error("timed out after {after:?} waiting for {what}")]
+pub struct WaitTimeout {
+    pub what: String,
+    pub after: std::time::Duration,
+}
 
 /// The result of one look at the thing waited for.
 #[derive(Debug)]

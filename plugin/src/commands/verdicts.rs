@@ -1,83 +1,19 @@
-//! Admission policies: read from a cluster (when the user may read them) and evaluated locally
-//! with the same engine as the webhook, so `create cluster` can say which rules its objects break
-//! before it sends anything, and `policy test` can answer offline.
+//! Objects admitted locally under a cluster's admission policies, and how their verdicts are
+//! reported: shared by `generate`, `create cluster` (before it applies) and `policy test`.
 
-use ::kube::Client;
-use ::kube::api::{Api, ApiResource, DynamicObject, ListParams, PostParams};
-use k8s_openapi::api::authentication::v1::SelfSubjectReview;
 use kkp_crds::admission::{self, UserInfo, Verdict};
-use kkp_crds::policy::{AdmissionPolicy, Enforcement, PolicySet, Violation};
+use kkp_crds::policy::{Enforcement, PolicySet, Violation};
 use serde_json::Value;
 
-use super::client::Connection;
-use super::errors;
+use std::io::Write as _;
+
+use semver::Version;
+
+use super::validate;
 use crate::exit::Reported;
+use crate::k8s::client::Connection;
+use crate::k8s::policies::{fetch_policies, whoami};
 use crate::platform::Platform;
-
-/// The AdmissionPolicy resource (`admissionpolicies.policy.kubectl-kkp.io`, cluster-scoped).
-pub fn policy_resource() -> ApiResource {
-    ApiResource::erase::<AdmissionPolicy>(&())
-}
-
-/// The AdmissionPolicy API of a cluster.
-pub fn policies_api(client: &Client) -> Api<DynamicObject> {
-    Api::all_with(client.clone(), &policy_resource())
-}
-
-/// The admission policies of the cluster, compiled; `None` when the user may not list them (403)
-/// or the cluster has none to list (404: the resource is not installed). Policies that do not
-/// parse or compile are left out, as the webhook leaves them out.
-pub async fn fetch_policies(client: &Client) -> anyhow::Result<Option<PolicySet>> {
-    let list = match policies_api(client).list(&ListParams::default()).await {
-        Ok(list) => list,
-        Err(e) if errors::code(&e) == Some(403) => {
-            tracing::info!(
-                "not allowed to list admissionpolicies.policy.kubectl-kkp.io (403); checking without the cluster's \
-                 admission policies (the webhook still applies them)"
-            );
-            return Ok(None);
-        }
-        Err(e) if errors::code(&e) == Some(404) => {
-            tracing::info!(
-                "the cluster serves no admissionpolicies.policy.kubectl-kkp.io; no admission policies to check"
-            );
-            return Ok(None);
-        }
-        Err(e) => return Err(anyhow::anyhow!("listing admission policies: {e}")),
-    };
-    let documents: Vec<Value> = list
-        .items
-        .iter()
-        .map(|object| serde_json::to_value(object).unwrap_or(Value::Null))
-        .collect();
-    let (set, loaded) = PolicySet::from_documents(&documents);
-    for l in loaded.iter().filter(|l| !l.in_force()) {
-        let error = l.error.as_ref().map(ToString::to_string).unwrap_or_default();
-        tracing::info!(policy = %l.name, error = %error, "admission policy skipped: it does not parse or compile");
-    }
-    tracing::info!(policies = set.len(), "read the cluster's admission policies");
-    Ok(Some(set))
-}
-
-/// Who the cluster says the user is (a SelfSubjectReview), for policy exemptions; `None` when it
-/// cannot tell.
-pub async fn whoami(client: &Client) -> Option<UserInfo> {
-    let api: Api<SelfSubjectReview> = Api::all(client.clone());
-    let review = SelfSubjectReview::default();
-    match api.create(&PostParams::default(), &review).await {
-        Ok(answer) => {
-            let info = answer.status?.user_info?;
-            Some(UserInfo {
-                username: info.username.unwrap_or_default(),
-                groups: info.groups.unwrap_or_default(),
-            })
-        }
-        Err(e) => {
-            tracing::info!(error = %e, "cannot tell who you are (SelfSubjectReview); policy exemptions are not applied");
-            None
-        }
-    }
-}
 
 /// `Cluster demo`, `MachineDeployment kube-system/workers`: the object a verdict is about.
 pub fn subject(verdict: &Verdict) -> String {
@@ -171,8 +107,46 @@ fn report(
     Err(Reported(message).into())
 }
 
+/// Defaults and validates the objects as admission would, reporting problems on stderr.
+pub fn admit_generated(
+    objects: Vec<Value>,
+    platform: &Platform,
+    cluster_version: Option<Version>,
+) -> anyhow::Result<Vec<Value>> {
+    let inputs: Vec<validate::Input> = objects.into_iter().map(validate::Input::generated).collect();
+    let opts = validate::CheckOptions {
+        platform: platform.clone(),
+        cluster_version,
+    };
+    let checked = validate::check(inputs, &opts);
+    let mut stderr = std::io::stderr().lock();
+    let invalid: Vec<&validate::Checked> = checked.iter().filter(|c| !c.allowed()).collect();
+    for c in &checked {
+        if c.allowed() {
+            for w in c.warnings() {
+                let _ = writeln!(stderr, "Warning: {} {}: {w}", c.kind(), c.name());
+            }
+        }
+    }
+    if !invalid.is_empty() {
+        let mut report = Vec::new();
+        validate::write_text_report(&mut report, &invalid, false)?;
+        let _ = stderr.write_all(&report);
+        let errors: usize = invalid.iter().map(|c| c.error_count()).sum();
+        anyhow::bail!(
+            "the generated objects are not valid ({errors} {}); set the variables they come from, or pass \
+             --skip-validation to print them as they are",
+            if errors == 1 { "error" } else { "errors" }
+        );
+    }
+    Ok(checked.into_iter().map(validate::Checked::into_object).collect())
+}
+
 #[cfg(test)]
 mod tests {
+    use kkp_crds::policy::AdmissionPolicy;
+    use kube::Client;
+
     use super::*;
     use serde_json::json;
 
@@ -270,7 +244,7 @@ mod tests {
     }
 
     fn conn() -> Connection {
-        let config = ::kube::Config::new("https://127.0.0.1:1".parse().expect("a url"));
+        let config = kube::Config::new("https://127.0.0.1:1".parse().expect("a url"));
         Connection {
             client: Client::try_from(config).expect("a client"),
             context: "seed".into(),

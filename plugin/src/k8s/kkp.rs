@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use ::kube::api::ListParams;
+use kube::api::ListParams;
 use serde_json::Value;
 
 use super::client::Connection;
