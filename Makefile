@@ -1,5 +1,5 @@
 # The two commands a newcomer needs: `make demo` and `make test`.
-.PHONY: demo test bench fuzz release control-plane crds fmt lint
+.PHONY: demo test bench fuzz release image chart tools control-plane crds fmt lint
 
 ## demo: start a local seed and user control plane, install the CRDs and the webhook, create a cluster with the plugin
 demo:
@@ -21,6 +21,19 @@ fuzz:
 release:
 	@scripts/release.sh
 
+## image: the kkp-webhook container image as an OCI archive in dist/, without a container daemon (crane)
+image:
+	@scripts/image.sh
+
+## chart: copy the manifests and CRDs into the Helm chart charts/kkp-webhook (its tests check the copies)
+chart:
+	@scripts/chart.sh sync
+
+## tools: build helm and crane from their Go modules (cached)
+tools:
+	@scripts/tools.sh helm >/dev/null
+	@scripts/tools.sh crane >/dev/null
+
 ## control-plane: build kube-apiserver, etcd and kubectl from their Go modules (cached)
 control-plane:
 	@scripts/control-plane.sh build
@@ -28,6 +41,7 @@ control-plane:
 ## crds: regenerate the CRD manifests from the Rust types
 crds:
 	cargo run -q -p kkp-crds --bin crdgen
+	@scripts/chart.sh sync
 
 fmt:
 	cargo fmt --all

@@ -27,6 +27,17 @@ if ! bin_dir="$(scripts/control-plane.sh build | tail -n 1)"; then
   exit 1
 fi
 export KKP_CONTROL_PLANE_BIN="$bin_dir"
+# helm (the chart tests) and crane (the image test), built from their Go modules and cached.
+for tool in helm crane; do
+  if ! tool_path="$(scripts/tools.sh "$tool" | tail -n 1)"; then
+    echo "test: $tool could not be built; the chart and image tests cannot run (see above)" >&2
+    exit 1
+  fi
+  case "$tool" in
+    helm) export KKP_HELM="$tool_path" ;;
+    crane) export KKP_CRANE="$tool_path" ;;
+  esac
+done
 
 # Some tests read the real upstream objects in place, from the shared/upstream-examples folder next
 # to the checkout (or next to one of its parent folders). KKP_UPSTREAM_EXAMPLES overrides the search.

@@ -35,6 +35,16 @@ apt_install() {
 
 command -v cc >/dev/null 2>&1 || apt_install gcc libc6-dev
 command -v make >/dev/null 2>&1 || apt_install make
+# The image (make image, and its test) holds a static musl build of the webhook: the Rust target
+# and a C compiler for musl (ring and mimalloc compile C).
+if [[ "$(uname -s)" == Linux ]]; then
+  command -v musl-gcc >/dev/null 2>&1 || command -v "$(uname -m)-linux-musl-gcc" >/dev/null 2>&1 || apt_install musl-tools
+  musl_target="$(uname -m)-unknown-linux-musl"
+  if command -v rustup >/dev/null 2>&1 && ! rustup target list --installed | grep -qx "$musl_target"; then
+    say "adding the Rust target $musl_target"
+    rustup target add "$musl_target"
+  fi
+fi
 if ! command -v go >/dev/null 2>&1; then
   apt_install golang-go
 fi

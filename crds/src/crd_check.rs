@@ -111,9 +111,8 @@ fn child(path: Option<&Path>, name: &str) -> Path {
 fn walk(schema: &Value, value: &Value, path: Option<&Path>, errors: &mut Vec<FieldError>) {
     let here = || path_or_root(path);
     if value.is_null() {
-        if schema.get("nullable").and_then(Value::as_bool) != Some(true) {
-            errors.push(FieldError::invalid(here(), Value::Null, "must not be null"));
-        }
+        // The apiserver prunes a null it is not told to keep (nullable), so it is no error here;
+        // a required field that is null counts as missing (see `check_object`).
         return;
     }
     let int_or_string = schema.get("x-kubernetes-int-or-string").and_then(Value::as_bool) == Some(true);
@@ -247,8 +246,17 @@ fn check_number(schema: &Value, n: f64, value: &Value, here: impl Fn() -> Path, 
 
 fn check_object(schema: &Value, map: &Map<String, Value>, path: Option<&Path>, errors: &mut Vec<FieldError>) {
     for name in schema.get("required").and_then(Value::as_array).into_iter().flatten() {
+        let nullable = |name: &str| {
+            schema
+                .pointer(&format!(
+                    "/properties/{}/nullable",
+                    name.replace('~', "~0").replace('/', "~1")
+                ))
+                .and_then(Value::as_bool)
+                == Some(true)
+        };
         if let Some(name) = name.as_str()
-            && !map.contains_key(name)
+            && map.get(name).is_none_or(|v| v.is_null() && !nullable(name))
         {
             errors.push(FieldError::required(child(path, name), ""));
         }
@@ -359,6 +367,9 @@ mod tests {
         );
         let missing = errors(json!({}));
         assert_eq!(missing, ["spec.size: Required value"]);
+        // As the apiserver prunes nulls: a null is no error, but a null required field is missing.
+        assert!(errors(json!({"size": 1, "color": null})).is_empty());
+        assert_eq!(errors(json!({"size": null})), ["spec.size: Required value"]);
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! The plugin's modules depend on each other in one direction: no import cycle, and cluster
-//! access (`k8s`), `output` and `exit` use no other module of the plugin.
+//! access (`k8s`), the KKP REST API client (`kkp_api`), `output` and `exit` use no other module of
+//! the plugin.
 //!
 //! The graph is read from the sources: every `crate::…`, `super::…` and `self::…` path, and every
 //! use of a child module by name, outside test-only code (`#[cfg(test)]`). It is checked at two
@@ -347,7 +348,7 @@ fn no_cycle_among_files() {
 #[test]
 fn the_bottom_layers_use_nothing_above_them() {
     let top = top_level(&graph());
-    for bottom in ["k8s", "output", "exit"] {
+    for bottom in ["k8s", "kkp_api", "output", "exit"] {
         let uses = top.get(&vec![bottom.to_owned()]).cloned().unwrap_or_default();
         assert!(
             uses.is_empty(),

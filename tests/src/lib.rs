@@ -35,6 +35,7 @@ pub mod probe;
 mod process;
 pub mod shared;
 mod startup;
+pub mod tools;
 pub mod upstream;
 pub mod users;
 pub mod versions;

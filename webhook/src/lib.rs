@@ -30,6 +30,7 @@ pub mod logging;
 pub mod machine_labels;
 pub mod metrics;
 pub mod patch;
+pub mod pkcs8;
 pub mod platform;
 pub mod policies;
 pub mod policy_routes;

@@ -168,6 +168,20 @@ fn read_text(path: &Path) -> Result<String, RenewalError> {
     })
 }
 
+/// The CA's private key: PKCS#8, or PKCS#1 (RSA) as Helm's `genCA` writes it.
+fn read_key(key_path: &Path) -> Result<KeyPair, RenewalError> {
+    use rustls::pki_types::pem::PemObject;
+    let unusable = |source| RenewalError::Key {
+        path: key_path.to_owned(),
+        source,
+    };
+    let pem = read_text(key_path)?;
+    let der =
+        PrivateKeyDer::from_pem_slice(pem.as_bytes()).map_err(|_| unusable(rcgen::Error::CouldNotParseKeyPair))?;
+    let pkcs8 = crate::pkcs8::to_pkcs8(&der).ok_or_else(|| unusable(rcgen::Error::CouldNotParseKeyPair))?;
+    KeyPair::try_from(&pkcs8).map_err(unusable)
+}
+
 /// A CA read from its PEM files.
 #[derive(Debug)]
 pub struct Ca {
@@ -193,10 +207,7 @@ impl Ca {
             })?
             .to_vec();
         parse_der(&cert_der, &cert_path.display().to_string())?;
-        let key = KeyPair::from_pem(&read_text(key_path)?).map_err(|source| RenewalError::Key {
-            path: key_path.to_owned(),
-            source,
-        })?;
+        let key = read_key(key_path)?;
         Ok(Ca {
             path: cert_path.to_owned(),
             cert_der,

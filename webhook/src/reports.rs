@@ -18,6 +18,7 @@ use std::time::Duration;
 use clap::{ArgAction, Args};
 use kkp_crds::policy::PolicySet;
 use kkp_crds::policy::report::{self, MANAGED_BY_LABEL, ObjectRef, REPORT_GROUP, REPORT_VERSION, ReportResult, SOURCE};
+use kkp_crds::policy::sandbox::runtime;
 use kube::api::{ApiResource, DeleteParams, DynamicObject, GroupVersionKind, ListParams, Patch, PatchParams};
 use kube::{Api, Client, ResourceExt};
 use serde_json::Value;
@@ -131,13 +132,44 @@ fn as_value(object: DynamicObject, resource: &ApiResource) -> Value {
     value
 }
 
-/// Evaluates objects off the async workers.
+/// The CEL evaluation threads the audit leaves to admission: it waits while more are alive, so
+/// that slow rules in a background audit never make admission answer "not evaluated".
+const AUDIT_CEL_THREADS: usize = runtime::MAX_EVALUATION_THREADS / 4;
+
+/// How long the audit waits for CEL threads to finish before it leaves an object's report as it is.
+const AUDIT_CEL_WAIT: Duration = Duration::from_secs(10);
+
+/// Waits (blocking) until few enough CEL evaluations run; false when they do not within the wait.
+fn cel_threads_free() -> bool {
+    let started = std::time::Instant::now();
+    while runtime::live_threads() >= AUDIT_CEL_THREADS {
+        if started.elapsed() >= AUDIT_CEL_WAIT {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    true
+}
+
+/// Evaluates objects off the async workers, one at a time. An object evaluated while CEL
+/// evaluation threads stay busy is left out (its report stays as it is until the next audit).
 async fn evaluate(policies: PolicySet, objects: Vec<Value>) -> Vec<(ObjectRef, Vec<ReportResult>)> {
     let evaluated = tokio::task::spawn_blocking(move || {
-        objects
-            .iter()
-            .map(|o| (ObjectRef::of(o), report::results(&policies, o)))
-            .collect()
+        let mut out = Vec::with_capacity(objects.len());
+        for o in &objects {
+            if !cel_threads_free() {
+                tracing::warn!(
+                    name = o
+                        .pointer("/metadata/name")
+                        .and_then(serde_json::Value::as_str)
+                        .unwrap_or(""),
+                    "policy reports: CEL evaluations stay busy; this object's report waits for the next audit"
+                );
+                continue;
+            }
+            out.push((ObjectRef::of(o), report::results(&policies, o)));
+        }
+        out
     })
     .await;
     evaluated.unwrap_or_else(|e| {

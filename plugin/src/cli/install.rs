@@ -31,7 +31,10 @@ available), showing how far it is; without it, install returns once everything i
 
 Use --crds=false or --webhook=false to install only one part. On a KKP seed, KKP's own CRDs are in
 charge: install the webhook only there (--crds=false). The AdmissionPolicy CRD belongs to the
-webhook, which watches policies, so it is installed with the webhook either way.";
+webhook, which watches policies, so it is installed with the webhook either way.
+
+The Helm chart kkp-webhook (charts/kkp-webhook in the source) installs exactly the same objects,
+for clusters managed with Helm.";
 
 pub const INSTALL_EXAMPLES: &str = "\
 Examples:
@@ -72,7 +75,8 @@ pub struct InstallArgs {
     /// Generate a new certificate even if the installed one is still good.
     #[arg(long, conflicts_with = "cert_manager")]
     pub renew_certificate: bool,
-    /// The webhook image [default: the image of this release].
+    /// The webhook image, any reference (registry/name:tag or name@sha256:digest) [default: the image
+    /// of this release].
     #[arg(long, value_name = "IMAGE")]
     pub image: Option<String>,
     /// none: apply; client: print everything that would be applied; server: let the server check

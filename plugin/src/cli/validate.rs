@@ -12,7 +12,8 @@ Files may hold several YAML documents, JSON objects or Lists. Each KKP Cluster
 (kubermatic.k8c.io/v1) and machine-controller MachineDeployment (cluster.k8s.io/v1alpha1) is
 defaulted, then validated, by the same engine as the admission webhook, as a CREATE. Every error
 is listed with the field it is about. Objects of other kinds (another group's Cluster, say) are
-reported as skipped, not as errors.
+reported as skipped, not as errors, unless --crd gives their CRD: then they are checked against
+its schema (types, required fields, enums, lengths, bounds, patterns, formats, unknown fields).
 
 The versions (offered, default, updates, provider incompatibilities) come from the
 KubermaticConfiguration given with --kubermatic-configuration, else from the catalog built into
@@ -60,6 +61,11 @@ pub struct ValidateArgs {
     /// the version of the one KKP Cluster among the inputs, if there is exactly one].
     #[arg(long, value_name = "VERSION")]
     pub cluster_version: Option<String>,
+    /// A CRD file, or a directory of them; repeatable. Objects of the kinds they define are checked
+    /// against the CRD's schema (types, required fields, enums, lengths, bounds, patterns, formats,
+    /// unknown fields) instead of being skipped.
+    #[arg(long = "crd", value_name = "FILE|DIR", value_hint = clap::ValueHint::AnyPath)]
+    pub crds: Vec<String>,
     #[command(flatten)]
     pub platform: PlatformFiles,
 }

@@ -6,6 +6,7 @@ use std::io::{self, Write};
 
 use anyhow::{Context as _, bail};
 use kkp_crds::admission::{self, Verdict};
+use kkp_crds::crd_check::CrdSchemas;
 use kkp_crds::policy::Enforcement;
 use kkp_crds::versions;
 use serde::Serialize;
@@ -52,11 +53,13 @@ pub struct CheckOptions {
 pub struct Checked {
     pub input: Input,
     pub verdict: Verdict,
+    /// Judged against its CRD (`--crd`) rather than by the engine's own rules.
+    pub against_crd: bool,
 }
 
 impl Checked {
     pub fn is_ours(&self) -> bool {
-        self.verdict.skipped.is_none() && self.verdict.kind.is_ours()
+        self.against_crd || (self.verdict.skipped.is_none() && self.verdict.kind.is_ours())
     }
 
     /// Admitted, or not ours to judge.
@@ -119,8 +122,47 @@ pub fn check(inputs: Vec<Input>, opts: &CheckOptions) -> Vec<Checked> {
     inputs
         .into_iter()
         .zip(verdicts)
-        .map(|(input, verdict)| Checked { input, verdict })
+        .map(|(input, verdict)| Checked {
+            input,
+            verdict,
+            against_crd: false,
+        })
         .collect()
+}
+
+/// Judges the objects the engine has no rules for against their CRD's schema, where `crds`
+/// has one for their kind.
+pub fn check_against_crds(checked: &mut [Checked], crds: &CrdSchemas) {
+    for c in checked.iter_mut().filter(|c| !c.is_ours()) {
+        if let Some(errors) = crds.check(&c.input.value) {
+            c.verdict.errors = errors;
+            c.verdict.skipped = None;
+            // The engine's note that it does not judge this kind no longer holds.
+            c.verdict.warnings.clear();
+            c.against_crd = true;
+        }
+    }
+}
+
+/// The CRDs of `--crd` files and directories.
+fn load_crds(paths: &[String]) -> anyhow::Result<CrdSchemas> {
+    let mut docs = Vec::new();
+    for file in super::files::expand(paths, true)? {
+        let text = super::files::read_text(&file).with_context(|| format!("--crd {file}: cannot read"))?;
+        let (found, errors) = documents::parse_stream(&text);
+        if let Some(e) = errors.first() {
+            bail!("--crd {file}: {e}");
+        }
+        docs.extend(found.into_iter().map(|d| d.value));
+    }
+    let crds = CrdSchemas::from_documents(&docs);
+    if crds.is_empty() {
+        bail!(
+            "--crd {}: no CustomResourceDefinition with a schema found",
+            paths.join(", ")
+        );
+    }
+    Ok(crds)
 }
 
 /// The report for people: a line per object, then its errors and warnings indented.
@@ -259,7 +301,10 @@ pub async fn run(args: ValidateArgs, _g: &GlobalSettings, printer: &Printer) -> 
     if inputs.is_empty() && unreadable.is_empty() {
         bail!("no objects found in {}", files.join(", "));
     }
-    let checked = check(inputs, &opts);
+    let mut checked = check(inputs, &opts);
+    if !args.crds.is_empty() {
+        check_against_crds(&mut checked, &load_crds(&args.crds)?);
+    }
     let mut out = printer.stdout();
     let written = match args.output {
         ReportFormat::Text => {

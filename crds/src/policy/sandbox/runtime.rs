@@ -25,6 +25,12 @@ pub const MAX_EVALUATION_THREADS: usize = 64;
 
 static LIVE_THREADS: AtomicUsize = AtomicUsize::new(0);
 
+/// How many evaluation threads are alive now (timed-out ones included), for background work that
+/// should leave the slots to admission.
+pub fn live_threads() -> usize {
+    LIVE_THREADS.load(Ordering::Relaxed)
+}
+
 /// What one rule said about one object.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Outcome {
