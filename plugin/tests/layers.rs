@@ -405,3 +405,19 @@ fn only_the_printer_writes_to_the_terminal() {
     }
     assert!(offenders.is_empty(), "write through the Printer instead: {offenders:?}");
 }
+
+#[test]
+fn every_module_says_what_it_is_for() {
+    let src = src_dir();
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    let silent: Vec<String> = files
+        .iter()
+        .filter(|f| {
+            let text = std::fs::read_to_string(f).expect("readable");
+            !text.trim_start().starts_with("//!")
+        })
+        .map(|f| f.strip_prefix(&src).expect("under src").display().to_string())
+        .collect();
+    assert!(silent.is_empty(), "modules without a first `//!` comment: {silent:?}");
+}

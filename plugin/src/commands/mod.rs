@@ -1,5 +1,5 @@
 //! What each command does, one module per command, mirroring `kubectl kkp <group> <verb>`.
-//! Each takes its parsed flags and the resolved global settings.
+//! Each takes its parsed flags, the resolved global settings and the printer it writes through.
 
 pub mod api;
 pub mod completion;
