@@ -29,10 +29,11 @@ image:
 chart:
 	@scripts/chart.sh sync
 
-## tools: build helm and crane from their Go modules (cached)
+## tools: build helm, crane and tofu from their Go modules (cached)
 tools:
 	@scripts/tools.sh helm >/dev/null
 	@scripts/tools.sh crane >/dev/null
+	@scripts/tools.sh tofu >/dev/null
 
 ## control-plane: build kube-apiserver, etcd and kubectl from their Go modules (cached)
 control-plane:

@@ -27,15 +27,17 @@ if ! bin_dir="$(scripts/control-plane.sh build | tail -n 1)"; then
   exit 1
 fi
 export KKP_CONTROL_PLANE_BIN="$bin_dir"
-# helm (the chart tests) and crane (the image test), built from their Go modules and cached.
-for tool in helm crane; do
+# helm (the chart tests), crane (the image test) and tofu (the KubeOne tests, in place of
+# terraform), built from their Go modules and cached.
+for tool in helm crane tofu; do
   if ! tool_path="$(scripts/tools.sh "$tool" | tail -n 1)"; then
-    echo "test: $tool could not be built; the chart and image tests cannot run (see above)" >&2
+    echo "test: $tool could not be built; the tests that run it cannot run (see above)" >&2
     exit 1
   fi
   case "$tool" in
     helm) export KKP_HELM="$tool_path" ;;
     crane) export KKP_CRANE="$tool_path" ;;
+    tofu) export KKP_TERRAFORM="${KKP_TERRAFORM:-$tool_path}" ;;
   esac
 done
 

@@ -23,16 +23,17 @@ fn kubeone_example(provider: &str) -> PathBuf {
         .join("output.tf")
 }
 
-/// The Terraform binary: `KKP_TERRAFORM`, else `terraform` on PATH. Without it the test is skipped
-/// with a message, except in CI, where it fails.
+/// The Terraform binary: `KKP_TERRAFORM` (`make test` sets it to OpenTofu's `tofu`, built from its
+/// Go module), else `terraform` or `tofu` on PATH. Without one the test is skipped with a message,
+/// except in CI, where it fails.
 fn terraform() -> Option<PathBuf> {
     let found = std::env::var_os("KKP_TERRAFORM").map(PathBuf::from).or_else(|| {
         std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
-            .map(|dir| dir.join("terraform"))
+            .flat_map(|dir| [dir.join("terraform"), dir.join("tofu")])
             .find(|p| p.is_file())
     });
     if found.is_none() {
-        let why = "terraform is not installed (set KKP_TERRAFORM or put terraform on PATH)";
+        let why = "neither terraform nor tofu is installed (set KKP_TERRAFORM, run `scripts/tools.sh tofu`, or put one on PATH)";
         assert!(std::env::var("CI").as_deref() != Ok("true"), "{why}");
         eprintln!("skipped: {why}");
     }
