@@ -11,7 +11,9 @@ mod objects;
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use kkp_crds::admission::{Context, Request, UserInfo, mutate, validate};
+use kkp_crds::admission::{mutate, validate};
+use kkp_crds::context::Context;
+use kkp_crds::request::{Request, UserInfo};
 use kkp_crds::policy::{AdmissionPolicy, Enforcement, PolicySet};
 use kube_cel::KubeCelExt;
 use objects::{cluster, machine_deployment};

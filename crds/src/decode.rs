@@ -10,7 +10,7 @@ use std::collections::HashSet;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use crate::admission::ResourceKind;
+use crate::request::ResourceKind;
 use crate::field::{FieldError, Path};
 use crate::type_check;
 

@@ -12,8 +12,10 @@ pub mod crdgen;
 pub mod field;
 pub mod machine;
 pub mod providers;
+pub mod request;
 pub mod schema;
 pub mod semver_coerce;
+pub mod shared_fields;
 pub mod type_check;
 
 pub use cluster::Cluster;
@@ -21,6 +23,7 @@ pub use field::{FieldError, Path};
 pub use machine::{Machine, MachineDeployment, MachineSet};
 pub mod admission;
 pub mod cni;
+pub mod context;
 pub mod decode;
 pub mod defaulting;
 pub mod platform;
@@ -28,4 +31,6 @@ pub mod policy;
 pub mod validation;
 pub mod versions;
 
-pub use admission::{Context, Operation, Request, ResourceKind, UserInfo, Verdict, admit, admit_all, mutate, validate};
+pub use admission::{Verdict, admit, admit_all, mutate, validate};
+pub use context::Context;
+pub use request::{Operation, Request, ResourceKind, UserInfo};

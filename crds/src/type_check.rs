@@ -17,7 +17,7 @@ use schemars::JsonSchema;
 use schemars::generate::SchemaSettings;
 use serde_json::{Map, Value, json};
 
-use crate::admission::ResourceKind;
+use crate::request::ResourceKind;
 use crate::cluster::Cluster;
 use crate::field::{FieldError, Path};
 use crate::machine::MachineDeployment;

@@ -4,7 +4,7 @@
 mod common;
 
 use common::{cluster, defaulted, machine_deployment, with};
-use kkp_crds::admission::ResourceKind;
+use kkp_crds::request::ResourceKind;
 use kkp_crds::providers::Provider;
 use kkp_crds::type_check::type_errors;
 use kkp_crds::{Cluster, MachineDeployment};

@@ -12,7 +12,9 @@ mod common;
 use std::collections::BTreeSet;
 
 use common::{SSH_KEY, cluster_block, datacenter, machine_block, with};
-use kkp_crds::admission::{Context, Request, mutate};
+use kkp_crds::admission::mutate;
+use kkp_crds::context::Context;
+use kkp_crds::request::Request;
 use kkp_crds::providers::Provider;
 use serde_json::{Value, json};
 

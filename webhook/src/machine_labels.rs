@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, RwLock};
 
 use futures::StreamExt;
-use kkp_crds::admission::ResourceKind;
+use kkp_crds::request::ResourceKind;
 use kkp_crds::policy::selector_labels;
 use kube::api::{ApiResource, DynamicObject, GroupVersionKind};
 use kube::runtime::{WatchStreamExt, watcher};

@@ -77,7 +77,7 @@ pub fn compile(policy: &AdmissionPolicy) -> Result<CompiledPolicy, PolicyError> 
     std::thread::scope(|scope| {
         let compiling = std::thread::Builder::new()
             .name("policy-compile".into())
-            .stack_size(sandbox::STACK_BYTES)
+            .stack_size(sandbox::limits::STACK_BYTES)
             .spawn_scoped(scope, || {
                 std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| compile_here(policy)))
                     .unwrap_or_else(|_| Err(crashed()))

@@ -8,7 +8,7 @@ use super::compile::CompiledPolicy;
 use super::facts::{self, Facts, Given};
 use super::sandbox::{self, runtime::Outcome};
 use super::{PolicySet, Violation};
-use crate::admission::{ResourceKind, UserInfo};
+use crate::request::{ResourceKind, UserInfo};
 use crate::validation::selector_matches;
 
 impl CompiledPolicy {
@@ -323,12 +323,12 @@ fn check(
             Outcome::OverBudget(c) => format!(
                 "{} (not evaluated: its estimated cost over this object, {c}, is over the budget of {})",
                 rule.message,
-                sandbox::COST_BUDGET
+                sandbox::limits::COST_BUDGET
             ),
             Outcome::TimedOut => format!(
                 "{} (the expression did not finish within {:?})",
                 rule.message,
-                sandbox::EVALUATION_DEADLINE
+                sandbox::limits::EVALUATION_DEADLINE
             ),
             Outcome::Busy => format!("{} (not evaluated: too many CEL evaluations are running)", rule.message),
             Outcome::Crashed => format!("{} (the CEL evaluator crashed)", rule.message),

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use super::quantity;
-use crate::admission::ResourceKind;
+use crate::request::ResourceKind;
 use crate::providers::Provider;
 
 /// machine-controller's annotation-free way for KKP to ask for a first MachineDeployment.

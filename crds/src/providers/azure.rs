@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_with::skip_serializing_none;
 
 use super::GlobalSecretKeySelector;
-use crate::cluster::{NetworkRanges, Other};
+use crate::shared_fields::{NetworkRanges, Other};
 
 /// Microsoft Azure: a service principal and the network resources KKP creates or reuses. Empty
 /// resource names at creation mean KKP creates the resource and writes its name back.

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use serde_with::skip_serializing_none;
 
 use super::GlobalSecretKeySelector;
-use crate::cluster::Other;
+use crate::shared_fields::Other;
 
 /// DigitalOcean: an API token, nothing else.
 #[skip_serializing_none]

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_with::skip_serializing_none;
 
 use super::GlobalSecretKeySelector;
-use crate::cluster::{NetworkRanges, Other};
+use crate::shared_fields::{NetworkRanges, Other};
 
 /// Google Cloud: a service account and the network the machines join.
 #[skip_serializing_none]

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use serde_with::skip_serializing_none;
 
 use super::GlobalSecretKeySelector;
-use crate::cluster::Other;
+use crate::shared_fields::Other;
 
 /// Hetzner Cloud: an API token and, optionally, the network the CCM uses.
 #[skip_serializing_none]

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use serde_with::skip_serializing_none;
 
 use super::GlobalSecretKeySelector;
-use crate::cluster::Other;
+use crate::shared_fields::Other;
 
 /// KubeVirt: the infrastructure cluster's kubeconfig and its storage.
 #[skip_serializing_none]

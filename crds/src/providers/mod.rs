@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use serde_with::skip_serializing_none;
 
-use crate::cluster::Other;
+use crate::shared_fields::Other;
 
 pub use aws::AwsCloudSpec;
 pub use azure::AzureCloudSpec;

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_with::skip_serializing_none;
 
 use super::GlobalSecretKeySelector;
-use crate::cluster::{NetworkRanges, Other};
+use crate::shared_fields::{NetworkRanges, Other};
 
 /// OpenStack: user or application credentials, and the network resources KKP creates or reuses.
 #[skip_serializing_none]

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use serde_with::skip_serializing_none;
 
 use super::GlobalSecretKeySelector;
-use crate::cluster::Other;
+use crate::shared_fields::Other;
 
 /// VMware vSphere: credentials and where in vCenter the machines go.
 #[skip_serializing_none]

@@ -8,7 +8,7 @@ use ipnet::IpNet;
 use serde_json::Value;
 
 use super::{Findings, cluster_cloud, cluster_network, cluster_project_rules, names};
-use crate::admission::Context;
+use crate::context::Context;
 use crate::cloud_controller::{self, EXTERNAL_CLOUD_PROVIDER};
 use crate::cluster::{Cluster, ClusterSpec, MAX_CLUSTER_NAME_LENGTH, PROJECT_ID_LABEL};
 use crate::cni;

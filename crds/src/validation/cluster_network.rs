@@ -3,7 +3,8 @@
 use ipnet::IpNet;
 
 use super::Findings;
-use crate::cluster::{ClusterSpec, NetworkRanges};
+use crate::cluster::ClusterSpec;
+use crate::shared_fields::NetworkRanges;
 use crate::field::{FieldError, Path};
 
 pub const PROXY_MODES: [&str; 4] = ["ipvs", "iptables", "ebpf", "nftables"];

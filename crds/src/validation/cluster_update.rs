@@ -4,7 +4,7 @@ use serde_json::Value;
 
 use super::Findings;
 use super::cluster::{catalog_incompatible, external_ccm, feature, validate_pod_security_policy};
-use crate::admission::Context;
+use crate::context::Context;
 use crate::cloud_controller::{self, EXTERNAL_CLOUD_PROVIDER};
 use crate::cluster::{
     Cluster, ClusterSpec, PROJECT_ID_LABEL, UNSAFE_CNI_MIGRATION_LABEL, UNSAFE_CNI_UPGRADE_LABEL,
@@ -138,7 +138,7 @@ fn validate_network_update(old: &Cluster, new: &Cluster, spec: &Path, f: &mut Fi
         immutable(&on.ip_family, &nn.ip_family, net.child("ipFamily"), f);
     }
     let blocks =
-        |r: &Option<crate::cluster::NetworkRanges>| r.as_ref().and_then(|r| r.cidr_blocks.clone()).unwrap_or_default();
+        |r: &Option<crate::shared_fields::NetworkRanges>| r.as_ref().and_then(|r| r.cidr_blocks.clone()).unwrap_or_default();
     for (key, (was, is)) in [
         ("pods", (blocks(&on.pods), blocks(&nn.pods))),
         ("services", (blocks(&on.services), blocks(&nn.services))),

@@ -2,7 +2,9 @@
 //! provider, written from the model reference after upstream's examples.
 #![allow(dead_code)]
 
-use kkp_crds::admission::{Context, Request, admit, validate};
+use kkp_crds::admission::{admit, validate};
+use kkp_crds::context::Context;
+use kkp_crds::request::Request;
 use kkp_crds::providers::Provider;
 use serde_json::{Value, json};
 

@@ -15,7 +15,7 @@ mod earlier;
 
 use std::io::Write as _;
 
-use kkp_crds::admission::ResourceKind;
+use kkp_crds::request::ResourceKind;
 use serde_json::Value;
 
 use self::cluster_api::POLL_INTERVAL;

@@ -4,7 +4,8 @@
 use std::io::{self, Write};
 
 use anyhow::{Context as _, bail};
-use kkp_crds::admission::{UserInfo, Verdict};
+use kkp_crds::admission::Verdict;
+use kkp_crds::request::UserInfo;
 use kkp_crds::policy::{self, Enforcement, PolicySet, Violation};
 use serde::Serialize;
 use serde_json::Value;

@@ -1,7 +1,8 @@
 //! Objects admitted locally under a cluster's admission policies, and how their verdicts are
 //! reported: shared by `generate`, `create cluster` (before it applies) and `policy test`.
 
-use kkp_crds::admission::{self, UserInfo, Verdict};
+use kkp_crds::admission::{self, Verdict};
+use kkp_crds::request::UserInfo;
 use kkp_crds::policy::{Enforcement, PolicySet, Violation};
 use serde_json::Value;
 
