@@ -10,6 +10,7 @@ pub mod cluster;
 pub mod crd_check;
 pub mod crdgen;
 pub mod field;
+pub mod label_selector;
 pub mod machine;
 pub mod providers;
 pub mod request;

@@ -12,9 +12,9 @@ use std::sync::Arc;
 use common::{cluster, with, without};
 use kkp_crds::admission::{Verdict, admit};
 use kkp_crds::context::Context;
-use kkp_crds::request::Request;
 use kkp_crds::platform::Datacenters;
 use kkp_crds::providers::Provider;
+use kkp_crds::request::Request;
 use pretty_assertions::assert_eq;
 use serde_json::{Value, json};
 

@@ -8,7 +8,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-use kkp_e2e::module_graph::{CrateSources, Graph, ModPath, cycles, expand, groups, production_code, shortest_cycle, show, top_level};
+use kkp_e2e::module_graph::{
+    CrateSources, Graph, ModPath, cycles, expand, groups, production_code, shortest_cycle, show, top_level,
+};
 
 fn plugin() -> CrateSources {
     // `complete.rs` is a program of its own (`kubectl_complete-kkp`).
@@ -104,7 +106,10 @@ fn the_plugins_bottom_layers_use_nothing_above_them() {
         );
     }
     let cli = &top[&module("cli")];
-    assert!(!cli.contains(&module("commands")), "cli (clap types only) uses commands: {cli:?}");
+    assert!(
+        !cli.contains(&module("commands")),
+        "cli (clap types only) uses commands: {cli:?}"
+    );
 }
 
 #[test]
@@ -118,7 +123,10 @@ fn a_planted_cycle_is_found() {
     ]);
     assert_eq!(
         cycles(&graph),
-        vec![vec![a.clone(), b.clone(), a.clone()], vec![c.clone(), d.clone(), c.clone()]]
+        vec![
+            vec![a.clone(), b.clone(), a.clone()],
+            vec![c.clone(), d.clone(), c.clone()]
+        ]
     );
     assert!(cycles(&BTreeMap::from([(a.clone(), BTreeSet::from([b.clone()]))])).is_empty());
     let mut found = Vec::new();
@@ -182,6 +190,9 @@ fn every_module_says_what_it_is_for() {
             })
             .map(|(_, rel)| rel.display().to_string())
             .collect();
-        assert!(silent.is_empty(), "{name} modules without a first `//!` comment: {silent:?}");
+        assert!(
+            silent.is_empty(),
+            "{name} modules without a first `//!` comment: {silent:?}"
+        );
     }
 }

@@ -20,16 +20,16 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::routing::post;
 use kkp_crds::admission::Verdict;
-use kkp_crds::request::{Operation, ResourceKind};
 use kkp_crds::policy::{self, AdmissionPolicy};
+use kkp_crds::request::{Operation, ResourceKind};
 use kkp_manifests::{VALIDATE_EXEMPTION_PATH, VALIDATE_POLICY_PATH, VALIDATE_SCALE_PATH};
 
 use crate::answer::{self, Answer, Endpoint, operation_label};
+use crate::exemption_route;
 use crate::metrics::Outcome;
 use crate::review::{AdmissionResponse, ParsedRequest, Status};
 use crate::review_http::{http_error, parse, respond};
 use crate::state::AppState;
-use crate::exemption_route;
 
 /// The routes of the two endpoints, to merge into the TLS router.
 pub fn routes() -> Router<AppState> {

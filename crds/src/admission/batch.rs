@@ -23,8 +23,8 @@ use serde_json::Value;
 use super::chain::admit;
 use super::verdict::Verdict;
 use crate::context::Context;
-use crate::request::{Request, ResourceKind, UserInfo};
 use crate::policy::{PolicySet, Violation};
+use crate::request::{Request, ResourceKind, UserInfo};
 use crate::versions;
 
 /// The rule name of the worker limit.

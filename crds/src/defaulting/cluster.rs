@@ -8,10 +8,10 @@ use serde_json::{Map, Value, json};
 
 use super::phase::Phase;
 use super::{cluster_crd, cluster_features};
-use crate::context::Context;
 use crate::cluster::{
     Cluster, ClusterNetworkingConfig, ClusterSpec, CniPluginSettings, IpvsConfiguration, KubernetesDashboard,
 };
+use crate::context::Context;
 use crate::providers::Provider;
 use crate::{cloud_controller, cni, schema, versions};
 

@@ -9,13 +9,13 @@ mod machine;
 mod phase;
 
 pub use cluster::{
-    DEFAULT_CONTAINER_RUNTIME, DEFAULT_DNS_DOMAIN, DEFAULT_NODE_PORT_RANGE, NetworkDefaults,
-    default_cluster, network_defaults, provider_has_ccm,
+    DEFAULT_CONTAINER_RUNTIME, DEFAULT_DNS_DOMAIN, DEFAULT_NODE_PORT_RANGE, NetworkDefaults, default_cluster,
+    network_defaults, provider_has_ccm,
 };
 pub use cluster_crd::CRD_DEFAULT_PROXY_MODE;
 pub use cluster_features::{CCM_MIGRATION_NEEDED_ANNOTATION, CSI_MIGRATION_NEEDED_ANNOTATION};
-pub use phase::Phase;
 pub use machine::{
     DEFAULT_MIN_READY_SECONDS, DEFAULT_PROGRESS_DEADLINE_SECONDS, DEFAULT_REPLICAS, DEFAULT_REVISION_HISTORY_LIMIT,
     ROLLING_UPDATE, default_machine_deployment,
 };
+pub use phase::Phase;

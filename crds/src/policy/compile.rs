@@ -8,7 +8,8 @@ use kube_cel::cel;
 use semver::VersionReq;
 
 use super::resource::{AdmissionPolicy, PolicyRules};
-use super::{Enforcement, quantity, sandbox};
+use super::violation::Enforcement;
+use super::{quantity, sandbox};
 use crate::providers::Provider;
 
 /// Why a policy cannot be enforced. Each problem names the rule it is about.

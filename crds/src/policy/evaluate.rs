@@ -7,9 +7,10 @@ use serde_json::Value;
 use super::compile::CompiledPolicy;
 use super::facts::{self, Facts, Given};
 use super::sandbox::{self, runtime::Outcome};
-use super::{PolicySet, Violation};
+use super::set::PolicySet;
+use super::violation::Violation;
+use crate::label_selector::selector_matches;
 use crate::request::{ResourceKind, UserInfo};
-use crate::validation::selector_matches;
 
 impl CompiledPolicy {
     /// Whether the policy exempts this user, by name or group.

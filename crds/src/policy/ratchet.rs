@@ -10,7 +10,8 @@
 use serde_json::Value;
 
 use super::evaluate::{Evaluation, evaluate_all};
-use super::{Enforcement, PolicySet, Violation};
+use super::set::PolicySet;
+use super::violation::{Enforcement, Violation};
 use crate::request::{ResourceKind, UserInfo};
 
 /// What is appended to the message of a violation the update did not introduce.

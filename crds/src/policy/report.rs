@@ -8,7 +8,8 @@ use serde_json::{Value, json};
 
 use super::compile::CompiledPolicy;
 use super::evaluate::evaluate_all;
-use super::{Enforcement, PolicySet};
+use super::set::PolicySet;
+use super::violation::Enforcement;
 use crate::request::ResourceKind;
 
 /// The API group of PolicyReport and ClusterPolicyReport.

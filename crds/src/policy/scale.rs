@@ -13,7 +13,8 @@ use serde_json::Value;
 
 use super::evaluate::{Evaluation, replica_rules};
 use super::ratchet::ratchet;
-use super::{PolicySet, Violation};
+use super::set::PolicySet;
+use super::violation::Violation;
 use crate::request::UserInfo;
 
 /// The replicas a Scale asks for.

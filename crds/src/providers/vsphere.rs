@@ -5,7 +5,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_with::skip_serializing_none;
 
-use super::GlobalSecretKeySelector;
+use super::secret_reference::GlobalSecretKeySelector;
 use crate::shared_fields::Other;
 
 /// VMware vSphere: credentials and where in vCenter the machines go.

@@ -4,8 +4,8 @@
 
 use kkp_crds::admission::{admit, validate};
 use kkp_crds::context::Context;
-use kkp_crds::request::Request;
 use kkp_crds::providers::Provider;
+use kkp_crds::request::Request;
 use serde_json::{Value, json};
 
 pub const SSH_KEY: &str =

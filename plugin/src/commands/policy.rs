@@ -5,8 +5,8 @@ use std::io::{self, Write};
 
 use anyhow::{Context as _, bail};
 use kkp_crds::admission::Verdict;
-use kkp_crds::request::UserInfo;
 use kkp_crds::policy::{self, Enforcement, PolicySet, Violation};
+use kkp_crds::request::UserInfo;
 use serde::Serialize;
 use serde_json::Value;
 

@@ -2,8 +2,8 @@
 //! reported: shared by `generate`, `create cluster` (before it applies) and `policy test`.
 
 use kkp_crds::admission::{self, Verdict};
-use kkp_crds::request::UserInfo;
 use kkp_crds::policy::{Enforcement, PolicySet, Violation};
+use kkp_crds::request::UserInfo;
 use serde_json::Value;
 
 use std::io::Write as _;

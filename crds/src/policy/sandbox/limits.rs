@@ -41,4 +41,3 @@ pub enum CelLimitError {
     #[error("the expression crashed the CEL parser")]
     ParserCrashed,
 }
-
