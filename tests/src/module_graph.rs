@@ -296,7 +296,7 @@ pub fn graph_of(files: Vec<(ModPath, String)>) -> Graph {
         let mut uses = BTreeSet::new();
         for path in paths_after(code, "crate::") {
             let target = match path.first().and_then(|name| reexports.get(name)) {
-                Some(from) if !modules.contains(&path[..1].to_vec()) => from.clone(),
+                Some(from) if !modules.contains(&path[..1]) => from.clone(),
                 _ => resolve(&path, &modules),
             };
             uses.insert(target);

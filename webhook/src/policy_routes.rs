@@ -212,11 +212,13 @@ async fn validate_scale(
 #[cfg(test)]
 mod tests {
     use axum::body::Body;
+    use axum::http::header;
     use kkp_crds::context::Context;
-    use serde_json::Value;
+    use serde_json::{Value, json};
     use tower::ServiceExt;
 
     use super::*;
+    use crate::review;
 
     fn review(kind: Value, object: Value, old: Option<Value>) -> String {
         json!({"apiVersion": review::API_VERSION, "kind": review::KIND, "request": {

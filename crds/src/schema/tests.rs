@@ -4,6 +4,7 @@
 use pretty_assertions::assert_eq;
 use serde_json::json;
 
+use super::documents::views;
 use super::*;
 use crate::providers::{
     AwsCloudSpec, AzureCloudSpec, DigitaloceanCloudSpec, GcpCloudSpec, HetznerCloudSpec, KubevirtCloudSpec,
