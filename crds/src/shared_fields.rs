@@ -11,8 +11,8 @@ use serde_with::skip_serializing_none;
 /// Extra fields kept as they came.
 pub type Other = BTreeMap<String, Value>;
 
-/// A list of CIDR blocks, such as `spec.clusterNetwork.pods` or a provider's
-/// `nodePortsAllowedIPRanges`.
+// A list of CIDR blocks, such as `spec.clusterNetwork.pods` or a provider's
+// `nodePortsAllowedIPRanges`. (No doc comment: it would become the CRD schema's description.)
 #[skip_serializing_none]
 #[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq)]
 #[serde(rename_all = "camelCase")]
