@@ -6,6 +6,9 @@
 //! plugin calls [`admit_all`] on the objects it is given together (the cross-object rules) before it sends
 //! anything.
 //!
+//! Each takes a [`crate::request::Request`] (one admission question) and a [`crate::context::Context`]
+//! (what the engine knows beyond the object).
+//!
 //! An object with fields of the wrong JSON type gets every one of them named (see
 //! [`crate::decode`]), and the rules still check the fields that are fine.
 
