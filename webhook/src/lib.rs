@@ -44,6 +44,7 @@ pub mod review;
 pub mod review_http;
 pub mod routes;
 pub mod server;
+pub mod startup;
 pub mod state;
 pub mod tls;
 pub mod watch_log;

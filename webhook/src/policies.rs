@@ -7,10 +7,12 @@
 //! - A policy that does not parse or compile is left out and reported in its status
 //!   (`compiled: false`, `error`); the others stay in force and the server keeps serving.
 //! - How many objects each policy selected (`matched`) and denied (`denied`) is counted in
-//!   memory and added to the policy's status every few seconds, with a merge patch that carries
+//!   memory ([`crate::policy_counts`]) and added to the policy's status every few seconds, with a merge patch that carries
 //!   the `resourceVersion` it was computed from, so that several replicas add up instead of
 //!   overwriting each other.
 //! - Policies can also come from files (`--policy-file`), for running without API access.
+//!
+//! [`crate::startup`] starts the watch beside the server.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -29,15 +31,10 @@ use serde_json::{Value, json};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use crate::config::Config;
 use crate::duration::parse_duration;
-use crate::machine_labels::MachineLabelWatch;
-use crate::platform::{PlatformArgs, PlatformWatch};
 use crate::policy_counts::{Counts, PolicyCounters};
-use crate::reports::{ReportArgs, ReportOptions, Reporter};
-
-use crate::server::{ServeError, Server, shutdown_signal};
-use crate::state::{AppState, PlatformInForce};
+use crate::reports::ReportArgs;
+use crate::state::AppState;
 
 /// Where the policies come from, on the command line.
 #[derive(Clone, Debug, Args)]
@@ -98,15 +95,6 @@ pub enum PolicySourceError {
     },
     #[error("--watch-policies: no API access configured (neither in a cluster nor a usable kubeconfig): {0}")]
     NoApiAccess(String),
-}
-
-/// Why the server with its policy source could not start or stopped with an error.
-#[derive(Debug, thiserror::Error)]
-pub enum StartError {
-    #[error(transparent)]
-    Serve(#[from] ServeError),
-    #[error(transparent)]
-    Policies(#[from] PolicySourceError),
 }
 
 // ---- compiling ------------------------------------------------------------------------------
@@ -453,135 +441,6 @@ async fn run(
     }
 }
 
-// ---- the server with its policies ----------------------------------------------------------------
-
-/// Whether policies are watched: the flag, else whether the webhook runs in a cluster or has a
-/// kubeconfig.
-pub fn should_watch(flag: Option<bool>) -> bool {
-    flag.unwrap_or_else(|| {
-        let set = |v: &str| std::env::var_os(v).is_some_and(|v| !v.is_empty());
-        set("KUBERNETES_SERVICE_HOST")
-            || set("KUBECONFIG")
-            || std::env::var_os("HOME").is_some_and(|h| Path::new(&h).join(".kube").join("config").is_file())
-    })
-}
-
-/// Serves until SIGTERM/SIGINT like [`crate::serve`], with the policies of `args` in force.
-///
-/// The listeners open at once. While the first list of watched policies has not arrived (at most
-/// `--policy-sync-timeout`), `/readyz` says not ready, so that a Service sends no reviews to a
-/// replica that would answer them without the policies.
-pub async fn serve(mut config: Config, args: PolicyArgs, platform: PlatformArgs) -> Result<(), StartError> {
-    let from_files = load_policy_files(&args.policy_files)?;
-    let wants_api = should_watch(args.watch_policies) || should_watch(platform.watch_platform);
-    let client = if wants_api {
-        match kube::Client::try_default().await {
-            Ok(client) => Some(client),
-            Err(e) if args.watch_policies == Some(true) || platform.watch_platform == Some(true) => {
-                return Err(PolicySourceError::NoApiAccess(e.to_string()).into());
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, "no API access: admission policies are not watched");
-                None
-            }
-        }
-    } else {
-        None
-    };
-    if config.cluster_version.is_none()
-        && let Some(client) = &client
-    {
-        match crate::cluster_version::detect(client).await {
-            Ok(version) => {
-                tracing::info!(%version, "cluster version from the apiserver: kubelet versions are checked against it");
-                config.cluster_version = Some(version);
-            }
-            Err(error) => tracing::warn!(%error, "no cluster version: kubelet versions are not checked for skew"),
-        }
-    }
-    let state = AppState::new(config.context(), config.limits());
-    if !from_files.is_empty() {
-        let compiled = compile_all(&[], &from_files);
-        tracing::info!(
-            policies = compiled.set.len(),
-            files = args.policy_files.len(),
-            "admission policies from files"
-        );
-        state.set_policies(compiled.set);
-    }
-    let pinned = !config.kubernetes_versions.is_empty();
-    if pinned {
-        state.set_platform(PlatformInForce {
-            summary: "versions pinned by --kubernetes-versions; no datacenters known".into(),
-            ..PlatformInForce::default()
-        });
-    }
-    let server = Server::bind_with_state(config, state.clone()).await?;
-    let platform_watch = client
-        .as_ref()
-        .filter(|_| should_watch(platform.watch_platform))
-        .map(|client| {
-            tracing::info!(
-                namespace = %platform.kubermatic_namespace,
-                "following the KubermaticConfiguration and Seeds; the built-in catalog is in force until they are listed"
-            );
-            PlatformWatch::spawn(client.clone(), state.clone(), &platform.kubermatic_namespace, pinned)
-        });
-    let label_watch = client
-        .as_ref()
-        .filter(|_| should_watch(args.watch_policies))
-        .map(|client| MachineLabelWatch::spawn(client.clone(), state.machine_labels().clone()));
-    let report_client = client.clone().filter(|_| args.reports.policy_reports);
-    let mut readiness = None;
-    let watch = client.filter(|_| should_watch(args.watch_policies)).map(|client| {
-        let options = WatchOptions {
-            status_interval: args.policy_status_interval,
-            from_files,
-        };
-        let watch = Arc::new(PolicyWatch::spawn(client, state.clone(), options));
-        state.set_ready(false);
-        let (waiting, timeout, ready_state) = (Arc::clone(&watch), args.policy_sync_timeout, state.clone());
-        readiness = Some(tokio::spawn(async move {
-            if !waiting.wait_synced(timeout).await {
-                tracing::warn!(
-                    ?timeout,
-                    "no list of admission policies yet; serving without them until it arrives"
-                );
-            }
-            ready_state.set_ready(true);
-        }));
-        watch
-    });
-    // Reports follow the watched policies, once their first list is in force.
-    let reporter = report_client.zip(watch.as_ref()).map(|(client, watch)| {
-        let options = ReportOptions {
-            policies_synced: Some(watch.synced()),
-            ..ReportOptions::from(&args.reports)
-        };
-        Reporter::spawn(client, state.clone(), options)
-    });
-    let signalled = shutdown_signal().await;
-    if let Some(task) = readiness {
-        task.abort();
-        // Waiting for the aborted task drops its handle on the watch.
-        let _ = task.await;
-    }
-    server.shutdown().await?;
-    if let Some(w) = watch.and_then(Arc::into_inner) {
-        w.stop().await;
-    }
-    if let Some(w) = platform_watch {
-        w.stop().await;
-    }
-    if let Some(w) = label_watch {
-        w.stop().await;
-    }
-    if let Some(r) = reporter {
-        r.stop().await;
-    }
-    signalled.map_err(StartError::from)
-}
-
 #[cfg(test)]
 mod tests {
     use kkp_crds::context::Context;
@@ -826,12 +685,6 @@ mod tests {
             "p.yaml, document 1: not an AdmissionPolicy: kind is \"ConfigMap\""
         );
         assert!(load_policy_files(&[PathBuf::from("/nonexistent/policies.yaml")]).is_err());
-    }
-
-    #[test]
-    fn the_flag_wins_over_detection() {
-        assert!(should_watch(Some(true)));
-        assert!(!should_watch(Some(false)));
     }
 
     #[test]
