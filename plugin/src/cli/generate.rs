@@ -14,11 +14,13 @@ use crate::template::builtin;
 pub const GENERATE_ABOUT: &str = "\
 Print the objects of a cluster without contacting any cluster.
 
-The objects come from a template: a built-in one for a provider and flavor, or any
-clusterctl-style template file (--from). Its ${VARIABLES} take their values, highest first,
-from flags (--set KEY=VALUE and the named flags), the environment, a Terraform output
-(--terraform-output FILE), config files (--values FILE, then the `variables:` of
-${XDG_CONFIG_HOME:-~/.config}/kubectl-kkp/config.yaml), and the template's own defaults. The
+The objects come from a template: a built-in one for a provider and flavor, any
+clusterctl-style template file (--from), or a Cluster API provider's template from its local
+clusterctl repository (--infrastructure NAME[:VERSION], --flavor). Its ${VARIABLES} take their
+values, highest first, from flags (--set KEY=VALUE and the named flags), the environment, a
+Terraform output (--terraform-output FILE), config files (--values FILE, then the `variables:` of
+${XDG_CONFIG_HOME:-~/.config}/kubectl-kkp/config.yaml), clusterctl's config file (for Cluster API
+templates), and the template's own defaults. The
 objects are then defaulted and checked exactly as KKP's and machine-controller's admission
 webhooks would, and printed defaulted.
 
@@ -89,6 +91,10 @@ Examples:
   # Fill any clusterctl template, such as a Cluster API provider's cluster-template.yaml
   kubectl kkp generate cluster demo --from cluster-template.yaml --kubernetes-version v1.35.7 \\
       --control-plane-machine-count 3 --worker-machine-count 2
+
+  # A provider's template from its local clusterctl repository (providers: in clusterctl.yaml)
+  kubectl kkp generate cluster demo --infrastructure kubernetes:v0.3.0 \\
+      --flavor persistent-control-plane --target-namespace clusters
 
   # Create it right away
   kubectl kkp generate cluster demo --provider hetzner ... | kubectl apply -f -",
@@ -162,14 +168,35 @@ pub struct GenerateClusterArgs {
 #[derive(Debug, Clone, Default, Args)]
 pub struct TemplateArgs {
     /// The cloud provider of the built-in template.
-    #[arg(long, value_name = "NAME", required_unless_present = "from", value_parser = Suggest(provider_names()))]
+    #[arg(long, value_name = "NAME", required_unless_present_any = ["from", "infrastructure"], value_parser = Suggest(provider_names()))]
     pub provider: Option<String>,
-    /// The flavor of the built-in template [default: default].
+    /// The flavor: of the built-in template [default: default], or of the --infrastructure
+    /// provider's (cluster-template-FLAVOR.yaml) [default: cluster-template.yaml].
     #[arg(long, value_name = "NAME", conflicts_with = "from", value_parser = Suggest(builtin::flavor_names()))]
     pub flavor: Option<String>,
     /// Use this clusterctl-style template file instead of a built-in one; `-` reads stdin.
     #[arg(long, value_name = "FILE", conflicts_with = "provider", value_hint = clap::ValueHint::FilePath)]
     pub from: Option<String>,
+    /// Take the template of this Cluster API infrastructure provider, as `clusterctl generate
+    /// cluster` does, from its local repository (a file:// URL in the providers: of clusterctl's
+    /// config file) or the overrides folder; VERSION defaults to the URL's (`latest`: the highest
+    /// release in the repository).
+    #[arg(
+        short = 'i',
+        long,
+        value_name = "NAME[:VERSION]",
+        conflicts_with_all = ["provider", "from"]
+    )]
+    pub infrastructure: Option<String>,
+    /// clusterctl's config file, for its providers:, overridesFolder and variables [default:
+    /// ${XDG_CONFIG_HOME:-~/.config}/cluster-api/clusterctl.yaml, else ~/.cluster-api/clusterctl.yaml].
+    /// Read for Cluster API templates (--infrastructure, --from).
+    #[arg(long = "config", value_name = "FILE", conflicts_with = "provider", value_hint = clap::ValueHint::FilePath)]
+    pub clusterctl_config: Option<String>,
+    /// The namespace of the cluster's objects (NAMESPACE), as clusterctl's --target-namespace;
+    /// the same as -n/--namespace, which it must not contradict.
+    #[arg(long, value_name = "NAME")]
+    pub target_namespace: Option<String>,
     /// The KKP datacenter to run the cluster in, as named on the seed (KKP_DATACENTER).
     #[arg(long, value_name = "NAME")]
     pub datacenter: Option<String>,
@@ -223,7 +250,7 @@ pub const FLAG_VARIABLES: [(&str, &str); 8] = [
     ("WORKER_MACHINE_COUNT", "--worker-machine-count"),
     ("CONTROL_PLANE_MACHINE_COUNT", "--control-plane-machine-count"),
     ("SSH_PUBLIC_KEYS", "--ssh-public-key"),
-    ("NAMESPACE", "-n/--namespace"),
+    ("NAMESPACE", "--target-namespace or -n"),
 ];
 
 pub fn provider_names() -> Vec<&'static str> {

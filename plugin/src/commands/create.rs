@@ -151,9 +151,9 @@ async fn create_through_api(
     g: &GlobalSettings,
     printer: &Printer,
 ) -> anyhow::Result<()> {
-    if args.template.from.is_some() {
+    if let Some(flag) = generate::cluster_api_flag(&args.template) {
         anyhow::bail!(
-            "--from: Cluster API templates are applied to a management cluster, not through the KKP API (--api)"
+            "{flag}: Cluster API templates are applied to a management cluster, not through the KKP API (--api)"
         );
     }
     let name = args.name.clone().ok_or_else(|| {

@@ -21,7 +21,7 @@ use crate::platform::Platform;
 use crate::printer::Printer;
 use crate::settings::GlobalSettings;
 use crate::template::variables::{self, EnvReader, Variables};
-use crate::template::{self, Prepared, RenderError, TemplateSource, builtin, config};
+use crate::template::{self, Prepared, RenderError, TemplateSource, builtin, clusterctl, config};
 use crate::terraform;
 
 // Parsed once per run: the size of the arguments does not matter, and boxing one variant only
@@ -63,9 +63,36 @@ fn explain(err: RenderError) -> anyhow::Error {
 /// Reads the template the flags pick, with its variables' values; `default_version` is
 /// KUBERNETES_VERSION's fallback.
 pub fn prepare(name: &str, args: &TemplateArgs, env: EnvReader, default_version: &Version) -> anyhow::Result<Prepared> {
-    let source = template_source(args)?;
-    let vars = variables_from(name, args, env, default_version)?;
+    // clusterctl's config file serves Cluster API templates only: the built-in ones are KKP's.
+    let clusterctl = match cluster_api_flag(args) {
+        Some(_) => Some(clusterctl::config::load(args.clusterctl_config.as_deref(), &*env)?),
+        None => None,
+    };
+    let source = match (&args.infrastructure, &clusterctl) {
+        (Some(spec), Some(config)) => {
+            let found = clusterctl::find_template(config, spec, args.flavor.as_deref(), &*env)?;
+            tracing::info!("using the {}", found.describe());
+            TemplateSource::Repository(found)
+        }
+        _ => template_source(args)?,
+    };
+    let mut vars = variables_from(name, args, env, default_version)?;
+    if let Some(config) = clusterctl {
+        vars = vars.with_clusterctl(config.variables);
+    }
     Ok(template::prepare(&source, vars)?)
+}
+
+/// The flag that picks a Cluster API template (`--from`, `--infrastructure`), if one does: such
+/// a template gets clusterctl's config file and a Kubernetes version with a leading `v`.
+pub fn cluster_api_flag(args: &TemplateArgs) -> Option<&'static str> {
+    if args.infrastructure.is_some() {
+        Some("--infrastructure")
+    } else if args.from.is_some() {
+        Some("--from")
+    } else {
+        None
+    }
 }
 
 fn template_source(args: &TemplateArgs) -> anyhow::Result<TemplateSource> {
@@ -83,7 +110,7 @@ fn template_source(args: &TemplateArgs) -> anyhow::Result<TemplateSource> {
     }
     let Some(name) = args.provider.as_deref() else {
         bail!(
-            "--provider is required unless --from gives a template; use one of: {}",
+            "--provider is required unless --from or --infrastructure gives a template; use one of: {}",
             provider_names().join(", ")
         );
     };
@@ -126,6 +153,9 @@ fn variables_from(
         flags.insert(key.to_owned(), value.to_owned());
     }
     flags.insert("CLUSTER_NAME".to_owned(), name.to_owned());
+    if args.control_plane_machine_count == Some(0) {
+        bail!("--control-plane-machine-count 0: a cluster needs at least one control plane machine");
+    }
     let named = [
         ("KKP_PROJECT_ID", args.project.clone()),
         ("KKP_DATACENTER", args.datacenter.clone()),
@@ -135,7 +165,7 @@ fn variables_from(
             "CONTROL_PLANE_MACHINE_COUNT",
             args.control_plane_machine_count.map(|c| c.to_string()),
         ),
-        ("NAMESPACE", args.namespace.clone()),
+        ("NAMESPACE", target_namespace(args)?),
     ];
     for (var, value) in named {
         if let Some(v) = value {
@@ -165,7 +195,7 @@ fn variables_from(
 
     // Cluster API wants its versions with a leading `v` (v1.35.7); KKP's Cluster takes them bare.
     let default_version = default_version.to_string();
-    let default_version = if args.from.is_some() {
+    let default_version = if cluster_api_flag(args).is_some() {
         format!("v{default_version}")
     } else {
         default_version
@@ -186,6 +216,29 @@ fn variables_from(
     let output = terraform::read(path)?;
     let tf = output.variables(if path == "-" { "stdin" } else { path })?;
     Ok(vars.with_terraform(tf.values, tf.sensitive))
+}
+
+/// NAMESPACE from `--target-namespace` or `-n/--namespace`, which must agree when both are given.
+fn target_namespace(args: &TemplateArgs) -> anyhow::Result<Option<String>> {
+    match (&args.target_namespace, &args.namespace) {
+        (Some(target), Some(ns)) if target != ns => bail!(
+            "--target-namespace {target:?} and -n/--namespace {ns:?} disagree; give one of them, or the same name"
+        ),
+        (Some(target), _) => {
+            let valid = target.len() <= 63
+                && target.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+                && target.bytes().next().is_some_and(|b| b.is_ascii_alphanumeric())
+                && target.bytes().last().is_some_and(|b| b.is_ascii_alphanumeric());
+            if !valid {
+                bail!(
+                    "--target-namespace {target:?} is not a namespace name: use at most 63 lower-case letters, digits \
+                     and '-', starting and ending with a letter or digit"
+                );
+            }
+            Ok(Some(target.clone()))
+        }
+        (None, ns) => Ok(ns.clone()),
+    }
 }
 
 fn ssh_keys(args: &TemplateArgs) -> anyhow::Result<Vec<String>> {

@@ -2,6 +2,7 @@
 //! them, and read the result as Kubernetes objects. No cluster is contacted on the way.
 
 pub mod builtin;
+pub mod clusterctl;
 pub mod config;
 pub mod documents;
 pub mod envsubst;
@@ -23,6 +24,8 @@ pub enum TemplateSource {
     Builtin(&'static Builtin),
     File(PathBuf),
     Stdin,
+    /// A provider's template from a clusterctl repository (`--infrastructure`).
+    Repository(clusterctl::Found),
 }
 
 impl TemplateSource {
@@ -32,13 +35,14 @@ impl TemplateSource {
             TemplateSource::Builtin(b) => format!("built-in template {}", b.label()),
             TemplateSource::File(path) => format!("template {}", path.display()),
             TemplateSource::Stdin => "template from stdin".to_owned(),
+            TemplateSource::Repository(found) => found.describe(),
         }
     }
 
     fn read(&self) -> Result<String, TemplateError> {
         match self {
             TemplateSource::Builtin(b) => Ok(b.text.to_owned()),
-            TemplateSource::File(path) => std::fs::read_to_string(path).map_err(|source| TemplateError::Read {
+            TemplateSource::File(path) | TemplateSource::Repository(clusterctl::Found { path, .. }) => std::fs::read_to_string(path).map_err(|source| TemplateError::Read {
                 label: self.label(),
                 source,
             }),

@@ -1,7 +1,8 @@
 //! Where a template variable gets its value, highest first: a flag (`--set KEY=VALUE` or a named
 //! flag such as `--project`), the environment, a Terraform output (`--terraform-output FILE`), a
-//! config file (`--values FILE`, then the user's config file), the template's own default, and
-//! last a default of the plugin's (the engine's Kubernetes version, one worker).
+//! config file (`--values FILE`, then the user's config file), clusterctl's config file (for
+//! Cluster API templates), the template's own default, and last a default of the plugin's (the
+//! engine's Kubernetes version, one worker).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -19,6 +20,8 @@ pub enum Source {
     /// A value of `terraform output -json` (`--terraform-output`).
     Terraform,
     Config,
+    /// A variable of clusterctl's config file (`clusterctl.yaml`).
+    Clusterctl,
     /// The template's default, or the plugin's.
     Default,
     /// No value, and the template needs one.
@@ -35,6 +38,7 @@ impl fmt::Display for Source {
             Source::Env => "env",
             Source::Terraform => "terraform",
             Source::Config => "config",
+            Source::Clusterctl => "clusterctl",
             Source::Default => "default",
             Source::Missing => "missing",
             Source::Unset => "unset",
@@ -51,6 +55,8 @@ pub struct Variables {
     env: EnvReader,
     terraform: BTreeMap<String, String>,
     config: BTreeMap<String, String>,
+    /// clusterctl's config file's variables, by upper-cased name (its keys are case-insensitive).
+    clusterctl: BTreeMap<String, String>,
     fallbacks: BTreeMap<String, String>,
     /// Variables whose values must not be shown whatever their name (sensitive Terraform outputs).
     masked: BTreeSet<String>,
@@ -62,6 +68,7 @@ impl fmt::Debug for Variables {
             .field("flags", &self.flags.keys())
             .field("terraform", &self.terraform.keys())
             .field("config", &self.config.keys())
+            .field("clusterctl", &self.clusterctl.keys())
             .field("fallbacks", &self.fallbacks)
             .finish_non_exhaustive()
     }
@@ -85,9 +92,17 @@ impl Variables {
             env,
             terraform: BTreeMap::new(),
             config,
+            clusterctl: BTreeMap::new(),
             fallbacks,
             masked: BTreeSet::new(),
         }
+    }
+
+    /// Adds the variables of clusterctl's config file, below the plugin's config files; `values`
+    /// are keyed by upper-cased name.
+    pub fn with_clusterctl(mut self, values: BTreeMap<String, String>) -> Self {
+        self.clusterctl = values;
+        self
     }
 
     /// Adds the values of a Terraform output, between the environment and the config files;
@@ -114,7 +129,12 @@ impl Variables {
         if let Some(v) = self.terraform.get(name) {
             return Some((v.clone(), Source::Terraform));
         }
-        self.config.get(name).map(|v| (v.clone(), Source::Config))
+        if let Some(v) = self.config.get(name) {
+            return Some((v.clone(), Source::Config));
+        }
+        self.clusterctl
+            .get(&name.to_ascii_uppercase())
+            .map(|v| (v.clone(), Source::Clusterctl))
     }
 
     pub fn fallback_value(&self, name: &str) -> Option<&str> {
@@ -312,6 +332,27 @@ mod tests {
             "{}",
             table(&listed)
         );
+    }
+
+    #[test]
+    fn clusterctl_config_sits_below_the_plugin_s_config_files() {
+        let vars = Variables::new(
+            map(&[("A", "flag")]),
+            env_of(&[("B", "env")]),
+            map(&[("C", "config")]),
+            map(&[("E", "fallback")]),
+        )
+        .with_clusterctl(map(&[("A", "cc"), ("B", "cc"), ("C", "cc"), ("D", "cc"), ("E", "cc")]));
+        assert_eq!(vars.user_value("A"), Some(("flag".into(), Source::Flag)));
+        assert_eq!(vars.user_value("B"), Some(("env".into(), Source::Env)));
+        assert_eq!(vars.user_value("C"), Some(("config".into(), Source::Config)));
+        assert_eq!(vars.user_value("D"), Some(("cc".into(), Source::Clusterctl)));
+        assert_eq!(vars.user_value("d"), Some(("cc".into(), Source::Clusterctl)), "keys are case-insensitive");
+        let t = Template::parse("${D:=tpl} ${E}").unwrap();
+        assert_eq!(t.expand(&vars).unwrap(), "cc cc", "it beats template defaults and the plugin's");
+        let listed = list(&t, &vars);
+        assert_eq!(listed[0].source, Source::Clusterctl);
+        assert!(table(&listed).contains("clusterctl"), "{}", table(&listed));
     }
 
     #[test]
