@@ -226,7 +226,9 @@ fn target_namespace(args: &TemplateArgs) -> anyhow::Result<Option<String>> {
         ),
         (Some(target), _) => {
             let valid = target.len() <= 63
-                && target.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+                && target
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
                 && target.bytes().next().is_some_and(|b| b.is_ascii_alphanumeric())
                 && target.bytes().last().is_some_and(|b| b.is_ascii_alphanumeric());
             if !valid {
@@ -454,6 +456,57 @@ mod tests {
             "1.34.2",
             "a version given by flag is used as given"
         );
+    }
+
+    #[test]
+    fn infrastructure_templates_are_cluster_api_templates() {
+        let infra = TemplateArgs {
+            infrastructure: Some("kubernetes".into()),
+            ..TemplateArgs::default()
+        };
+        assert_eq!(cluster_api_flag(&infra), Some("--infrastructure"));
+        assert_eq!(cluster_api_flag(&args("hetzner")), None);
+        let vars = variables_from("demo", &infra, env_of(&[]), &builtin_default()).unwrap();
+        assert_eq!(
+            vars.fallback_value("KUBERNETES_VERSION"),
+            Some(format!("v{}", builtin_default()).as_str())
+        );
+    }
+
+    #[test]
+    fn target_namespace_fills_namespace_and_agrees_with_n() {
+        let mut a = args("hetzner");
+        a.target_namespace = Some("clusters".into());
+        let vars = variables_from("d", &a, env_of(&[("NAMESPACE", "env")]), &builtin_default()).unwrap();
+        assert_eq!(
+            vars.user_value("NAMESPACE"),
+            Some(("clusters".into(), variables::Source::Flag))
+        );
+        a.namespace = Some("clusters".into());
+        assert!(variables_from("d", &a, env_of(&[]), &builtin_default()).is_ok());
+        a.namespace = Some("other".into());
+        let err = variables_from("d", &a, env_of(&[]), &builtin_default())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("--target-namespace \"clusters\" and -n/--namespace \"other\" disagree"),
+            "{err}"
+        );
+        let mut a = args("hetzner");
+        a.target_namespace = Some("Not_A_Namespace".into());
+        let err = variables_from("d", &a, env_of(&[]), &builtin_default())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("--target-namespace \"Not_A_Namespace\" is not a namespace name"),
+            "{err}"
+        );
+        let mut a = args("hetzner");
+        a.control_plane_machine_count = Some(0);
+        let err = variables_from("d", &a, env_of(&[]), &builtin_default())
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("--control-plane-machine-count 0"), "{err}");
     }
 
     #[test]

@@ -42,10 +42,12 @@ impl TemplateSource {
     fn read(&self) -> Result<String, TemplateError> {
         match self {
             TemplateSource::Builtin(b) => Ok(b.text.to_owned()),
-            TemplateSource::File(path) | TemplateSource::Repository(clusterctl::Found { path, .. }) => std::fs::read_to_string(path).map_err(|source| TemplateError::Read {
-                label: self.label(),
-                source,
-            }),
+            TemplateSource::File(path) | TemplateSource::Repository(clusterctl::Found { path, .. }) => {
+                std::fs::read_to_string(path).map_err(|source| TemplateError::Read {
+                    label: self.label(),
+                    source,
+                })
+            }
             TemplateSource::Stdin => {
                 let mut text = String::new();
                 std::io::stdin()

@@ -347,9 +347,17 @@ mod tests {
         assert_eq!(vars.user_value("B"), Some(("env".into(), Source::Env)));
         assert_eq!(vars.user_value("C"), Some(("config".into(), Source::Config)));
         assert_eq!(vars.user_value("D"), Some(("cc".into(), Source::Clusterctl)));
-        assert_eq!(vars.user_value("d"), Some(("cc".into(), Source::Clusterctl)), "keys are case-insensitive");
+        assert_eq!(
+            vars.user_value("d"),
+            Some(("cc".into(), Source::Clusterctl)),
+            "keys are case-insensitive"
+        );
         let t = Template::parse("${D:=tpl} ${E}").unwrap();
-        assert_eq!(t.expand(&vars).unwrap(), "cc cc", "it beats template defaults and the plugin's");
+        assert_eq!(
+            t.expand(&vars).unwrap(),
+            "cc cc",
+            "it beats template defaults and the plugin's"
+        );
         let listed = list(&t, &vars);
         assert_eq!(listed[0].source, Source::Clusterctl);
         assert!(table(&listed).contains("clusterctl"), "{}", table(&listed));

@@ -69,8 +69,8 @@ pub fn load(explicit: Option<&str>, env: Env) -> Result<ClusterctlConfig, Error>
             )));
         }
         let origin = format!("--config {given}");
-        let text = std::fs::read_to_string(given)
-            .map_err(|e| Error::new(format!("{origin}: cannot read the file: {e}")))?;
+        let text =
+            std::fs::read_to_string(given).map_err(|e| Error::new(format!("{origin}: cannot read the file: {e}")))?;
         return parse(&text, Some(PathBuf::from(given)), origin);
     }
     let folders = search_folders(env);
@@ -246,7 +246,11 @@ mod tests {
         let config = load(None, &env).unwrap();
         assert!(config.path.is_none() && config.variables.is_empty());
         assert_eq!(config.searched.len(), 6);
-        assert!(config.describe().contains(".cluster-api/clusterctl.yaml"), "{}", config.describe());
+        assert!(
+            config.describe().contains(".cluster-api/clusterctl.yaml"),
+            "{}",
+            config.describe()
+        );
     }
 
     #[test]
@@ -271,7 +275,10 @@ mod tests {
         let env = env_of(vec![]);
         let missing = dir.path().join("none.yaml").display().to_string();
         let err = load(Some(&missing), &env).unwrap_err().to_string();
-        assert!(err.starts_with(&format!("--config {missing}: cannot read the file")), "{err}");
+        assert!(
+            err.starts_with(&format!("--config {missing}: cannot read the file")),
+            "{err}"
+        );
         let broken = dir.path().join("broken.yaml");
         write(&broken, "providers: [\n");
         let err = load(Some(&broken.display().to_string()), &env).unwrap_err().to_string();

@@ -49,7 +49,11 @@ impl Found {
             self.file,
             self.label,
             self.version,
-            if self.overridden { " from the overrides folder" } else { "" },
+            if self.overridden {
+                " from the overrides folder"
+            } else {
+                ""
+            },
             self.path.display()
         )
     }
@@ -66,12 +70,7 @@ pub fn template_name(flavor: Option<&str>) -> String {
 /// Finds the template of `--infrastructure SPEC` and `--flavor`: the provider among clusterctl's
 /// and the config file's, its local repository, the version (the spec's, else the URL's), then
 /// the file in the overrides folder if it is there, else in the repository's version folder.
-pub fn find_template(
-    config: &ClusterctlConfig,
-    spec: &str,
-    flavor: Option<&str>,
-    env: Env,
-) -> Result<Found, Error> {
+pub fn find_template(config: &ClusterctlConfig, spec: &str, flavor: Option<&str>, env: Env) -> Result<Found, Error> {
     let (name, asked) = providers::parse_spec(spec)?;
     let flag = format!("--infrastructure {spec}");
     let all = config.providers()?;
@@ -80,7 +79,10 @@ pub fn find_template(
         .find(|p| p.name == name && p.kind == ProviderType::Infrastructure)
     else {
         let own = config.own_provider_names(ProviderType::Infrastructure);
-        let built_in: Vec<String> = providers::built_in_infrastructure().into_iter().map(|p| p.name).collect();
+        let built_in: Vec<String> = providers::built_in_infrastructure()
+            .into_iter()
+            .map(|p| p.name)
+            .collect();
         return Err(Error::new(format!(
             "{flag}: no infrastructure provider is named {name:?}; {} lists {}, clusterctl itself knows {}. Add it \
              to the providers: of clusterctl's config file (name: {name}, type: InfrastructureProvider, url: \
@@ -251,7 +253,10 @@ mod tests {
         assert_eq!((found.version.as_str(), found.overridden), ("v0.4.0", false));
         assert_eq!(
             found.path,
-            setup.dir.path().join("repo/infrastructure-kubernetes/v0.4.0/cluster-template.yaml")
+            setup
+                .dir
+                .path()
+                .join("repo/infrastructure-kubernetes/v0.4.0/cluster-template.yaml")
         );
         let pinned = setup.find("kubernetes:v0.3.0", None).unwrap();
         assert_eq!(pinned.version, "v0.3.0");
@@ -273,7 +278,11 @@ mod tests {
         let found = setup.find("kubernetes", None).unwrap();
         assert!(found.overridden);
         assert_eq!(found.path, over);
-        assert!(found.describe().contains("from the overrides folder"), "{}", found.describe());
+        assert!(
+            found.describe().contains("from the overrides folder"),
+            "{}",
+            found.describe()
+        );
         let other_version = setup.find("kubernetes:v0.3.0", None).unwrap();
         assert!(!other_version.overridden, "overrides are per version");
     }
@@ -288,7 +297,10 @@ mod tests {
             "{err}"
         );
         let err = setup.find("kubernetes:v0.9.0", None).unwrap_err().to_string();
-        assert!(err.starts_with("--infrastructure kubernetes:v0.9.0: there is no version folder"), "{err}");
+        assert!(
+            err.starts_with("--infrastructure kubernetes:v0.9.0: there is no version folder"),
+            "{err}"
+        );
         let err = setup.find("nosuch", None).unwrap_err().to_string();
         assert!(
             err.starts_with("--infrastructure nosuch: no infrastructure provider is named \"nosuch\"")

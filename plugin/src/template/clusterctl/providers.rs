@@ -213,7 +213,9 @@ pub fn parse_spec(spec: &str) -> Result<(String, Option<String>), Error> {
     }
     let name = parts[0];
     if name.is_empty() {
-        return Err(Error::new(format!("--infrastructure {spec:?} has no provider name; {form}")));
+        return Err(Error::new(format!(
+            "--infrastructure {spec:?} has no provider name; {form}"
+        )));
     }
     if !is_dns1123_label(name) {
         return Err(Error::new(format!(
@@ -223,7 +225,9 @@ pub fn parse_spec(spec: &str) -> Result<(String, Option<String>), Error> {
     let version = match parts.get(1) {
         None => None,
         Some(v) if v.is_empty() => {
-            return Err(Error::new(format!("--infrastructure {spec:?} has an empty version; {form}")));
+            return Err(Error::new(format!(
+                "--infrastructure {spec:?} has an empty version; {form}"
+            )));
         }
         Some(v) => Some((*v).to_owned()),
     };
@@ -233,7 +237,8 @@ pub fn parse_spec(spec: &str) -> Result<(String, Option<String>), Error> {
 fn is_dns1123_label(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 63
-        && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         && s.bytes().next().is_some_and(|b| b.is_ascii_alphanumeric())
         && s.bytes().last().is_some_and(|b| b.is_ascii_alphanumeric())
 }
@@ -269,7 +274,10 @@ mod tests {
             ("my_provider", "is not a provider name"),
         ] {
             let err = parse_spec(bad).unwrap_err().to_string();
-            assert!(err.starts_with("--infrastructure") && err.contains(says), "{bad}: {err}");
+            assert!(
+                err.starts_with("--infrastructure") && err.contains(says),
+                "{bad}: {err}"
+            );
         }
     }
 
@@ -294,12 +302,36 @@ mod tests {
         let cases = [
             ("{}", "providers is not a list", "providers must be a list"),
             ("[x]", "entry not a map", "providers[0] must be a map"),
-            ("[{url: u, type: InfrastructureProvider}]", "no name", "providers[0].name is missing"),
-            ("[{name: a, type: InfrastructureProvider}]", "no url", "providers[0].url is missing"),
-            ("[{name: a, url: u, type: Infra}]", "bad type", "providers[0].type \"Infra\" is not a provider type"),
-            ("[{name: A_B, url: u, type: InfrastructureProvider}]", "bad name", "providers[0].name \"A_B\""),
-            ("[{name: cluster-api, url: u, type: InfrastructureProvider}]", "core name", "CoreProvider"),
-            ("[{name: a, url: 3, type: InfrastructureProvider}]", "url a number", "providers[0].url must be a string"),
+            (
+                "[{url: u, type: InfrastructureProvider}]",
+                "no name",
+                "providers[0].name is missing",
+            ),
+            (
+                "[{name: a, type: InfrastructureProvider}]",
+                "no url",
+                "providers[0].url is missing",
+            ),
+            (
+                "[{name: a, url: u, type: Infra}]",
+                "bad type",
+                "providers[0].type \"Infra\" is not a provider type",
+            ),
+            (
+                "[{name: A_B, url: u, type: InfrastructureProvider}]",
+                "bad name",
+                "providers[0].name \"A_B\"",
+            ),
+            (
+                "[{name: cluster-api, url: u, type: InfrastructureProvider}]",
+                "core name",
+                "CoreProvider",
+            ),
+            (
+                "[{name: a, url: 3, type: InfrastructureProvider}]",
+                "url a number",
+                "providers[0].url must be a string",
+            ),
         ];
         for (yaml, case, says) in cases {
             let list: Value = serde_yaml::from_str(yaml).unwrap();

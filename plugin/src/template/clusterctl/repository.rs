@@ -94,7 +94,11 @@ fn local_path(url: &str) -> Result<PathBuf, NotLocal> {
     };
     let decoded = percent_decode(rest);
     let path = PathBuf::from(decoded);
-    if path.is_absolute() { Ok(path) } else { Err(NotLocal::Relative) }
+    if path.is_absolute() {
+        Ok(path)
+    } else {
+        Err(NotLocal::Relative)
+    }
 }
 
 fn percent_decode(text: &str) -> String {
@@ -119,7 +123,11 @@ fn percent_decode(text: &str) -> String {
 
 fn remote_message(provider: &Provider, url: &str) -> String {
     let label = provider.label();
-    let file = url.rsplit('/').next().filter(|f| !f.is_empty()).unwrap_or("infrastructure-components.yaml");
+    let file = url
+        .rsplit('/')
+        .next()
+        .filter(|f| !f.is_empty())
+        .unwrap_or("infrastructure-components.yaml");
     format!(
         "--infrastructure {name}: the provider's repository is {url}, which is remote, and the plugin fetches \
          nothing over the network. Make it local: download the release's files ({file}, metadata.yaml and the \
@@ -244,16 +252,27 @@ mod tests {
     fn latest_is_the_highest_release_by_semver() {
         let dir = repo_with(&["v0.9.0", "v0.10.0", "v0.11.0-rc.1", "v0.3.0", "dev", "v1"]);
         let repo = open(&provider(&url(dir.path(), "latest")), &no_env).unwrap();
-        assert_eq!(repo.default_version, "v0.10.0", "0.10 is above 0.9, and pre-releases wait");
+        assert_eq!(
+            repo.default_version, "v0.10.0",
+            "0.10 is above 0.9, and pre-releases wait"
+        );
         assert_eq!(repo.basepath, dir.path());
-        assert_eq!(repo.versions("f").unwrap(), ["v0.10.0", "v0.11.0-rc.1", "v0.3.0", "v0.9.0"]);
+        assert_eq!(
+            repo.versions("f").unwrap(),
+            ["v0.10.0", "v0.11.0-rc.1", "v0.3.0", "v0.9.0"]
+        );
 
         let pre = repo_with(&["v2.0.0-alpha.1", "v2.0.0-beta.0"]);
         let repo = open(&provider(&url(pre.path(), "latest")), &no_env).unwrap();
-        assert_eq!(repo.default_version, "v2.0.0-beta.0", "without releases, the highest pre-release");
+        assert_eq!(
+            repo.default_version, "v2.0.0-beta.0",
+            "without releases, the highest pre-release"
+        );
 
         let none = repo_with(&["dev"]);
-        let err = open(&provider(&url(none.path(), "latest")), &no_env).unwrap_err().to_string();
+        let err = open(&provider(&url(none.path(), "latest")), &no_env)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("no version folder in"), "{err}");
     }
 
@@ -265,7 +284,10 @@ mod tests {
         assert_eq!(repo.version(None, "f").unwrap(), "v0.3.0");
         assert_eq!(repo.version(Some("v0.4.0"), "f").unwrap(), "v0.4.0");
         assert_eq!(repo.version(Some("latest"), "f").unwrap(), "v0.4.0");
-        let err = repo.version(Some("v9.9.9"), "--infrastructure kubernetes:v9.9.9").unwrap_err().to_string();
+        let err = repo
+            .version(Some("v9.9.9"), "--infrastructure kubernetes:v9.9.9")
+            .unwrap_err()
+            .to_string();
         assert!(
             err.starts_with("--infrastructure kubernetes:v9.9.9: there is no version folder")
                 && err.ends_with("its versions are: v0.3.0, v0.4.0"),
@@ -290,9 +312,18 @@ mod tests {
                 "which is remote",
             ),
             ("s3://bucket/infrastructure-kubernetes/v1.0.0/c.yaml", "the scheme s3:"),
-            ("file://repo/infrastructure-kubernetes/v1.0.0/c.yaml", "must be an absolute path"),
-            ("file:///r/infrastructure-aws/v1.0.0/c.yaml", "must have the folder infrastructure-kubernetes"),
-            ("file:///r/infrastructure-kubernetes/main/c.yaml", "the version folder \"main\""),
+            (
+                "file://repo/infrastructure-kubernetes/v1.0.0/c.yaml",
+                "must be an absolute path",
+            ),
+            (
+                "file:///r/infrastructure-aws/v1.0.0/c.yaml",
+                "must have the folder infrastructure-kubernetes",
+            ),
+            (
+                "file:///r/infrastructure-kubernetes/main/c.yaml",
+                "the version folder \"main\"",
+            ),
             ("file:///c.yaml", "must point at its components file"),
             ("file://${UNSET}/infrastructure-kubernetes/v1.0.0/c.yaml", "UNSET"),
         ];
