@@ -20,9 +20,8 @@ clusterctl repository (--infrastructure NAME[:VERSION], --flavor). Its ${VARIABL
 values, highest first, from flags (--set KEY=VALUE and the named flags), the environment, a
 Terraform output (--terraform-output FILE), config files (--values FILE, then the `variables:` of
 ${XDG_CONFIG_HOME:-~/.config}/kubectl-kkp/config.yaml), clusterctl's config file (for Cluster API
-templates), and the template's own defaults. The
-objects are then defaulted and checked exactly as KKP's and machine-controller's admission
-webhooks would, and printed defaulted.
+templates), and the template's own defaults. The objects are then defaulted and checked
+exactly as KKP's and machine-controller's admission webhooks would, and printed defaulted.
 
 `generate machinedeployments` turns the worker pools of KubeOne's Terraform output into
 machine-controller MachineDeployments.

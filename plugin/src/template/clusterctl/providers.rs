@@ -224,7 +224,7 @@ pub fn parse_spec(spec: &str) -> Result<(String, Option<String>), Error> {
     }
     let version = match parts.get(1) {
         None => None,
-        Some(v) if v.is_empty() => {
+        Some(&"") => {
             return Err(Error::new(format!(
                 "--infrastructure {spec:?} has an empty version; {form}"
             )));
