@@ -8,8 +8,9 @@ use std::path::PathBuf;
 
 use serde_json::Value;
 
+use super::env::{Env, expand_env};
+use super::error::Error;
 use super::providers::{self, Provider};
-use super::{Env, Error};
 use crate::template::envsubst::is_valid_name;
 
 /// Keys of the file that are settings of clusterctl's, not template variables.
@@ -170,7 +171,7 @@ impl ClusterctlConfig {
             .filter(|(v, _)| !v.trim().is_empty());
         match given {
             Some((value, what)) => {
-                let expanded = super::expand_env(&value, env).map_err(|e| Error::new(format!("{what}: {e}")))?;
+                let expanded = expand_env(&value, env).map_err(|e| Error::new(format!("{what}: {e}")))?;
                 let path = expanded.strip_prefix("file://").unwrap_or(&expanded);
                 Ok(Some(PathBuf::from(path)))
             }

@@ -5,28 +5,17 @@
 //! network: a remote repository is refused with what to do instead.
 
 pub mod config;
+pub mod env;
+pub mod error;
 pub mod providers;
 pub mod repository;
 
 use std::path::PathBuf;
 
 use self::config::ClusterctlConfig;
+pub use self::env::Env;
+pub use self::error::Error;
 use self::providers::ProviderType;
-use super::envsubst::Template;
-
-/// Reads one environment variable.
-pub type Env<'a> = &'a dyn Fn(&str) -> Option<String>;
-
-/// Why a template cannot be found; the message names the flag or the config field at fault.
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct Error(String);
-
-impl Error {
-    pub fn new(message: impl Into<String>) -> Self {
-        Error(message.into())
-    }
-}
 
 /// The template a provider's repository gives.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -175,24 +164,6 @@ fn flavors_in(folder: &std::path::Path) -> Vec<String> {
         .collect();
     flavors.sort();
     flavors
-}
-
-/// Expands the `${VARIABLES}` of the environment in a config value (a URL or a folder), as
-/// clusterctl does; a variable that is not set is an error rather than an empty string.
-pub fn expand_env(text: &str, env: Env) -> Result<String, String> {
-    struct EnvLookup<'a>(Env<'a>);
-    impl super::envsubst::Lookup for EnvLookup<'_> {
-        fn value(&self, name: &str) -> Option<String> {
-            (self.0)(name)
-        }
-    }
-    let template = Template::parse(text).map_err(|e| e.to_string())?;
-    template.expand(&EnvLookup(env)).map_err(|missing| {
-        format!(
-            "the environment variables {} are not set",
-            missing.names.into_iter().collect::<Vec<_>>().join(", ")
-        )
-    })
 }
 
 #[cfg(test)]

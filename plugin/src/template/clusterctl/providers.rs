@@ -4,7 +4,7 @@
 
 use serde_json::Value;
 
-use super::Error;
+use super::error::Error;
 
 /// The kinds of provider clusterctl knows, as its config file spells them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

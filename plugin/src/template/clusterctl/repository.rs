@@ -7,8 +7,9 @@ use std::path::{Path, PathBuf};
 
 use semver::Version;
 
+use super::env::{Env, expand_env};
+use super::error::Error;
 use super::providers::Provider;
-use super::{Env, Error};
 
 /// A provider's releases on the local file system.
 #[derive(Debug)]
@@ -23,7 +24,7 @@ pub struct LocalRepository {
 /// Opens the repository a provider's URL points at (`${VARIABLES}` of the environment expanded).
 pub fn open(provider: &Provider, env: Env) -> Result<LocalRepository, Error> {
     let flag = format!("--infrastructure {}", provider.name);
-    let url = super::expand_env(&provider.url, env)
+    let url = expand_env(&provider.url, env)
         .map_err(|e| Error::new(format!("{flag}: the provider's url {:?}: {e}", provider.url)))?;
     let path = local_path(&url).map_err(|why| match why {
         NotLocal::Remote => Error::new(remote_message(provider, &url)),
