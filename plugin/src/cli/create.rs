@@ -28,10 +28,11 @@ runs. With --wait=false only the Cluster (and any other management-cluster objec
 run the same command again later to finish. Re-running converges: server-side apply is idempotent
 and a running cluster is seen at once, so an interrupted run can simply be repeated.
 
-With a Cluster API template (--from cluster-template.yaml), every object goes to the management
-cluster, in dependency order, and --wait waits for the cluster.x-k8s.io Cluster's Available
-condition (Ready for v1beta1), showing its phase and conditions as they change, then for its
-<name>-kubeconfig secret.
+With a Cluster API template (--from cluster-template.yaml, or a provider's with --infrastructure
+NAME[:VERSION]), every object goes to the management cluster, in dependency order (those without
+a namespace into --target-namespace or -n), and --wait waits for the cluster.x-k8s.io Cluster's
+Available condition (Ready for v1beta1), showing its phase and conditions as they change, then for
+its <name>-kubeconfig secret.
 
 The KKP Cluster and MachineDeployments are sent as the local check defaulted them, which is what
 --dry-run=client prints (the same as `generate cluster` prints); objects of other kinds are sent

@@ -192,6 +192,8 @@ async fn create_cluster(mut args: CreateClusterArgs, g: &GlobalSettings, printer
     if let Some(client) = super::api::client(g)? {
         return create_through_api(&client, args, g, printer).await;
     }
+    // --target-namespace is -n for the objects the template leaves without a namespace too.
+    let g = &generate::with_target_namespace(g, &args.template)?;
     let (mut id, mut template, mut generated) = resolve_name(&args);
     // -n/--namespace fills ${NAMESPACE}, as it does for generate.
     template.namespace = g.connection.namespace.clone();

@@ -218,6 +218,18 @@ fn variables_from(
     Ok(vars.with_terraform(tf.values, tf.sensitive))
 }
 
+/// The global settings with `--target-namespace` as `-n/--namespace`, for `create cluster`: the
+/// objects a template leaves without a namespace go where NAMESPACE says.
+pub fn with_target_namespace(g: &GlobalSettings, args: &TemplateArgs) -> anyhow::Result<GlobalSettings> {
+    let mut args = args.clone();
+    args.namespace = g.connection.namespace.clone();
+    let mut g = g.clone();
+    if let Some(ns) = target_namespace(&args)? {
+        g.connection.namespace = Some(ns);
+    }
+    Ok(g)
+}
+
 /// NAMESPACE from `--target-namespace` or `-n/--namespace`, which must agree when both are given.
 fn target_namespace(args: &TemplateArgs) -> anyhow::Result<Option<String>> {
     match (&args.target_namespace, &args.namespace) {
@@ -507,6 +519,20 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.starts_with("--control-plane-machine-count 0"), "{err}");
+    }
+
+    #[test]
+    fn create_applies_into_the_target_namespace() {
+        let mut g = GlobalSettings::default();
+        let mut a = args("hetzner");
+        assert_eq!(with_target_namespace(&g, &a).unwrap().connection.namespace, None);
+        a.target_namespace = Some("clusters".into());
+        assert_eq!(
+            with_target_namespace(&g, &a).unwrap().connection.namespace.as_deref(),
+            Some("clusters")
+        );
+        g.connection.namespace = Some("other".into());
+        assert!(with_target_namespace(&g, &a).is_err());
     }
 
     #[test]
