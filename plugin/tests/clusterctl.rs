@@ -384,15 +384,42 @@ fn bad_input_names_the_flag_or_field() {
     let err = repo.run(&generate(&["--infrastructure", "kubernetes"])).fails();
     assert!(err.contains("is not valid YAML"), "{err}");
 
-    let clash = Output::of({
-        let mut c = repo.cmd(&generate(&["--infrastructure", "kubernetes", "--provider", "aws"]));
-        c.env("X", "y");
-        c
-    });
-    assert_ne!(clash.code, 0);
+    let clash = repo
+        .run(&generate(&["--infrastructure", "kubernetes", "--provider", "aws"]))
+        .fails_or_usage();
     assert!(
-        clash.stderr.contains("--infrastructure") && clash.stderr.contains("--provider"),
-        "{}",
-        clash.stderr
+        clash.contains("--infrastructure") && clash.contains("--provider"),
+        "{clash}"
     );
+}
+
+#[test]
+fn from_templates_get_the_config_file_s_variables_and_built_in_ones_do_not() {
+    let repo = Repo::new();
+    let template = upstream_examples().join("capi/kubernetes/release/cluster-template.yaml");
+    let table = repo
+        .run(&generate(&["--from", template.to_str().unwrap(), "--list-variables"]))
+        .ok();
+    assert_eq!(
+        row(&table, "KUBERNETES_CONTROL_PLANE_SERVICE_TYPE")[2..],
+        ["clusterctl", "NodePort"]
+    );
+
+    let config = repo.config_home().join("cluster-api/clusterctl.yaml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    write(&config, &format!("{text}HETZNER_LOCATION: fsn1\n"));
+    let table = repo.run(&generate(&["--provider", "hetzner", "--list-variables"])).ok();
+    assert_eq!(row(&table, "HETZNER_LOCATION")[2], "missing", "{table}");
+    let err = repo
+        .run(&generate(&["--provider", "hetzner", "--config", "x.yaml"]))
+        .fails_or_usage();
+    assert!(err.contains("--config") && err.contains("--provider"), "{err}");
+}
+
+impl Output {
+    /// A refused command line: clap's usage error.
+    fn fails_or_usage(self) -> String {
+        assert_ne!(self.code, 0, "{}", self.stdout);
+        self.stderr
+    }
 }
