@@ -58,11 +58,6 @@ impl Printer {
         }
     }
 
-    /// stdout, for writers that stream data; the caller reports write errors.
-    pub fn stdout(&self) -> io::StdoutLock<'static> {
-        io::stdout().lock()
-    }
-
     /// A message for people: one line on stderr.
     pub fn message(&self, line: impl Display) {
         let _ = writeln!(io::stderr().lock(), "{line}");
@@ -83,11 +78,6 @@ impl Printer {
     /// `error: …` on stderr.
     pub fn error(&self, text: impl Display) {
         self.message(format_args!("error: {text}"));
-    }
-
-    /// stderr, for writers of messages (reports written line by line).
-    pub fn stderr(&self) -> io::StderrLock<'static> {
-        io::stderr().lock()
     }
 
     pub fn stdout_is_terminal(&self) -> bool {

@@ -2,7 +2,7 @@
 //! management cluster, and by default waits until it is gone (KKP's finalizers clean up the
 //! control plane and the cloud resources first).
 
-use std::io::{BufRead as _, IsTerminal, Write as _};
+use std::io::{BufRead as _, IsTerminal};
 use std::time::Duration;
 
 use kube::api::DeleteParams;
@@ -60,9 +60,7 @@ fn confirm(name: &str, human: Option<&str>, printer: &Printer) -> anyhow::Result
              without asking"
         );
     }
-    let mut err = printer.stderr();
-    write!(err, "{}", question(name, human))?;
-    err.flush()?;
+    printer.message_text(question(name, human));
     let mut answer = String::new();
     std::io::stdin().lock().read_line(&mut answer)?;
     Ok(is_yes(&answer))

@@ -1,7 +1,7 @@
 //! `kubectl kkp register cluster` and `unregister cluster`: import a running cluster into KKP as an
 //! `ExternalCluster` with its kubeconfig in a Secret, and remove both again.
 
-use std::io::{BufRead as _, IsTerminal, Write as _};
+use std::io::{BufRead as _, IsTerminal};
 use std::time::Duration;
 
 use anyhow::{Context as _, bail};
@@ -187,13 +187,10 @@ async fn unregister(args: UnregisterClusterArgs, g: &GlobalSettings, printer: &P
                  unregister without asking"
             );
         }
-        let mut err = printer.stderr();
-        write!(
-            err,
+        printer.message_text(format_args!(
             "Unregister imported cluster {name:?}? KKP forgets it and its stored kubeconfig; the cluster itself keeps \
              running. [y/N] "
-        )?;
-        err.flush()?;
+        ));
         let mut answer = String::new();
         std::io::stdin().lock().read_line(&mut answer)?;
         if !is_yes(&answer) {
