@@ -536,6 +536,24 @@ mod tests {
             output::to_json(&json) + "\n"
         );
         assert_eq!(in_format(ReportFormat::Text, || "text".into(), || json.clone()), "text");
+        let report = PolicyTest {
+            policies: Vec::new(),
+            results: Vec::new(),
+            unreadable: unreadable.to_vec(),
+        };
+        assert_eq!(
+            policy_test_json(&report)["unreadable"],
+            json!(["broken.yaml: document 2: invalid YAML: oops"])
+        );
+        assert_eq!(
+            policy_test_summary(&report).as_deref(),
+            Some("1 input could not be read")
+        );
+        assert!(
+            policy_test_text(&report).ends_with("\n✗ broken.yaml: document 2: invalid YAML: oops\n"),
+            "{}",
+            policy_test_text(&report)
+        );
     }
 
     #[test]
