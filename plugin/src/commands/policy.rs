@@ -1,15 +1,16 @@
 //! `kubectl kkp policy`: admission policies offline. `policy test` evaluates policies on objects
 //! with the same engine as the webhook, without contacting any cluster.
 
-use anyhow::{Context as _, bail};
+use anyhow::bail;
 use kkp_crds::admission::UserInfo;
 use kkp_crds::policy::{self, PolicySet};
 use serde_json::Value;
 
+use super::verdicts;
 use super::verdicts::admit::{Input, admit_with_policies};
 use super::verdicts::render::{self, PolicyReport, PolicyResult, PolicyTest};
 use crate::cli::policy::{PolicyCommand, PolicyTestArgs, PolicyWhat};
-use crate::exit::{ExitStatus, Outcome};
+use crate::exit::Outcome;
 use crate::platform::Platform;
 use crate::printer::Printer;
 use crate::settings::GlobalSettings;
@@ -107,14 +108,7 @@ fn test(args: PolicyTestArgs, printer: &Printer) -> Outcome {
         || render::policy_test_text(&report),
         || render::policy_test_json(&report),
     );
-    printer.report(&text).context("cannot write to stdout")?;
-    match render::policy_test_summary(&report) {
-        None => Ok(ExitStatus::Success),
-        Some(summary) => {
-            printer.error(summary);
-            Ok(ExitStatus::Failure)
-        }
-    }
+    verdicts::conclude(&text, render::policy_test_summary(&report), printer)
 }
 
 #[cfg(test)]

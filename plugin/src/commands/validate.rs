@@ -7,9 +7,9 @@ use kkp_crds::crd_check::CrdSchemas;
 use kkp_crds::versions;
 
 use super::verdicts::admit::{self, CheckOptions, Checked, check_against_crds};
-use super::verdicts::render;
+use super::verdicts::{self, render};
 use crate::cli::validate::ValidateArgs;
-use crate::exit::{ExitStatus, Outcome};
+use crate::exit::Outcome;
 use crate::platform::Platform;
 use crate::printer::Printer;
 use crate::settings::GlobalSettings;
@@ -61,14 +61,7 @@ pub async fn run(args: ValidateArgs, _g: &GlobalSettings, printer: &Printer) -> 
         },
         || render::checked_json(&checked, &unreadable),
     );
-    printer.report(&report).context("cannot write to stdout")?;
-    match render::checked_summary(&checked, unreadable.len()) {
-        None => Ok(ExitStatus::Success),
-        Some(summary) => {
-            printer.error(summary);
-            Ok(ExitStatus::Failure)
-        }
-    }
+    verdicts::conclude(&report, render::checked_summary(&checked, unreadable.len()), printer)
 }
 
 fn options(args: &ValidateArgs) -> anyhow::Result<CheckOptions> {

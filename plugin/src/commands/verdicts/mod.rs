@@ -6,3 +6,21 @@
 pub mod admit;
 pub mod gate;
 pub mod render;
+
+use anyhow::Context as _;
+
+use crate::exit::{ExitStatus, Outcome};
+use crate::printer::Printer;
+
+/// Ends `validate` and `policy test`: the report on stdout, then, when something failed, the
+/// summary as the error line on stderr and exit status 1.
+pub fn conclude(report: &str, summary: Option<String>, printer: &Printer) -> Outcome {
+    printer.report(report).context("cannot write to stdout")?;
+    match summary {
+        None => Ok(ExitStatus::Success),
+        Some(summary) => {
+            printer.error(summary);
+            Ok(ExitStatus::Failure)
+        }
+    }
+}
