@@ -26,7 +26,7 @@ use crate::kkp_api_spec::{self, ResponseBody};
 use crate::pki::CertificateAuthority;
 
 /// The routes the stand-in serves: method, the specification's path template, operationId.
-pub const ROUTES: [(&str, &str, &str); 13] = [
+pub const ROUTES: [(&str, &str, &str); 18] = [
     ("GET", "/api/v1/version", "getKubermaticVersion"),
     ("GET", "/api/v2/projects/{project_id}/clusters", "listClustersV2"),
     ("POST", "/api/v2/projects/{project_id}/clusters", "createClusterV2"),
@@ -79,6 +79,31 @@ pub const ROUTES: [(&str, &str, &str); 13] = [
         "DELETE",
         "/api/v2/projects/{project_id}/clusters/{cluster_id}/machinedeployments/{machinedeployment_id}",
         "deleteMachineDeployment",
+    ),
+    (
+        "GET",
+        "/api/v2/projects/{project_id}/clusters/{cluster_id}/addons",
+        "listAddonsV2",
+    ),
+    (
+        "POST",
+        "/api/v2/projects/{project_id}/clusters/{cluster_id}/addons",
+        "createAddonV2",
+    ),
+    (
+        "GET",
+        "/api/v2/projects/{project_id}/clusters/{cluster_id}/addons/{addon_id}",
+        "getAddonV2",
+    ),
+    (
+        "PATCH",
+        "/api/v2/projects/{project_id}/clusters/{cluster_id}/addons/{addon_id}",
+        "patchAddonV2",
+    ),
+    (
+        "DELETE",
+        "/api/v2/projects/{project_id}/clusters/{cluster_id}/addons/{addon_id}",
+        "deleteAddonV2",
     ),
 ];
 
@@ -134,6 +159,8 @@ struct Cluster {
     deleted: Option<(Instant, SystemTime)>,
     initial: Option<Value>,
     machine_deployments: Vec<Value>,
+    /// The addons installed through the API (KKP's default addons are not modelled).
+    addons: Vec<Value>,
 }
 
 #[derive(Default)]
@@ -704,8 +731,68 @@ fn handle(
                 _ => patch_machine_deployment(cluster, i, &body),
             }
         }
+        ("GET", "addons") => json_answer(
+            200,
+            Value::Array(state.clusters[cluster_index.expect("found")].addons.clone()),
+        ),
+        ("POST", "addons") => create_addon(&mut state.clusters[cluster_index.expect("found")], &body),
+        (method, "{addon_id}") => {
+            let cluster = &mut state.clusters[cluster_index.expect("found")];
+            let id = &params["addon_id"];
+            let Some(i) = cluster
+                .addons
+                .iter()
+                .position(|a| a.get("id").and_then(Value::as_str) == Some(id))
+            else {
+                return error_answer(404, &format!("addons.kubermatic.k8c.io \"{id}\" not found"));
+            };
+            match method {
+                "GET" => json_answer(200, cluster.addons[i].clone()),
+                "DELETE" => {
+                    cluster.addons.remove(i);
+                    json_answer(200, json!({}))
+                }
+                _ => {
+                    // Like KKP's handler, a PATCH takes the variables and the reconcile flag of the
+                    // Addon it is sent, and nothing else.
+                    let spec = body.get("spec").cloned().unwrap_or_default();
+                    let addon = &mut cluster.addons[i];
+                    addon["spec"]["variables"] = spec.get("variables").cloned().unwrap_or(json!({}));
+                    addon["spec"]["continuouslyReconcile"] =
+                        spec.get("continuouslyReconcile").cloned().unwrap_or(json!(false));
+                    json_answer(200, addon.clone())
+                }
+            }
+        }
         _ => error_answer(500, "stand-in: route without a handler"),
     }
+}
+
+/// Installs an addon: its ID is its name; a second one of the same name is the conflict KKP
+/// answers. Which addons a KKP installation offers (`api.accessibleAddons`) is not modelled.
+fn create_addon(cluster: &mut Cluster, body: &Value) -> Response {
+    let name = body.get("name").and_then(Value::as_str).unwrap_or_default().to_owned();
+    if name.is_empty() {
+        return error_answer(400, "addon name is empty");
+    }
+    if body.get("id").is_some() {
+        return error_answer(400, "addon.ID is read-only");
+    }
+    if cluster.addons.iter().any(|a| a["id"] == json!(name)) {
+        return error_answer(409, &format!("addons.kubermatic.k8c.io \"{name}\" already exists"));
+    }
+    let spec = body.get("spec").cloned().unwrap_or_default();
+    let addon = json!({
+        "id": name,
+        "name": name,
+        "creationTimestamp": timestamp(SystemTime::now()),
+        "spec": {
+            "variables": spec.get("variables").cloned().unwrap_or(json!({})),
+            "continuouslyReconcile": spec.get("continuouslyReconcile").cloned().unwrap_or(json!(false)),
+        },
+    });
+    cluster.addons.push(addon.clone());
+    json_answer(201, addon)
 }
 
 fn new_id(state: &mut State) -> String {
@@ -791,6 +878,7 @@ fn create_cluster(state: &mut State, project: &str, body: Value, options: &Optio
         deleted: None,
         initial,
         machine_deployments: Vec::new(),
+        addons: Vec::new(),
     };
     let rendered = render_cluster(&created, options);
     state.clusters.push(created);

@@ -176,27 +176,39 @@ fn yaml_files(dir: &Path) -> Vec<String> {
 
 #[test]
 fn the_chart_copies_are_the_manifests_and_crds_byte_for_byte() {
-    for (source, copy) in [
-        (root().join("manifests").join("webhook"), chart_dir().join("files")),
-        (root().join("crds"), chart_dir().join("crds")),
+    let crds = root().join("crds");
+    let report_crds = root().join("manifests").join("crds");
+    for (sources, copy) in [
+        (
+            vec![root().join("manifests").join("webhook")],
+            chart_dir().join("files"),
+        ),
+        (vec![crds, report_crds], chart_dir().join("crds")),
     ] {
-        let names = yaml_files(&source);
-        assert!(!names.is_empty(), "{} has no manifests", source.display());
+        // Every file of the sources, by name, with the folder it comes from.
+        let mut files: BTreeMap<String, PathBuf> = BTreeMap::new();
+        for source in &sources {
+            let names = yaml_files(source);
+            assert!(!names.is_empty(), "{} has no manifests", source.display());
+            for name in names {
+                let path = source.join(&name);
+                assert!(files.insert(name.clone(), path).is_none(), "{name} is in two sources");
+            }
+        }
         assert_eq!(
             yaml_files(&copy),
-            names,
-            "{} does not hold the files of {}; run 'make chart'",
+            files.keys().cloned().collect::<Vec<_>>(),
+            "{} does not hold the files of {sources:?}; run 'make chart'",
             copy.display(),
-            source.display()
         );
-        for name in names {
-            let a = std::fs::read(source.join(&name)).expect("the source");
+        for (name, source) in files {
+            let a = std::fs::read(&source).expect("the source");
             let b = std::fs::read(copy.join(&name)).expect("the copy");
             assert!(
                 a == b,
                 "{} differs from its source {}; run 'make chart'",
                 copy.join(&name).display(),
-                source.join(&name).display()
+                source.display()
             );
         }
     }

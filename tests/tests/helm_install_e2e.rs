@@ -16,6 +16,7 @@ use k8s_openapi::api::admissionregistration::v1::{
 };
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::Secret;
+use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kkp_e2e::apis::{self, clusters, machine_deployments};
 use kkp_e2e::examples::{self, hetzner_cluster, object};
 use kkp_e2e::plugin_support;
@@ -77,6 +78,24 @@ async fn helm_install_brings_up_webhook_configurations_that_default_deny_and_exe
     };
     assert_eq!(installed.code, Some(0), "helm install failed: {}", installed.both());
     assert!(installed.stdout.contains("STATUS: deployed"), "{}", installed.both());
+
+    // The chart's CRDs, the policy report CRDs among them, are established.
+    let crds = Api::<CustomResourceDefinition>::all(client.clone());
+    for name in [
+        "clusters.kubermatic.k8c.io",
+        "admissionpolicies.policy.kubectl-kkp.io",
+        "policyreports.wgpolicyk8s.io",
+        "clusterpolicyreports.wgpolicyk8s.io",
+    ] {
+        let crd = crds.get(name).await.unwrap_or_else(|e| panic!("the CRD {name}: {e}"));
+        let conditions = crd.status.and_then(|s| s.conditions).unwrap_or_default();
+        assert!(
+            conditions
+                .iter()
+                .any(|c| c.type_ == "Established" && c.status == "True"),
+            "{name} is established: {conditions:?}"
+        );
+    }
 
     // What the chart installed, with the values given.
     let deployment = Api::<Deployment>::namespaced(client.clone(), kkp_manifests::NAMESPACE)

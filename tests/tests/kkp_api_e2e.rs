@@ -202,7 +202,7 @@ fn create_waits_until_healthy_and_a_re_run_converges() {
 #[test]
 fn every_seed_payload_file_applies_or_is_refused_naming_the_fix() {
     let api = start(Duration::from_secs(2));
-    let cases: [(&str, &[&str]); 12] = [
+    let cases: [(&str, &[&str]); 10] = [
         (
             "vsphere-cluster.json",
             &["cluster.spec.version", "1.20.11 is no longer offered"],
@@ -246,18 +246,22 @@ fn every_seed_payload_file_applies_or_is_refused_naming_the_fix() {
             "kubevirt-with-autoscaling-md-small.yaml",
             &["MachineDeployment ubuntu-scaling-node-pool-small"],
         ),
-        (
-            "kubevirt-addon-cluster-autoscaler.json",
-            &["neither a CreateClusterSpec"],
-        ),
-        ("kubevirt-addon-ingress-nginx.json", &["neither a CreateClusterSpec"]),
+    ];
+    // The two addon files are valid as they are: they apply below.
+    let addons = [
+        "kubevirt-addon-cluster-autoscaler.json",
+        "kubevirt-addon-ingress-nginx.json",
     ];
     let files: Vec<String> = std::fs::read_dir(upstream(""))
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
         .filter(|f| f.ends_with(".json") || f.ends_with(".yaml"))
         .collect();
-    assert_eq!(files.len(), cases.len(), "every payload file has a case: {files:?}");
+    assert_eq!(
+        files.len(),
+        cases.len() + addons.len(),
+        "every payload file has a case: {files:?}"
+    );
     for (file, expected) in cases {
         let path = upstream(file);
         let ran = api.kkp(&["apply", "-f", path.to_str().unwrap(), "--cluster", "any"]);
@@ -314,6 +318,56 @@ fn every_seed_payload_file_applies_or_is_refused_naming_the_fix() {
     api.kkp(&["apply", "-f", md.to_str().unwrap(), "--cluster", "tobi-api-vsphere"])
         .expect_code(0)
         .expect_stdout("unchanged");
+
+    // The seed's addon files, as they are: a dry run sends nothing, then each is created once;
+    // applying again changes nothing, and changed variables are patched.
+    let before = api.stand_in.requests().len();
+    let autoscaler = upstream(addons[0]);
+    let nginx = upstream(addons[1]);
+    let (autoscaler, nginx) = (autoscaler.to_str().unwrap(), nginx.to_str().unwrap());
+    api.kkp(&["apply", "-f", autoscaler, "--cluster", "tobi-api-kvirt", "--dry-run"])
+        .expect_code(0)
+        .expect_stdout("addon \"cluster-autoscaler\" would be created or patched in cluster tobi-api-kvirt");
+    assert_eq!(api.stand_in.requests().len(), before, "a dry run sends nothing");
+    api.kkp(&["apply", "-f", autoscaler, "-f", nginx])
+        .expect_code(1)
+        .expect_stderr("--cluster NAME|ID is required");
+    api.kkp(&["apply", "-f", autoscaler, "-f", nginx, "--cluster", "tobi-api-kvirt"])
+        .expect_code(0)
+        .expect_stdout("addon \"cluster-autoscaler\" of cluster \"tobi-api-kvirt\"")
+        .expect_stdout("addon \"ingress-nginx\" of cluster \"tobi-api-kvirt\"")
+        .expect_stdout("created");
+    api.kkp(&["apply", "-f", autoscaler, "-f", nginx, "--cluster", "tobi-api-kvirt"])
+        .expect_code(0)
+        .expect_stdout("addon \"ingress-nginx\" of cluster \"tobi-api-kvirt\" (ID ")
+        .expect_stdout(") unchanged");
+    let changed = api.path("ingress-nginx.json");
+    let text = std::fs::read_to_string(nginx).unwrap().replace("\"3\"", "\"5\"");
+    std::fs::write(&changed, text).unwrap();
+    api.kkp(&["apply", "-f", changed.to_str().unwrap(), "--cluster", "tobi-api-kvirt"])
+        .expect_code(0)
+        .expect_stdout(") configured");
+    let patches: Vec<String> = api
+        .stand_in
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "PATCH" && r.path.ends_with("/addons/ingress-nginx"))
+        .map(|r| r.body)
+        .collect();
+    assert_eq!(patches.len(), 1, "one PATCH for the one change: {patches:?}");
+    assert!(patches[0].contains("\"replicas\":\"5\""), "{}", patches[0]);
+    // A refused addon names the field and sends nothing.
+    let bad = api.path("bad-addon.json");
+    std::fs::write(
+        &bad,
+        r#"{"name": "Ingress_Nginx", "spec": {"variables": {"replicas": "3"}}}"#,
+    )
+    .unwrap();
+    let before = api.stand_in.requests().len();
+    api.kkp(&["apply", "-f", bad.to_str().unwrap(), "--cluster", "tobi-api-kvirt"])
+        .expect_code(1)
+        .expect_stderr("name: \"Ingress_Nginx\" is not an addon name");
+    assert_eq!(api.stand_in.requests().len(), before, "a refused file sends nothing");
     api.assert_honest();
 }
 

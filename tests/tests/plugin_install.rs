@@ -93,6 +93,10 @@ fn install_puts_the_crds_and_the_webhook_in_and_running_it_again_changes_nothing
     printed.expect_code(0);
     let docs = documents(&printed.stdout);
     let kinds: Vec<&str> = docs.iter().filter_map(|d| d["kind"].as_str()).collect();
+    let names: Vec<&str> = docs.iter().filter_map(|d| d["metadata"]["name"].as_str()).collect();
+    for name in ["policyreports.wgpolicyk8s.io", "clusterpolicyreports.wgpolicyk8s.io"] {
+        assert!(names.contains(&name), "the report CRD {name} in {names:?}");
+    }
     for kind in [
         "CustomResourceDefinition",
         "Namespace",
@@ -115,6 +119,17 @@ fn install_puts_the_crds_and_the_webhook_in_and_running_it_again_changes_nothing
             .is_none()
     );
 
+    // Another policy engine installed the ClusterPolicyReport CRD already: install keeps its copy.
+    let (_, yaml) = kkp_manifests::POLICY_REPORT_CRDS[1];
+    let mut theirs: CustomResourceDefinition = serde_yaml::from_str(yaml).expect("the report CRD");
+    assert_eq!(
+        theirs.metadata.name.as_deref(),
+        Some("clusterpolicyreports.wgpolicyk8s.io")
+    );
+    theirs.metadata.labels = Some([("installed-by".to_owned(), "another-engine".to_owned())].into());
+    rt.block_on(crds.create(&Default::default(), &theirs))
+        .expect("the other engine's CRD");
+
     // A server dry run checks what it can: the namespace does not exist yet.
     let dry = run(&["install", "--dry-run=server"]);
     dry.expect_code(0);
@@ -128,6 +143,7 @@ fn install_puts_the_crds_and_the_webhook_in_and_running_it_again_changes_nothing
     for line in [
         "customresourcedefinition.apiextensions.k8s.io/clusters.kubermatic.k8c.io created",
         "customresourcedefinition.apiextensions.k8s.io/machinedeployments.cluster.k8s.io created",
+        "customresourcedefinition.apiextensions.k8s.io/policyreports.wgpolicyk8s.io created",
         "namespace/kkp-system created",
         "secret/kkp-webhook-tls created",
         "deployment.apps/kkp-webhook created",
@@ -136,6 +152,30 @@ fn install_puts_the_crds_and_the_webhook_in_and_running_it_again_changes_nothing
         assert!(first.stdout.lines().any(|l| l == line), "{line}: {}", first.both());
     }
     first.expect_stderr("rollout status deployment/kkp-webhook");
+    first.expect_stderr(
+        "customresourcedefinition.apiextensions.k8s.io/clusterpolicyreports.wgpolicyk8s.io is already installed; kept as it is",
+    );
+    let kept = rt
+        .block_on(crds.get("clusterpolicyreports.wgpolicyk8s.io"))
+        .expect("the other engine's CRD");
+    assert_eq!(
+        kept.metadata
+            .labels
+            .unwrap_or_default()
+            .get("installed-by")
+            .map(String::as_str),
+        Some("another-engine"),
+        "install left the other engine's CRD as it was"
+    );
+    assert!(
+        !kept
+            .metadata
+            .managed_fields
+            .unwrap_or_default()
+            .iter()
+            .any(|m| m.manager.as_deref() == Some("kubectl-kkp")),
+        "install did not apply to the other engine's CRD"
+    );
 
     let crd = rt.block_on(crds.get("clusters.kubermatic.k8c.io")).expect("the CRD");
     let established = crd.status.and_then(|s| s.conditions).unwrap_or_default();

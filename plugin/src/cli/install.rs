@@ -65,6 +65,12 @@ pub struct InstallArgs {
     #[arg(long, value_name = "BOOL", default_value_t = true, action = ArgAction::Set, num_args = 0..=1,
           require_equals = true, default_missing_value = "true")]
     pub crds: bool,
+    /// With the webhook, install the PolicyReport and ClusterPolicyReport CRDs (wgpolicyk8s.io/v1alpha2)
+    /// it writes its reports as, each only where the cluster does not have it yet: another policy engine
+    /// (Kyverno, Kubewarden) that installed them keeps them. --policy-report-crds=false to skip.
+    #[arg(long, value_name = "BOOL", default_value_t = true, action = ArgAction::Set, num_args = 0..=1,
+          require_equals = true, default_missing_value = "true")]
+    pub policy_report_crds: bool,
     /// Install the admission webhook (--webhook=false to skip).
     #[arg(long, value_name = "BOOL", default_value_t = true, action = ArgAction::Set, num_args = 0..=1,
           require_equals = true, default_missing_value = "true")]

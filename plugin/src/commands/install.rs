@@ -44,6 +44,40 @@ fn crds_to_install(engine_crds: bool, webhook: bool) -> anyhow::Result<Vec<Value
         .collect())
 }
 
+/// The PolicyReport and ClusterPolicyReport CRDs, as objects, when the webhook and its report CRDs
+/// are installed.
+fn report_crds_to_install(webhook: bool, report_crds: bool) -> anyhow::Result<Vec<Value>> {
+    let mut objects = Vec::new();
+    if webhook && report_crds {
+        for (file, yaml) in kkp_manifests::POLICY_REPORT_CRDS {
+            objects.extend(parse_documents(yaml, file)?);
+        }
+    }
+    Ok(objects)
+}
+
+/// The report CRDs the cluster does not have yet. They are a shared API: where another policy engine
+/// installed them, its copy stays as it is (as Helm leaves existing CRDs alone), said on stderr.
+async fn missing_report_crds(conn: &Connection, crds: Vec<Value>, printer: &Printer) -> anyhow::Result<Vec<Value>> {
+    let api: Api<CustomResourceDefinition> = Api::all(conn.client.clone());
+    let mut missing = Vec::new();
+    for crd in crds {
+        let name = resources::meta_str(&crd, "name").unwrap_or_default().to_owned();
+        let found = api
+            .get_opt(&name)
+            .await
+            .map_err(|e| anyhow::anyhow!(errors::explain(&e, conn, &format!("reading CRD {name}"))))?;
+        if found.is_some() {
+            printer.message(format_args!(
+                "customresourcedefinition.apiextensions.k8s.io/{name} is already installed; kept as it is"
+            ));
+        } else {
+            missing.push(crd);
+        }
+    }
+    Ok(missing)
+}
+
 /// The CRDs, as objects, exactly as the engine generates them.
 pub fn crd_objects() -> anyhow::Result<Vec<Value>> {
     let mut objects = Vec::new();
@@ -237,9 +271,11 @@ async fn install(args: InstallArgs, g: &GlobalSettings, printer: &Printer) -> an
     } else {
         Variant::GeneratedCerts
     };
-    let crds = crds_to_install(args.crds, args.webhook)?;
+    let mut crds = crds_to_install(args.crds, args.webhook)?;
+    let report_crds = report_crds_to_install(args.webhook, args.policy_report_crds)?;
 
     if args.dry_run == DryRun::Client {
+        crds.extend(report_crds);
         let certs = match (args.webhook, variant) {
             (true, Variant::GeneratedCerts) => Some(certs::generate()?),
             _ => None,
@@ -263,6 +299,7 @@ async fn install(args: InstallArgs, g: &GlobalSettings, printer: &Printer) -> an
     if args.webhook && variant == Variant::CertManager {
         require_cert_manager(&conn).await?;
     }
+    crds.extend(missing_report_crds(&conn, report_crds, printer).await?);
     let mut applied = Vec::new();
     let mut applier = Applier::new(&conn, options);
 

@@ -1,11 +1,11 @@
 //! The cluster operations of the KKP REST API the plugin uses: list, find by name or ID, create,
-//! patch, delete, health, kubeconfig, and a cluster's machine deployments.
+//! patch, delete, health, kubeconfig, and a cluster's machine deployments and addons.
 
 use http::Method;
 use serde_json::Value;
 
 use super::client::{ApiError, KkpClient};
-use super::models::{ApiCluster, ClusterHealth, CreateClusterSpec, NodeDeployment, ProjectClusterList};
+use super::models::{Addon, ApiCluster, ClusterHealth, CreateClusterSpec, NodeDeployment, ProjectClusterList};
 
 /// A cluster named by its human-readable name or its ID could not be picked.
 #[derive(Debug, thiserror::Error)]
@@ -161,6 +161,42 @@ impl KkpClient {
             &path,
             Some(patch),
             &format!("machine deployment {id:?} of cluster {cluster:?}"),
+            &[],
+        )
+        .await
+    }
+
+    pub async fn list_addons(&self, cluster: &str) -> Result<Vec<Addon>, ApiError> {
+        let path = self.project_path(&format!("/clusters/{cluster}/addons"));
+        self.json::<Value, _>(
+            Method::GET,
+            &path,
+            None,
+            &format!("the addons of cluster {cluster:?}"),
+            &[],
+        )
+        .await
+    }
+
+    pub async fn create_addon(&self, cluster: &str, addon: &Addon) -> Result<Addon, ApiError> {
+        let path = self.project_path(&format!("/clusters/{cluster}/addons"));
+        self.json(
+            Method::POST,
+            &path,
+            Some(addon),
+            &format!("addons of cluster {cluster:?}"),
+            &[],
+        )
+        .await
+    }
+
+    pub async fn patch_addon(&self, cluster: &str, id: &str, addon: &Addon) -> Result<Addon, ApiError> {
+        let path = self.project_path(&format!("/clusters/{cluster}/addons/{id}"));
+        self.json(
+            Method::PATCH,
+            &path,
+            Some(addon),
+            &format!("addon {id:?} of cluster {cluster:?}"),
             &[],
         )
         .await

@@ -1,12 +1,12 @@
-//! Local checks of the KKP API's own payload files (`CreateClusterSpec` and `NodeDeployment`
-//! JSON) before anything is sent: what today's KKP no longer accepts (old Kubernetes versions,
+//! Local checks of the KKP API's own payload files (`CreateClusterSpec`, `NodeDeployment` and
+//! `Addon` JSON) before anything is sent: what today's KKP no longer accepts (old Kubernetes versions,
 //! CentOS and SLES, moved fields) is named with the fix, and `null`s, which mean "not set", are
 //! dropped so they cannot delete fields when a file is sent as a merge patch.
 
 use kkp_crds::versions::{self, VersionCatalog};
 use serde_json::{Map, Value};
 
-use super::models::{CreateClusterSpec, NodeDeployment};
+use super::models::{Addon, CreateClusterSpec, NodeDeployment};
 
 /// What a payload file holds.
 #[derive(Debug, Clone, PartialEq)]
@@ -15,6 +15,8 @@ pub enum Payload {
     Cluster(Box<CreateClusterSpec>),
     /// A `NodeDeployment` for an existing cluster.
     MachineDeployment(Box<NodeDeployment>),
+    /// An `Addon` for an existing cluster.
+    Addon(Box<Addon>),
 }
 
 /// One thing the file must change before KKP accepts it.
@@ -79,6 +81,16 @@ pub fn check(value: &Value, catalog: &VersionCatalog) -> Checked {
             .map(|m| Payload::MachineDeployment(Box::new(m)))
             .map_err(|e| problems.push(problem("spec", &format!("not a NodeDeployment: {e}"))))
             .ok()
+    } else if is_addon(object) {
+        check_addon(object, &mut problems);
+        if problems.is_empty() {
+            serde_json::from_value::<Addon>(value.clone())
+                .map(|a| Payload::Addon(Box::new(a)))
+                .map_err(|e| problems.push(problem("spec", &format!("not an Addon: {e}"))))
+                .ok()
+        } else {
+            None
+        }
     } else if object.contains_key("apiVersion") && object.contains_key("kind") {
         problems.push(problem(
             "kind",
@@ -88,7 +100,7 @@ pub fn check(value: &Value, catalog: &VersionCatalog) -> Checked {
     } else {
         problems.push(problem(
             "(file)",
-            "neither a CreateClusterSpec (with \"cluster\") nor a NodeDeployment (with \"spec.template\")",
+            "neither a CreateClusterSpec (with \"cluster\"), a NodeDeployment (with \"spec.template\") nor an Addon (with \"name\" and \"spec.variables\" or \"spec.continuouslyReconcile\")",
         ));
         None
     };
@@ -96,6 +108,53 @@ pub fn check(value: &Value, catalog: &VersionCatalog) -> Checked {
         payload,
         problems,
         dropped_nulls,
+    }
+}
+
+/// An `Addon` payload: a `name` and a `spec` of addon settings, no Kubernetes object.
+fn is_addon(object: &Map<String, Value>) -> bool {
+    let spec = object.get("spec").and_then(Value::as_object);
+    !object.contains_key("kind")
+        && object.contains_key("name")
+        && spec.is_some_and(|s| {
+            s.contains_key("variables") || s.contains_key("continuouslyReconcile") || s.contains_key("isDefault")
+        })
+}
+
+/// What KKP would refuse in an addon: a name that is not a DNS label, variables that are not an
+/// object, `isDefault` (set by KKP only), an `id` (read-only).
+fn check_addon(object: &Map<String, Value>, problems: &mut Vec<Problem>) {
+    let name = object.get("name").and_then(Value::as_str).unwrap_or_default();
+    let label = name.len() <= 63
+        && !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !name.starts_with('-')
+        && !name.ends_with('-');
+    if !label {
+        problems.push(problem(
+            "name",
+            &format!("{name:?} is not an addon name: lowercase letters, digits and '-', at most 63 characters"),
+        ));
+    }
+    if object.contains_key("id") {
+        problems.push(problem(
+            "id",
+            "read-only: the server sets the addon's ID (its name); leave it out",
+        ));
+    }
+    let spec = object.get("spec").and_then(Value::as_object);
+    if let Some(v) = spec.and_then(|s| s.get("variables"))
+        && !v.is_object()
+    {
+        problems.push(problem("spec.variables", "must be an object of template variables"));
+    }
+    if spec.is_some_and(|s| s.contains_key("isDefault")) {
+        problems.push(problem(
+            "spec.isDefault",
+            "set by KKP for the addons it installs itself; leave it out",
+        ));
     }
 }
 
@@ -421,6 +480,24 @@ mod tests {
 
     fn fields(checked: &Checked) -> Vec<&str> {
         checked.problems.iter().map(|p| p.field.as_str()).collect()
+    }
+
+    #[test]
+    fn an_addon_passes_and_what_kkp_refuses_in_one_is_named() {
+        let file =
+            json!({"name": "ingress-nginx", "spec": {"variables": {"replicas": "3"}, "continuouslyReconcile": true}});
+        let checked = check(&file, &VersionCatalog::default());
+        assert!(checked.ok(), "{:?}", checked.problems);
+        let Some(Payload::Addon(addon)) = checked.payload else {
+            panic!("an addon: {:?}", checked.payload)
+        };
+        assert_eq!(addon.name, "ingress-nginx");
+        assert_eq!(addon.spec.continuously_reconcile, Some(true));
+
+        let file = json!({"name": "Ingress_Nginx", "id": "x", "spec": {"variables": ["3"], "isDefault": true}});
+        let checked = check(&file, &VersionCatalog::default());
+        assert_eq!(fields(&checked), ["name", "id", "spec.variables", "spec.isDefault"]);
+        assert!(checked.payload.is_none(), "a refused addon is not sent");
     }
 
     #[test]

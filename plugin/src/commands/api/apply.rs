@@ -1,6 +1,6 @@
 //! `kubectl kkp apply -f FILE...`: the KKP API's own payload files (a `CreateClusterSpec` like the
-//! seed's `cluster.json`, `NodeDeployment`s like its `machine_deployment_*.json` with `--cluster`)
-//! checked locally and applied with create-or-patch semantics; plain machine-controller
+//! seed's `cluster.json`, `NodeDeployment`s like its `machine_deployment_*.json` and `Addon`s like
+//! its `addon-*.json` with `--cluster`) checked locally and applied with create-or-patch semantics; plain machine-controller
 //! `MachineDeployment` objects (`md.yaml`) go into the user cluster's `kube-system` through the
 //! kubeconfig the API hands out, as `create` sends workers.
 
@@ -20,7 +20,7 @@ use crate::k8s::client::Connection;
 use crate::k8s::wait::Deadline;
 use crate::kkp_api::client::KkpClient;
 use crate::kkp_api::convert;
-use crate::kkp_api::models::{CreateClusterSpec, NodeDeployment};
+use crate::kkp_api::models::{Addon, ApiCluster, CreateClusterSpec, NodeDeployment};
 use crate::kkp_api::payload::{self, Payload};
 use crate::platform::Platform;
 use crate::printer::Printer;
@@ -31,6 +31,7 @@ use crate::settings::GlobalSettings;
 enum Item {
     Cluster(Box<CreateClusterSpec>),
     NodeDeployment(Box<NodeDeployment>),
+    Addon(Box<Addon>),
     MachineDeployment(Value),
 }
 
@@ -119,6 +120,7 @@ fn check_files(args: &ApplyArgs, printer: &Printer) -> anyhow::Result<Checked> {
                     }
                     items.push((file.clone(), Item::NodeDeployment(m)));
                 }
+                Some(Payload::Addon(a)) => items.push((file.clone(), Item::Addon(a))),
                 None => {}
             }
         }
@@ -155,6 +157,11 @@ pub async fn run(args: ApplyArgs, g: &GlobalSettings, printer: &Printer) -> Outc
                     m.name.clone().unwrap_or_default(),
                     args.cluster.as_deref().unwrap_or("(the cluster applied with it)")
                 )),
+                Item::Addon(a) => printer.data(format_args!(
+                    "{file}: addon {:?} would be created or patched in cluster {}",
+                    a.name,
+                    args.cluster.as_deref().unwrap_or("(the cluster applied with it)")
+                )),
                 Item::MachineDeployment(m) => printer.data(format_args!(
                     "{file}: MachineDeployment {:?} would be applied into the user cluster's kube-system",
                     m.pointer("/metadata/name").and_then(Value::as_str).unwrap_or_default()
@@ -189,14 +196,23 @@ pub async fn run(args: ApplyArgs, g: &GlobalSettings, printer: &Printer) -> Outc
             _ => None,
         })
         .collect();
-    if node_deployments.is_empty() && objects.is_empty() {
+    let addons: Vec<Addon> = items
+        .iter()
+        .filter_map(|(_, i)| match i {
+            Item::Addon(a) => Some((**a).clone()),
+            _ => None,
+        })
+        .collect();
+    if node_deployments.is_empty() && objects.is_empty() && addons.is_empty() {
         return Ok(ExitStatus::Success);
     }
     let cluster = match (&args.cluster, target) {
         (Some(name), _) => client.find_cluster(name).await?,
         (None, Some(c)) => c,
         (None, None) => {
-            anyhow::bail!("--cluster NAME|ID is required: machine deployments are applied to an existing cluster")
+            anyhow::bail!(
+                "--cluster NAME|ID is required: machine deployments and addons are applied to an existing cluster"
+            )
         }
     };
     let id = cluster.id.clone().unwrap_or_default();
@@ -216,7 +232,79 @@ pub async fn run(args: ApplyArgs, g: &GlobalSettings, printer: &Printer) -> Outc
     if !objects.is_empty() {
         apply_into_user_cluster(&client, &id, &objects, printer).await?;
     }
+    if !addons.is_empty() {
+        ensure_addons(&client, &cluster, &addons, printer).await?;
+    }
     Ok(ExitStatus::Success)
+}
+
+/// Creates each addon the cluster lacks and patches each one whose settings differ (the seed's
+/// `addon-deploy.sh`: look up by name, which is the addon's ID, then PATCH or POST).
+async fn ensure_addons(
+    client: &KkpClient,
+    cluster: &ApiCluster,
+    desired: &[Addon],
+    printer: &Printer,
+) -> anyhow::Result<()> {
+    let id = cluster.id.clone().unwrap_or_default();
+    let existing = client.list_addons(&id).await?;
+    for (done, addon) in desired.iter().enumerate() {
+        let current = existing
+            .iter()
+            .find(|e| e.name == addon.name || e.id.as_deref() == Some(addon.name.as_str()));
+        let result = match current {
+            Some(current) if same_settings(current, addon) => Ok("unchanged"),
+            Some(current) => client
+                .patch_addon(&id, current.id.as_deref().unwrap_or(&addon.name), addon)
+                .await
+                .map(|_| "configured"),
+            None => client.create_addon(&id, addon).await.map(|_| "created"),
+        };
+        match result {
+            Ok(verb) => printer.data(format_args!(
+                "addon {:?} of cluster {} {verb}",
+                addon.name,
+                super::shown(cluster)
+            )),
+            Err(e) => {
+                let names = |addons: &[Addon]| {
+                    addons
+                        .iter()
+                        .map(|a| format!("{:?}", a.name))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                };
+                let applied = if done == 0 {
+                    String::new()
+                } else {
+                    format!(" (addons {} are applied)", names(&desired[..done]))
+                };
+                anyhow::bail!(
+                    "{e}\ncluster {} exists{applied}; addon(s) {} are not applied. Fix the cause and run the same command again to finish.",
+                    super::shown(cluster),
+                    names(&desired[done..])
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Whether an installed addon already has the settings a file asks for (what the file leaves out
+/// is not compared).
+fn same_settings(current: &Addon, desired: &Addon) -> bool {
+    let spec = &desired.spec;
+    spec.variables
+        .as_ref()
+        .is_none_or(|v| current.spec.variables.as_ref() == Some(v))
+        && spec
+            .continuously_reconcile
+            .is_none_or(|c| current.spec.continuously_reconcile.unwrap_or(false) == c)
+        && desired.labels.iter().all(|(k, v)| current.labels.get(k) == Some(v))
+        && desired
+            .annotations
+            .iter()
+            .all(|(k, v)| current.annotations.get(k) == Some(v))
 }
 
 fn deadline_left(deadline: Deadline, timeout: Duration) -> Duration {
