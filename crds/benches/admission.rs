@@ -2,7 +2,9 @@
 //! Target: under 50 µs each.
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use kkp_crds::admission::{Context, Request, admit, mutate, validate};
+use kkp_crds::admission::{admit, mutate, validate};
+use kkp_crds::context::Context;
+use kkp_crds::request::Request;
 
 #[path = "fixtures/objects.rs"]
 mod objects;

@@ -11,8 +11,10 @@ mod objects;
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use kkp_crds::admission::{Context, Request, UserInfo, mutate, validate};
+use kkp_crds::admission::{mutate, validate};
+use kkp_crds::context::Context;
 use kkp_crds::policy::{AdmissionPolicy, Enforcement, PolicySet};
+use kkp_crds::request::{Request, UserInfo};
 use kube_cel::KubeCelExt;
 use objects::{cluster, machine_deployment};
 use serde_json::Value;

@@ -15,9 +15,7 @@ use crate::providers::{
     AwsCloudSpec, AzureCloudSpec, DigitaloceanCloudSpec, GcpCloudSpec, HetznerCloudSpec, KubevirtCloudSpec,
     OpenstackCloudSpec, Provider, VsphereCloudSpec,
 };
-
-/// Extra fields kept as they came.
-pub type Other = BTreeMap<String, Value>;
+use crate::shared_fields::{NetworkRanges, Other};
 
 /// The label that ties a Cluster to its KKP project.
 pub const PROJECT_ID_LABEL: &str = "project-id";
@@ -147,15 +145,6 @@ pub struct ClusterNetworkingConfig {
     pub konnectivity_enabled: Option<bool>,
     #[serde(rename = "tunnelingAgentIP")]
     pub tunneling_agent_ip: Option<String>,
-    #[serde(flatten)]
-    pub other: Other,
-}
-
-#[skip_serializing_none]
-#[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq)]
-#[serde(rename_all = "camelCase")]
-pub struct NetworkRanges {
-    pub cidr_blocks: Option<Vec<String>>,
     #[serde(flatten)]
     pub other: Other,
 }

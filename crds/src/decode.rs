@@ -10,8 +10,8 @@ use std::collections::HashSet;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use crate::admission::ResourceKind;
 use crate::field::{FieldError, Path};
+use crate::request::ResourceKind;
 use crate::type_check;
 
 /// Why an object does not decode.

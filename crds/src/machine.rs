@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use serde_with::skip_serializing_none;
 
-use crate::cluster::Other;
+use crate::shared_fields::Other;
 
 /// Where KKP puts MachineDeployments in a user cluster.
 pub const MACHINE_DEPLOYMENT_NAMESPACE: &str = "kube-system";

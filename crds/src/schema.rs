@@ -14,7 +14,7 @@
 //! which field the error is about, what kind of error it is and what to tell the user. Fields
 //! marked `writeOnly` hold secrets; their values are never put into a message.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 use std::sync::{LazyLock, OnceLock};
 
 use base64::Engine as _;
@@ -35,64 +35,6 @@ const REDACTED: &str = "<redacted>";
 #[derive(Debug, thiserror::Error)]
 #[error("invalid schema: {0}")]
 pub struct SchemaError(String);
-
-fn cluster_source(p: Provider) -> (&'static str, &'static str) {
-    p.descriptor().cluster_schema
-}
-
-fn machine_source(p: Provider) -> (&'static str, &'static str) {
-    p.descriptor().machine_schema
-}
-
-fn os_source(os: OperatingSystem) -> (&'static str, &'static str) {
-    match os {
-        OperatingSystem::Ubuntu => ("os/ubuntu.json", include_str!("../schemas/os/ubuntu.json")),
-        OperatingSystem::Flatcar => ("os/flatcar.json", include_str!("../schemas/os/flatcar.json")),
-        OperatingSystem::Rhel => ("os/rhel.json", include_str!("../schemas/os/rhel.json")),
-        OperatingSystem::Rockylinux => ("os/rockylinux.json", include_str!("../schemas/os/rockylinux.json")),
-        OperatingSystem::Amzn2 => ("os/amzn2.json", include_str!("../schemas/os/amzn2.json")),
-    }
-}
-
-const COMMON: (&str, &str) = ("common.json", include_str!("../schemas/common.json"));
-
-/// The parsed schema documents, in the order of [`Provider::ALL`] and [`OperatingSystem::ALL`].
-struct Documents {
-    common: Value,
-    cluster: Vec<Value>,
-    machine: Vec<Value>,
-    os: Vec<Value>,
-}
-
-impl Documents {
-    fn all(&self) -> impl Iterator<Item = &Value> {
-        std::iter::once(&self.common)
-            .chain(&self.cluster)
-            .chain(&self.machine)
-            .chain(&self.os)
-    }
-}
-
-/// Parses an embedded schema file. The files are part of the crate and every one is parsed by the
-/// tests, so a failure here is a build defect, not bad input.
-fn parse((path, text): (&str, &str)) -> Value {
-    serde_json::from_str(text).unwrap_or_else(|e| panic!("embedded schema {path} is not JSON: {e}"))
-}
-
-static DOCUMENTS: LazyLock<Documents> = LazyLock::new(|| Documents {
-    common: parse(COMMON),
-    cluster: Provider::ALL.iter().map(|p| parse(cluster_source(*p))).collect(),
-    machine: Provider::ALL.iter().map(|p| parse(machine_source(*p))).collect(),
-    os: OperatingSystem::ALL.iter().map(|os| parse(os_source(*os))).collect(),
-});
-
-/// Every embedded document by its `$id`.
-static BY_ID: LazyLock<HashMap<&'static str, &'static Value>> = LazyLock::new(|| {
-    DOCUMENTS
-        .all()
-        .filter_map(|doc| doc.get("$id").and_then(Value::as_str).map(|id| (id, doc)))
-        .collect()
-});
 
 /// Property names marked `writeOnly` anywhere: their values are secrets.
 static SENSITIVE: LazyLock<BTreeSet<&'static str>> = LazyLock::new(|| {
@@ -267,27 +209,6 @@ impl<'a> Rule<'a> {
             message: rule.get("message").and_then(Value::as_str).unwrap_or_default(),
         })
     }
-}
-
-fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    let hex = |b: u8| (b as char).to_digit(16);
-    while i < bytes.len() {
-        if bytes[i] == b'%'
-            && i + 2 < bytes.len()
-            && let (Some(hi), Some(lo)) = (hex(bytes[i + 1]), hex(bytes[i + 2]))
-        {
-            // Two hex digits make one byte.
-            out.push((hi * 16 + lo) as u8);
-            i += 3;
-            continue;
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// The schema node that holds the failed keyword, found through the error's absolute keyword
@@ -488,40 +409,11 @@ pub fn without_nulls(instance: &Value) -> Value {
     }
 }
 
-/// Deep enough for every embedded schema; guards against reference cycles.
-const MAX_DEPTH: usize = 32;
-
-/// A schema node and the node its `$ref` chain leads to, each with the document it lives in.
-fn views<'a>(root: &'a Value, node: &'a Value) -> Vec<(&'a Value, &'a Value)> {
-    let mut out = vec![(root, node)];
-    let (mut root, mut node) = (root, node);
-    while let Some(reference) = node.get("$ref").and_then(Value::as_str) {
-        if out.len() > MAX_DEPTH {
-            break;
-        }
-        let Some((next_root, next)) = resolve(root, reference) else {
-            break;
-        };
-        out.push((next_root, next));
-        (root, node) = (next_root, next);
-    }
-    out
-}
-
-fn resolve<'a>(root: &'a Value, reference: &str) -> Option<(&'a Value, &'a Value)> {
-    let (id, fragment) = reference.split_once('#').unwrap_or((reference, ""));
-    let doc: &'a Value = if id.is_empty() { root } else { BY_ID.get(id).copied()? };
-    let target = doc.pointer(&percent_decode(fragment))?;
-    Some((doc, target))
-}
-
-fn views_default<'a>(root: &'a Value, node: &'a Value) -> Option<&'a Value> {
-    views(root, node).into_iter().find_map(|(_, view)| view.get("default"))
-}
-
 mod defaults;
+mod documents;
 
 use defaults::Unset;
+use documents::{BY_ID, DOCUMENTS, cluster_source, machine_source, os_source, percent_decode};
 
 #[cfg(test)]
 mod tests;

@@ -17,10 +17,10 @@ use schemars::JsonSchema;
 use schemars::generate::SchemaSettings;
 use serde_json::{Map, Value, json};
 
-use crate::admission::ResourceKind;
 use crate::cluster::Cluster;
 use crate::field::{FieldError, Path};
 use crate::machine::MachineDeployment;
+use crate::request::ResourceKind;
 use crate::schema;
 
 /// A field the type check rejected: where it is in the object and what is wrong with it.

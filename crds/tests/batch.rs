@@ -5,9 +5,11 @@
 mod common;
 
 use common::{cluster, machine_deployment, with};
-use kkp_crds::admission::{Context, Request, UserInfo, Verdict, admit, admit_all, lone_cluster_version};
+use kkp_crds::admission::{Verdict, admit, admit_all, lone_cluster_version};
+use kkp_crds::context::Context;
 use kkp_crds::policy::{Enforcement, PolicySet};
 use kkp_crds::providers::Provider;
+use kkp_crds::request::{Request, UserInfo};
 use pretty_assertions::assert_eq;
 use serde_json::{Value, json};
 

@@ -3,8 +3,10 @@
 mod common;
 
 use common::{cluster, defaulted, machine_deployment, with};
-use kkp_crds::admission::{Context, Operation, Request, admit, mutate, validate};
+use kkp_crds::admission::{admit, mutate, validate};
+use kkp_crds::context::Context;
 use kkp_crds::providers::Provider;
+use kkp_crds::request::{Operation, Request};
 use pretty_assertions::assert_eq;
 use proptest::prelude::*;
 use serde_json::{Value, json};

@@ -10,9 +10,11 @@ mod common;
 use std::sync::Arc;
 
 use common::{cluster, with, without};
-use kkp_crds::admission::{Context, Request, Verdict, admit};
+use kkp_crds::admission::{Verdict, admit};
+use kkp_crds::context::Context;
 use kkp_crds::platform::Datacenters;
 use kkp_crds::providers::Provider;
+use kkp_crds::request::Request;
 use pretty_assertions::assert_eq;
 use serde_json::{Value, json};
 

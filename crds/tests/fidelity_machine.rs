@@ -7,8 +7,10 @@
 mod common;
 
 use common::{SSH_KEY, machine_deployment, with, without};
-use kkp_crds::admission::{Context, Request, Verdict, admit, validate};
+use kkp_crds::admission::{Verdict, admit, validate};
+use kkp_crds::context::Context;
 use kkp_crds::providers::{MACHINE_CONTROLLER_PROVIDERS, Provider};
+use kkp_crds::request::Request;
 use pretty_assertions::assert_eq;
 use serde_json::{Value, json};
 

@@ -21,10 +21,12 @@ use std::sync::{Arc, LazyLock, Mutex, Once};
 use std::time::Instant;
 
 use common::{cluster, defaulted, machine_deployment};
-use kkp_crds::admission::{Context, MAX_MESSAGE_BYTES, Operation, Request, UserInfo, Verdict, admit, mutate, validate};
+use kkp_crds::admission::{MAX_MESSAGE_BYTES, Verdict, admit, mutate, validate};
+use kkp_crds::context::Context;
 use kkp_crds::platform::Datacenters;
 use kkp_crds::policy::{AdmissionPolicy, Enforcement, PolicySet, evaluate_scale};
 use kkp_crds::providers::Provider;
+use kkp_crds::request::{Operation, Request, UserInfo};
 use proptest::prelude::*;
 use proptest::sample::{Index, select};
 use proptest::test_runner::{Config, FileFailurePersistence, RngAlgorithm, TestCaseError, TestRng, TestRunner};

@@ -3,8 +3,10 @@
 mod common;
 
 use common::{create_errors, defaulted, machine_deployment, update_errors, with, without};
-use kkp_crds::admission::{Context, Request, validate};
+use kkp_crds::admission::validate;
+use kkp_crds::context::Context;
 use kkp_crds::providers::Provider;
+use kkp_crds::request::Request;
 use pretty_assertions::assert_eq;
 use serde_json::{Value, json};
 

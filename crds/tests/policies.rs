@@ -4,12 +4,14 @@
 mod common;
 
 use common::{cluster, defaulted, machine_deployment, with};
-use kkp_crds::admission::{Context, Request, ResourceKind, UserInfo, admit, validate};
-use kkp_crds::policy::sandbox::{MAX_NESTING_DEPTH, MAX_OPERATORS};
+use kkp_crds::admission::{admit, validate};
+use kkp_crds::context::Context;
+use kkp_crds::policy::sandbox::limits::{MAX_NESTING_DEPTH, MAX_OPERATORS};
 use kkp_crds::policy::{
     AdmissionPolicy, Enforcement, PolicySet, RATCHETED, compile, evaluate, evaluate_all, evaluate_scale,
 };
 use kkp_crds::providers::Provider;
+use kkp_crds::request::{Request, ResourceKind, UserInfo};
 use pretty_assertions::assert_eq;
 use serde_json::{Value, json};
 

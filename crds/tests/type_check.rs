@@ -4,8 +4,8 @@
 mod common;
 
 use common::{cluster, defaulted, machine_deployment, with};
-use kkp_crds::admission::ResourceKind;
 use kkp_crds::providers::Provider;
+use kkp_crds::request::ResourceKind;
 use kkp_crds::type_check::type_errors;
 use kkp_crds::{Cluster, MachineDeployment};
 use pretty_assertions::assert_eq;

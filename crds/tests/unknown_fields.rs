@@ -12,8 +12,10 @@ mod common;
 use std::collections::BTreeSet;
 
 use common::{SSH_KEY, cluster_block, datacenter, machine_block, with};
-use kkp_crds::admission::{Context, Request, mutate};
+use kkp_crds::admission::mutate;
+use kkp_crds::context::Context;
 use kkp_crds::providers::Provider;
+use kkp_crds::request::Request;
 use serde_json::{Value, json};
 
 /// Where the types use upstream Kubernetes structs (`LabelSelector`), which have a fixed schema

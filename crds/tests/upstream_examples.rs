@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use kkp_crds::admission::ResourceKind;
+use kkp_crds::request::ResourceKind;
 use kkp_crds::{Cluster, MachineDeployment};
 use pretty_assertions::assert_eq;
 use serde::Deserialize;

@@ -109,7 +109,9 @@ pub fn object(value: &Value) -> DynamicObject {
 
 #[cfg(test)]
 mod tests {
-    use kkp_crds::admission::{Context, Request, admit};
+    use kkp_crds::admission::admit;
+    use kkp_crds::context::Context;
+    use kkp_crds::request::Request;
 
     use super::*;
 

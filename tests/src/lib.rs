@@ -27,6 +27,7 @@ pub mod fake_kkp;
 pub mod kkp_api_spec;
 pub mod kkp_api_stand_in;
 pub mod kubeconfig;
+pub mod module_graph;
 pub mod names;
 pub mod pki;
 pub mod plugin_support;

@@ -9,7 +9,9 @@
 
 use std::time::Duration;
 
-use kkp_crds::admission::{Context, Request, admit};
+use kkp_crds::admission::admit;
+use kkp_crds::context::Context;
+use kkp_crds::request::Request;
 use kkp_e2e::crds::ADMISSION_POLICIES;
 use kkp_e2e::examples::{aws_cluster, hetzner_cluster, machine_deployment, object};
 use kkp_e2e::upstream::{self, KUBERMATIC_NAMESPACE};

@@ -11,7 +11,9 @@ use std::time::Duration;
 
 use k8s_openapi::api::core::v1::Namespace;
 use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding};
-use kkp_crds::admission::{Context, Request, mutate};
+use kkp_crds::admission::mutate;
+use kkp_crds::context::Context;
+use kkp_crds::request::Request;
 use kkp_e2e::webhook_support::{self, ServingCert};
 use kkp_e2e::{install_crds, shared_control_plane, unique_name};
 use kkp_manifests::EXEMPT_LABEL;

@@ -9,7 +9,9 @@
 use std::sync::{OnceLock, mpsc};
 use std::time::{Duration, Instant};
 
-use kkp_crds::admission::{Context, Request, Verdict, admit};
+use kkp_crds::admission::{Verdict, admit};
+use kkp_crds::context::Context;
+use kkp_crds::request::Request;
 use kkp_e2e::apis::{self, clusters, dry_run, machine_deployments};
 use kkp_e2e::crds::{CLUSTERS, MACHINE_DEPLOYMENTS};
 use kkp_e2e::examples::{hetzner_cluster, object};

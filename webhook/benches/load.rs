@@ -35,7 +35,9 @@ use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
 use axum::http::StatusCode;
-use kkp_crds::admission::{self, Context, Request};
+use kkp_crds::admission;
+use kkp_crds::context::Context;
+use kkp_crds::request::Request;
 use kkp_webhook::{MUTATE_PATH, VALIDATE_PATH};
 use support::process::ServerProcess;
 use support::{Client, Pki, client_config, cluster, create, machine_deployment, tls_connect, update};

@@ -3,9 +3,11 @@
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-use kkp_crds::admission::{self, Context, MAX_REPORTED_ERRORS, Operation, Request, ResourceKind, Verdict};
+use kkp_crds::admission::{self, MAX_REPORTED_ERRORS, Verdict};
+use kkp_crds::context::Context;
 use kkp_crds::field::truncated;
 use kkp_crds::policy::Enforcement;
+use kkp_crds::request::{Operation, Request, ResourceKind};
 use serde_json::json;
 
 use crate::config;

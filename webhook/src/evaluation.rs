@@ -49,7 +49,7 @@ pub fn evaluate(endpoint: Endpoint, state: &AppState, body: Bytes, started: Inst
     for (policy, rule) in &answer.audited {
         metrics.observe_audit(policy, rule);
     }
-    crate::policies::observe(
+    crate::policy_counts::observe(
         state.policy_counters(),
         endpoint,
         parsed.request.dry_run.unwrap_or(false),

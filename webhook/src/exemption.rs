@@ -9,23 +9,15 @@
 //!   earlier stays usable, by KKP's controllers too), or
 //! - the requester is an exemption admin: a member of one of `--exemption-groups` (default
 //!   `system:masters`) or one of `--exemption-users`.
+//!
+//! The rule is here; the endpoint that applies it is [`crate::exemption_route`].
 
-use std::time::Instant;
-
-use axum::body::Bytes;
-use axum::extract::State;
-use axum::extract::rejection::BytesRejection;
-use axum::http::HeaderMap;
-use axum::response::Response;
 use clap::Args;
-use kkp_crds::admission::{Operation, UserInfo};
+use kkp_crds::request::{Operation, UserInfo};
 use kkp_manifests::EXEMPT_LABEL;
 use serde_json::Value;
 
-use crate::answer::operation_label;
-use crate::metrics::Outcome;
-use crate::review::{AdmissionResponse, ParsedRequest, Status};
-use crate::state::AppState;
+use crate::review::ParsedRequest;
 
 /// Who may exempt objects, on the command line.
 #[derive(Clone, Debug, Args, PartialEq, Eq)]
@@ -95,47 +87,6 @@ pub fn refusal(parsed: &ParsedRequest, admins: &ExemptionAdmins) -> Option<Strin
             who.join(", ")
         }
     ))
-}
-
-/// `POST /validate-exemption`.
-pub async fn validate_exemption(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> Response {
-    let started = Instant::now();
-    let parsed = match crate::policy_routes::parse(&headers, body) {
-        Ok(p) => p,
-        Err(refused) => return *refused,
-    };
-    let problem = refusal(&parsed, &state.exemption_admins());
-    let uid = parsed.request.uid.as_str();
-    let (response, outcome) = match &problem {
-        None => (AdmissionResponse::allow(uid), Outcome::Allowed),
-        Some(message) => (
-            AdmissionResponse::deny(uid, Status::failure(403, message.as_str())),
-            Outcome::Denied,
-        ),
-    };
-    let operation = operation_label(parsed.operation);
-    let kind = match parsed.request.kind.kind.as_str() {
-        "Cluster" => "Cluster",
-        "MachineDeployment" => "MachineDeployment",
-        _ => "Unknown",
-    };
-    state
-        .metrics()
-        .observe_review(kind, operation, "validate-exemption", outcome, started.elapsed());
-    tracing::info!(
-        uid,
-        user = %parsed.user.username,
-        name = parsed.request.name.as_deref().unwrap_or(""),
-        namespace = parsed.request.namespace.as_deref().unwrap_or(""),
-        operation,
-        allowed = problem.is_none(),
-        "exemption review"
-    );
-    crate::policy_routes::respond(response)
 }
 
 #[cfg(test)]

@@ -11,8 +11,8 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, RwLock};
 
 use futures::StreamExt;
-use kkp_crds::admission::ResourceKind;
 use kkp_crds::policy::selector_labels;
+use kkp_crds::request::ResourceKind;
 use kube::api::{ApiResource, DynamicObject, GroupVersionKind};
 use kube::runtime::{WatchStreamExt, watcher};
 use kube::{Api, Client, ResourceExt};

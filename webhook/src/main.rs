@@ -4,7 +4,8 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use kkp_webhook::platform::PlatformArgs;
-use kkp_webhook::policies::{self, PolicyArgs};
+use kkp_webhook::policies::PolicyArgs;
+use kkp_webhook::startup;
 use kkp_webhook::{Config, logging, tls};
 
 /// A review allocates and frees many small values (the parsed object, the verdict, the
@@ -53,7 +54,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(policies::serve(cli.config, cli.policies, cli.platform)) {
+    match runtime.block_on(startup::serve(cli.config, cli.policies, cli.platform)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!(error = %e, "kkp-webhook failed");

@@ -7,14 +7,16 @@
 //! - A policy that does not parse or compile is left out and reported in its status
 //!   (`compiled: false`, `error`); the others stay in force and the server keeps serving.
 //! - How many objects each policy selected (`matched`) and denied (`denied`) is counted in
-//!   memory and added to the policy's status every few seconds, with a merge patch that carries
+//!   memory ([`crate::policy_counts`]) and added to the policy's status every few seconds, with a merge patch that carries
 //!   the `resourceVersion` it was computed from, so that several replicas add up instead of
 //!   overwriting each other.
 //! - Policies can also come from files (`--policy-file`), for running without API access.
+//!
+//! [`crate::startup`] starts the watch beside the server.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use clap::{ArgAction, Args};
@@ -29,14 +31,10 @@ use serde_json::{Value, json};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use crate::answer::{Answer, Endpoint};
-use crate::config::{Config, parse_duration};
-use crate::machine_labels::MachineLabelWatch;
-use crate::platform::{PlatformArgs, PlatformWatch};
-use crate::reports::{ReportArgs, ReportOptions, Reporter};
-
-use crate::server::{ServeError, Server, shutdown_signal};
-use crate::state::{AppState, PlatformInForce};
+use crate::duration::parse_duration;
+use crate::policy_counts::{Counts, PolicyCounters};
+use crate::reports::ReportArgs;
+use crate::state::AppState;
 
 /// Where the policies come from, on the command line.
 #[derive(Clone, Debug, Args)]
@@ -97,77 +95,6 @@ pub enum PolicySourceError {
     },
     #[error("--watch-policies: no API access configured (neither in a cluster nor a usable kubeconfig): {0}")]
     NoApiAccess(String),
-}
-
-/// Why the server with its policy source could not start or stopped with an error.
-#[derive(Debug, thiserror::Error)]
-pub enum StartError {
-    #[error(transparent)]
-    Serve(#[from] ServeError),
-    #[error(transparent)]
-    Policies(#[from] PolicySourceError),
-}
-
-// ---- counting on the request path -------------------------------------------------------------
-
-/// Matched and denied objects of one policy.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Counts {
-    pub matched: u64,
-    pub denied: u64,
-}
-
-/// Counts per policy since they were last written to the policies' status.
-#[derive(Debug, Default)]
-pub struct PolicyCounters {
-    counts: Mutex<HashMap<String, Counts>>,
-}
-
-impl PolicyCounters {
-    /// Records one object that `matched` policies selected, of which `denied` denied it.
-    pub fn record(&self, matched: &[&str], denied: &[&str]) {
-        let mut counts = self.counts.lock().unwrap_or_else(|p| p.into_inner());
-        for name in matched {
-            let c = match counts.get_mut(*name) {
-                Some(c) => c,
-                None => counts.entry((*name).to_owned()).or_default(),
-            };
-            c.matched += 1;
-            if denied.contains(name) {
-                c.denied += 1;
-            }
-        }
-    }
-
-    /// Takes the counts, leaving zero behind.
-    pub fn take(&self) -> HashMap<String, Counts> {
-        std::mem::take(&mut *self.counts.lock().unwrap_or_else(|p| p.into_inner()))
-    }
-
-    /// Puts back counts that could not be written.
-    pub fn give_back(&self, name: &str, back: Counts) {
-        let mut counts = self.counts.lock().unwrap_or_else(|p| p.into_inner());
-        let c = counts.entry(name.to_owned()).or_default();
-        c.matched += back.matched;
-        c.denied += back.denied;
-    }
-
-    /// The counts not yet written (for tests and logs).
-    pub fn snapshot(&self) -> HashMap<String, Counts> {
-        self.counts.lock().unwrap_or_else(|p| p.into_inner()).clone()
-    }
-}
-
-/// Counts a validating review against the policies that selected its object, as the engine
-/// reported them in its verdict. Dry runs are not counted: the counts end up in the policies'
-/// status, and the webhook promises the apiserver no side effects on dry runs.
-pub fn observe(counters: &PolicyCounters, endpoint: Endpoint, dry_run: bool, answer: &Answer) {
-    if endpoint != Endpoint::Validate || dry_run || answer.matched_policies.is_empty() {
-        return;
-    }
-    let matched: Vec<&str> = answer.matched_policies.iter().map(String::as_str).collect();
-    let denied: Vec<&str> = answer.denied_policies.iter().map(String::as_str).collect();
-    counters.record(&matched, &denied);
 }
 
 // ---- compiling ------------------------------------------------------------------------------
@@ -514,142 +441,14 @@ async fn run(
     }
 }
 
-// ---- the server with its policies ----------------------------------------------------------------
-
-/// Whether policies are watched: the flag, else whether the webhook runs in a cluster or has a
-/// kubeconfig.
-pub fn should_watch(flag: Option<bool>) -> bool {
-    flag.unwrap_or_else(|| {
-        let set = |v: &str| std::env::var_os(v).is_some_and(|v| !v.is_empty());
-        set("KUBERNETES_SERVICE_HOST")
-            || set("KUBECONFIG")
-            || std::env::var_os("HOME").is_some_and(|h| Path::new(&h).join(".kube").join("config").is_file())
-    })
-}
-
-/// Serves until SIGTERM/SIGINT like [`crate::serve`], with the policies of `args` in force.
-///
-/// The listeners open at once. While the first list of watched policies has not arrived (at most
-/// `--policy-sync-timeout`), `/readyz` says not ready, so that a Service sends no reviews to a
-/// replica that would answer them without the policies.
-pub async fn serve(mut config: Config, args: PolicyArgs, platform: PlatformArgs) -> Result<(), StartError> {
-    let from_files = load_policy_files(&args.policy_files)?;
-    let wants_api = should_watch(args.watch_policies) || should_watch(platform.watch_platform);
-    let client = if wants_api {
-        match kube::Client::try_default().await {
-            Ok(client) => Some(client),
-            Err(e) if args.watch_policies == Some(true) || platform.watch_platform == Some(true) => {
-                return Err(PolicySourceError::NoApiAccess(e.to_string()).into());
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, "no API access: admission policies are not watched");
-                None
-            }
-        }
-    } else {
-        None
-    };
-    if config.cluster_version.is_none()
-        && let Some(client) = &client
-    {
-        match crate::cluster_version::detect(client).await {
-            Ok(version) => {
-                tracing::info!(%version, "cluster version from the apiserver: kubelet versions are checked against it");
-                config.cluster_version = Some(version);
-            }
-            Err(error) => tracing::warn!(%error, "no cluster version: kubelet versions are not checked for skew"),
-        }
-    }
-    let state = AppState::new(config.context(), config.limits());
-    if !from_files.is_empty() {
-        let compiled = compile_all(&[], &from_files);
-        tracing::info!(
-            policies = compiled.set.len(),
-            files = args.policy_files.len(),
-            "admission policies from files"
-        );
-        state.set_policies(compiled.set);
-    }
-    let pinned = !config.kubernetes_versions.is_empty();
-    if pinned {
-        state.set_platform(PlatformInForce {
-            summary: "versions pinned by --kubernetes-versions; no datacenters known".into(),
-            ..PlatformInForce::default()
-        });
-    }
-    let server = Server::bind_with_state(config, state.clone()).await?;
-    let platform_watch = client
-        .as_ref()
-        .filter(|_| should_watch(platform.watch_platform))
-        .map(|client| {
-            tracing::info!(
-                namespace = %platform.kubermatic_namespace,
-                "following the KubermaticConfiguration and Seeds; the built-in catalog is in force until they are listed"
-            );
-            PlatformWatch::spawn(client.clone(), state.clone(), &platform.kubermatic_namespace, pinned)
-        });
-    let label_watch = client
-        .as_ref()
-        .filter(|_| should_watch(args.watch_policies))
-        .map(|client| MachineLabelWatch::spawn(client.clone(), state.machine_labels().clone()));
-    let report_client = client.clone().filter(|_| args.reports.policy_reports);
-    let mut readiness = None;
-    let watch = client.filter(|_| should_watch(args.watch_policies)).map(|client| {
-        let options = WatchOptions {
-            status_interval: args.policy_status_interval,
-            from_files,
-        };
-        let watch = Arc::new(PolicyWatch::spawn(client, state.clone(), options));
-        state.set_ready(false);
-        let (waiting, timeout, ready_state) = (Arc::clone(&watch), args.policy_sync_timeout, state.clone());
-        readiness = Some(tokio::spawn(async move {
-            if !waiting.wait_synced(timeout).await {
-                tracing::warn!(
-                    ?timeout,
-                    "no list of admission policies yet; serving without them until it arrives"
-                );
-            }
-            ready_state.set_ready(true);
-        }));
-        watch
-    });
-    // Reports follow the watched policies, once their first list is in force.
-    let reporter = report_client.zip(watch.as_ref()).map(|(client, watch)| {
-        let options = ReportOptions {
-            policies_synced: Some(watch.synced()),
-            ..ReportOptions::from(&args.reports)
-        };
-        Reporter::spawn(client, state.clone(), options)
-    });
-    let signalled = shutdown_signal().await;
-    if let Some(task) = readiness {
-        task.abort();
-        // Waiting for the aborted task drops its handle on the watch.
-        let _ = task.await;
-    }
-    server.shutdown().await?;
-    if let Some(w) = watch.and_then(Arc::into_inner) {
-        w.stop().await;
-    }
-    if let Some(w) = platform_watch {
-        w.stop().await;
-    }
-    if let Some(w) = label_watch {
-        w.stop().await;
-    }
-    if let Some(r) = reporter {
-        r.stop().await;
-    }
-    signalled.map_err(StartError::from)
-}
-
 #[cfg(test)]
 mod tests {
-    use kkp_crds::admission::Context;
+    use kkp_crds::context::Context;
     use kkp_crds::policy;
 
     use super::*;
-    use crate::answer;
+    use crate::answer::{self, Endpoint};
+    use crate::policy_counts::observe;
     use crate::review::{self, ParsedRequest};
     use kube::api::ObjectMeta;
 
@@ -826,20 +625,6 @@ mod tests {
     }
 
     #[test]
-    fn counters_take_and_give_back() {
-        let c = PolicyCounters::default();
-        c.record(&["a", "b"], &["b"]);
-        c.record(&["a"], &[]);
-        let taken = c.take();
-        assert_eq!(taken["a"], Counts { matched: 2, denied: 0 });
-        assert_eq!(taken["b"], Counts { matched: 1, denied: 1 });
-        assert!(c.snapshot().is_empty());
-        c.give_back("b", taken["b"]);
-        c.record(&["b"], &["b"]);
-        assert_eq!(c.snapshot()["b"], Counts { matched: 2, denied: 2 });
-    }
-
-    #[test]
     fn validating_reviews_count_matches_and_denials_per_policy() {
         let policies = [
             policy_object("only-aws", 1, json!({"rules": {"providers": ["aws"]}}), None),
@@ -900,12 +685,6 @@ mod tests {
             "p.yaml, document 1: not an AdmissionPolicy: kind is \"ConfigMap\""
         );
         assert!(load_policy_files(&[PathBuf::from("/nonexistent/policies.yaml")]).is_err());
-    }
-
-    #[test]
-    fn the_flag_wins_over_detection() {
-        assert!(should_watch(Some(true)));
-        assert!(!should_watch(Some(false)));
     }
 
     #[test]

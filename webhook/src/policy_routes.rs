@@ -16,17 +16,19 @@ use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
 use axum::routing::post;
-use kkp_crds::admission::{Operation, ResourceKind, Verdict};
+use kkp_crds::admission::Verdict;
 use kkp_crds::policy::{self, AdmissionPolicy};
+use kkp_crds::request::{Operation, ResourceKind};
 use kkp_manifests::{VALIDATE_EXEMPTION_PATH, VALIDATE_POLICY_PATH, VALIDATE_SCALE_PATH};
-use serde_json::json;
 
 use crate::answer::{self, Answer, Endpoint, operation_label};
+use crate::exemption_route;
 use crate::metrics::Outcome;
-use crate::review::{self, AdmissionResponse, ParsedRequest, ResponseReview, Status};
+use crate::review::{AdmissionResponse, ParsedRequest, Status};
+use crate::review_http::{http_error, parse, respond};
 use crate::state::AppState;
 
 /// The routes of the two endpoints, to merge into the TLS router.
@@ -34,47 +36,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route(VALIDATE_POLICY_PATH, post(validate_policy))
         .route(VALIDATE_SCALE_PATH, post(validate_scale))
-        .route(VALIDATE_EXEMPTION_PATH, post(crate::exemption::validate_exemption))
-}
-
-fn http_error(code: StatusCode, message: String) -> Response {
-    let body = json!({
-        "apiVersion": "v1", "kind": "Status", "status": "Failure",
-        "message": message, "code": code.as_u16(),
-    });
-    (code, axum::Json(body)).into_response()
-}
-
-/// The review in a request, or the HTTP error that refuses it.
-pub(crate) fn parse(headers: &HeaderMap, body: Result<Bytes, BytesRejection>) -> Result<ParsedRequest, Box<Response>> {
-    let media_type = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .map(str::trim)
-        .unwrap_or("");
-    if !media_type.eq_ignore_ascii_case("application/json") {
-        return Err(Box::new(http_error(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            format!("expected Content-Type application/json, got {media_type:?}"),
-        )));
-    }
-    let body = body.map_err(|rejection| Box::new(http_error(rejection.status(), rejection.body_text())))?;
-    review::parse(&body).map_err(|e| Box::new(http_error(StatusCode::BAD_REQUEST, e.to_string())))
-}
-
-pub(crate) fn respond(response: AdmissionResponse) -> Response {
-    match serde_json::to_vec(&ResponseReview::new(response)) {
-        Ok(json) => (
-            [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))],
-            json,
-        )
-            .into_response(),
-        Err(e) => http_error(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            format!("cannot encode the response: {e}"),
-        ),
-    }
+        .route(VALIDATE_EXEMPTION_PATH, post(exemption_route::validate_exemption))
 }
 
 /// Whether an AdmissionPolicy in a review may be stored: `None` when it may, else why not.
@@ -184,7 +146,7 @@ async fn validate_policy(
 /// them every policy with a replica rule applies.
 pub fn scale_answer(
     parsed: &ParsedRequest,
-    ctx: &kkp_crds::admission::Context,
+    ctx: &kkp_crds::context::Context,
     labels: Option<&std::collections::BTreeMap<String, String>>,
 ) -> Answer {
     let req = &parsed.request;
@@ -223,7 +185,7 @@ async fn validate_scale(
         for (policy, rule) in &answer.audited {
             metrics.observe_audit(policy, rule);
         }
-        crate::policies::observe(
+        crate::policy_counts::observe(
             state.policy_counters(),
             Endpoint::Validate,
             parsed.request.dry_run.unwrap_or(false),
@@ -250,11 +212,13 @@ async fn validate_scale(
 #[cfg(test)]
 mod tests {
     use axum::body::Body;
-    use kkp_crds::admission::Context;
-    use serde_json::Value;
+    use axum::http::header;
+    use kkp_crds::context::Context;
+    use serde_json::{Value, json};
     use tower::ServiceExt;
 
     use super::*;
+    use crate::review;
 
     fn review(kind: Value, object: Value, old: Option<Value>) -> String {
         json!({"apiVersion": review::API_VERSION, "kind": review::KIND, "request": {

@@ -18,7 +18,7 @@ use x509_parser::certificate::X509Certificate;
 use x509_parser::extensions::GeneralName;
 use x509_parser::prelude::FromDer;
 
-use crate::config::parse_duration;
+use crate::duration::parse_duration;
 
 /// How long a certificate the webhook issues itself is valid, unless `--renewed-certificate-validity`
 /// says otherwise: 90 days.

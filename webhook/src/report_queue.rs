@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use kkp_crds::admission::Operation;
+use kkp_crds::request::Operation;
 use tokio::sync::Notify;
 
 use crate::answer::{Answer, Endpoint};
@@ -111,7 +111,7 @@ mod tests {
     /// A validating review of a MachineDeployment with `replicas`, judged by a Deny policy
     /// (`maxReplicas: 3`) and an Audit one (`requiredLabels: [team]`).
     fn judged(replicas: i64, operation: &str, dry_run: bool) -> (ParsedRequest, Answer) {
-        use kkp_crds::admission::Context;
+        use kkp_crds::context::Context;
         use kkp_crds::policy::{AdmissionPolicy, PolicySet};
         use serde_json::json;
 

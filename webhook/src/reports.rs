@@ -25,7 +25,7 @@ use serde_json::Value;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use crate::config::parse_duration;
+use crate::duration::parse_duration;
 use crate::machine_labels::machine_deployment_resource;
 use crate::report_queue::ObjectKey;
 use crate::state::AppState;

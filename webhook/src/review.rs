@@ -7,7 +7,7 @@
 
 use std::collections::BTreeMap;
 
-use kkp_crds::admission::{Operation, UserInfo};
+use kkp_crds::request::{Operation, UserInfo};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 

@@ -234,7 +234,7 @@ mod tests {
             request_timeout: Duration::from_millis(100),
             ..Default::default()
         };
-        let state = AppState::new(kkp_crds::admission::Context::default(), limits);
+        let state = AppState::new(kkp_crds::context::Context::default(), limits);
         // Every evaluation slot is taken.
         let _held = state.permits().clone().acquire_many_owned(2).await.unwrap();
         let body = serde_json::json!({

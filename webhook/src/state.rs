@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use arc_swap::ArcSwap;
-use kkp_crds::admission::Context;
+use kkp_crds::context::Context;
 use kkp_crds::platform::Datacenters;
 use kkp_crds::policy::PolicySet;
 use kkp_crds::versions::{BUILTIN_KKP_RELEASE, VersionCatalog};
@@ -15,7 +15,7 @@ use crate::config::{Enforcement, Limits};
 use crate::exemption::ExemptionAdmins;
 use crate::machine_labels::MachineLabels;
 use crate::metrics::Metrics;
-use crate::policies::PolicyCounters;
+use crate::policy_counts::PolicyCounters;
 use crate::report_queue::ReportQueue;
 
 /// The platform's configuration to install with [`AppState::set_platform`].

@@ -20,8 +20,11 @@ use std::borrow::Borrow;
 
 use serde_json::Value;
 
-use super::{Context, Request, ResourceKind, UserInfo, Verdict, admit};
+use super::chain::admit;
+use super::verdict::Verdict;
+use crate::context::Context;
 use crate::policy::{PolicySet, Violation};
+use crate::request::{Request, ResourceKind, UserInfo};
 use crate::versions;
 
 /// The rule name of the worker limit.

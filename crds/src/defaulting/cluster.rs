@@ -6,15 +6,15 @@
 
 use serde_json::{Map, Value, json};
 
-use super::{Phase, cluster_crd, cluster_features};
-use crate::admission::Context;
+use super::phase::Phase;
+use super::{cluster_crd, cluster_features};
 use crate::cluster::{
     Cluster, ClusterNetworkingConfig, ClusterSpec, CniPluginSettings, IpvsConfiguration, KubernetesDashboard,
 };
+use crate::context::Context;
 use crate::providers::Provider;
 use crate::{cloud_controller, cni, schema, versions};
 
-pub const DEFAULT_EXPOSE_STRATEGY: &str = "NodePort";
 pub const DEFAULT_DNS_DOMAIN: &str = "cluster.local";
 pub const DEFAULT_NODE_PORT_RANGE: &str = "30000-32767";
 pub const DEFAULT_TUNNELING_AGENT_IP: &str = "100.64.30.10";

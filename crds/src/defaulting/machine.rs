@@ -1,3 +1,6 @@
+//! machine-controller's MachineDeployment defaulting, with the provider's and operating system's
+//! schema defaults and the kubelet version of the cluster it belongs to.
+
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use serde_json::Value;

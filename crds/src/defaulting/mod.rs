@@ -6,10 +6,11 @@ mod cluster;
 mod cluster_crd;
 mod cluster_features;
 mod machine;
+mod phase;
 
 pub use cluster::{
-    DEFAULT_CONTAINER_RUNTIME, DEFAULT_DNS_DOMAIN, DEFAULT_EXPOSE_STRATEGY, DEFAULT_NODE_PORT_RANGE, NetworkDefaults,
-    default_cluster, network_defaults, provider_has_ccm,
+    DEFAULT_CONTAINER_RUNTIME, DEFAULT_DNS_DOMAIN, DEFAULT_NODE_PORT_RANGE, NetworkDefaults, default_cluster,
+    network_defaults, provider_has_ccm,
 };
 pub use cluster_crd::CRD_DEFAULT_PROXY_MODE;
 pub use cluster_features::{CCM_MIGRATION_NEEDED_ANNOTATION, CSI_MIGRATION_NEEDED_ANNOTATION};
@@ -17,10 +18,4 @@ pub use machine::{
     DEFAULT_MIN_READY_SECONDS, DEFAULT_PROGRESS_DEADLINE_SECONDS, DEFAULT_REPLICAS, DEFAULT_REVISION_HISTORY_LIMIT,
     ROLLING_UPDATE, default_machine_deployment,
 };
-
-/// What defaulting needs to know beyond the object.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Phase {
-    Create,
-    Update,
-}
+pub use phase::Phase;

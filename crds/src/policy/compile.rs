@@ -8,7 +8,8 @@ use kube_cel::cel;
 use semver::VersionReq;
 
 use super::resource::{AdmissionPolicy, PolicyRules};
-use super::{Enforcement, quantity, sandbox};
+use super::violation::Enforcement;
+use super::{quantity, sandbox};
 use crate::providers::Provider;
 
 /// Why a policy cannot be enforced. Each problem names the rule it is about.
@@ -77,7 +78,7 @@ pub fn compile(policy: &AdmissionPolicy) -> Result<CompiledPolicy, PolicyError> 
     std::thread::scope(|scope| {
         let compiling = std::thread::Builder::new()
             .name("policy-compile".into())
-            .stack_size(sandbox::STACK_BYTES)
+            .stack_size(sandbox::limits::STACK_BYTES)
             .spawn_scoped(scope, || {
                 std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| compile_here(policy)))
                     .unwrap_or_else(|_| Err(crashed()))

@@ -7,9 +7,10 @@ use serde_json::Value;
 use super::compile::CompiledPolicy;
 use super::facts::{self, Facts, Given};
 use super::sandbox::{self, runtime::Outcome};
-use super::{PolicySet, Violation};
-use crate::admission::{ResourceKind, UserInfo};
-use crate::validation::selector_matches;
+use super::set::PolicySet;
+use super::violation::Violation;
+use crate::label_selector::selector_matches;
+use crate::request::{ResourceKind, UserInfo};
 
 impl CompiledPolicy {
     /// Whether the policy exempts this user, by name or group.
@@ -323,12 +324,12 @@ fn check(
             Outcome::OverBudget(c) => format!(
                 "{} (not evaluated: its estimated cost over this object, {c}, is over the budget of {})",
                 rule.message,
-                sandbox::COST_BUDGET
+                sandbox::limits::COST_BUDGET
             ),
             Outcome::TimedOut => format!(
                 "{} (the expression did not finish within {:?})",
                 rule.message,
-                sandbox::EVALUATION_DEADLINE
+                sandbox::limits::EVALUATION_DEADLINE
             ),
             Outcome::Busy => format!("{} (not evaluated: too many CEL evaluations are running)", rule.message),
             Outcome::Crashed => format!("{} (the CEL evaluator crashed)", rule.message),

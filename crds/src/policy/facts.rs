@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use super::quantity;
-use crate::admission::ResourceKind;
 use crate::providers::Provider;
+use crate::request::ResourceKind;
 
 /// machine-controller's annotation-free way for KKP to ask for a first MachineDeployment.
 pub const INITIAL_MACHINE_DEPLOYMENT_ANNOTATION: &str = "kubermatic.io/initial-machinedeployment-request";

@@ -8,7 +8,8 @@ use serde_json::Value;
 
 use super::compile::{PolicyError, compile};
 use super::resource::AdmissionPolicy;
-use super::{Enforcement, PolicySet};
+use super::set::PolicySet;
+use super::violation::Enforcement;
 
 /// The API group of `AdmissionPolicy`.
 pub const POLICY_GROUP: &str = "policy.kubectl-kkp.io";

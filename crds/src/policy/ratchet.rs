@@ -10,8 +10,9 @@
 use serde_json::Value;
 
 use super::evaluate::{Evaluation, evaluate_all};
-use super::{Enforcement, PolicySet, Violation};
-use crate::admission::{ResourceKind, UserInfo};
+use super::set::PolicySet;
+use super::violation::{Enforcement, Violation};
+use crate::request::{ResourceKind, UserInfo};
 
 /// What is appended to the message of a violation the update did not introduce.
 pub const RATCHETED: &str = "(already so before this update: admitted, fix it with the next change)";

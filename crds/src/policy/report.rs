@@ -8,8 +8,9 @@ use serde_json::{Value, json};
 
 use super::compile::CompiledPolicy;
 use super::evaluate::evaluate_all;
-use super::{Enforcement, PolicySet};
-use crate::admission::ResourceKind;
+use super::set::PolicySet;
+use super::violation::Enforcement;
+use crate::request::ResourceKind;
 
 /// The API group of PolicyReport and ClusterPolicyReport.
 pub const REPORT_GROUP: &str = "wgpolicyk8s.io";

@@ -7,7 +7,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_with::skip_serializing_none;
 
-use super::Enforcement;
+use super::violation::Enforcement;
 
 pub const GROUP: &str = "policy.kubectl-kkp.io";
 

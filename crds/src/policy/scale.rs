@@ -13,8 +13,9 @@ use serde_json::Value;
 
 use super::evaluate::{Evaluation, replica_rules};
 use super::ratchet::ratchet;
-use super::{PolicySet, Violation};
-use crate::admission::UserInfo;
+use super::set::PolicySet;
+use super::violation::Violation;
+use crate::request::UserInfo;
 
 /// The replicas a Scale asks for.
 pub fn scale_replicas(scale: &Value) -> i64 {

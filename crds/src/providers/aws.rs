@@ -7,8 +7,8 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_with::skip_serializing_none;
 
-use super::GlobalSecretKeySelector;
-use crate::cluster::{NetworkRanges, Other};
+use super::secret_reference::GlobalSecretKeySelector;
+use crate::shared_fields::{NetworkRanges, Other};
 
 /// Amazon Web Services: credentials and the VPC resources KKP creates or reuses.
 #[skip_serializing_none]

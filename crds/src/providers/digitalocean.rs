@@ -1,13 +1,13 @@
 //! The Cluster's `spec.cloud.digitalocean` block (KKP `DigitaloceanCloudSpec`), and the provider's registry entry with its machine rules.
 
-use super::OperatingSystem;
+use super::os::OperatingSystem;
 use super::registry::{Descriptor, OsSupport, no_defaults, no_rules};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_with::skip_serializing_none;
 
-use super::GlobalSecretKeySelector;
-use crate::cluster::Other;
+use super::secret_reference::GlobalSecretKeySelector;
+use crate::shared_fields::Other;
 
 /// DigitalOcean: an API token, nothing else.
 #[skip_serializing_none]

@@ -2,14 +2,14 @@
 
 use serde_json::Value;
 
-use super::OperatingSystem;
+use super::os::OperatingSystem;
 use super::registry::{Descriptor, OsSupport, is_set, no_defaults, no_rules};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_with::skip_serializing_none;
 
-use super::GlobalSecretKeySelector;
-use crate::cluster::{NetworkRanges, Other};
+use super::secret_reference::GlobalSecretKeySelector;
+use crate::shared_fields::{NetworkRanges, Other};
 
 /// Google Cloud: a service account and the network the machines join.
 #[skip_serializing_none]

@@ -2,15 +2,15 @@
 
 use serde_json::Value;
 
-use super::OperatingSystem;
+use super::os::OperatingSystem;
 use super::registry::{Descriptor, MachineLabels, OsSupport, is_set, plain_str};
 use crate::field::{FieldError, Path};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_with::skip_serializing_none;
 
-use super::GlobalSecretKeySelector;
-use crate::cluster::Other;
+use super::secret_reference::GlobalSecretKeySelector;
+use crate::shared_fields::Other;
 
 /// Hetzner Cloud: an API token and, optionally, the network the CCM uses.
 #[skip_serializing_none]

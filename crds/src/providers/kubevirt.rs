@@ -4,15 +4,15 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use super::OperatingSystem;
+use super::os::OperatingSystem;
 use super::registry::{Descriptor, OsSupport, is_set, no_defaults, plain_value};
 use crate::field::{FieldError, Path};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_with::skip_serializing_none;
 
-use super::GlobalSecretKeySelector;
-use crate::cluster::Other;
+use super::secret_reference::GlobalSecretKeySelector;
+use crate::shared_fields::Other;
 
 /// KubeVirt: the infrastructure cluster's kubeconfig and its storage.
 #[skip_serializing_none]

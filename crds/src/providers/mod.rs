@@ -15,14 +15,10 @@ mod kubevirt;
 mod openstack;
 mod os;
 pub mod registry;
+mod secret_reference;
 mod vsphere;
 
-use schemars::JsonSchema;
-use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use serde_with::skip_serializing_none;
-
-use crate::cluster::Other;
 
 pub use aws::AwsCloudSpec;
 pub use azure::AzureCloudSpec;
@@ -36,27 +32,8 @@ pub use kubevirt::{
 pub use openstack::{LoadBalancerClass, LoadBalancerClassConfig, OpenstackCloudSpec};
 pub use os::OperatingSystem;
 pub use registry::{Descriptor, MACHINE_CONTROLLER_PROVIDERS, OsSupport};
+pub use secret_reference::GlobalSecretKeySelector;
 pub use vsphere::{VsphereCloudSpec, VsphereCredentials, VsphereTag};
-
-/// A reference to a Secret (and optionally a key in it) holding credentials.
-#[skip_serializing_none]
-#[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq)]
-#[serde(rename_all = "camelCase")]
-pub struct GlobalSecretKeySelector {
-    pub name: Option<String>,
-    pub namespace: Option<String>,
-    pub key: Option<String>,
-    #[serde(flatten)]
-    pub other: Other,
-}
-
-impl GlobalSecretKeySelector {
-    /// Whether the reference names a Secret, which is what KKP asks of a `credentialsReference`: a
-    /// non-empty name and namespace.
-    pub fn is_complete(&self) -> bool {
-        !self.name.as_deref().unwrap_or("").is_empty() && !self.namespace.as_deref().unwrap_or("").is_empty()
-    }
-}
 
 /// A cloud provider this project has schemas for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -4,7 +4,7 @@
 
 use serde_json::Value;
 
-use super::OperatingSystem;
+use super::os::OperatingSystem;
 use crate::field::{FieldError, Path};
 
 /// An embedded schema file: its path under `crds/schemas/` and its text.

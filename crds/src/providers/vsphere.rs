@@ -5,8 +5,8 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_with::skip_serializing_none;
 
-use super::GlobalSecretKeySelector;
-use crate::cluster::Other;
+use super::secret_reference::GlobalSecretKeySelector;
+use crate::shared_fields::Other;
 
 /// VMware vSphere: credentials and where in vCenter the machines go.
 #[skip_serializing_none]

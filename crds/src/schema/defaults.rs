@@ -7,7 +7,7 @@ use std::sync::LazyLock;
 
 use serde_json::Value;
 
-use super::{DOCUMENTS, MAX_DEPTH, views, views_default};
+use super::documents::{DOCUMENTS, MAX_DEPTH, views, views_default};
 
 /// Which present values defaulting replaces.
 #[derive(Clone, Copy, PartialEq, Eq)]

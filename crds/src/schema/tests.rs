@@ -1,6 +1,10 @@
+//! Tests of the provider schemas: that each compiles, the errors it reports and the defaults it
+//! fills, on written examples and on upstream objects.
+
 use pretty_assertions::assert_eq;
 use serde_json::json;
 
+use super::documents::views;
 use super::*;
 use crate::providers::{
     AwsCloudSpec, AzureCloudSpec, DigitaloceanCloudSpec, GcpCloudSpec, HetznerCloudSpec, KubevirtCloudSpec,

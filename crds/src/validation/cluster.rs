@@ -1,40 +1,23 @@
 //! KKP's static rules for a Cluster, on create and on update (KKP `ValidateClusterSpec`).
 
-use std::collections::BTreeMap;
 use std::net::IpAddr;
 
 use base64::Engine;
 use ipnet::IpNet;
 use serde_json::Value;
 
-use super::{Findings, cluster_cloud, cluster_network, cluster_project_rules, names};
-use crate::admission::Context;
+use super::cluster_facts::{Site, external_ccm};
+use super::findings::Findings;
+use super::{cluster_cloud, cluster_network, cluster_project_rules, names};
 use crate::cloud_controller::{self, EXTERNAL_CLOUD_PROVIDER};
 use crate::cluster::{Cluster, ClusterSpec, MAX_CLUSTER_NAME_LENGTH, PROJECT_ID_LABEL};
 use crate::cni;
+use crate::context::Context;
 use crate::field::{FieldError, Path};
-use crate::platform::Datacenter;
 use crate::versions::{self, IncompatibilityCondition, IncompatibilityOperation, VersionCatalog};
 
 pub const EXPOSE_STRATEGIES: [&str; 3] = ["NodePort", "LoadBalancer", "Tunneling"];
 const POD_SECURITY_POLICY: &str = "PodSecurityPolicy";
-
-/// What the rules know about the cluster's datacenter.
-pub(crate) struct Site<'a> {
-    pub name: &'a str,
-    /// The datacenter, when a known Seed names it.
-    pub datacenter: Option<&'a Datacenter>,
-}
-
-impl<'a> Site<'a> {
-    pub fn of(spec: &'a ClusterSpec, ctx: &'a Context) -> Self {
-        let name = spec.cloud.as_ref().and_then(|c| c.dc.as_deref()).unwrap_or("");
-        Site {
-            name,
-            datacenter: ctx.datacenter(name),
-        }
-    }
-}
 
 /// Validates a Cluster. `creating` selects the create-only rules (name, project label, offered
 /// version, PodSecurityPolicy) and the project's own rules; updates add
@@ -138,15 +121,6 @@ fn validate_version_syntax(spec: &ClusterSpec, p: &Path, f: &mut Findings) {
             }
         }
     }
-}
-
-/// Whether the cluster runs the external cloud controller manager.
-pub(crate) fn external_ccm(spec: &ClusterSpec) -> bool {
-    feature(spec.features.as_ref(), EXTERNAL_CLOUD_PROVIDER)
-}
-
-pub(crate) fn feature(features: Option<&BTreeMap<String, bool>>, name: &str) -> bool {
-    features.and_then(|m| m.get(name)).copied().unwrap_or(false)
 }
 
 /// On create, the version must be one the platform offers for the provider (KKP's

@@ -3,8 +3,8 @@
 
 use serde_json::Value;
 
-use super::Findings;
-use super::cluster::{Site, external_ccm};
+use super::cluster_facts::{Site, external_ccm};
+use super::findings::Findings;
 use crate::cluster::ClusterSpec;
 use crate::field::{FieldError, Path};
 use crate::providers::Provider;

@@ -2,9 +2,10 @@
 
 use ipnet::IpNet;
 
-use super::Findings;
-use crate::cluster::{ClusterSpec, NetworkRanges};
+use super::findings::Findings;
+use crate::cluster::ClusterSpec;
 use crate::field::{FieldError, Path};
+use crate::shared_fields::NetworkRanges;
 
 pub const PROXY_MODES: [&str; 4] = ["ipvs", "iptables", "ebpf", "nftables"];
 pub const IP_FAMILIES: [&str; 2] = ["IPv4", "IPv4+IPv6"];

@@ -8,7 +8,7 @@ use std::net::IpAddr;
 
 use ipnet::IpNet;
 
-use super::Findings;
+use super::findings::Findings;
 use crate::cluster::{Cluster, ClusterSpec};
 use crate::field::{FieldError, Path};
 

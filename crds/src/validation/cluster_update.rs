@@ -2,14 +2,15 @@
 
 use serde_json::Value;
 
-use super::Findings;
-use super::cluster::{catalog_incompatible, external_ccm, feature, validate_pod_security_policy};
-use crate::admission::Context;
+use super::cluster::{catalog_incompatible, validate_pod_security_policy};
+use super::cluster_facts::{external_ccm, feature};
+use super::findings::Findings;
 use crate::cloud_controller::{self, EXTERNAL_CLOUD_PROVIDER};
 use crate::cluster::{
     Cluster, ClusterSpec, PROJECT_ID_LABEL, UNSAFE_CNI_MIGRATION_LABEL, UNSAFE_CNI_UPGRADE_LABEL,
     UNSAFE_EXPOSE_STRATEGY_MIGRATION_LABEL,
 };
+use crate::context::Context;
 use crate::field::{FieldError, Path};
 use crate::versions::{self, IncompatibilityOperation, VersionCatalog};
 use crate::{cni, defaulting};
@@ -137,8 +138,9 @@ fn validate_network_update(old: &Cluster, new: &Cluster, spec: &Path, f: &mut Fi
     if non_empty(&on.ip_family) {
         immutable(&on.ip_family, &nn.ip_family, net.child("ipFamily"), f);
     }
-    let blocks =
-        |r: &Option<crate::cluster::NetworkRanges>| r.as_ref().and_then(|r| r.cidr_blocks.clone()).unwrap_or_default();
+    let blocks = |r: &Option<crate::shared_fields::NetworkRanges>| {
+        r.as_ref().and_then(|r| r.cidr_blocks.clone()).unwrap_or_default()
+    };
     for (key, (was, is)) in [
         ("pods", (blocks(&on.pods), blocks(&nn.pods))),
         ("services", (blocks(&on.services), blocks(&nn.services))),

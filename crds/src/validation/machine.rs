@@ -6,9 +6,11 @@
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use serde_json::Value;
 
-use super::{Findings, names, selector, ssh};
+use super::findings::Findings;
+use super::{names, selector, ssh};
 use crate::defaulting;
 use crate::field::{FieldError, Path};
+use crate::label_selector::selector_matches;
 use crate::machine::{MachineDeployment, MachineSpec, ProviderConfig};
 use crate::providers::{MACHINE_CONTROLLER_PROVIDERS, OperatingSystem, Provider};
 use crate::schema;
@@ -159,7 +161,7 @@ fn validate_selector(md: &MachineDeployment, p: &Path, f: &mut Findings) {
         .as_ref()
         .and_then(|t| t.metadata.as_ref())
         .and_then(|m| m.labels.clone());
-    if !selector::selector_matches(sel, &labels.unwrap_or_default()) {
+    if !selector_matches(sel, &labels.unwrap_or_default()) {
         f.error(FieldError::invalid(
             p.child("template").child("metadata").child("labels"),
             serde_json::to_value(

@@ -2,8 +2,10 @@
 //! provider, written from the model reference after upstream's examples.
 #![allow(dead_code)]
 
-use kkp_crds::admission::{Context, Request, admit, validate};
+use kkp_crds::admission::{admit, validate};
+use kkp_crds::context::Context;
 use kkp_crds::providers::Provider;
+use kkp_crds::request::Request;
 use serde_json::{Value, json};
 
 pub const SSH_KEY: &str =

@@ -13,7 +13,7 @@ mod cluster_api;
 mod cluster_id;
 mod earlier;
 
-use kkp_crds::admission::ResourceKind;
+use kkp_crds::request::ResourceKind;
 use serde_json::Value;
 
 use self::cluster_api::POLL_INTERVAL;

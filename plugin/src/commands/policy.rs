@@ -2,8 +2,8 @@
 //! with the same engine as the webhook, without contacting any cluster.
 
 use anyhow::bail;
-use kkp_crds::admission::UserInfo;
 use kkp_crds::policy::{self, PolicySet};
+use kkp_crds::request::UserInfo;
 use serde_json::Value;
 
 use super::verdicts;

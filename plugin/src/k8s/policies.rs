@@ -2,8 +2,8 @@
 //! user may read, and who the cluster says the user is (for policy exemptions).
 
 use k8s_openapi::api::authentication::v1::SelfSubjectReview;
-use kkp_crds::admission::UserInfo;
 use kkp_crds::policy::{AdmissionPolicy, PolicySet};
+use kkp_crds::request::UserInfo;
 use kube::Client;
 use kube::api::{Api, ApiResource, DynamicObject, ListParams, PostParams};
 use serde_json::Value;

@@ -17,7 +17,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use clap::Args;
-use kkp_crds::admission::Context;
+use kkp_crds::context::Context;
 use kkp_crds::platform::{Configuration, Datacenters};
 use kkp_crds::versions::{BUILTIN_KKP_RELEASE, VersionCatalog};
 use semver::Version;

@@ -41,8 +41,8 @@ pub fn cluster() -> Value {
 
 /// An object as the validating webhook sees it: after the mutating webhook defaulted it.
 pub fn defaulted(object: &Value) -> Value {
-    let ctx = kkp_crds::admission::Context::default();
-    kkp_crds::admission::mutate(&kkp_crds::admission::Request::create(object), &ctx)
+    let ctx = kkp_crds::context::Context::default();
+    kkp_crds::admission::mutate(&kkp_crds::request::Request::create(object), &ctx)
         .object
         .expect("the fixture defaults cleanly")
 }

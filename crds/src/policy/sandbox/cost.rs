@@ -6,7 +6,7 @@
 use kube_cel::cel::common::ast::{ComprehensionExpr, EntryExpr, Expr, LiteralValue};
 use serde_json::Value;
 
-use super::{COST_BUDGET, CelLimitError, MAX_GENERATED_LIST};
+use super::limits::{COST_BUDGET, CelLimitError, MAX_GENERATED_LIST};
 
 /// The lengths an estimate assumes for what it cannot see.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -18,7 +18,7 @@ use kube_cel::cel::{self, ExecutionError, ResolveResult};
 use serde_json::Value;
 
 use super::cost::{self, Sizes};
-use super::{COST_BUDGET, EVALUATION_DEADLINE, MAX_GENERATED_LIST, MAX_GENERATED_STRING, STACK_BYTES};
+use super::limits::{COST_BUDGET, EVALUATION_DEADLINE, MAX_GENERATED_LIST, MAX_GENERATED_STRING, STACK_BYTES};
 
 /// How many evaluation threads may be alive at once.
 pub const MAX_EVALUATION_THREADS: usize = 64;

@@ -1,7 +1,7 @@
 //! Limits checked on an expression's text, before the parser sees it: the parser recurses once per
 //! bracket and per operator, and a deep enough expression would overflow any stack.
 
-use super::{CelLimitError, MAX_EXPRESSION_CHARS, MAX_NESTING_DEPTH, MAX_OPERATORS};
+use super::limits::{CelLimitError, MAX_EXPRESSION_CHARS, MAX_NESTING_DEPTH, MAX_OPERATORS};
 
 /// What the text of an expression adds up to, outside its string literals.
 #[derive(Debug, Default, PartialEq, Eq)]

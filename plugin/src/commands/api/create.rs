@@ -267,7 +267,7 @@ pub async fn create_from_objects(
     timeout: Duration,
     printer: &Printer,
 ) -> anyhow::Result<()> {
-    use kkp_crds::admission::ResourceKind;
+    use kkp_crds::request::ResourceKind;
     let mut cluster = None;
     let mut mds = Vec::new();
     for object in objects {

@@ -4,9 +4,10 @@
 
 use std::fmt;
 
-use kkp_crds::admission::{self, UserInfo, Verdict};
+use kkp_crds::admission::{self, Verdict};
 use kkp_crds::crd_check::CrdSchemas;
 use kkp_crds::policy::PolicySet;
+use kkp_crds::request::UserInfo;
 use serde_json::Value;
 
 use crate::platform::Platform;
