@@ -1,5 +1,4 @@
-//! How the program ends: its exit status, and the error that says a command already reported its
-//! failure in full.
+//! How the program ends: the status every command returns, and the exit code it becomes.
 //!
 //! 0 success (and `--help`, `--version`); 1 an error the user can fix: a usage error reported by
 //! clap (unknown flag, missing argument, bad value), an invalid object, a denied request, a
@@ -34,11 +33,10 @@ impl From<ExitStatus> for ExitCode {
     }
 }
 
-/// An error already reported in full on stderr (for example a list of validation errors): only
-/// the exit code remains to be set.
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct Reported(pub String);
+/// What a command returns: the status to exit with once it has reported everything itself
+/// (`Ok(ExitStatus::Failure)` for objects refused after listing why), or an error for the
+/// program to report on stderr, as one message naming the flag or field at fault.
+pub type Outcome = anyhow::Result<ExitStatus>;
 
 #[cfg(test)]
 mod tests {

@@ -3,6 +3,7 @@
 
 use std::fmt::Display;
 use std::io::{self, IsTerminal, Write};
+use std::path::Path;
 
 use serde_json::Value;
 
@@ -28,6 +29,16 @@ impl Printer {
         }
     }
 
+    /// Data: a report on stdout, for commands whose exit status says it arrived: a failed write
+    /// is returned, except to a closed pipe (`| head`), which ends the data quietly.
+    pub fn report(&self, text: &str) -> io::Result<()> {
+        let mut out = io::stdout().lock();
+        match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+            Err(e) if e.kind() != io::ErrorKind::BrokenPipe => Err(e),
+            _ => Ok(()),
+        }
+    }
+
     /// Data: objects in a format on stdout.
     pub fn objects(&self, objs: &[Value], format: OutputFormat) {
         let mut out = io::stdout().lock();
@@ -36,9 +47,15 @@ impl Printer {
         }
     }
 
-    /// stdout, for writers that stream data; the caller reports write errors.
-    pub fn stdout(&self) -> io::StdoutLock<'static> {
-        io::stdout().lock()
+    /// Data: objects in a format on stdout, or into the file `--write-to` names (`-` for stdout).
+    pub fn objects_to(&self, objs: &[Value], format: OutputFormat, file: Option<&Path>) -> anyhow::Result<()> {
+        match file {
+            Some(path) if path != Path::new("-") => output::write_file(path, objs, format),
+            _ => {
+                self.objects(objs, format);
+                Ok(())
+            }
+        }
     }
 
     /// A message for people: one line on stderr.
@@ -61,11 +78,6 @@ impl Printer {
     /// `error: …` on stderr.
     pub fn error(&self, text: impl Display) {
         self.message(format_args!("error: {text}"));
-    }
-
-    /// stderr, for writers of messages (reports written line by line).
-    pub fn stderr(&self) -> io::StderrLock<'static> {
-        io::stderr().lock()
     }
 
     pub fn stdout_is_terminal(&self) -> bool {

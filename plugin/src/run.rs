@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use crate::cli::Cli;
 use crate::commands;
-use crate::exit::{ExitStatus, Reported};
+use crate::exit::{ExitStatus, Outcome};
 use crate::k8s::wait::WaitTimeout;
 use crate::printer::Printer;
 use crate::settings::GlobalSettings;
@@ -37,16 +37,21 @@ pub fn run(cli: Cli) -> ExitCode {
             return ExitStatus::Failure.into();
         }
     };
-    match runtime.block_on(commands::dispatch(cli.command, &settings, &printer)) {
-        Ok(()) => ExitStatus::Success.into(),
+    let outcome = runtime.block_on(commands::dispatch(cli.command, &settings, &printer));
+    exit_status(outcome, &printer).into()
+}
+
+/// The one place a command's outcome becomes the exit status: a status as the command returned
+/// it, an error reported on stderr (124 for a wait that timed out, else 1).
+fn exit_status(outcome: Outcome, printer: &Printer) -> ExitStatus {
+    match outcome {
+        Ok(status) => status,
         Err(err) => {
-            if err.downcast_ref::<Reported>().is_none() {
-                printer.error(render(&err));
-            }
+            printer.error(render(&err));
             if err.downcast_ref::<WaitTimeout>().is_some() {
-                ExitStatus::Timeout.into()
+                ExitStatus::Timeout
             } else {
-                ExitStatus::Failure.into()
+                ExitStatus::Failure
             }
         }
     }
@@ -79,4 +84,36 @@ fn render(err: &anyhow::Error) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    #[test]
+    fn a_status_is_kept_and_errors_exit_1_or_124_for_a_timeout() {
+        let printer = Printer;
+        assert_eq!(exit_status(Ok(ExitStatus::Success), &printer), ExitStatus::Success);
+        assert_eq!(exit_status(Ok(ExitStatus::Failure), &printer), ExitStatus::Failure);
+        assert_eq!(
+            exit_status(Err(anyhow::anyhow!("--flag: wrong")), &printer),
+            ExitStatus::Failure
+        );
+        let timeout = WaitTimeout {
+            what: "cluster \"demo\" to be Running".into(),
+            after: Duration::from_secs(1),
+        };
+        let err = anyhow::Error::new(timeout).context("create cluster");
+        assert_eq!(exit_status(Err(err), &printer), ExitStatus::Timeout);
+    }
+
+    #[test]
+    fn causes_are_named_once() {
+        let err = anyhow::anyhow!("no such file").context("--values v.yaml: cannot read");
+        assert_eq!(render(&err), "--values v.yaml: cannot read: no such file");
+        let err = anyhow::anyhow!("boom").context("it went boom");
+        assert_eq!(render(&err), "it went boom");
+    }
 }

@@ -288,6 +288,43 @@ where
     }
 }
 
+/// Binds the webhook's shipped ClusterRoles (`manifests/webhook/rbac.yaml`) to `user`, as the
+/// install binds them to its ServiceAccount, so a webhook run by a test as `user` has exactly the
+/// permissions it has in a cluster. `manager` names the field manager and the bindings' suffix.
+pub async fn grant_webhook_cluster_roles(admin: &kube::Client, user: &str, manager: &str) {
+    use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding};
+
+    let params = PatchParams::apply(manager).force();
+    let (_, rbac) = kkp_manifests::webhook_manifests(kkp_manifests::Variant::GeneratedCerts)
+        .into_iter()
+        .find(|(file, _)| *file == "rbac.yaml")
+        .expect("the shipped RBAC");
+    for document in serde_yaml::Deserializer::from_str(rbac) {
+        let value = Value::deserialize(document).expect("YAML");
+        if value["kind"] != "ClusterRole" {
+            continue;
+        }
+        let role: ClusterRole = serde_json::from_value(value).expect("a ClusterRole");
+        let name = role.metadata.name.clone().expect("a name");
+        Api::<ClusterRole>::all(admin.clone())
+            .patch(&name, &params, &Patch::Apply(&role))
+            .await
+            .expect("the webhook's ClusterRole");
+        let binding_name = format!("{name}-{manager}");
+        let binding: ClusterRoleBinding = serde_json::from_value(json!({
+            "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
+            "metadata": {"name": binding_name},
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": name},
+            "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": user}]
+        }))
+        .expect("a binding");
+        Api::<ClusterRoleBinding>::all(admin.clone())
+            .patch(&binding_name, &params, &Patch::Apply(&binding))
+            .await
+            .expect("the webhook's ClusterRoleBinding");
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -19,10 +19,7 @@ use kkp_webhook::policies::{PolicyWatch, WatchOptions};
 use kkp_webhook::{AppState, Config, Server};
 use kube::api::{DynamicObject, Patch, PatchParams, PostParams};
 use kube::{Api, Client};
-use serde::Deserialize as _;
 use serde_json::{Value, json};
-
-const WEBHOOK_RBAC: &str = include_str!("../../manifests/webhook/rbac.yaml");
 
 const COMMAND_TIMEOUT: Duration = Duration::from_secs(120);
 const WAIT: Duration = Duration::from_secs(60);
@@ -131,35 +128,6 @@ fn yaml(value: &Value) -> String {
     serde_yaml::to_string(value).expect("YAML")
 }
 
-/// The ClusterRole of the shipped manifests, bound to `user`: the webhook gets exactly the access
-/// the manifests give it in a cluster.
-async fn grant_webhook_rbac(admin: &Client, user: &str) {
-    let params = PatchParams::apply("policy-e2e").force();
-    for document in serde_yaml::Deserializer::from_str(WEBHOOK_RBAC) {
-        let value = Value::deserialize(document).expect("YAML");
-        if value["kind"] != "ClusterRole" {
-            continue;
-        }
-        let role: ClusterRole = serde_json::from_value(value).expect("a ClusterRole");
-        let name = role.metadata.name.clone().expect("a name");
-        Api::<ClusterRole>::all(admin.clone())
-            .patch(&name, &params, &Patch::Apply(&role))
-            .await
-            .expect("the webhook's ClusterRole");
-        let binding: ClusterRoleBinding = serde_json::from_value(json!({
-            "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
-            "metadata": {"name": format!("{name}-e2e")},
-            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": name},
-            "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": user}]
-        }))
-        .expect("a binding");
-        Api::<ClusterRoleBinding>::all(admin.clone())
-            .patch(&format!("{name}-e2e"), &params, &Patch::Apply(&binding))
-            .await
-            .expect("the webhook's ClusterRoleBinding");
-    }
-}
-
 /// Members of `developers` may create Clusters and MachineDeployments, and nothing else.
 async fn grant_developers(admin: &Client) {
     let params = PatchParams::apply("policy-e2e").force();
@@ -234,7 +202,7 @@ async fn admission_policies_are_enforced_by_the_webhook_on_a_real_control_plane(
 
     // The webhook, in this process, watching policies as the identity the manifests give it.
     let webhook_user = plane.mint_user("kkp-webhook", &[]).expect("the webhook's identity");
-    grant_webhook_rbac(&admin, "kkp-webhook").await;
+    webhook_support::grant_webhook_cluster_roles(&admin, "kkp-webhook", "policy-e2e").await;
     let cert = ServingCert::generate("kkp-webhook").expect("a serving certificate");
     let config = Config::for_loopback(&cert.cert_path, &cert.key_path);
     let state = AppState::new(config.context(), config.limits());

@@ -6,7 +6,6 @@
 
 use std::time::Duration;
 
-use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding};
 use kkp_crds::policy::report::{ReportResult, ResultKind, SOURCE};
 use kkp_e2e::crds::{ADMISSION_POLICIES, CLUSTERS, MACHINE_DEPLOYMENTS, install_crds};
 use kkp_e2e::examples::{hetzner_cluster, hetzner_provider_spec, machine_deployment_of, object};
@@ -16,12 +15,10 @@ use kkp_e2e::{ControlPlane, apis, install_shipped_crds, shared_control_plane};
 use kkp_webhook::policies::{PolicyWatch, WatchOptions};
 use kkp_webhook::reports::{ReportOptions, Reporter, cluster_policy_report_resource, policy_report_resource};
 use kkp_webhook::{AppState, Config, Server};
+use kube::Api;
 use kube::api::{DynamicObject, Patch, PatchParams, PostParams};
-use kube::{Api, Client};
-use serde::Deserialize as _;
 use serde_json::{Value, json};
 
-const WEBHOOK_RBAC: &str = include_str!("../../manifests/webhook/rbac.yaml");
 const WAIT: Duration = Duration::from_secs(60);
 
 const AUDIT_POLICY: &str = r#"
@@ -47,34 +44,6 @@ spec:
   rules:
     requiredAnnotations: [owner]
 "#;
-
-/// The shipped ClusterRole, bound to `user`.
-async fn grant_webhook_rbac(admin: &Client, user: &str) {
-    let params = PatchParams::apply("policy-reports-e2e").force();
-    for document in serde_yaml::Deserializer::from_str(WEBHOOK_RBAC) {
-        let value = Value::deserialize(document).expect("YAML");
-        if value["kind"] != "ClusterRole" {
-            continue;
-        }
-        let role: ClusterRole = serde_json::from_value(value).expect("a ClusterRole");
-        let name = role.metadata.name.clone().expect("a name");
-        Api::<ClusterRole>::all(admin.clone())
-            .patch(&name, &params, &Patch::Apply(&role))
-            .await
-            .expect("the webhook's ClusterRole");
-        let binding: ClusterRoleBinding = serde_json::from_value(json!({
-            "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
-            "metadata": {"name": format!("{name}-reports-e2e")},
-            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": name},
-            "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": user}]
-        }))
-        .expect("a binding");
-        Api::<ClusterRoleBinding>::all(admin.clone())
-            .patch(&format!("{name}-reports-e2e"), &params, &Patch::Apply(&binding))
-            .await
-            .expect("the webhook's ClusterRoleBinding");
-    }
-}
 
 /// Runs the real kubectl, with the plugin on PATH, as the cluster's admin (off the async runtime).
 async fn kubectl(plane: &'static ControlPlane, args: &[&str]) -> Ran {
@@ -157,7 +126,7 @@ async fn audit_policies_are_reported_as_policy_reports_and_fixes_turn_to_pass() 
 
     // The webhook, with the identity and access the manifests give it.
     let webhook_user = plane.mint_user("kkp-webhook", &[]).expect("the webhook's identity");
-    grant_webhook_rbac(&admin, "kkp-webhook").await;
+    webhook_support::grant_webhook_cluster_roles(&admin, "kkp-webhook", "policy-reports-e2e").await;
     let cert = ServingCert::generate("kkp-webhook").expect("a serving certificate");
     let config = Config::for_loopback(&cert.cert_path, &cert.key_path);
     let state = AppState::new(config.context(), config.limits());

@@ -11,6 +11,7 @@ pub mod get;
 pub mod install;
 pub mod policy;
 pub mod register;
+pub mod report;
 pub mod validate;
 pub mod version;
 

@@ -2,6 +2,7 @@
 
 use clap::{Args, Subcommand};
 
+use super::report::ReportFormat;
 use crate::platform::PlatformFiles;
 
 pub const TEST_ABOUT: &str = "\
@@ -56,8 +57,8 @@ pub struct PolicyTestArgs {
     #[arg(short = 'f', long = "filename", value_name = "FILE", required = true, num_args = 1.., value_hint = clap::ValueHint::AnyPath)]
     pub files: Vec<String>,
     /// Output format: `text` for people, `json` for one result per object.
-    #[arg(short = 'o', long, value_enum, default_value_t = TestFormat::Text, value_name = "FORMAT")]
-    pub output: TestFormat,
+    #[arg(short = 'o', long, value_enum, default_value_t = ReportFormat::Text, value_name = "FORMAT")]
+    pub output: ReportFormat,
     /// Evaluate as this user (for policies' user exemptions).
     #[arg(long = "as", value_name = "USER")]
     pub as_user: Option<String>,
@@ -66,10 +67,4 @@ pub struct PolicyTestArgs {
     pub as_groups: Vec<String>,
     #[command(flatten)]
     pub platform: PlatformFiles,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub enum TestFormat {
-    Text,
-    Json,
 }

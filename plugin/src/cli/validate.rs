@@ -2,6 +2,7 @@
 
 use clap::Args;
 
+use super::report::ReportFormat;
 use crate::platform::PlatformFiles;
 
 pub const ABOUT: &str = "\
@@ -68,10 +69,4 @@ pub struct ValidateArgs {
     pub crds: Vec<String>,
     #[command(flatten)]
     pub platform: PlatformFiles,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub enum ReportFormat {
-    Text,
-    Json,
 }

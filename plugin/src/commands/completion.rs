@@ -4,7 +4,6 @@
 //! `kubectl_complete-kkp` program for when completing `kubectl kkp ...`.
 
 use std::collections::HashSet;
-use std::io::Write;
 
 use anyhow::Context as _;
 use clap::builder::ValueHint;
@@ -12,13 +11,14 @@ use clap::{Arg, ArgAction, Command, CommandFactory};
 
 use crate::cli::Cli;
 use crate::cli::completion::{CompleteArgs, CompletionArgs, CompletionShell};
+use crate::exit::{ExitStatus, Outcome};
 use crate::printer::Printer;
 use crate::settings::GlobalSettings;
 
 /// The binary the scripts complete.
 const PLUGIN_BINARY: &str = "kubectl-kkp";
 
-pub async fn run(args: CompletionArgs, _g: &GlobalSettings, printer: &Printer) -> anyhow::Result<()> {
+pub async fn run(args: CompletionArgs, _g: &GlobalSettings, printer: &Printer) -> Outcome {
     let shell = match args.shell {
         CompletionShell::Bash => clap_complete::Shell::Bash,
         CompletionShell::Zsh => clap_complete::Shell::Zsh,
@@ -29,7 +29,10 @@ pub async fn run(args: CompletionArgs, _g: &GlobalSettings, printer: &Printer) -
     if shell == clap_complete::Shell::Bash {
         script = fix_bash_names(&script);
     }
-    write_stdout(&script, printer)
+    printer
+        .report(&String::from_utf8_lossy(&script))
+        .context("cannot write to stdout")?;
+    Ok(ExitStatus::Success)
 }
 
 /// clap_complete's bash script names a subcommand's case label after the binary with its `-`
@@ -56,19 +59,12 @@ fn script_command() -> Command {
     cmd
 }
 
-pub async fn run_complete(args: CompleteArgs, _g: &GlobalSettings, printer: &Printer) -> anyhow::Result<()> {
+pub async fn run_complete(args: CompleteArgs, _g: &GlobalSettings, printer: &Printer) -> Outcome {
     let mut cmd = Cli::command();
     cmd.build();
     let answer = complete(&cmd, &args.words);
-    write_stdout(answer.render().as_bytes(), printer)
-}
-
-fn write_stdout(bytes: &[u8], printer: &Printer) -> anyhow::Result<()> {
-    let mut out = printer.stdout();
-    match out.write_all(bytes).and_then(|()| out.flush()) {
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e).context("cannot write to stdout"),
-        _ => Ok(()),
-    }
+    printer.report(&answer.render()).context("cannot write to stdout")?;
+    Ok(ExitStatus::Success)
 }
 
 /// cobra's ShellCompDirectiveDefault: the shell may fall back to completing file names.

@@ -13,17 +13,15 @@ mod cluster_api;
 mod cluster_id;
 mod earlier;
 
-use std::io::Write as _;
-
 use kkp_crds::request::ResourceKind;
 use serde_json::Value;
 
 use self::cluster_api::POLL_INTERVAL;
 use super::generate;
-use super::validate;
+use super::verdicts::gate::{self, Refusal};
 use crate::cli::create::{CreateClusterArgs, CreateCommand, CreateWhat};
 use crate::cli::generate::TemplateArgs;
-use crate::exit::Reported;
+use crate::exit::{ExitStatus, Outcome};
 use crate::k8s::apply::{Applied, Applier, ApplyError, ApplyOptions, DryRun, sort_for_apply};
 use crate::k8s::client::Connection;
 use crate::k8s::resources::ResolveError;
@@ -36,7 +34,7 @@ use crate::platform::Platform;
 use crate::printer::Printer;
 use crate::settings::GlobalSettings;
 
-pub async fn run(cmd: CreateCommand, g: &GlobalSettings, printer: &Printer) -> anyhow::Result<()> {
+pub async fn run(cmd: CreateCommand, g: &GlobalSettings, printer: &Printer) -> Outcome {
     match cmd.what {
         CreateWhat::Cluster(args) => create_cluster(args, g, printer).await,
     }
@@ -110,39 +108,6 @@ fn resolve_name(args: &CreateClusterArgs) -> (String, TemplateArgs, bool) {
     }
 }
 
-/// Runs the local admission check and returns the objects as admission defaulted them (objects
-/// of other kinds unchanged, in the same order); on any error prints every one (per object and
-/// field) and returns an error that stops the command before anything is sent.
-fn check_locally(objects: Vec<Value>, platform: &Platform, printer: &Printer) -> anyhow::Result<Vec<Value>> {
-    let inputs: Vec<validate::Input> = objects.into_iter().map(validate::Input::generated).collect();
-    let opts = validate::CheckOptions {
-        platform: platform.clone(),
-        cluster_version: None,
-    };
-    let checked = validate::check(inputs, &opts);
-    let mut stderr = printer.stderr();
-    for c in checked.iter().filter(|c| c.allowed()) {
-        for w in c.warnings() {
-            let _ = writeln!(stderr, "Warning: {} {}: {w}", c.kind(), c.name());
-        }
-    }
-    let invalid: Vec<&validate::Checked> = checked.iter().filter(|c| !c.allowed()).collect();
-    if invalid.is_empty() {
-        return Ok(checked.into_iter().map(defaulted).collect());
-    }
-    let mut report = Vec::new();
-    validate::write_text_report(&mut report, &invalid, false)?;
-    let _ = stderr.write_all(&report);
-    let errors: usize = invalid.iter().map(|c| c.error_count()).sum();
-    let message = format!(
-        "the cluster's objects are not valid ({errors} {}); nothing was sent. Fix the flags or variables they come \
-         from (see kubectl kkp generate cluster --list-variables) and run the command again",
-        if errors == 1 { "error" } else { "errors" }
-    );
-    let _ = writeln!(stderr, "error: {message}");
-    Err(Reported(message).into())
-}
-
 /// `create cluster NAME` through the KKP REST API: NAME is the human-readable name (KKP makes
 /// the ID); the same local generation and checks, then create-or-patch by name.
 async fn create_through_api(
@@ -150,7 +115,7 @@ async fn create_through_api(
     args: CreateClusterArgs,
     g: &GlobalSettings,
     printer: &Printer,
-) -> anyhow::Result<()> {
+) -> Outcome {
     if let Some(flag) = generate::cluster_api_flag(&args.template) {
         anyhow::bail!(
             "{flag}: Cluster API templates are applied to a management cluster, not through the KKP API (--api)"
@@ -164,7 +129,11 @@ async fn create_through_api(
     template.project = Some(client.project().to_owned());
     template.human_readable_name.get_or_insert_with(|| name.clone());
     let platform = Platform::from_files(&args.platform)?;
-    let objects = check_locally(generate::render(&name, &template, &platform)?, &platform, printer)?;
+    let objects = generate::render(&name, &template, &platform)?;
+    let objects = match gate::check_generated(objects, &platform, None, Refusal::CREATE, printer) {
+        Ok(objects) => objects,
+        Err(status) => return Ok(status),
+    };
     super::api::create::create_from_objects(
         client,
         objects,
@@ -174,20 +143,11 @@ async fn create_through_api(
         args.timeout,
         printer,
     )
-    .await
+    .await?;
+    Ok(ExitStatus::Success)
 }
 
-/// A checked object as admission would store it: defaulted when it is a kind the engine handles,
-/// as generated otherwise.
-fn defaulted(checked: validate::Checked) -> Value {
-    if checked.is_ours() {
-        checked.into_object()
-    } else {
-        checked.input.value
-    }
-}
-
-async fn create_cluster(mut args: CreateClusterArgs, g: &GlobalSettings, printer: &Printer) -> anyhow::Result<()> {
+async fn create_cluster(mut args: CreateClusterArgs, g: &GlobalSettings, printer: &Printer) -> Outcome {
     args.template.project = g.api.project.clone();
     if let Some(client) = super::api::client(g)? {
         return create_through_api(&client, args, g, printer).await;
@@ -216,11 +176,11 @@ async fn create_cluster(mut args: CreateClusterArgs, g: &GlobalSettings, printer
         id = earlier;
         generated = false;
     }
-    let plan = Plan::split(check_locally(
-        generate::render(&id, &template, &platform)?,
-        &platform,
-        printer,
-    )?)?;
+    let objects = generate::render(&id, &template, &platform)?;
+    let plan = match gate::check_generated(objects, &platform, None, Refusal::CREATE, printer) {
+        Ok(objects) => Plan::split(objects)?,
+        Err(status) => return Ok(status),
+    };
     if generated {
         printer.message(format_args!(
             "Generated cluster ID {id:?}; to re-run or resume this command, pass it as NAME."
@@ -230,14 +190,17 @@ async fn create_cluster(mut args: CreateClusterArgs, g: &GlobalSettings, printer
     if args.dry_run == DryRun::Client {
         printer.objects(&plan.all(), args.output.unwrap_or_default());
         printer.message(format_args!("(dry run: nothing was sent)"));
-        return Ok(());
+        return Ok(ExitStatus::Success);
     }
 
     let seed = match connection {
         Some(seed) => seed,
         None => Connection::from_settings(&g.connection).await?,
     };
-    super::verdicts::check_before_apply(&seed, &plan.all(), &platform, printer).await?;
+    let status = gate::check_before_apply(&seed, &plan.all(), &platform, printer).await?;
+    if status != ExitStatus::Success {
+        return Ok(status);
+    }
     let options = ApplyOptions {
         dry_run: args.dry_run == DryRun::Server,
         force_conflicts: args.force_conflicts,
@@ -264,7 +227,7 @@ async fn create_cluster(mut args: CreateClusterArgs, g: &GlobalSettings, printer
             ));
         }
         finish_output(&applied, args.output, printer);
-        return Ok(());
+        return Ok(ExitStatus::Success);
     }
 
     if plan.cluster.is_none() {
@@ -277,7 +240,7 @@ async fn create_cluster(mut args: CreateClusterArgs, g: &GlobalSettings, printer
         if let Some(capi) = applied.iter().find(|a| capi::is_cluster(&a.object)) {
             cluster_api::wait(&seed, &capi.object, &args, printer).await?;
         }
-        return Ok(());
+        return Ok(ExitStatus::Success);
     }
 
     if !args.wait {
@@ -289,7 +252,7 @@ async fn create_cluster(mut args: CreateClusterArgs, g: &GlobalSettings, printer
                 plan.machine_deployments.len()
             ));
         }
-        return Ok(());
+        return Ok(ExitStatus::Success);
     }
 
     let deadline = Deadline::new(args.timeout);
@@ -312,7 +275,7 @@ async fn create_cluster(mut args: CreateClusterArgs, g: &GlobalSettings, printer
     printer.message(format_args!(
         "Cluster {id:?} is running. Get its kubeconfig with: kubectl kkp get kubeconfig {id} --merge --set-current"
     ));
-    Ok(())
+    Ok(ExitStatus::Success)
 }
 
 /// Waits for the cluster, its kubeconfig and the user cluster's MachineDeployment API, then
@@ -490,40 +453,6 @@ mod tests {
             "aws",
         ]);
         assert_eq!(resolve_name(&explicit).1.human_readable_name.as_deref(), Some("Demo"));
-    }
-
-    #[test]
-    fn the_local_check_returns_the_objects_defaulted_and_foreign_kinds_as_they_are() {
-        let printer = &Printer;
-        let cluster = json!({"apiVersion": "kubermatic.k8c.io/v1", "kind": "Cluster",
-            "metadata": {"name": "k7x2mvq9tn", "labels": {"project-id": "p8kfs2x9jw"}},
-            "spec": {"humanReadableName": "demo", "version": "1.35.7", "cloud": {"dc": "hetzner-fsn1",
-                "hetzner": {"credentialsReference": {"name": "credential-hetzner-k7x2mvq9tn", "namespace": "kubermatic"}}}}});
-        let capi = json!({"apiVersion": "cluster.x-k8s.io/v1beta2", "kind": "Cluster",
-            "metadata": {"name": "capi", "namespace": "clusters"}, "spec": {"paused": false}});
-        let checked = check_locally(vec![cluster.clone(), capi.clone()], &Platform::builtin(), printer).expect("valid");
-        assert_eq!(checked.len(), 2);
-        assert_eq!(checked[0].pointer("/spec/humanReadableName"), Some(&json!("demo")));
-        assert_eq!(checked[0].pointer("/spec/exposeStrategy"), Some(&json!("NodePort")));
-        assert_eq!(checked[0].pointer("/spec/containerRuntime"), Some(&json!("containerd")));
-        assert_eq!(cluster.pointer("/spec/exposeStrategy"), None);
-        assert_eq!(checked[1], capi);
-
-        let plan = Plan::split(checked).expect("split");
-        assert!(
-            plan.cluster
-                .is_some_and(|c| c.pointer("/spec/clusterNetwork").is_some())
-        );
-    }
-
-    #[test]
-    fn the_local_check_refuses_invalid_objects() {
-        let printer = &Printer;
-        let bad = json!({"apiVersion": "kubermatic.k8c.io/v1", "kind": "Cluster", "metadata": {"name": "x"},
-            "spec": {"version": "not-a-version"}});
-        let err = check_locally(vec![bad], &Platform::builtin(), printer).expect_err("invalid");
-        assert!(err.downcast_ref::<Reported>().is_some(), "{err}");
-        assert!(err.to_string().contains("nothing was sent"), "{err}");
     }
 
     #[test]

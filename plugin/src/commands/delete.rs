@@ -2,20 +2,21 @@
 //! management cluster, and by default waits until it is gone (KKP's finalizers clean up the
 //! control plane and the cloud resources first).
 
-use std::io::{BufRead as _, IsTerminal, Write as _};
+use std::io::{BufRead as _, IsTerminal};
 use std::time::Duration;
 
 use kube::api::DeleteParams;
 
 use super::confirm::is_yes;
 use crate::cli::delete::{DeleteClusterArgs, DeleteCommand, DeleteWhat};
+use crate::exit::{ExitStatus, Outcome};
 use crate::k8s::client::Connection;
 use crate::k8s::wait::{self, Deadline, Poll};
 use crate::k8s::{errors, kkp, resources};
 use crate::printer::Printer;
 use crate::settings::GlobalSettings;
 
-pub async fn run(cmd: DeleteCommand, g: &GlobalSettings, printer: &Printer) -> anyhow::Result<()> {
+pub async fn run(cmd: DeleteCommand, g: &GlobalSettings, printer: &Printer) -> Outcome {
     match cmd.what {
         DeleteWhat::Cluster(args) => match super::api::client(g)? {
             Some(client) => {
@@ -25,9 +26,9 @@ pub async fn run(cmd: DeleteCommand, g: &GlobalSettings, printer: &Printer) -> a
                     timeout: args.timeout,
                     ignore_not_found: args.ignore_not_found,
                 };
-                super::api::clusters::delete_one(&client, &args.name, &opts, printer).await
+                super::api::clusters::delete_one(&client, &args.name, &opts, printer).await?;
             }
-            None => delete_cluster(args, g, printer).await,
+            None => delete_cluster(args, g, printer).await?,
         },
         DeleteWhat::Clusters(args) => {
             let client = super::api::required_client(g, "delete clusters --all")?;
@@ -37,9 +38,10 @@ pub async fn run(cmd: DeleteCommand, g: &GlobalSettings, printer: &Printer) -> a
                 timeout: args.timeout,
                 ignore_not_found: false,
             };
-            super::api::clusters::delete_all(&client, &opts, printer).await
+            super::api::clusters::delete_all(&client, &opts, printer).await?;
         }
     }
+    Ok(ExitStatus::Success)
 }
 
 /// The question asked before deleting.
@@ -58,9 +60,7 @@ fn confirm(name: &str, human: Option<&str>, printer: &Printer) -> anyhow::Result
              without asking"
         );
     }
-    let mut err = printer.stderr();
-    write!(err, "{}", question(name, human))?;
-    err.flush()?;
+    printer.message_text(question(name, human));
     let mut answer = String::new();
     std::io::stdin().lock().read_line(&mut answer)?;
     Ok(is_yes(&answer))

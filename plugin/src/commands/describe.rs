@@ -14,6 +14,7 @@ use self::style::Style;
 use self::tree::Node;
 use super::get::table::age_since;
 use crate::cli::describe::{DescribeClusterArgs, DescribeCommand, DescribeWhat};
+use crate::exit::{ExitStatus, Outcome};
 use crate::k8s::client::Connection;
 use crate::k8s::resources;
 use crate::k8s::secret::{self, Convention, LookupError};
@@ -25,14 +26,13 @@ use crate::settings::GlobalSettings;
 /// How long describe waits for the user cluster before saying it is unreachable.
 const USER_CLUSTER_TIMEOUT: Duration = Duration::from_secs(15);
 
-pub async fn run(cmd: DescribeCommand, g: &GlobalSettings, printer: &Printer) -> anyhow::Result<()> {
-    if let Some(client) = super::api::client(g)? {
-        let DescribeWhat::Cluster(args) = cmd.what;
-        return super::api::clusters::describe(&client, &args.name, printer).await;
+pub async fn run(cmd: DescribeCommand, g: &GlobalSettings, printer: &Printer) -> Outcome {
+    let DescribeWhat::Cluster(args) = cmd.what;
+    match super::api::client(g)? {
+        Some(client) => super::api::clusters::describe(&client, &args.name, printer).await?,
+        None => cluster(args, g, printer).await?,
     }
-    match cmd.what {
-        DescribeWhat::Cluster(args) => cluster(args, g, printer).await,
-    }
+    Ok(ExitStatus::Success)
 }
 
 /// An imported cluster (ExternalCluster): what KKP's external-cluster controller reports of it.

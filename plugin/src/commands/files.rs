@@ -1,10 +1,13 @@
-//! The files `-f` names: directories stand for their YAML and JSON files, `-` for stdin (once).
-//! Shared by `validate` and `policy test`.
+//! The files `-f` names: directories stand for their YAML and JSON files, `-` for stdin (once),
+//! and the objects in them. Shared by `validate` and `policy test`.
 
 use std::io::{self, Read as _};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, bail};
+
+use super::verdicts::admit::{Input, Unreadable};
+use crate::template::documents;
 
 /// The files to read: files as given, the YAML and JSON files of directories (sorted by name,
 /// sub-directories only with `-R`), and `-` once at most.
@@ -68,4 +71,33 @@ pub fn read_text(file: &str) -> io::Result<String> {
     } else {
         std::fs::read_to_string(file)
     }
+}
+
+/// The objects in `file`, each with its place, and what could not be read or parsed.
+pub fn read_objects(file: &str) -> (Vec<Input>, Vec<Unreadable>) {
+    let shown = shown(file);
+    let text = match read_text(file) {
+        Ok(t) => t,
+        Err(e) => {
+            let message = format!("cannot read: {e}");
+            return (Vec::new(), vec![Unreadable { file: shown, message }]);
+        }
+    };
+    let (docs, errors) = documents::parse_stream(&text);
+    let inputs = docs
+        .into_iter()
+        .map(|doc| Input {
+            file: Some(shown.clone()),
+            place: Some(doc.place()),
+            value: doc.value,
+        })
+        .collect();
+    let unreadable = errors
+        .into_iter()
+        .map(|e| Unreadable {
+            file: shown.clone(),
+            message: e.to_string(),
+        })
+        .collect();
+    (inputs, unreadable)
 }

@@ -3,8 +3,7 @@
 //! `kubectl kkp create cluster`, which calls [`render`] the same way.
 
 use std::collections::BTreeMap;
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::{Context as _, bail};
 use kkp_crds::providers::Provider;
@@ -12,10 +11,11 @@ use kkp_crds::versions;
 use semver::Version;
 use serde_json::Value;
 
-use super::verdicts;
+use super::verdicts::gate::{self, Refusal};
 use crate::cli::generate::{
     FLAG_VARIABLES, GenerateClusterArgs, GenerateCommand, GenerateWhat, TemplateArgs, provider_names,
 };
+use crate::exit::{ExitStatus, Outcome};
 use crate::output::{self, OutputFormat};
 use crate::platform::Platform;
 use crate::printer::Printer;
@@ -274,7 +274,7 @@ fn ssh_keys(args: &TemplateArgs) -> anyhow::Result<Vec<String>> {
     Ok(keys)
 }
 
-pub async fn run(cmd: GenerateCommand, g: &GlobalSettings, printer: &Printer) -> anyhow::Result<()> {
+pub async fn run(cmd: GenerateCommand, g: &GlobalSettings, printer: &Printer) -> Outcome {
     match cmd.what {
         GenerateWhat::Cluster(mut args) => {
             args.template.namespace = g.connection.namespace.clone();
@@ -285,7 +285,7 @@ pub async fn run(cmd: GenerateCommand, g: &GlobalSettings, printer: &Printer) ->
     }
 }
 
-fn generate_cluster(args: &GenerateClusterArgs, printer: &Printer) -> anyhow::Result<()> {
+fn generate_cluster(args: &GenerateClusterArgs, printer: &Printer) -> Outcome {
     let platform = Platform::from_files(&args.platform)?;
     let prepared = prepare(
         &args.name,
@@ -294,21 +294,20 @@ fn generate_cluster(args: &GenerateClusterArgs, printer: &Printer) -> anyhow::Re
         platform.default_version(),
     )?;
     if args.list_variables {
-        return list_variables(&prepared, args.output, printer);
+        list_variables(&prepared, args.output, printer)?;
+        return Ok(ExitStatus::Success);
     }
     let objects = prepared.render().map_err(explain)?;
     let objects = if args.skip_validation {
         objects
     } else {
-        verdicts::admit_generated(objects, &platform, None, printer)?
+        match gate::check_generated(objects, &platform, None, Refusal::GENERATE, printer) {
+            Ok(objects) => objects,
+            Err(status) => return Ok(status),
+        }
     };
-    let format = args.output.unwrap_or_default();
-    match args.write_to.as_deref() {
-        None => printer.objects(&objects, format),
-        Some(p) if p == Path::new("-") => printer.objects(&objects, format),
-        Some(path) => output::write_file(path, &objects, format)?,
-    }
-    Ok(())
+    printer.objects_to(&objects, args.output.unwrap_or_default(), args.write_to.as_deref())?;
+    Ok(ExitStatus::Success)
 }
 
 fn list_variables(prepared: &Prepared, format: Option<OutputFormat>, printer: &Printer) -> anyhow::Result<()> {
@@ -319,21 +318,13 @@ fn list_variables(prepared: &Prepared, format: Option<OutputFormat>, printer: &P
         Some(OutputFormat::Yaml) => output::to_yaml(&serde_json::to_value(&listed)?),
         Some(OutputFormat::Name) => listed.iter().map(|l| format!("{}\n", l.name)).collect(),
     };
-    print_stdout(&text, printer)
-}
-
-fn print_stdout(text: &str, printer: &Printer) -> anyhow::Result<()> {
-    let mut out = printer.stdout();
-    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e).context("cannot write to stdout"),
-        _ => Ok(()),
-    }
+    printer.report(&text).context("cannot write to stdout")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::commands::validate;
+    use crate::commands::verdicts::admit::{self, CheckOptions, Input};
 
     fn env_of(pairs: &[(&str, &str)]) -> EnvReader {
         let m: BTreeMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
@@ -588,9 +579,9 @@ mod tests {
             let prepared = prepare("demo", &a, env_of(&[]), &builtin_default()).unwrap();
             let objects = prepared.render().unwrap_or_else(|e| panic!("{}: {e}", b.label()));
             assert!(objects.len() >= 2, "{}", b.label());
-            let checked = validate::check(
-                objects.into_iter().map(validate::Input::generated).collect(),
-                &validate::CheckOptions::default(),
+            let checked = admit::check(
+                objects.into_iter().map(Input::generated).collect(),
+                &CheckOptions::default(),
             );
             for c in &checked {
                 assert!(c.is_ours(), "{}: {} is not checked", b.label(), c.kind());

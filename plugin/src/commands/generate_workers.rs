@@ -1,19 +1,17 @@
 //! `kubectl kkp generate machinedeployments`: KubeOne's `kubeone_workers` Terraform output as
 //! machine-controller MachineDeployments, defaulted and checked by the engine, offline.
 
-use std::path::Path;
-
 use anyhow::bail;
 use kkp_crds::versions;
 
-use super::verdicts;
+use super::verdicts::gate::{self, Refusal};
 use crate::cli::generate::GenerateWorkersArgs;
-use crate::output::{self};
+use crate::exit::{ExitStatus, Outcome};
 use crate::platform::Platform;
 use crate::printer::Printer;
 use crate::terraform::{self, workers};
 
-pub fn run(args: &GenerateWorkersArgs, printer: &Printer) -> anyhow::Result<()> {
+pub fn run(args: &GenerateWorkersArgs, printer: &Printer) -> Outcome {
     let platform = Platform::from_files(&args.platform)?;
     let version = match &args.kubernetes_version {
         Some(v) => match versions::parse(v) {
@@ -40,13 +38,11 @@ pub fn run(args: &GenerateWorkersArgs, printer: &Printer) -> anyhow::Result<()> 
     let objects = if args.skip_validation {
         objects
     } else {
-        verdicts::admit_generated(objects, &platform, Some(version), printer)?
+        match gate::check_generated(objects, &platform, Some(version), Refusal::GENERATE, printer) {
+            Ok(objects) => objects,
+            Err(status) => return Ok(status),
+        }
     };
-    let format = args.output.unwrap_or_default();
-    match args.write_to.as_deref() {
-        None => printer.objects(&objects, format),
-        Some(p) if p == Path::new("-") => printer.objects(&objects, format),
-        Some(path) => output::write_file(path, &objects, format)?,
-    }
-    Ok(())
+    printer.objects_to(&objects, args.output.unwrap_or_default(), args.write_to.as_deref())?;
+    Ok(ExitStatus::Success)
 }

@@ -7,18 +7,20 @@ pub mod table;
 use serde_json::Value;
 
 use crate::cli::get::{GetClustersArgs, GetCommand, GetWhat};
+use crate::exit::{ExitStatus, Outcome};
 use crate::k8s::client::Connection;
 use crate::k8s::{external, kkp};
 use crate::printer::Printer;
 use crate::settings::GlobalSettings;
 
-pub async fn run(cmd: GetCommand, g: &GlobalSettings, printer: &Printer) -> anyhow::Result<()> {
+pub async fn run(cmd: GetCommand, g: &GlobalSettings, printer: &Printer) -> Outcome {
     match cmd.what {
-        GetWhat::Clusters(args) => clusters(args, g, printer).await,
-        GetWhat::Kubeconfig(args) => kubeconfig::run(args, g, printer).await,
-        GetWhat::Policies(args) => super::get_policies::run(args, g, printer).await,
-        GetWhat::PolicyReports(args) => super::get_policy_reports::run(args, g, printer).await,
+        GetWhat::Clusters(args) => clusters(args, g, printer).await?,
+        GetWhat::Kubeconfig(args) => kubeconfig::run(args, g, printer).await?,
+        GetWhat::Policies(args) => super::get_policies::run(args, g, printer).await?,
+        GetWhat::PolicyReports(args) => super::get_policy_reports::run(args, g, printer).await?,
     }
+    Ok(ExitStatus::Success)
 }
 
 /// The table's headers.

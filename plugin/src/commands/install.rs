@@ -19,6 +19,7 @@ use serde_json::Value;
 
 use self::certs::ServingCerts;
 use crate::cli::install::InstallArgs;
+use crate::exit::{ExitStatus, Outcome};
 use crate::k8s::apply::{Applied, Applier, ApplyOptions, DryRun, parse_documents, sort_for_apply};
 use crate::k8s::client::Connection;
 use crate::k8s::errors;
@@ -256,7 +257,12 @@ impl Rotation<'_, '_> {
     }
 }
 
-pub async fn run(args: InstallArgs, g: &GlobalSettings, printer: &Printer) -> anyhow::Result<()> {
+pub async fn run(args: InstallArgs, g: &GlobalSettings, printer: &Printer) -> Outcome {
+    install(args, g, printer).await?;
+    Ok(ExitStatus::Success)
+}
+
+async fn install(args: InstallArgs, g: &GlobalSettings, printer: &Printer) -> anyhow::Result<()> {
     if !args.crds && !args.webhook {
         anyhow::bail!("nothing to install: --crds=false and --webhook=false; leave one of them on");
     }

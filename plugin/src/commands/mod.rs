@@ -1,5 +1,6 @@
 //! What each command does, one module per command, mirroring `kubectl kkp <group> <verb>`.
-//! Each takes its parsed flags, the resolved global settings and the printer it writes through.
+//! Each takes its parsed flags, the resolved global settings and the printer it writes through,
+//! and returns its exit status ([`Outcome`]).
 
 pub mod api;
 pub mod completion;
@@ -21,11 +22,13 @@ pub mod verdicts;
 pub mod version;
 
 use crate::cli::Command;
+use crate::exit::Outcome;
 use crate::printer::Printer;
 use crate::settings::GlobalSettings;
 
-/// Runs the command the user chose with the resolved global settings.
-pub async fn dispatch(command: Command, g: &GlobalSettings, printer: &Printer) -> anyhow::Result<()> {
+/// Runs the command the user chose with the resolved global settings; its exit status, or the
+/// error to report.
+pub async fn dispatch(command: Command, g: &GlobalSettings, printer: &Printer) -> Outcome {
     match command {
         Command::Generate(c) => generate::run(c, g, printer).await,
         Command::Create(c) => create::run(c, g, printer).await,

@@ -1,7 +1,7 @@
 //! `kubectl kkp register cluster` and `unregister cluster`: import a running cluster into KKP as an
 //! `ExternalCluster` with its kubeconfig in a Secret, and remove both again.
 
-use std::io::{BufRead as _, IsTerminal, Write as _};
+use std::io::{BufRead as _, IsTerminal};
 use std::time::Duration;
 
 use anyhow::{Context as _, bail};
@@ -12,6 +12,7 @@ use super::confirm::is_yes;
 use crate::cli::register::{
     RegisterClusterArgs, RegisterCommand, RegisterWhat, UnregisterClusterArgs, UnregisterCommand, UnregisterWhat,
 };
+use crate::exit::{ExitStatus, Outcome};
 use crate::k8s::apply::{Applier, ApplyOptions};
 use crate::k8s::client::Connection;
 use crate::k8s::external::{self, Registration};
@@ -21,16 +22,16 @@ use crate::settings::GlobalSettings;
 
 const REACH_TIMEOUT: Duration = Duration::from_secs(20);
 
-pub async fn run(cmd: RegisterCommand, g: &GlobalSettings, printer: &Printer) -> anyhow::Result<()> {
-    match cmd.what {
-        RegisterWhat::Cluster(args) => register(args, g, printer).await,
-    }
+pub async fn run(cmd: RegisterCommand, g: &GlobalSettings, printer: &Printer) -> Outcome {
+    let RegisterWhat::Cluster(args) = cmd.what;
+    register(args, g, printer).await?;
+    Ok(ExitStatus::Success)
 }
 
-pub async fn run_unregister(cmd: UnregisterCommand, g: &GlobalSettings, printer: &Printer) -> anyhow::Result<()> {
-    match cmd.what {
-        UnregisterWhat::Cluster(args) => unregister(args, g, printer).await,
-    }
+pub async fn run_unregister(cmd: UnregisterCommand, g: &GlobalSettings, printer: &Printer) -> Outcome {
+    let UnregisterWhat::Cluster(args) = cmd.what;
+    unregister(args, g, printer).await?;
+    Ok(ExitStatus::Success)
 }
 
 async fn register(args: RegisterClusterArgs, g: &GlobalSettings, printer: &Printer) -> anyhow::Result<()> {
@@ -186,13 +187,10 @@ async fn unregister(args: UnregisterClusterArgs, g: &GlobalSettings, printer: &P
                  unregister without asking"
             );
         }
-        let mut err = printer.stderr();
-        write!(
-            err,
+        printer.message_text(format_args!(
             "Unregister imported cluster {name:?}? KKP forgets it and its stored kubeconfig; the cluster itself keeps \
              running. [y/N] "
-        )?;
-        err.flush()?;
+        ));
         let mut answer = String::new();
         std::io::stdin().lock().read_line(&mut answer)?;
         if !is_yes(&answer) {

@@ -1,13 +1,12 @@
 //! `kubectl kkp version`: the plugin's version and what its engine offers.
 
-use std::io::Write;
-
 use anyhow::Context as _;
 use kkp_crds::providers::Provider;
 use kkp_crds::versions::{BUILTIN_KKP_RELEASE, VersionCatalog};
 use serde::Serialize;
 
 use crate::cli::version::{VersionArgs, VersionFormat};
+use crate::exit::{ExitStatus, Outcome};
 use crate::output;
 use crate::printer::Printer;
 use crate::settings::GlobalSettings;
@@ -50,18 +49,15 @@ fn text(info: &VersionInfo) -> String {
     )
 }
 
-pub async fn run(args: VersionArgs, _g: &GlobalSettings, printer: &Printer) -> anyhow::Result<()> {
+pub async fn run(args: VersionArgs, _g: &GlobalSettings, printer: &Printer) -> Outcome {
     let info = info();
     let out = match args.output {
         VersionFormat::Text => text(&info),
         VersionFormat::Json => output::to_json(&serde_json::to_value(&info)?) + "\n",
         VersionFormat::Yaml => output::to_yaml(&serde_json::to_value(&info)?),
     };
-    let mut stdout = printer.stdout();
-    match stdout.write_all(out.as_bytes()).and_then(|()| stdout.flush()) {
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e).context("cannot write to stdout"),
-        _ => Ok(()),
-    }
+    printer.report(&out).context("cannot write to stdout")?;
+    Ok(ExitStatus::Success)
 }
 
 #[cfg(test)]

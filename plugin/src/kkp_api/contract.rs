@@ -15,7 +15,7 @@ use super::models::{CreateClusterSpec, NodeDeployment};
 use super::settings::{ApiSettings, Token, Trust};
 use crate::cli::generate::TemplateArgs;
 use crate::commands::generate;
-use crate::commands::validate;
+use crate::commands::verdicts::admit::{self, CheckOptions, Input};
 use crate::platform::Platform;
 
 const TOKEN: &str = "eyJhbGciOiJIUzI1NiJ9.contract-test-token.c2ln";
@@ -35,12 +35,12 @@ fn generated(provider: &str, sets: &[&str]) -> Vec<Value> {
     };
     let platform = Platform::builtin();
     let objects = generate::render("demo", &args, &platform).expect("the template renders");
-    let inputs = objects.into_iter().map(validate::Input::generated).collect();
-    let opts = validate::CheckOptions {
+    let inputs = objects.into_iter().map(Input::generated).collect();
+    let opts = CheckOptions {
         platform,
         cluster_version: None,
     };
-    validate::check(inputs, &opts)
+    admit::check(inputs, &opts)
         .into_iter()
         .map(|c| {
             assert!(c.allowed(), "{provider}: {:?}", c.messages());

@@ -13,8 +13,8 @@ use serde_json::Value;
 
 use super::create;
 use crate::cli::apply::ApplyArgs;
-use crate::commands::validate;
-use crate::exit::Reported;
+use crate::commands::verdicts::admit::{self, CheckOptions, Input};
+use crate::exit::{ExitStatus, Outcome};
 use crate::k8s::apply::{Applier, ApplyOptions};
 use crate::k8s::client::Connection;
 use crate::k8s::wait::Deadline;
@@ -53,11 +53,11 @@ fn read_documents(path: &PathBuf) -> anyhow::Result<Vec<Value>> {
 
 /// What the admission engine refuses in a MachineDeployment, as `MachineDeployment NAME: ...`.
 fn engine_refusals(object: Value) -> Vec<String> {
-    let opts = validate::CheckOptions {
+    let opts = CheckOptions {
         platform: Platform::builtin(),
         cluster_version: None,
     };
-    validate::check(vec![validate::Input::generated(object)], &opts)
+    admit::check(vec![Input::generated(object)], &opts)
         .iter()
         .flat_map(|c| {
             let name = c.name();
@@ -68,8 +68,16 @@ fn engine_refusals(object: Value) -> Vec<String> {
         .collect()
 }
 
-/// Checks every document of every file; prints each refusal and returns what is to be sent.
-fn check_files(args: &ApplyArgs, printer: &Printer) -> anyhow::Result<Vec<(String, Item)>> {
+/// The documents of the files, checked: what is to be sent, and what stops it.
+#[derive(Debug, Default)]
+struct Checked {
+    items: Vec<(String, Item)>,
+    /// `FILE: what is wrong`, one per problem.
+    refusals: Vec<String>,
+}
+
+/// Checks every document of every file (warnings go to stderr as they are found).
+fn check_files(args: &ApplyArgs, printer: &Printer) -> anyhow::Result<Checked> {
     let catalog = VersionCatalog::default();
     let mut items = Vec::new();
     let mut refusals = Vec::new();
@@ -117,22 +125,26 @@ fn check_files(args: &ApplyArgs, printer: &Printer) -> anyhow::Result<Vec<(Strin
             }
         }
     }
-    if !refusals.is_empty() {
-        for r in &refusals {
-            printer.message(format_args!("{r}"));
-        }
-        let message = format!(
-            "{} problem(s) in the files; nothing was sent. Today's KKP (2.31) refuses them; fix each field as said and run the command again",
-            refusals.len()
-        );
-        printer.message(format_args!("error: {message}"));
-        return Err(Reported(message).into());
-    }
-    Ok(items)
+    Ok(Checked { items, refusals })
 }
 
-pub async fn run(args: ApplyArgs, g: &GlobalSettings, printer: &Printer) -> anyhow::Result<()> {
-    let items = check_files(&args, printer)?;
+/// Reports every refusal and what to do on stderr: nothing is sent.
+fn refuse(refusals: &[String], printer: &Printer) -> ExitStatus {
+    for r in refusals {
+        printer.message(r);
+    }
+    printer.error(format_args!(
+        "{} problem(s) in the files; nothing was sent. Today's KKP (2.31) refuses them; fix each field as said and run the command again",
+        refusals.len()
+    ));
+    ExitStatus::Failure
+}
+
+pub async fn run(args: ApplyArgs, g: &GlobalSettings, printer: &Printer) -> Outcome {
+    let Checked { items, refusals } = check_files(&args, printer)?;
+    if !refusals.is_empty() {
+        return Ok(refuse(&refusals, printer));
+    }
     if args.dry_run {
         for (file, item) in &items {
             match item {
@@ -157,7 +169,7 @@ pub async fn run(args: ApplyArgs, g: &GlobalSettings, printer: &Printer) -> anyh
             }
         }
         printer.message(format_args!("(dry run: the files are valid; nothing was sent)"));
-        return Ok(());
+        return Ok(ExitStatus::Success);
     }
     let client = super::required_client(g, "apply -f")?;
     let deadline = Deadline::new(args.timeout);
@@ -192,7 +204,7 @@ pub async fn run(args: ApplyArgs, g: &GlobalSettings, printer: &Printer) -> anyh
         })
         .collect();
     if node_deployments.is_empty() && objects.is_empty() && addons.is_empty() {
-        return Ok(());
+        return Ok(ExitStatus::Success);
     }
     let cluster = match (&args.cluster, target) {
         (Some(name), _) => client.find_cluster(name).await?,
@@ -223,7 +235,7 @@ pub async fn run(args: ApplyArgs, g: &GlobalSettings, printer: &Printer) -> anyh
     if !addons.is_empty() {
         ensure_addons(&client, &cluster, &addons, printer).await?;
     }
-    Ok(())
+    Ok(ExitStatus::Success)
 }
 
 /// Creates each addon the cluster lacks and patches each one whose settings differ (the seed's

@@ -1,7 +1,7 @@
 //! `get clusters`, `describe cluster`, `get kubeconfig` and `delete cluster(s)` through the KKP
 //! REST API. Clusters are named by their human-readable name or their ID.
 
-use std::io::{BufRead as _, IsTerminal as _, Write as _};
+use std::io::{BufRead as _, IsTerminal as _};
 use std::time::Duration;
 
 use serde_json::Value;
@@ -256,9 +256,7 @@ fn confirm(question: &str, what: &str, printer: &Printer) -> anyhow::Result<bool
             "refusing to delete {what} without confirmation: stdin is not a terminal; pass --yes to delete without asking"
         );
     }
-    let mut err = printer.stderr();
-    write!(err, "{question}")?;
-    err.flush()?;
+    printer.message_text(question);
     let mut answer = String::new();
     std::io::stdin().lock().read_line(&mut answer)?;
     Ok(crate::commands::confirm::is_yes(&answer))

@@ -1,7 +1,7 @@
 //! `kubectl kkp get kubeconfig NAME`: prints a cluster's kubeconfig, writes it to a file, or
 //! merges it into the user's kubeconfig (see `k8s::merge` for how names that exist are treated).
 
-use std::io::Write as _;
+use anyhow::Context as _;
 
 use crate::cli::get::GetKubeconfigArgs;
 use crate::k8s::client::Connection;
@@ -52,13 +52,10 @@ fn deliver(
         ));
         return Ok(());
     }
-    let mut out = printer.stdout();
-    out.write_all(text.as_bytes())?;
-    if !text.ends_with('\n') {
-        out.write_all(b"\n")?;
-    }
-    out.flush()?;
-    Ok(())
+    let ended = if text.ends_with('\n') { "" } else { "\n" };
+    printer
+        .report(&format!("{text}{ended}"))
+        .context("cannot write to stdout")
 }
 
 /// What `--merge` tells the user: where, under which context, what was renamed, what next.
