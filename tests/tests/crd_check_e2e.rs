@@ -1,7 +1,8 @@
 //! The engine's CRD checks (`kkp_crds::crd_check`) give the verdicts the real apiserver gives: the
 //! kind provider's `KINDCluster` CRD is installed in the harness's control plane, and each sample
 //! (and a few broken variants) is applied with a server-side dry run and strict field validation,
-//! as kubectl does, and compared with what the engine says offline.
+//! as kubectl does, and compared with what the engine says offline. `create cluster --from` runs
+//! the same check with the CRD the cluster serves, before anything is sent.
 
 use kkp_crds::crd_check::CrdSchemas;
 use kube::Api;
@@ -93,4 +94,90 @@ fn offline_verdicts_match_the_apiserver_s() {
             Err(e) => panic!("{name}: {e}"),
         }
     }
+}
+
+/// Runs the plugin through the real kubectl against `plane`.
+fn kkp(plane: &kkp_e2e::ControlPlane, home: &std::path::Path, args: &[&str]) -> kkp_e2e::plugin_support::Ran {
+    let plugin_dir = kkp_e2e::plugin_support::plugin_dir().expect("the plugin builds");
+    let mut command = kkp_e2e::plugin_support::kubectl(plane.bin_dir(), plugin_dir, plane.kubeconfig_path(), home);
+    command.arg("kkp").args(args);
+    kkp_e2e::plugin_support::run(command, std::time::Duration::from_secs(180)).expect("kubectl kkp runs")
+}
+
+#[test]
+fn create_from_checks_custom_resources_against_the_served_crd_before_sending() {
+    let plane = kkp_e2e::shared_control_plane_blocking().expect("the control plane starts");
+    let crd_file = "capi/kind/config/crd/bases/infrastructure.cluster-k8s.io_kindclusters.yaml";
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let client = rt.block_on(plane.client()).expect("a client");
+    rt.block_on(kkp_e2e::install_crds(
+        &client,
+        &kkp_e2e::upstream::read(crd_file).unwrap(),
+    ))
+    .expect("the KINDCluster CRD installs");
+    let api: Api<DynamicObject> = Api::namespaced_with(
+        client,
+        "default",
+        &ApiResource::from_gvk_with_plural(
+            &GroupVersionKind::gvk("infrastructure.cluster-k8s.io", "v1alpha1", "KINDCluster"),
+            "kindclusters",
+        ),
+    );
+    let home = tempfile::tempdir().unwrap();
+    let template = |spec: &str| {
+        let path = home.path().join("kind-template.yaml");
+        std::fs::write(
+            &path,
+            format!(
+                "apiVersion: infrastructure.cluster-k8s.io/v1alpha1\nkind: KINDCluster\nmetadata:\n  name: ${{CLUSTER_NAME}}\n  namespace: default\nspec:\n{spec}\n"
+            ),
+        )
+        .unwrap();
+        path
+    };
+    let name = kkp_e2e::unique_name("kind-crd");
+
+    // A wrong type and an unknown field: refused per field, nothing is created.
+    let bad = template("  clusterName: 5\n  color: red");
+    let ran = kkp(
+        plane,
+        home.path(),
+        &[
+            "create",
+            "cluster",
+            &name,
+            "--from",
+            bad.to_str().unwrap(),
+            "--wait=false",
+        ],
+    );
+    ran.expect_code(1)
+        .expect_stderr("spec.clusterName")
+        .expect_stderr("spec.color")
+        .expect_stderr("nothing was sent");
+    assert!(
+        rt.block_on(api.get_opt(&name)).expect("get").is_none(),
+        "a refused object is not created"
+    );
+
+    // The same template, fixed, is applied.
+    let good = template("  clusterName: demo");
+    let ran = kkp(
+        plane,
+        home.path(),
+        &[
+            "create",
+            "cluster",
+            &name,
+            "--from",
+            good.to_str().unwrap(),
+            "--wait=false",
+        ],
+    );
+    ran.expect_code(0)
+        .expect_stdout(&format!("kindcluster.infrastructure.cluster-k8s.io/{name} created"));
+    assert!(rt.block_on(api.get_opt(&name)).expect("get").is_some());
 }

@@ -197,6 +197,10 @@ async fn create_cluster(mut args: CreateClusterArgs, g: &GlobalSettings, printer
         Some(seed) => seed,
         None => Connection::from_settings(&g.connection).await?,
     };
+    let status = gate::check_against_served_crds(&seed, &plan.all(), &platform, Refusal::CREATE, printer).await?;
+    if status != ExitStatus::Success {
+        return Ok(status);
+    }
     let status = gate::check_before_apply(&seed, &plan.all(), &platform, printer).await?;
     if status != ExitStatus::Success {
         return Ok(status);

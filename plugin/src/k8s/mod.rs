@@ -8,6 +8,7 @@ pub mod apply;
 pub mod capi;
 pub mod client;
 pub mod config;
+pub mod crds;
 pub mod duration;
 pub mod errors;
 pub mod external;

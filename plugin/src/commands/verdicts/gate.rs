@@ -1,6 +1,7 @@
 //! The checks `generate` and `create` run on the objects they made, before printing or sending
-//! them: the admission engine locally ([`check_generated`], both commands), and the admission
-//! policies of the cluster the objects go to ([`check_before_apply`], `create`). A refusal is
+//! them: the admission engine locally ([`check_generated`], both commands), and the CRDs
+//! ([`check_against_served_crds`]) and admission policies ([`check_before_apply`]) of the cluster
+//! the objects go to (`create`). A refusal is
 //! reported in full through the printer and comes back as the exit status.
 
 use kkp_crds::policy::Violation;
@@ -70,6 +71,36 @@ pub fn check_generated(
     let errors = invalid.iter().map(|c| c.error_count()).sum();
     printer.error(refusal.message(errors));
     Err(ExitStatus::Failure)
+}
+
+/// Before `create cluster` applies anything: checks the objects of kinds the engine has no rules
+/// for (a Cluster API provider's resources, say) against the CRDs the cluster serves for them, as
+/// the apiserver's schema validation would, and reports every error per object and field.
+pub async fn check_against_served_crds(
+    conn: &Connection,
+    objects: &[Value],
+    platform: &Platform,
+    refusal: Refusal,
+    printer: &Printer,
+) -> anyhow::Result<ExitStatus> {
+    let crds = crate::k8s::crds::served_for(conn, objects).await?;
+    if crds.is_empty() {
+        return Ok(ExitStatus::Success);
+    }
+    let opts = CheckOptions {
+        platform: platform.clone(),
+        cluster_version: None,
+    };
+    let mut checked = admit::check(objects.iter().cloned().map(Input::generated).collect(), &opts);
+    admit::check_against_crds(&mut checked, &crds);
+    let invalid: Vec<&Checked> = checked.iter().filter(|c| c.against_crd && !c.allowed()).collect();
+    if invalid.is_empty() {
+        return Ok(ExitStatus::Success);
+    }
+    printer.message_text(render::checked_text(&invalid, &[], false));
+    let errors = invalid.iter().map(|c| c.error_count()).sum();
+    printer.error(refusal.message(errors));
+    Ok(ExitStatus::Failure)
 }
 
 /// Before `create cluster` applies anything: reads the policies of the cluster it applies to (when
