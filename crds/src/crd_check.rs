@@ -1,7 +1,8 @@
 //! Custom resources of any kind checked against the `openAPIV3Schema` of their CRD, the way the
 //! apiserver's schema validation with strict field validation would: types, required fields,
-//! enums, lengths, bounds, patterns, formats and unknown fields, each error naming its field.
-//! `x-kubernetes-validations` (CEL) rules are not evaluated here.
+//! enums, lengths, bounds, patterns, formats and unknown fields, each error naming its field; then,
+//! for an object that passes those, the schema's `x-kubernetes-validations` CEL rules (as on a
+//! create: rules that read `oldSelf` do not apply).
 
 use std::collections::BTreeMap;
 
@@ -81,8 +82,41 @@ impl CrdSchemas {
             props.remove("kind");
         }
         walk(&schema, &body, None, &mut errors);
+        if errors.is_empty() {
+            errors.extend(cel_rule_errors(&schema, &body));
+        }
         Some(errors)
     }
+}
+
+/// The `x-kubernetes-validations` rules of the schema that the object breaks, each at the field
+/// whose schema holds the rule, with the rule's message. A rule that does not compile or cannot be
+/// evaluated is reported too: the apiserver would not have accepted the CRD, or would refuse the
+/// object.
+fn cel_rule_errors(schema: &Value, body: &Value) -> Vec<FieldError> {
+    if !schema.to_string().contains("x-kubernetes-validations") {
+        return Vec::new();
+    }
+    let Err(failures) = kube_cel::Validator::new().validate(schema, body, None) else {
+        return Vec::new();
+    };
+    failures
+        .into_vec()
+        .into_iter()
+        .map(|failure| {
+            let field = if failure.field_path.is_empty() {
+                Path::root("<root>")
+            } else {
+                Path::root("").pointer(&format!("/{}", failure.field_path.replace('.', "/")))
+            };
+            let message = if failure.message.is_empty() {
+                format!("failed rule: {}", failure.rule)
+            } else {
+                failure.message
+            };
+            FieldError::invalid(field, Value::Null, message).without_value()
+        })
+        .collect()
 }
 
 fn type_name(value: &Value) -> &'static str {
@@ -313,6 +347,60 @@ mod tests {
     fn errors(spec: Value) -> Vec<String> {
         let obj = json!({"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w"}, "spec": spec});
         crd().check(&obj).unwrap().iter().map(ToString::to_string).collect()
+    }
+
+    /// A Widget CRD whose spec carries CEL rules, one reading a nested list.
+    fn cel_crd() -> CrdSchemas {
+        let doc = json!({"kind": "CustomResourceDefinition", "spec": {"group": "example.com",
+            "names": {"kind": "Gadget"},
+            "versions": [{"name": "v1", "served": true, "schema": {"openAPIV3Schema": {"type": "object",
+                "properties": {"spec": {"type": "object",
+                    "x-kubernetes-validations": [
+                        {"rule": "self.min <= self.max", "message": "min must not exceed max"},
+                        {"rule": "!has(self.ports) || self.ports.all(p, p > 1024)"}],
+                    "properties": {
+                        "min": {"type": "integer"}, "max": {"type": "integer"},
+                        "ports": {"type": "array", "items": {"type": "integer"}},
+                        "quota": {"type": "object",
+                            "x-kubernetes-validations": [{"rule": "self.resources.size() > 0",
+                                "message": "quota resources must not be empty"}],
+                            "properties": {"resources": {"type": "array", "items": {"type": "string"}}}}}}}}}}]}});
+        CrdSchemas::from_documents([&doc])
+    }
+
+    fn cel_errors(spec: Value) -> Vec<String> {
+        let obj = json!({"apiVersion": "example.com/v1", "kind": "Gadget", "metadata": {"name": "g"}, "spec": spec});
+        cel_crd().check(&obj).unwrap().iter().map(ToString::to_string).collect()
+    }
+
+    #[test]
+    fn cel_rules_are_evaluated_at_the_field_that_holds_them() {
+        assert_eq!(
+            cel_errors(json!({"min": 1, "max": 2, "ports": [2000]})),
+            Vec::<String>::new()
+        );
+        let got = cel_errors(json!({"min": 3, "max": 2, "ports": [80], "quota": {"resources": []}}));
+        assert_eq!(got.len(), 3, "{got:?}");
+        assert!(
+            got.iter()
+                .any(|e| e.starts_with("spec: ") && e.contains("min must not exceed max")),
+            "{got:?}"
+        );
+        assert!(
+            got.iter()
+                .any(|e| e.starts_with("spec: ") && e.contains("self.ports.all(p, p > 1024)")),
+            "a rule without a message is named by its expression: {got:?}"
+        );
+        assert!(
+            got.iter()
+                .any(|e| e.starts_with("spec.quota: ") && e.contains("quota resources must not be empty")),
+            "{got:?}"
+        );
+        // An object with a schema error is not evaluated further, as its values may not have the
+        // types the rules expect.
+        let got = cel_errors(json!({"min": "three", "max": 2}));
+        assert_eq!(got.len(), 1, "{got:?}");
+        assert!(got[0].starts_with("spec.min: "), "{got:?}");
     }
 
     #[test]

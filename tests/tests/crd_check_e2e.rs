@@ -181,3 +181,127 @@ fn create_from_checks_custom_resources_against_the_served_crd_before_sending() {
         .expect_stdout(&format!("kindcluster.infrastructure.cluster-k8s.io/{name} created"));
     assert!(rt.block_on(api.get_opt(&name)).expect("get").is_some());
 }
+
+/// A CRD with `x-kubernetes-validations` rules at two levels, installed in the control plane.
+const GADGET_CRD: &str = r#"
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: gadgets.crdcheck.kubectl-kkp.io
+spec:
+  group: crdcheck.kubectl-kkp.io
+  scope: Namespaced
+  names: {kind: Gadget, plural: gadgets, singular: gadget, listKind: GadgetList}
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    schema:
+      openAPIV3Schema:
+        type: object
+        properties:
+          spec:
+            type: object
+            x-kubernetes-validations:
+            - rule: self.min <= self.max
+              message: min must not exceed max
+            - rule: "!has(self.ports) || self.ports.all(p, p > 1024)"
+              message: ports must be above 1024
+            properties:
+              min: {type: integer}
+              max: {type: integer}
+              ports:
+                type: array
+                maxItems: 8
+                items: {type: integer}
+              quota:
+                type: object
+                x-kubernetes-validations:
+                - rule: self.resources.size() > 0
+                  message: quota resources must not be empty
+                properties:
+                  resources:
+                    type: array
+                    maxItems: 8
+                    items: {type: string, maxLength: 16}
+"#;
+
+#[test]
+fn cel_rule_verdicts_match_the_apiserver_s() {
+    let plane = kkp_e2e::shared_control_plane_blocking().expect("the control plane starts");
+    let crds = CrdSchemas::from_documents(
+        &serde_yaml::Deserializer::from_str(GADGET_CRD)
+            .map(|d| Value::deserialize(d).expect("YAML"))
+            .collect::<Vec<_>>(),
+    );
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let client = rt.block_on(plane.client()).expect("a client");
+    rt.block_on(kkp_e2e::install_crds(&client, GADGET_CRD))
+        .expect("the Gadget CRD installs");
+    let gvk = GroupVersionKind::gvk("crdcheck.kubectl-kkp.io", "v1", "Gadget");
+    let api: Api<DynamicObject> =
+        Api::namespaced_with(client, "default", &ApiResource::from_gvk_with_plural(&gvk, "gadgets"));
+    let gadget = |name: &str, spec: Value| {
+        json!({"apiVersion": "crdcheck.kubectl-kkp.io/v1", "kind": "Gadget",
+            "metadata": {"name": name, "namespace": "default"}, "spec": spec})
+    };
+    let cases = [
+        (
+            gadget(
+                "fine",
+                json!({"min": 1, "max": 2, "ports": [2000], "quota": {"resources": ["gpu"]}}),
+            ),
+            0,
+        ),
+        (gadget("min-over-max", json!({"min": 3, "max": 2})), 1),
+        (gadget("low-port", json!({"min": 1, "max": 1, "ports": [80, 3000]})), 1),
+        (
+            gadget("empty-quota", json!({"min": 1, "max": 1, "quota": {"resources": []}})),
+            1,
+        ),
+        (
+            gadget(
+                "all-three",
+                json!({"min": 9, "max": 1, "ports": [22], "quota": {"resources": []}}),
+            ),
+            3,
+        ),
+    ];
+    for (object, expected) in cases {
+        let name = object["metadata"]["name"].as_str().unwrap().to_owned();
+        let offline = crds.check(&object).expect("the CRD defines Gadget");
+        assert_eq!(offline.len(), expected, "{name}: {offline:?}");
+        let params = PatchParams::apply("kkp-crd-check").dry_run().validation_strict();
+        match rt.block_on(api.patch(&name, &params, &Patch::Apply(&object))) {
+            Ok(_) => assert!(
+                offline.is_empty(),
+                "{name}: the apiserver admits it, the engine says {offline:?}"
+            ),
+            Err(kube::Error::Api(status)) => {
+                assert!(
+                    !offline.is_empty(),
+                    "{name}: the apiserver refuses it ({}), the engine admits it",
+                    status.message
+                );
+                for error in &offline {
+                    let field = error.field.to_string();
+                    assert!(
+                        status.message.contains(&field),
+                        "{name}: the apiserver does not name {field}: {}",
+                        status.message
+                    );
+                    assert!(
+                        status.message.contains(&error.detail),
+                        "{name}: the apiserver does not say {:?}: {}",
+                        error.detail,
+                        status.message
+                    );
+                }
+            }
+            Err(e) => panic!("{name}: {e}"),
+        }
+    }
+}
