@@ -2,8 +2,9 @@
 //! seed control plane as KKP does (a kubeconfig Secret and an `ExternalCluster`, checked by the
 //! seed's apiserver against KKP's real ExternalCluster CRD); a stand-in for KKP's external-cluster
 //! controller (`kkp_e2e::fake_external`) really connects with the stored kubeconfig and reports
-//! the phase and version it finds; `get clusters` and `describe cluster` show them;
-//! `unregister cluster` removes both objects.
+//! the phase and version it finds; `get clusters` and `describe cluster` show them; `get
+//! kubeconfig` hands out the stored kubeconfig (checked like any other), which reaches the user
+//! control plane; `unregister cluster` removes both objects.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -11,7 +12,7 @@ use std::time::{Duration, Instant};
 use k8s_openapi::api::core::v1::{Namespace, Secret};
 use kkp_e2e::plugin_support::{self, Ran, SeedAndUser};
 use kube::Api;
-use kube::api::{DynamicObject, PostParams};
+use kube::api::{DeleteParams, DynamicObject, PostParams};
 use serde_json::{Value, json};
 
 const RUN_TIMEOUT: Duration = Duration::from_secs(120);
@@ -63,6 +64,70 @@ async fn kubeconfig_secret(planes: &SeedAndUser, name: &str) -> Option<Secret> {
     let seed = planes.seed.client().await.expect("a seed client");
     let secrets: Api<Secret> = Api::namespaced(seed, "kubermatic");
     secrets.get_opt(name).await.expect("reading the Secret")
+}
+
+/// `kubectl --kubeconfig FILE ARGS`, without the plugin.
+fn plain_kubectl(planes: &SeedAndUser, kubeconfig: &Path, args: &[&str]) -> Ran {
+    let mut command = std::process::Command::new(planes.seed.bin_dir().join("kubectl"));
+    command
+        .env_clear()
+        .arg("--kubeconfig")
+        .arg(kubeconfig)
+        .args(args)
+        .stdin(std::process::Stdio::null());
+    plugin_support::run(command, RUN_TIMEOUT).expect("kubectl runs")
+}
+
+/// A namespace that exists in the user control plane only, to tell the two apart.
+async fn mark_user_cluster(planes: &SeedAndUser, name: &str) {
+    let user = planes.user.client().await.expect("a user client");
+    let namespaces: Api<Namespace> = Api::all(user);
+    let ns: Namespace = serde_json::from_value(json!({"metadata": {"name": name}})).unwrap();
+    match namespaces.create(&PostParams::default(), &ns).await {
+        Ok(_) => {}
+        Err(kube::Error::Api(s)) if s.code == 409 => {}
+        Err(e) => panic!("namespace {name}: {e}"),
+    }
+}
+
+/// An ExternalCluster whose Secret holds `kubeconfig`, written without the plugin (as anyone who
+/// may write Secrets on the seed could).
+async fn plant_external_cluster(planes: &SeedAndUser, name: &str, kubeconfig: &str) {
+    let seed = planes.seed.client().await.expect("a seed client");
+    let secret_name = format!("kubeconfig-external-cluster-{name}");
+    let secret: Secret = serde_json::from_value(json!({
+        "metadata": {"name": secret_name, "namespace": "kubermatic"},
+        "stringData": {"kubeconfig": kubeconfig},
+    }))
+    .unwrap();
+    let secrets: Api<Secret> = Api::namespaced(seed.clone(), "kubermatic");
+    secrets
+        .create(&PostParams::default(), &secret)
+        .await
+        .expect("the Secret");
+    let clusters: Api<DynamicObject> = Api::all_with(seed, &kkp_e2e::fake_external::resource());
+    let object: DynamicObject = serde_json::from_value(json!({
+        "apiVersion": "kubermatic.k8c.io/v1", "kind": "ExternalCluster",
+        "metadata": {"name": name},
+        "spec": {"humanReadableName": name, "pause": false,
+            "cloudSpec": {"providerName": "bringyourown", "bringyourown": {}},
+            "kubeconfigReference": {"name": secret_name, "namespace": "kubermatic", "key": "kubeconfig"}},
+    }))
+    .unwrap();
+    clusters
+        .create(&PostParams::default(), &object)
+        .await
+        .expect("the ExternalCluster");
+}
+
+async fn remove_external_cluster(planes: &SeedAndUser, name: &str) {
+    let seed = planes.seed.client().await.expect("a seed client");
+    let clusters: Api<DynamicObject> = Api::all_with(seed.clone(), &kkp_e2e::fake_external::resource());
+    let _ = clusters.delete(name, &DeleteParams::default()).await;
+    let secrets: Api<Secret> = Api::namespaced(seed, "kubermatic");
+    let _ = secrets
+        .delete(&format!("kubeconfig-external-cluster-{name}"), &DeleteParams::default())
+        .await;
 }
 
 #[test]
@@ -194,6 +259,88 @@ fn a_running_cluster_is_registered_reported_and_unregistered() {
         "{}",
         listed.both()
     );
+
+    // get kubeconfig hands out the stored kubeconfig; it reaches the user control plane, not the seed.
+    let marker = "only-in-the-imported-cluster";
+    rt.block_on(mark_user_cluster(planes, marker));
+    let fetched = dir.path().join("fetched.kubeconfig");
+    kkp(
+        planes,
+        plugin_dir,
+        home.path(),
+        &[
+            "get",
+            "kubeconfig",
+            NAME,
+            "--output-file",
+            &fetched.display().to_string(),
+        ],
+    )
+    .expect_code(0)
+    .expect_stderr("secret kubermatic/kubeconfig-external-cluster-imported-user");
+    use std::os::unix::fs::PermissionsExt as _;
+    assert_eq!(std::fs::metadata(&fetched).unwrap().permissions().mode() & 0o777, 0o600);
+    plain_kubectl(planes, &fetched, &["get", "--raw", "/version"])
+        .expect_code(0)
+        .expect_stdout(&format!("\"gitVersion\": \"v{version}"));
+    plain_kubectl(planes, &fetched, &["get", "namespace", marker, "-o", "name"])
+        .expect_code(0)
+        .expect_stdout(&format!("namespace/{marker}"));
+    plain_kubectl(planes, planes.seed.kubeconfig_path(), &["get", "namespace", marker])
+        .expect_code(1)
+        .expect_stderr("not found");
+    // Printed to stdout: the same kubeconfig.
+    let printed = kkp(planes, plugin_dir, home.path(), &["get", "kubeconfig", NAME]);
+    printed.expect_code(0);
+    assert_eq!(
+        printed.stdout.trim_end(),
+        std::fs::read_to_string(&fetched).unwrap().trim_end()
+    );
+    // --merge --set-current into a copy of the seed kubeconfig: the current context is the user's.
+    let merged = dir.path().join("merged.kubeconfig");
+    std::fs::write(&merged, planes.seed.kubeconfig()).unwrap();
+    let mut command = plugin_support::kubectl(planes.seed.bin_dir(), plugin_dir, &merged, home.path());
+    command.args(["kkp", "get", "kubeconfig", NAME, "--merge", "--set-current"]);
+    plugin_support::run(command, RUN_TIMEOUT)
+        .expect("kubectl kkp runs")
+        .expect_code(0)
+        .expect_stderr("Merged the kubeconfig of cluster \"imported-user\"")
+        .expect_stderr("Current context is now");
+    plain_kubectl(planes, &merged, &["get", "namespace", marker, "-o", "name"])
+        .expect_code(0)
+        .expect_stdout(&format!("namespace/{marker}"));
+    // --convention external looks at imported clusters only.
+    kkp(
+        planes,
+        plugin_dir,
+        home.path(),
+        &["get", "kubeconfig", "nope", "--convention", "external"],
+    )
+    .expect_code(1)
+    .expect_stderr("looked for: imported cluster (ExternalCluster) \"nope\"");
+
+    // A stored kubeconfig that runs a program is refused, as any cluster's is, unless allowed.
+    rt.block_on(plant_external_cluster(
+        planes,
+        "tampered",
+        &serde_yaml::to_string(&exec).unwrap(),
+    ));
+    let refused = kkp(planes, plugin_dir, home.path(), &["get", "kubeconfig", "tampered"]);
+    refused
+        .expect_code(1)
+        .expect_stderr("refusing the kubeconfig in secret kubermatic/kubeconfig-external-cluster-tampered")
+        .expect_stderr("users[0].user.exec")
+        .expect_stderr("--allow-exec");
+    assert!(refused.stdout.is_empty(), "{}", refused.both());
+    kkp(
+        planes,
+        plugin_dir,
+        home.path(),
+        &["get", "kubeconfig", "tampered", "--allow-exec"],
+    )
+    .expect_code(0)
+    .expect_stdout("get-token");
+    rt.block_on(remove_external_cluster(planes, "tampered"));
 
     // Unregistering asks first; without a terminal it needs --yes.
     kkp(planes, plugin_dir, home.path(), &["unregister", "cluster", NAME])

@@ -33,6 +33,9 @@ Examples:
   # Write it to a file of its own (mode 0600)
   kubectl kkp get kubeconfig p8kfs2x9jw --output-file p8kfs2x9jw.kubeconfig
 
+  # The kubeconfig stored for a cluster imported with kubectl kkp register cluster
+  kubectl kkp get kubeconfig prod --output-file prod.kubeconfig
+
   # A Cluster API cluster's kubeconfig, from namespace clusters
   kubectl kkp get kubeconfig capi-demo -n clusters --convention cluster-api
 
@@ -96,7 +99,7 @@ pub struct GetClustersArgs {
 /// Flags of `get kubeconfig`.
 #[derive(Debug, Args)]
 pub struct GetKubeconfigArgs {
-    /// The cluster's name (its ID for KKP clusters).
+    /// The cluster's name (its ID for KKP clusters, the ExternalCluster's name for imported ones).
     #[arg(value_name = "NAME")]
     pub name: String,
     /// Write the kubeconfig to this file (mode 0600, replaced atomically) instead of printing it.
@@ -110,7 +113,8 @@ pub struct GetKubeconfigArgs {
     /// With --merge, make the cluster's context the current context.
     #[arg(long, requires = "merge")]
     pub set_current: bool,
-    /// Only look for the secret of this convention (default: KKP, then Cluster API, then kind).
+    /// Only look for the secret of this convention (default: KKP, then an imported cluster's, then
+    /// Cluster API, then kind).
     #[arg(long, value_enum, value_name = "CONVENTION")]
     pub convention: Option<Convention>,
     #[command(flatten)]

@@ -1,5 +1,6 @@
 //! `kubectl kkp register cluster` and `unregister cluster`: import a running cluster into KKP as an
-//! `ExternalCluster` with its kubeconfig in a Secret, and remove both again.
+//! `ExternalCluster` with its kubeconfig in a Secret, and remove both again; through the seed's
+//! Kubernetes API, or through the KKP REST API when it is selected (`--api`).
 
 use std::io::{BufRead as _, IsTerminal};
 use std::time::Duration;
@@ -17,6 +18,9 @@ use crate::k8s::apply::{Applier, ApplyOptions};
 use crate::k8s::client::Connection;
 use crate::k8s::external::{self, Registration};
 use crate::k8s::trust::{self, Risk};
+use crate::kkp_api::client::{ApiError, KkpClient};
+use crate::kkp_api::external::named;
+use crate::kkp_api::models::ExternalClusterBody;
 use crate::printer::Printer;
 use crate::settings::GlobalSettings;
 
@@ -35,6 +39,13 @@ pub async fn run_unregister(cmd: UnregisterCommand, g: &GlobalSettings, printer:
 }
 
 async fn register(args: RegisterClusterArgs, g: &GlobalSettings, printer: &Printer) -> anyhow::Result<()> {
+    let api = crate::commands::api::client(g)?;
+    if api.is_some() && args.human_readable_name.is_some() {
+        bail!(
+            "--human-readable-name: through the KKP API the imported cluster's name is NAME (the API gives it an ID); \
+             drop --human-readable-name and give the name as NAME"
+        );
+    }
     let file = args.kubeconfig_file.display().to_string();
     let text = std::fs::read_to_string(&args.kubeconfig_file)
         .with_context(|| format!("--kubeconfig-file {file}: cannot read the file"))?;
@@ -61,6 +72,9 @@ async fn register(args: RegisterClusterArgs, g: &GlobalSettings, printer: &Print
         "The kubeconfig reaches {} (context {:?}): Kubernetes {}",
         target.server, target.context, info.git_version
     ));
+    if let Some(client) = api {
+        return register_via_api(&client, &args.name, &kubeconfig, printer).await;
+    }
 
     let registration = Registration {
         id: args.name.clone(),
@@ -89,6 +103,49 @@ async fn register(args: RegisterClusterArgs, g: &GlobalSettings, printer: &Print
         args.name, args.name
     ));
     Ok(())
+}
+
+/// Imports the cluster through the KKP REST API. The API gives every import a new ID, even for a
+/// name it has, so the name is looked up first: a cluster of that name gets the new kubeconfig
+/// (PUT), and a re-run converges instead of importing the cluster twice.
+async fn register_via_api(client: &KkpClient, name: &str, kubeconfig: &str, printer: &Printer) -> anyhow::Result<()> {
+    let body = ExternalClusterBody::new(name, kubeconfig);
+    let existing = client.list_external_clusters().await?;
+    let same: Vec<_> = existing.iter().filter(|c| c.name == name).collect();
+    match same.as_slice() {
+        [] => {
+            let created = client.create_external_cluster(&body).await?;
+            printer.data(format_args!(
+                "cluster {name:?} (ID {}) registered in KKP project {}; KKP reports its state (kubectl kkp get clusters)",
+                created.id.as_deref().unwrap_or("<none>"),
+                client.project()
+            ));
+        }
+        [one] => {
+            let id = one.id.clone().unwrap_or_default();
+            client.update_external_cluster(&id, &body).await?;
+            printer.data(format_args!(
+                "cluster {name:?} (ID {id}) was registered already in KKP project {}; its kubeconfig was replaced",
+                client.project()
+            ));
+        }
+        many => bail!(
+            "{} imported clusters in KKP project {} are named {name:?} (IDs {}); nothing was sent. Unregister the extra \
+             ones by ID: kubectl kkp unregister cluster ID",
+            many.len(),
+            client.project(),
+            ids(many)
+        ),
+    }
+    Ok(())
+}
+
+fn ids(clusters: &[&crate::kkp_api::models::ExternalCluster]) -> String {
+    clusters
+        .iter()
+        .map(|c| c.id.as_deref().unwrap_or("<none>"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// `v1.36.3+k3s1` → `1.36.3`, as KKP writes versions.
@@ -172,6 +229,9 @@ fn refuse_unsafe(kubeconfig: &str, file: &str) -> anyhow::Result<()> {
 }
 
 async fn unregister(args: UnregisterClusterArgs, g: &GlobalSettings, printer: &Printer) -> anyhow::Result<()> {
+    if let Some(client) = crate::commands::api::client(g)? {
+        return unregister_via_api(&client, &args, printer).await;
+    }
     let seed = Connection::from_settings(&g.connection).await?;
     let name = args.name.as_str();
     let Some(cluster) = external::get_opt(&seed, name).await? else {
@@ -180,25 +240,63 @@ async fn unregister(args: UnregisterClusterArgs, g: &GlobalSettings, printer: &P
             seed.describe()
         );
     };
-    if !args.yes {
-        if !std::io::stdin().is_terminal() {
-            bail!(
-                "refusing to unregister cluster {name:?} without confirmation: stdin is not a terminal; pass --yes to \
-                 unregister without asking"
-            );
-        }
-        printer.message_text(format_args!(
-            "Unregister imported cluster {name:?}? KKP forgets it and its stored kubeconfig; the cluster itself keeps \
-             running. [y/N] "
-        ));
-        let mut answer = String::new();
-        std::io::stdin().lock().read_line(&mut answer)?;
-        if !is_yes(&answer) {
-            bail!("aborted; cluster {name:?} is still registered");
-        }
-    }
+    confirm(&format!("{name:?}"), args.yes, printer)?;
     for deleted in external::delete(&seed, &cluster).await? {
         printer.data(format_args!("{deleted} deleted"));
+    }
+    Ok(())
+}
+
+/// Disconnects the imported cluster named (or with the ID) `args.name` through the KKP REST API.
+async fn unregister_via_api(client: &KkpClient, args: &UnregisterClusterArgs, printer: &Printer) -> anyhow::Result<()> {
+    let name = args.name.as_str();
+    let clusters = client.list_external_clusters().await?;
+    let cluster = match named(&clusters, name).as_slice() {
+        [] => bail!(
+            "no imported cluster named or with ID {name:?} in KKP project {}; see the project's clusters with: kubectl kkp get clusters",
+            client.project()
+        ),
+        [one] => (*one).clone(),
+        many => bail!(
+            "{} imported clusters in KKP project {} are named {name:?}: name one by its ID: {}",
+            many.len(),
+            client.project(),
+            ids(many)
+        ),
+    };
+    let id = cluster.id.clone().unwrap_or_default();
+    let shown = format!("{:?} (ID {id})", cluster.name);
+    confirm(&shown, args.yes, printer)?;
+    match client.disconnect_external_cluster(&id).await {
+        Ok(()) => printer.data(format_args!(
+            "cluster {shown} unregistered from KKP project {}; the cluster itself keeps running",
+            client.project()
+        )),
+        Err(ApiError::NotFound { .. }) => printer.data(format_args!("cluster {shown} is already gone")),
+        Err(e) => return Err(e.into()),
+    }
+    Ok(())
+}
+
+/// Asks before unregistering `shown`, unless `yes`; refuses when there is no terminal to ask on.
+fn confirm(shown: &str, yes: bool, printer: &Printer) -> anyhow::Result<()> {
+    if yes {
+        return Ok(());
+    }
+    if !std::io::stdin().is_terminal() {
+        bail!(
+            "refusing to unregister cluster {shown} without confirmation: stdin is not a terminal; pass --yes to \
+             unregister without asking"
+        );
+    }
+    printer.message_text(format_args!(
+        "Unregister imported cluster {shown}? KKP forgets it and its stored kubeconfig; the cluster itself keeps \
+         running. [y/N] "
+    ));
+    let mut answer = String::new();
+    std::io::stdin().lock().read_line(&mut answer)?;
+    if !is_yes(&answer) {
+        bail!("aborted; cluster {shown} is still registered");
     }
     Ok(())
 }

@@ -3,6 +3,8 @@
 //!
 //! - KKP: Secret `admin-kubeconfig` in the cluster's control-plane namespace on the seed
 //!   (`status.namespaceName`, else `cluster-<name>`), key `kubeconfig`;
+//! - a cluster imported into KKP (`ExternalCluster`): the Secret its `spec.kubeconfigReference`
+//!   names (`kubeconfig-external-cluster-<name>` in `kubermatic`, key `kubeconfig`);
 //! - Cluster API: Secret `<name>-kubeconfig` in the cluster's namespace, key `value`;
 //! - the kind provider: Secret `<clusterName>-config` in the `KINDCluster`'s namespace, key
 //!   `config` (`clusterName` is the `KINDCluster`'s `spec.clusterName`, else the name given).
@@ -14,6 +16,7 @@ use serde_json::Value;
 
 use super::client::Connection;
 use super::errors;
+use super::external;
 use super::resources;
 
 /// KKP's names.
@@ -32,6 +35,8 @@ pub const KIND_KEY: &str = "config";
 pub enum Convention {
     /// KKP: admin-kubeconfig in the cluster's namespace on the seed.
     Kkp,
+    /// A cluster imported into KKP: the Secret its ExternalCluster references.
+    External,
     /// Cluster API: <name>-kubeconfig, key value.
     ClusterApi,
     /// The kind provider: <clusterName>-config, key config.
@@ -42,6 +47,7 @@ impl std::fmt::Display for Convention {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
             Convention::Kkp => "KKP",
+            Convention::External => "KKP imported cluster",
             Convention::ClusterApi => "Cluster API",
             Convention::Kind => "kind provider",
         })
@@ -91,6 +97,16 @@ pub enum LookupError {
         state: String,
         secret: SecretRef,
     },
+    #[error(
+        "imported cluster {name:?} references no kubeconfig (its spec.kubeconfigReference names no Secret); \
+         register it again: kubectl kkp register cluster {name} --kubeconfig-file FILE"
+    )]
+    NoReference { name: String },
+    #[error(
+        "imported cluster {name:?} references {secret}, which does not exist; register it again: \
+         kubectl kkp register cluster {name} --kubeconfig-file FILE"
+    )]
+    ReferenceMissing { name: String, secret: SecretRef },
     #[error("{secret} has no key {key:?} (keys: {keys})", key = secret.key)]
     MissingKey { secret: SecretRef, keys: String },
     #[error("{0} does not hold UTF-8 text")]
@@ -113,6 +129,22 @@ pub fn kkp_secret_ref(cluster: &Value, name: &str) -> SecretRef {
         name: KKP_SECRET.to_owned(),
         key: KKP_KEY.to_owned(),
     }
+}
+
+/// The Secret an imported cluster's `spec.kubeconfigReference` names (key `kubeconfig` unless it
+/// says otherwise); `None` when the reference names no Secret.
+pub fn external_secret_ref(cluster: &Value) -> Option<SecretRef> {
+    let (name, namespace) = external::kubeconfig_reference(cluster)?;
+    let key = cluster
+        .pointer("/spec/kubeconfigReference/key")
+        .and_then(Value::as_str)
+        .filter(|k| !k.is_empty())
+        .unwrap_or(external::SECRET_KEY);
+    Some(SecretRef {
+        namespace,
+        name,
+        key: key.to_owned(),
+    })
 }
 
 pub fn capi_secret_ref(name: &str, namespace: &str) -> SecretRef {
@@ -212,6 +244,30 @@ pub async fn find(
             None => tried.push(format!("KKP Cluster {name:?}")),
         }
     }
+    if wants(Convention::External) {
+        let imported = external::get_opt(conn, name)
+            .await
+            .map_err(|e| LookupError::Request(e.to_string()))?;
+        match imported {
+            Some(cluster) => {
+                let Some(secret) = external_secret_ref(&cluster) else {
+                    return Err(LookupError::NoReference { name: name.to_owned() });
+                };
+                return match read_secret(conn, &secret).await? {
+                    Some(text) => Ok(Found {
+                        text,
+                        convention: Convention::External,
+                        secret,
+                    }),
+                    None => Err(LookupError::ReferenceMissing {
+                        name: name.to_owned(),
+                        secret,
+                    }),
+                };
+            }
+            None => tried.push(format!("imported cluster (ExternalCluster) {name:?}")),
+        }
+    }
     if wants(Convention::ClusterApi) {
         let secret = capi_secret_ref(name, namespace);
         if let Some(text) = read_secret(conn, &secret).await? {
@@ -268,6 +324,34 @@ mod tests {
         assert_eq!(kkp_secret_ref(&fresh, "abc").namespace, "cluster-abc");
         assert_eq!(kkp_state(&fresh), "no status yet");
         assert_eq!(kkp_state(&running), "phase Running");
+    }
+
+    #[test]
+    fn an_imported_cluster_s_secret_is_the_one_it_references() {
+        let ec = json!({"kind": "ExternalCluster", "spec": {"kubeconfigReference":
+            {"name": "kubeconfig-external-cluster-prod", "namespace": "kubermatic", "key": "value"}}});
+        let secret = external_secret_ref(&ec).unwrap();
+        assert_eq!(
+            secret.to_string(),
+            "secret kubermatic/kubeconfig-external-cluster-prod (key \"value\")"
+        );
+        let no_key = json!({"spec": {"kubeconfigReference": {"name": "s"}}});
+        let secret = external_secret_ref(&no_key).unwrap();
+        assert_eq!(
+            (secret.namespace.as_str(), secret.key.as_str()),
+            ("kubermatic", "kubeconfig")
+        );
+        assert!(external_secret_ref(&json!({"spec": {}})).is_none());
+        let missing = LookupError::ReferenceMissing {
+            name: "prod".into(),
+            secret: external_secret_ref(&ec).unwrap(),
+        };
+        assert!(
+            missing
+                .to_string()
+                .ends_with("register it again: kubectl kkp register cluster prod --kubeconfig-file FILE"),
+            "{missing}"
+        );
     }
 
     #[test]

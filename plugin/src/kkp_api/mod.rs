@@ -4,6 +4,7 @@
 pub mod client;
 pub mod clusters;
 pub mod convert;
+pub mod external;
 pub mod models;
 pub mod payload;
 pub mod settings;

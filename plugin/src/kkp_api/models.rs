@@ -48,6 +48,62 @@ pub struct ApiCluster {
     pub status: Option<ApiClusterStatus>,
 }
 
+/// `body` (the definition's literal name): what `POST /api/v2/projects/{p}/kubernetes/clusters`
+/// takes to import a cluster: its name and its kubeconfig, base64 (standard) encoded. `cloud` is
+/// left out for an import; `PUT …/kubernetes/clusters/{id}` takes the same two fields.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ExternalClusterBody {
+    pub name: String,
+    pub kubeconfig: String,
+}
+
+/// `ExternalCluster`: an imported cluster as the API shows it (`id` is server-generated).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExternalCluster {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    #[serde(default)]
+    pub name: String,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub labels: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub creation_timestamp: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deletion_timestamp: Option<String>,
+    /// `ExternalClusterCloudSpec`: one of `aks`, `eks`, `gke`, `kubeOne`, `bringYourOwn`.
+    #[serde(default, skip_serializing_if = "Map::is_empty")]
+    pub cloud: Map<String, Value>,
+    #[serde(default, skip_serializing_if = "Map::is_empty")]
+    pub spec: Map<String, Value>,
+    #[serde(default, skip_serializing_if = "Map::is_empty")]
+    pub status: Map<String, Value>,
+    #[serde(flatten)]
+    pub rest: Map<String, Value>,
+}
+
+impl ExternalCluster {
+    /// The provider key of `cloud` (`bringYourOwn` for an imported cluster).
+    pub fn provider(&self) -> Option<&str> {
+        self.cloud.keys().next().map(String::as_str)
+    }
+
+    pub fn version(&self) -> Option<&str> {
+        self.spec
+            .get("version")
+            .and_then(Value::as_str)
+            .filter(|v| !v.is_empty())
+    }
+
+    /// `status.state`: `Provisioning`, `Running`, `Error`, ...
+    pub fn state(&self) -> Option<&str> {
+        self.status
+            .get("state")
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+    }
+}
+
 /// `ClusterSpec`: the fields the plugin reads by name; every other field is kept in `rest`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

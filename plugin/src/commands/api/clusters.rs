@@ -1,5 +1,6 @@
 //! `get clusters`, `describe cluster`, `get kubeconfig` and `delete cluster(s)` through the KKP
-//! REST API. Clusters are named by their human-readable name or their ID.
+//! REST API. Clusters are named by their human-readable name or their ID. `get clusters` and `get
+//! kubeconfig` include the project's imported clusters (TYPE `external`).
 
 use std::io::{BufRead as _, IsTerminal as _};
 use std::time::Duration;
@@ -10,12 +11,15 @@ use super::health;
 use crate::commands::get::table;
 use crate::k8s::trust::{self, AllowArgs};
 use crate::k8s::wait::Deadline;
+use crate::kkp_api::client::ApiError;
 use crate::kkp_api::client::KkpClient;
-use crate::kkp_api::models::{ApiCluster, NodeDeployment};
+use crate::kkp_api::clusters::FindError;
+use crate::kkp_api::external::named;
+use crate::kkp_api::models::{ApiCluster, ExternalCluster, NodeDeployment};
 use crate::output::OutputFormat;
 use crate::printer::Printer;
 
-const HEADERS: [&str; 8] = [
+const HEADERS: [&str; 9] = [
     "NAME",
     "ID",
     "PROVIDER",
@@ -24,7 +28,77 @@ const HEADERS: [&str; 8] = [
     "MACHINE DEPLOYMENTS",
     "STATE",
     "AGE",
+    "TYPE",
 ];
+
+/// A cluster of the project: one KKP runs, or one imported into it.
+#[derive(Clone, Debug)]
+enum Listed {
+    Kkp(ApiCluster),
+    External(ExternalCluster),
+}
+
+impl Listed {
+    fn name(&self) -> &str {
+        match self {
+            Listed::Kkp(c) => &c.name,
+            Listed::External(c) => &c.name,
+        }
+    }
+
+    fn id(&self) -> Option<&str> {
+        match self {
+            Listed::Kkp(c) => c.id.as_deref(),
+            Listed::External(c) => c.id.as_deref(),
+        }
+    }
+
+    fn to_value(&self) -> serde_json::Result<Value> {
+        match self {
+            Listed::Kkp(c) => serde_json::to_value(c),
+            Listed::External(c) => serde_json::to_value(c),
+        }
+    }
+
+    fn row(&self, now: k8s_openapi::jiff::Timestamp) -> Vec<String> {
+        match self {
+            Listed::Kkp(c) => row(c, now),
+            Listed::External(c) => external_row(c, now),
+        }
+    }
+}
+
+/// An imported cluster's row: the API's `status.state` as its STATE.
+fn external_row(c: &ExternalCluster, now: k8s_openapi::jiff::Timestamp) -> Vec<String> {
+    vec![
+        c.name.clone(),
+        c.id.clone().unwrap_or_default(),
+        c.provider().unwrap_or("<none>").to_owned(),
+        "<none>".into(),
+        c.version().unwrap_or("<none>").to_owned(),
+        "<none>".into(),
+        if c.deletion_timestamp.is_some() {
+            "Deleting".into()
+        } else {
+            c.state().unwrap_or("<unknown>").to_owned()
+        },
+        table::age_since(c.creation_timestamp.as_deref(), now),
+        "external".into(),
+    ]
+}
+
+/// The project's imported clusters; none where the installation has importing switched off (the
+/// API answers 403 or 404 for these routes then).
+async fn external_clusters(client: &KkpClient) -> anyhow::Result<Vec<ExternalCluster>> {
+    match client.list_external_clusters().await {
+        Ok(list) => Ok(list),
+        Err(e @ (ApiError::Forbidden { .. } | ApiError::NotFound { .. })) => {
+            tracing::debug!("not listing imported clusters: {e}");
+            Ok(Vec::new())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
 
 fn row(c: &ApiCluster, now: k8s_openapi::jiff::Timestamp) -> Vec<String> {
     vec![
@@ -46,21 +120,22 @@ fn row(c: &ApiCluster, now: k8s_openapi::jiff::Timestamp) -> Vec<String> {
             "Active".into()
         },
         table::age_since(c.creation_timestamp.as_deref(), now),
+        "kkp".into(),
     ]
 }
 
 /// Whether `labels` match a `k=v,k2!=v2,k3` selector.
-fn selected(c: &ApiCluster, selector: Option<&str>) -> anyhow::Result<bool> {
+fn selected(labels: &std::collections::BTreeMap<String, String>, selector: Option<&str>) -> anyhow::Result<bool> {
     let Some(selector) = selector else { return Ok(true) };
     for term in selector.split(',').map(str::trim).filter(|t| !t.is_empty()) {
         let ok = if let Some((k, v)) = term.split_once("!=") {
-            c.labels.get(k.trim()).map(String::as_str) != Some(v.trim())
+            labels.get(k.trim()).map(String::as_str) != Some(v.trim())
         } else if let Some((k, v)) = term.split_once("==").or_else(|| term.split_once('=')) {
-            c.labels.get(k.trim()).map(String::as_str) == Some(v.trim())
+            labels.get(k.trim()).map(String::as_str) == Some(v.trim())
         } else if let Some(k) = term.strip_prefix('!') {
-            !c.labels.contains_key(k)
+            !labels.contains_key(k)
         } else if term.chars().all(|ch| ch.is_ascii_alphanumeric() || "-_./".contains(ch)) {
-            c.labels.contains_key(term)
+            labels.contains_key(term)
         } else {
             anyhow::bail!(
                 "-l/--selector {selector:?}: {term:?} is not a label selector (key=value, key!=value, key, !key)"
@@ -83,17 +158,23 @@ pub async fn get(
     printer: &Printer,
 ) -> anyhow::Result<()> {
     let all = client.list_clusters().await?;
+    let imported = external_clusters(client).await?;
     let mut found = Vec::new();
     if names.is_empty() {
         for c in all {
-            if selected(&c, selector)? {
-                found.push(c);
+            if selected(&c.labels, selector)? {
+                found.push(Listed::Kkp(c));
             }
         }
-        found.sort_by(|a, b| a.name.cmp(&b.name).then(a.id.cmp(&b.id)));
+        for c in imported {
+            if selected(&c.labels, selector)? {
+                found.push(Listed::External(c));
+            }
+        }
+        found.sort_by(|a, b| a.name().cmp(b.name()).then(a.id().cmp(&b.id())));
     } else {
         for name in names {
-            found.push(crate::kkp_api::clusters::pick(all.clone(), name, client.project())?);
+            found.push(pick_any(all.clone(), &imported, name, client.project())?);
         }
     }
     match format {
@@ -102,16 +183,16 @@ pub async fn get(
         }
         None => {
             let now = k8s_openapi::jiff::Timestamp::now();
-            let rows: Vec<Vec<String>> = found.iter().map(|c| row(c, now)).collect();
+            let rows: Vec<Vec<String>> = found.iter().map(|c| c.row(now)).collect();
             printer.data_text(&table::render(&HEADERS, &rows, with_headers));
         }
         Some(OutputFormat::Name) => {
             for c in &found {
-                printer.data(format_args!("{}", c.id.as_deref().unwrap_or(&c.name)));
+                printer.data(format_args!("{}", c.id().unwrap_or(c.name())));
             }
         }
         Some(format) => {
-            let values: Vec<Value> = found.iter().map(serde_json::to_value).collect::<Result<_, _>>()?;
+            let values: Vec<Value> = found.iter().map(Listed::to_value).collect::<Result<_, _>>()?;
             let value = if names.len() == 1 {
                 values.into_iter().next().unwrap_or_default()
             } else {
@@ -121,6 +202,32 @@ pub async fn get(
         }
     }
     Ok(())
+}
+
+/// The KKP cluster `name` names, else the one imported cluster it names.
+fn pick_any(
+    clusters: Vec<ApiCluster>,
+    imported: &[ExternalCluster],
+    name: &str,
+    project: &str,
+) -> Result<Listed, FindError> {
+    match crate::kkp_api::clusters::pick(clusters, name, project) {
+        Ok(c) => Ok(Listed::Kkp(c)),
+        Err(FindError::NotFound { .. }) => match named(imported, name).as_slice() {
+            [one] => Ok(Listed::External((*one).clone())),
+            [] => Err(FindError::NotFound {
+                name: name.to_owned(),
+                project: project.to_owned(),
+            }),
+            many => Err(FindError::Ambiguous {
+                name: name.to_owned(),
+                project: project.to_owned(),
+                count: many.len(),
+                ids: many.iter().filter_map(|c| c.id.clone()).collect(),
+            }),
+        },
+        Err(e) => Err(e),
+    }
 }
 
 /// `describe cluster NAME`: the cluster, each component's health and its machine deployments.
@@ -222,9 +329,18 @@ fn describe_text(
 /// kubeconfig that runs a program or reads local files is refused unless `allow` accepts it, as
 /// one read from a Secret is.
 pub async fn kubeconfig(client: &KkpClient, name: &str, allow: AllowArgs) -> anyhow::Result<(String, String)> {
-    let cluster = client.find_cluster(name).await?;
-    let id = cluster.id.clone().unwrap_or_default();
-    let text = client.kubeconfig(&id).await?;
+    let all = client.list_clusters().await?;
+    let imported = external_clusters(client).await?;
+    let (text, id) = match pick_any(all, &imported, name, client.project())? {
+        Listed::Kkp(cluster) => {
+            let id = cluster.id.clone().unwrap_or_default();
+            (client.kubeconfig(&id).await?, id)
+        }
+        Listed::External(cluster) => {
+            let id = cluster.id.clone().unwrap_or_default();
+            (client.external_kubeconfig(&id).await?, id)
+        }
+    };
     check_kubeconfig(&text, &id, allow)?;
     Ok((text, id))
 }
@@ -377,6 +493,46 @@ mod tests {
     }
 
     #[test]
+    fn imported_clusters_are_listed_and_found_with_type_external() {
+        let now: k8s_openapi::jiff::Timestamp = "2026-01-01T01:00:00Z".parse().unwrap();
+        let imported: ExternalCluster = serde_json::from_value(serde_json::json!({
+            "id": "x7k2m9q4wz", "name": "prod", "creationTimestamp": "2026-01-01T00:00:00Z",
+            "cloud": {"bringYourOwn": {}}, "spec": {"version": "1.36.3"}, "status": {"state": "Running"}
+        }))
+        .unwrap();
+        assert_eq!(
+            external_row(&imported, now),
+            [
+                "prod",
+                "x7k2m9q4wz",
+                "bringYourOwn",
+                "<none>",
+                "1.36.3",
+                "<none>",
+                "Running",
+                "60m",
+                "external"
+            ]
+        );
+        let kkp = ApiCluster {
+            id: Some("a1".into()),
+            name: "demo".into(),
+            ..ApiCluster::default()
+        };
+        assert_eq!(row(&kkp, now).last().map(String::as_str), Some("kkp"));
+        let found = pick_any(vec![kkp.clone()], std::slice::from_ref(&imported), "prod", "p").unwrap();
+        assert!(matches!(found, Listed::External(ref c) if c.id.as_deref() == Some("x7k2m9q4wz")));
+        assert!(matches!(
+            pick_any(vec![kkp.clone()], &[], "demo", "p").unwrap(),
+            Listed::Kkp(_)
+        ));
+        let e = pick_any(vec![kkp], &[imported.clone(), imported], "prod", "p")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("2 clusters") && e.contains("x7k2m9q4wz"), "{e}");
+    }
+
+    #[test]
     fn label_selectors_match_like_kubectls() {
         let c = ApiCluster {
             labels: BTreeMap::from([("team".into(), "a".into()), ("env".into(), "prod".into())]),
@@ -389,10 +545,10 @@ mod tests {
             ("!env", false),
             ("team==a", true),
         ] {
-            assert_eq!(selected(&c, Some(selector)).unwrap(), expected, "{selector}");
+            assert_eq!(selected(&c.labels, Some(selector)).unwrap(), expected, "{selector}");
         }
         assert!(
-            selected(&c, Some("a in (b)"))
+            selected(&c.labels, Some("a in (b)"))
                 .unwrap_err()
                 .to_string()
                 .contains("--selector")
