@@ -2,7 +2,10 @@
 //! here. It serves real HTTPS on a loopback port with its own CA, checks bearer tokens and
 //! per-project permissions, lets clusters go through their phases (health turning up over time,
 //! the initial machine deployment appearing once the cluster is up, deletion taking a moment) and
-//! serves kubeconfigs. Every request body is validated against the API's own specification
+//! serves kubeconfigs. Imported ("external") clusters are imported as the real handler does: the
+//! base64 kubeconfig is decoded and really used to list pods of the cluster it names, so a
+//! kubeconfig that reaches nothing is KKP's 500 `can not retrieve data, check your kubeconfig`;
+//! every import gets a new ID, even for a name the project has. Every request body is validated against the API's own specification
 //! (`kkp-api-swagger.json`, see [`crate::kkp_api_spec`]) and so is every JSON answer; violations
 //! are recorded for the tests to assert on. Where the real server differs from its specification
 //! the stand-in does what the server does (the list of clusters is an object, a duplicate machine
@@ -26,7 +29,7 @@ use crate::kkp_api_spec::{self, ResponseBody};
 use crate::pki::CertificateAuthority;
 
 /// The routes the stand-in serves: method, the specification's path template, operationId.
-pub const ROUTES: [(&str, &str, &str); 18] = [
+pub const ROUTES: [(&str, &str, &str); 23] = [
     ("GET", "/api/v1/version", "getKubermaticVersion"),
     ("GET", "/api/v2/projects/{project_id}/clusters", "listClustersV2"),
     ("POST", "/api/v2/projects/{project_id}/clusters", "createClusterV2"),
@@ -105,6 +108,31 @@ pub const ROUTES: [(&str, &str, &str); 18] = [
         "/api/v2/projects/{project_id}/clusters/{cluster_id}/addons/{addon_id}",
         "deleteAddonV2",
     ),
+    (
+        "GET",
+        "/api/v2/projects/{project_id}/kubernetes/clusters",
+        "listExternalClusters",
+    ),
+    (
+        "POST",
+        "/api/v2/projects/{project_id}/kubernetes/clusters",
+        "createExternalCluster",
+    ),
+    (
+        "PUT",
+        "/api/v2/projects/{project_id}/kubernetes/clusters/{cluster_id}",
+        "updateExternalCluster",
+    ),
+    (
+        "DELETE",
+        "/api/v2/projects/{project_id}/kubernetes/clusters/{cluster_id}",
+        "deleteExternalCluster",
+    ),
+    (
+        "GET",
+        "/api/v2/projects/{project_id}/kubernetes/clusters/{cluster_id}/kubeconfig",
+        "getExternalClusterKubeconfig",
+    ),
 ];
 
 /// What a token may do in its project.
@@ -163,9 +191,22 @@ struct Cluster {
     addons: Vec<Value>,
 }
 
+/// An imported cluster.
+struct Imported {
+    id: String,
+    project: String,
+    name: String,
+    /// The kubeconfig as it was sent, decoded.
+    kubeconfig: String,
+    version: String,
+    created: Instant,
+    created_wall: SystemTime,
+}
+
 #[derive(Default)]
 struct State {
     clusters: Vec<Cluster>,
+    imported: Vec<Imported>,
     recorded: Vec<Recorded>,
     violations: Vec<String>,
     next: u64,
@@ -275,6 +316,16 @@ impl KkpApiStandIn {
             .iter()
             .filter(|c| c.project == project)
             .map(|c| (c.id.clone(), c.name.clone()))
+            .collect()
+    }
+
+    /// The (ID, name, stored kubeconfig) of the project's imported clusters.
+    pub fn imported(&self, project: &str) -> Vec<(String, String, String)> {
+        self.lock()
+            .imported
+            .iter()
+            .filter(|c| c.project == project)
+            .map(|c| (c.id.clone(), c.name.clone(), c.kubeconfig.clone()))
             .collect()
     }
 
@@ -465,7 +516,7 @@ fn answer(request: &Request, state: &Mutex<State>, options: &Options) -> Respons
         record(state, request, &response);
         return response;
     };
-    let html_errors = template.ends_with("/kubeconfig");
+    let html_errors = template.ends_with("/kubeconfig") && !template.contains("/kubernetes/");
     let mut violations = Vec::new();
     // Like the real server, the body is decoded before the token is checked.
     let body = match spec.request_schema(&request.method, template) {
@@ -642,6 +693,9 @@ fn handle(
 ) -> Response {
     let project = account.project.as_str();
     let body = body.unwrap_or(Value::Null);
+    if template.contains("/kubernetes/clusters") {
+        return handle_imported(state, request, template, params, &body, project, options);
+    }
     let cluster_index = params
         .get("cluster_id")
         .map(|id| state.clusters.iter().position(|c| &c.id == id && c.project == project));
@@ -766,6 +820,169 @@ fn handle(
         }
         _ => error_answer(500, "stand-in: route without a handler"),
     }
+}
+
+/// The routes of imported clusters.
+fn handle_imported(
+    state: &mut State,
+    request: &Request,
+    template: &str,
+    params: &BTreeMap<&str, String>,
+    body: &Value,
+    project: &str,
+    options: &Options,
+) -> Response {
+    let index = params
+        .get("cluster_id")
+        .map(|id| state.imported.iter().position(|c| &c.id == id && c.project == project));
+    if let Some(None) = index {
+        return error_answer(
+            404,
+            &format!(
+                "externalclusters.kubermatic.k8c.io \"{}\" not found",
+                params["cluster_id"]
+            ),
+        );
+    }
+    let index = index.flatten();
+    match (request.method.as_str(), template.rsplit('/').next().unwrap_or_default()) {
+        ("GET", "clusters") => {
+            let listed: Vec<Value> = state
+                .imported
+                .iter()
+                .filter(|c| c.project == project)
+                .map(|c| render_imported(c, options))
+                .collect();
+            json_answer(200, Value::Array(listed))
+        }
+        ("POST", "clusters") => {
+            if body.get("cloud").is_some() {
+                return error_answer(400, "stand-in: only imports (no cloud) are modelled");
+            }
+            let (name, kubeconfig, version) = match import_checks(body) {
+                Ok(checked) => checked,
+                Err(response) => return response,
+            };
+            let id = new_id(state);
+            let imported = Imported {
+                id,
+                project: project.to_owned(),
+                name,
+                kubeconfig,
+                version,
+                created: Instant::now(),
+                created_wall: SystemTime::now(),
+            };
+            let rendered = render_imported(&imported, options);
+            state.imported.push(imported);
+            json_answer(201, rendered)
+        }
+        ("PUT", "{cluster_id}") => {
+            let (name, kubeconfig, version) = match import_checks(body) {
+                Ok(checked) => checked,
+                Err(response) => return response,
+            };
+            let imported = &mut state.imported[index.expect("found")];
+            imported.name = name;
+            imported.kubeconfig = kubeconfig;
+            imported.version = version;
+            json_answer(200, render_imported(imported, options))
+        }
+        ("DELETE", "{cluster_id}") => {
+            // Case-sensitive, as the real handler: `Delete` is refused.
+            match request.header("action") {
+                None | Some("disconnect") | Some("delete") => {}
+                Some(_) => return error_answer(400, "wrong action parameter"),
+            }
+            state.imported.remove(index.expect("found"));
+            json_answer(200, json!({}))
+        }
+        ("GET", "kubeconfig") => {
+            let imported = &state.imported[index.expect("found")];
+            Response {
+                status: 200,
+                content_type: "application/octet-stream",
+                body: imported.kubeconfig.clone().into_bytes(),
+                extra: vec![(
+                    "content-disposition",
+                    format!("attachment; filename=kubeconfig-external-cluster-{}", imported.id),
+                )],
+            }
+        }
+        _ => error_answer(500, "stand-in: route without a handler"),
+    }
+}
+
+/// What the real handler checks of an import: a name, a base64 kubeconfig that decodes, and
+/// that it lists the pods of its cluster. The name, the kubeconfig and the cluster's version.
+fn import_checks(body: &Value) -> Result<(String, String, String), Response> {
+    use base64::Engine as _;
+    let name = body.get("name").and_then(Value::as_str).unwrap_or_default();
+    if name.is_empty() {
+        return Err(error_answer(400, "the name can not be empty"));
+    }
+    let encoded = body.get("kubeconfig").and_then(Value::as_str).unwrap_or_default();
+    if encoded.is_empty() {
+        return Err(error_answer(400, "the kubeconfig can not be empty"));
+    }
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(encoded)
+        .map_err(|e| error_answer(400, &e.to_string()))?;
+    let kubeconfig = String::from_utf8(decoded).map_err(|e| error_answer(400, &e.to_string()))?;
+    let version = list_pods(&kubeconfig)
+        .map_err(|e| error_answer(500, &format!("can not retrieve data, check your kubeconfig: {e}")))?;
+    Ok((name.to_owned(), kubeconfig, version))
+}
+
+/// Connects with `kubeconfig` (its current context) and lists pods, as KKP does before it stores
+/// an import; the cluster's version (`1.36.3`).
+fn list_pods(kubeconfig: &str) -> Result<String, String> {
+    use k8s_openapi::api::core::v1::Pod;
+    let context = serde_yaml::from_str::<Value>(kubeconfig)
+        .ok()
+        .and_then(|v| v.get("current-context").and_then(Value::as_str).map(str::to_owned))
+        .ok_or("the kubeconfig has no current-context")?;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    rt.block_on(async {
+        let client = crate::client_from_kubeconfig(kubeconfig, &context)
+            .await
+            .map_err(|e| e.to_string())?;
+        let pods: kube::Api<Pod> = kube::Api::all(client.clone());
+        tokio::time::timeout(
+            Duration::from_secs(5),
+            pods.list(&kube::api::ListParams::default().limit(1)),
+        )
+        .await
+        .map_err(|_| "the cluster did not answer within 5s".to_owned())?
+        .map_err(|e| e.to_string())?;
+        let info = client.apiserver_version().await.map_err(|e| e.to_string())?;
+        Ok(info
+            .git_version
+            .trim_start_matches('v')
+            .split(['+', '-'])
+            .next()
+            .unwrap_or_default()
+            .to_owned())
+    })
+}
+
+fn render_imported(imported: &Imported, options: &Options) -> Value {
+    let state = if imported.created.elapsed() >= options.healthy_after {
+        "Running"
+    } else {
+        "Provisioning"
+    };
+    json!({
+        "id": imported.id,
+        "name": imported.name,
+        "creationTimestamp": timestamp(imported.created_wall),
+        "cloud": {"bringYourOwn": {}},
+        "spec": {"version": imported.version},
+        "status": {"state": state},
+    })
 }
 
 /// Installs an addon: its ID is its name; a second one of the same name is the conflict KKP
@@ -1199,6 +1416,14 @@ mod tests {
         assert_eq!(params["project_id"], "p1");
         assert_eq!(params["cluster_id"], "c1");
         assert!(route("PUT", "/api/v2/projects/p1/clusters").is_none());
+        let (template, params) = route("PUT", "/api/v2/projects/p1/kubernetes/clusters/x1").unwrap();
+        assert_eq!(
+            template,
+            "/api/v2/projects/{project_id}/kubernetes/clusters/{cluster_id}"
+        );
+        assert_eq!(params["cluster_id"], "x1");
+        let (template, _) = route("GET", "/api/v2/projects/p1/kubernetes/clusters").unwrap();
+        assert_eq!(template, "/api/v2/projects/{project_id}/kubernetes/clusters");
         assert!(route("GET", "/api/v2/projects//clusters").is_none());
     }
 

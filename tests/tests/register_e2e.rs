@@ -4,12 +4,15 @@
 //! controller (`kkp_e2e::fake_external`) really connects with the stored kubeconfig and reports
 //! the phase and version it finds; `get clusters` and `describe cluster` show them; `get
 //! kubeconfig` hands out the stored kubeconfig (checked like any other), which reaches the user
-//! control plane; `unregister cluster` removes both objects.
+//! control plane; `unregister cluster` removes both objects. The same through the KKP REST API
+//! (`--api`), against the harness's stand-in KKP API, which imports as KKP does: it decodes the
+//! kubeconfig and lists the pods of the cluster it names.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
 
 use k8s_openapi::api::core::v1::{Namespace, Secret};
+use kkp_e2e::kkp_api_stand_in::{Account, KkpApiStandIn, Options, Role};
 use kkp_e2e::plugin_support::{self, Ran, SeedAndUser};
 use kube::Api;
 use kube::api::{DeleteParams, DynamicObject, PostParams};
@@ -109,7 +112,7 @@ async fn plant_external_cluster(planes: &SeedAndUser, name: &str, kubeconfig: &s
     let object: DynamicObject = serde_json::from_value(json!({
         "apiVersion": "kubermatic.k8c.io/v1", "kind": "ExternalCluster",
         "metadata": {"name": name},
-        "spec": {"humanReadableName": name, "pause": false,
+        "spec": {"humanReadableName": name, "pause": false, "version": "1.36.3",
             "cloudSpec": {"providerName": "bringyourown", "bringyourown": {}},
             "kubeconfigReference": {"name": secret_name, "namespace": "kubermatic", "key": "kubeconfig"}},
     }))
@@ -369,4 +372,233 @@ fn a_running_cluster_is_registered_reported_and_unregistered() {
     )
     .expect_code(1)
     .expect_stderr("not found");
+}
+
+const TOKEN: &str = "eyJhbGciOiJIUzI1NiJ9.register-e2e-token.c2lnbmF0dXJl";
+const PROJECT: &str = "xw2k9fgh4t";
+
+#[test]
+fn a_running_cluster_is_registered_through_the_kkp_api() {
+    let planes = plugin_support::seed_and_user().expect("the control planes start");
+    let plugin_dir = plugin_support::plugin_dir().expect("the plugin is built");
+    let rt = rt();
+    let stand_in = KkpApiStandIn::start(Options {
+        accounts: vec![Account {
+            token: TOKEN.into(),
+            email: "ci@example.com".into(),
+            project: PROJECT.into(),
+            role: Role::Editor,
+        }],
+        datacenters: Vec::new(),
+        healthy_after: Duration::from_millis(500),
+        deleting_for: Duration::from_secs(1),
+        kubeconfig: String::new(),
+    })
+    .expect("the stand-in KKP API starts");
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("home");
+    std::fs::create_dir_all(&home).unwrap();
+    let (ca, token) = (dir.path().join("ca.pem"), dir.path().join("token"));
+    std::fs::write(&ca, stand_in.ca_pem()).unwrap();
+    std::fs::write(&token, format!("{TOKEN}\n")).unwrap();
+    let url = stand_in.url().to_owned();
+    let mut outputs = Vec::new();
+    let mut api = |args: &[&str]| -> Ran {
+        // No kubeconfig for a seed: everything goes through the KKP API.
+        let mut command = plugin_support::kubectl(planes.seed.bin_dir(), plugin_dir, &dir.path().join("none"), &home);
+        command.arg("kkp").args(args).args([
+            "--api",
+            &url,
+            "--token-file",
+            token.to_str().unwrap(),
+            "--project",
+            PROJECT,
+            "--certificate-authority",
+            ca.to_str().unwrap(),
+        ]);
+        let ran = plugin_support::run(command, RUN_TIMEOUT).expect("kubectl kkp runs");
+        outputs.push(ran.both());
+        ran
+    };
+    let user_kubeconfig = dir.path().join("user.kubeconfig");
+    std::fs::write(&user_kubeconfig, planes.user.kubeconfig()).unwrap();
+    let user_kubeconfig = user_kubeconfig.display().to_string();
+    let version = kkp_e2e::kubernetes_version().trim_start_matches('v').to_owned();
+    let name = "imported-by-api";
+
+    // A kubeconfig that logs in through a program is refused before anything is sent.
+    let mut exec: serde_yaml::Value = serde_yaml::from_str(planes.user.kubeconfig()).unwrap();
+    exec["users"][0]["user"] = serde_yaml::from_str(
+        "exec: {apiVersion: client.authentication.k8s.io/v1beta1, command: gke-gcloud-auth-plugin}",
+    )
+    .unwrap();
+    let exec_file = dir.path().join("exec.kubeconfig");
+    std::fs::write(&exec_file, serde_yaml::to_string(&exec).unwrap()).unwrap();
+    api(&[
+        "register",
+        "cluster",
+        name,
+        "--kubeconfig-file",
+        exec_file.to_str().unwrap(),
+    ])
+    .expect_code(1)
+    .expect_stderr("cannot be stored in KKP")
+    .expect_stderr("users[0].user.exec");
+    api(&[
+        "register",
+        "cluster",
+        name,
+        "--kubeconfig-file",
+        &user_kubeconfig,
+        "--human-readable-name",
+        "Other",
+    ])
+    .expect_code(1)
+    .expect_stderr("--human-readable-name");
+    assert!(stand_in.requests().is_empty(), "a refused register sends nothing");
+
+    // Registered: one POST with the kubeconfig, base64; the stand-in listed the cluster's pods with it.
+    api(&[
+        "register",
+        "cluster",
+        name,
+        "--kubeconfig-file",
+        &user_kubeconfig,
+        "-vvv",
+    ])
+    .expect_code(0)
+    .expect_stderr(&format!("Kubernetes v{version}"))
+    .expect_stdout(&format!("cluster \"{name}\" (ID "))
+    .expect_stdout(&format!("registered in KKP project {PROJECT}"));
+    let imported = stand_in.imported(PROJECT);
+    assert_eq!(imported.len(), 1, "{imported:?}");
+    let (id, stored_name, stored) = imported[0].clone();
+    assert_eq!(stored_name, name);
+    let user_server = serde_yaml::from_str::<serde_yaml::Value>(planes.user.kubeconfig()).unwrap()["clusters"][0]
+        ["cluster"]["server"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(stored.contains(&user_server), "{stored}");
+
+    // A re-run converges: the API would import the cluster a second time under a new ID, so the
+    // plugin finds it by name and replaces its kubeconfig.
+    api(&["register", "cluster", name, "--kubeconfig-file", &user_kubeconfig])
+        .expect_code(0)
+        .expect_stdout(&format!("cluster \"{name}\" (ID {id}) was registered already"))
+        .expect_stdout("its kubeconfig was replaced");
+    assert_eq!(stand_in.imported(PROJECT).len(), 1);
+    let requests = stand_in.requests();
+    let posts = requests.iter().filter(|r| r.method == "POST").count();
+    let puts: Vec<_> = requests.iter().filter(|r| r.method == "PUT").collect();
+    assert_eq!((posts, puts.len()), (1, 1), "{requests:?}");
+    assert!(
+        puts[0].path.ends_with(&format!("/kubernetes/clusters/{id}")),
+        "{}",
+        puts[0].path
+    );
+
+    // get clusters lists it with TYPE external; get kubeconfig hands out what was stored.
+    std::thread::sleep(Duration::from_millis(600));
+    let listed = api(&["get", "clusters"]);
+    listed.expect_code(0);
+    assert!(
+        listed
+            .stdout
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .trim_end()
+            .ends_with("TYPE"),
+        "{}",
+        listed.both()
+    );
+    let row: Vec<&str> = listed
+        .stdout
+        .lines()
+        .find(|l| l.starts_with(&format!("{name} ")))
+        .expect("a row for the imported cluster")
+        .split_whitespace()
+        .collect();
+    assert_eq!(
+        [row[0], row[1], row[2], row[4], row[6], row[8]],
+        [
+            name,
+            id.as_str(),
+            "bringYourOwn",
+            version.as_str(),
+            "Running",
+            "external"
+        ],
+        "{}",
+        listed.both()
+    );
+    let marker = "only-in-the-imported-cluster";
+    rt.block_on(mark_user_cluster(planes, marker));
+    let fetched = dir.path().join("fetched.kubeconfig");
+    api(&["get", "kubeconfig", name, "--output-file", fetched.to_str().unwrap()]).expect_code(0);
+    plain_kubectl(planes, &fetched, &["get", "namespace", marker, "-o", "name"])
+        .expect_code(0)
+        .expect_stdout(&format!("namespace/{marker}"));
+
+    // Unregistering asks first; --yes disconnects it (Action: disconnect, never delete).
+    api(&["unregister", "cluster", name])
+        .expect_code(1)
+        .expect_stderr("pass --yes");
+    assert_eq!(stand_in.imported(PROJECT).len(), 1);
+    api(&["unregister", "cluster", name, "--yes"])
+        .expect_code(0)
+        .expect_stdout(&format!(
+            "cluster \"{name}\" (ID {id}) unregistered from KKP project {PROJECT}"
+        ));
+    assert!(stand_in.imported(PROJECT).is_empty());
+    let delete = stand_in
+        .requests()
+        .into_iter()
+        .find(|r| r.method == "DELETE")
+        .expect("a DELETE");
+    assert!(
+        delete
+            .headers
+            .iter()
+            .any(|(n, v)| n.eq_ignore_ascii_case("Action") && v == "disconnect"),
+        "{delete:?}"
+    );
+    api(&["unregister", "cluster", name, "--yes"])
+        .expect_code(1)
+        .expect_stderr(&format!(
+            "no imported cluster named or with ID \"{name}\" in KKP project {PROJECT}"
+        ));
+
+    // A kubeconfig that reaches nothing is refused before anything is sent.
+    let mut dead: serde_yaml::Value = serde_yaml::from_str(planes.user.kubeconfig()).unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    dead["clusters"][0]["cluster"]["server"] = format!("https://127.0.0.1:{port}").into();
+    let dead_file = dir.path().join("dead.kubeconfig");
+    std::fs::write(&dead_file, serde_yaml::to_string(&dead).unwrap()).unwrap();
+    let before = stand_in.requests().len();
+    api(&[
+        "register",
+        "cluster",
+        "dead",
+        "--kubeconfig-file",
+        dead_file.to_str().unwrap(),
+    ])
+    .expect_code(1)
+    .expect_stderr("does not reach its cluster")
+    .expect_stderr("nothing was registered");
+    assert_eq!(stand_in.requests().len(), before, "nothing was sent");
+
+    for output in &outputs {
+        assert!(!output.contains(TOKEN), "the token was printed:\n{output}");
+    }
+    assert_eq!(
+        stand_in.violations(),
+        Vec::<String>::new(),
+        "requests or answers off the specification"
+    );
 }
