@@ -7,8 +7,8 @@ use clap::{Args, Subcommand};
 pub const REGISTER_ABOUT: &str = "\
 Import a cluster that already runs into KKP (an imported, \"bring your own\" cluster).
 
-The plugin takes one context of --kubeconfig-file (--context, else its current context), checks
-that it reaches the cluster and reports the cluster's Kubernetes version, then writes, on the
+The plugin takes one context of --kubeconfig-file (--cluster-context, else its current context),
+checks that it reaches the cluster and reports the cluster's Kubernetes version, then writes, on the
 management (seed) cluster of the current context, what KKP's own API writes for an import: the
 kubeconfig in the Secret kubeconfig-external-cluster-NAME of namespace kubermatic, and an
 ExternalCluster NAME (kubermatic.k8c.io/v1, provider bringyourown) that references it. KKP's
@@ -19,13 +19,23 @@ the KKP project (project-id).
 KKP connects with the stored kubeconfig from inside the seed, so it must carry its credentials
 inline: a kubeconfig whose user runs a program (exec, auth-provider, as cloud logins do) or that
 names local files (client-certificate, client-key, certificate-authority, tokenFile) is refused,
-with how to make a token-based one.";
+with how to make a token-based one.
+
+With --api (or KKP_API) the cluster is imported through the KKP REST API instead, into the project
+of --project: the same checks run first, then the kubeconfig is sent as KKP's dashboard sends it
+(POST /api/v2/projects/PROJECT/kubernetes/clusters) and the API gives the cluster an ID. A cluster
+of the same name in the project gets the new kubeconfig instead, so running the command again does
+not import the cluster twice.";
 
 pub const REGISTER_EXAMPLES: &str = "\
 Examples:
   # Import the cluster of context prod in ~/.kube/prod.yaml into project xw2k9fgh4t
-  kubectl kkp register cluster prod --kubeconfig-file ~/.kube/prod.yaml --context prod \\
+  kubectl kkp register cluster prod --kubeconfig-file ~/.kube/prod.yaml --cluster-context prod \\
       --project xw2k9fgh4t
+
+  # The same through the KKP REST API, with a service-account token
+  kubectl kkp register cluster prod --kubeconfig-file ~/.kube/prod.yaml --cluster-context prod \\
+      --api https://kkp.example.com --token-file kkp-token --project xw2k9fgh4t
 
   # A token-based kubeconfig for a cluster whose kubeconfig logs in through a program
   kubectl --context prod create serviceaccount kkp-import -n kube-system
@@ -42,7 +52,10 @@ Examples:
   kubectl kkp unregister cluster prod
 
   # Without asking, in scripts
-  kubectl kkp unregister cluster prod --yes";
+  kubectl kkp unregister cluster prod --yes
+
+  # Through the KKP REST API (by name or ID); KKP disconnects it and leaves the cluster alone
+  kubectl kkp unregister cluster prod --yes --api https://kkp.example.com --token-file kkp-token";
 
 #[derive(Debug, Args)]
 pub struct RegisterCommand {
@@ -70,7 +83,7 @@ pub struct RegisterClusterArgs {
     /// --context, which picks the management cluster.
     #[arg(long = "cluster-context", visible_alias = "kubeconfig-context", value_name = "CTX")]
     pub cluster_context: Option<String>,
-    /// The name shown in KKP's dashboard [default: NAME].
+    /// The name shown in KKP's dashboard [default: NAME]. Not with --api, where NAME is that name.
     #[arg(long, value_name = "TEXT")]
     pub human_readable_name: Option<String>,
 }
@@ -83,14 +96,15 @@ pub struct UnregisterCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum UnregisterWhat {
-    /// Remove an imported cluster from KKP: its ExternalCluster and kubeconfig Secret.
+    /// Remove an imported cluster from KKP: its ExternalCluster and kubeconfig Secret (with --api:
+    /// disconnect it through the KKP REST API).
     #[command(after_help = UNREGISTER_EXAMPLES)]
     Cluster(UnregisterClusterArgs),
 }
 
 #[derive(Debug, Args)]
 pub struct UnregisterClusterArgs {
-    /// The imported cluster's name.
+    /// The imported cluster's name (with --api: its name or ID).
     #[arg(value_name = "NAME")]
     pub name: String,
     /// Do not ask for confirmation.

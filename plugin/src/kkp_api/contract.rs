@@ -150,6 +150,30 @@ fn patch_bodies_and_checked_seed_payloads_match_the_specification() {
     spec.validate(schema, &patch).unwrap();
 }
 
+#[test]
+fn the_import_body_matches_the_specification() {
+    let body = super::models::ExternalClusterBody::new("prod", "apiVersion: v1\nkind: Config\n");
+    assert_valid("body", &body, "register cluster");
+    let spec = kkp_api_spec::spec().unwrap();
+    let schema = spec
+        .request_schema("PUT", "/api/v2/projects/{project_id}/kubernetes/clusters/{cluster_id}")
+        .expect("the update body's schema");
+    spec.validate(schema, &serde_json::to_value(&body).unwrap()).unwrap();
+    // What the API lists decodes into the plugin's model.
+    let listed = json!([{"id": "x7k2m9q4wz", "name": "prod", "cloud": {"bringYourOwn": {}},
+        "spec": {"version": "1.36.3"}, "status": {"state": "Running"}}]);
+    let schema = match spec
+        .response_body("GET", "/api/v2/projects/{project_id}/kubernetes/clusters", 200)
+        .expect("the list's answer")
+    {
+        kkp_api_spec::ResponseBody::Schema(schema) => schema,
+        kkp_api_spec::ResponseBody::Empty => panic!("the list answers a body"),
+    };
+    spec.validate(&schema, &listed).unwrap();
+    let clusters: Vec<super::models::ExternalCluster> = serde_json::from_value(listed).unwrap();
+    assert_eq!(clusters[0].state(), Some("Running"));
+}
+
 fn options() -> Options {
     Options {
         accounts: vec![
