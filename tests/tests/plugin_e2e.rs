@@ -622,8 +622,9 @@ fn get_kubeconfig_finds_cluster_api_and_kind_provider_secrets() {
     only_kkp.expect_code(1);
 }
 
-/// A Cluster API `Cluster` CRD as far as this test needs it: the real group, kind and status
-/// subresource, with the schema left open.
+/// A Cluster API `Cluster` CRD as far as these tests need it: the real group, kind, versions
+/// (v1beta2 and, for the Kubernetes provider's templates, v1alpha3) and status subresource, with
+/// the schema left open.
 const CAPI_CLUSTER_CRD: &str = r#"
 apiVersion: apiextensions.k8s.io/v1
 kind: CustomResourceDefinition
@@ -637,6 +638,14 @@ spec:
     - name: v1beta2
       served: true
       storage: true
+      subresources: {status: {}}
+      schema:
+        openAPIV3Schema:
+          type: object
+          x-kubernetes-preserve-unknown-fields: true
+    - name: v1alpha3
+      served: true
+      storage: false
       subresources: {status: {}}
       schema:
         openAPIV3Schema:
@@ -1027,4 +1036,239 @@ fn a_kubeconfig_secret_that_runs_a_program_is_refused_until_allowed() {
     created.expect_code(0);
     created.expect_stdout(&format!("machinedeployment.cluster.k8s.io/{name}-worker unchanged"));
     assert!(marker.exists(), "the trusted kubeconfig was used, program and all");
+}
+
+/// An open CRD (any fields, a status subresource) for a kind of a provider's template, so its
+/// objects can be applied where the provider itself is not installed.
+fn open_crd(group: &str, version: &str, kind: &str) -> String {
+    let plural = format!("{}s", kind.to_lowercase());
+    format!(
+        "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: {plural}.{group}\n\
+         spec:\n  group: {group}\n  names: {{kind: {kind}, listKind: {kind}List, plural: {plural}, singular: {}}}\n\
+         \x20 scope: Namespaced\n  versions:\n    - name: {version}\n      served: true\n      storage: true\n\
+         \x20     subresources: {{status: {{}}}}\n      schema:\n        openAPIV3Schema:\n          type: object\n\
+         \x20         x-kubernetes-preserve-unknown-fields: true\n",
+        kind.to_lowercase()
+    )
+}
+
+/// Creates a namespace on the seed.
+async fn create_namespace(seed: kube::Client, name: &str) {
+    let ns: Namespace = serde_json::from_value(json!({"metadata": {"name": name}})).expect("a namespace");
+    Api::<Namespace>::all(seed)
+        .create(&PostParams::default(), &ns)
+        .await
+        .expect("the namespace");
+}
+
+/// Plays the kind provider's controller for the `KINDCluster`s of `namespace` until `stop` is set:
+/// each is Creating for a while, then its kubeconfig (the user control plane's) is written to
+/// `<spec.clusterName>-config` and it turns ready.
+fn spawn_fake_kind(
+    namespace: String,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+) -> std::thread::JoinHandle<()> {
+    use kube::api::{ListParams, Patch, PatchParams};
+    let env = env();
+    let user_kubeconfig = env.planes.user.kubeconfig().to_owned();
+    std::thread::spawn(move || {
+        rt().block_on(async move {
+            let seed = env.planes.seed.client().await.expect("a seed client");
+            let gvk = kube::api::GroupVersionKind::gvk("infrastructure.cluster-k8s.io", "v1alpha1", "KINDCluster");
+            let api: Api<DynamicObject> =
+                Api::namespaced_with(seed.clone(), &namespace, &ApiResource::from_gvk_with_plural(&gvk, "kindclusters"));
+            let secrets: Api<Secret> = Api::namespaced(seed, &namespace);
+            let mut first_seen: std::collections::HashMap<String, Instant> = Default::default();
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                for cluster in api.list(&ListParams::default()).await.map(|l| l.items).unwrap_or_default() {
+                    let name = cluster.metadata.name.clone().unwrap_or_default();
+                    let cluster_name = cluster.data["spec"]["clusterName"].as_str().unwrap_or(&name).to_owned();
+                    let age = first_seen.entry(name.clone()).or_insert_with(Instant::now).elapsed();
+                    let status = if age < Duration::from_millis(2500) {
+                        json!({"ready": false, "conditions": [
+                            {"reason": "Creating", "message": "creating the kind cluster", "timestamp": "2026-01-01T00:00:00Z"}]})
+                    } else {
+                        let secret: Secret = serde_json::from_value(json!({
+                            "metadata": {"name": format!("{cluster_name}-config")},
+                            "stringData": {"config": user_kubeconfig},
+                        }))
+                        .expect("a secret");
+                        let params = PatchParams::apply("fake-kind").force();
+                        let _ = secrets
+                            .patch(&format!("{cluster_name}-config"), &params, &Patch::Apply(&secret))
+                            .await;
+                        json!({"ready": true, "conditions": [
+                            {"reason": "Created", "message": "the kind cluster runs", "timestamp": "2026-01-01T00:00:00Z"}]})
+                    };
+                    let patch = json!({"status": status});
+                    if let Err(e) = api.patch_status(&name, &PatchParams::default(), &Patch::Merge(&patch)).await {
+                        eprintln!("fake kind provider: {name}: {e}");
+                    }
+                }
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+        })
+    })
+}
+
+/// The kind seed flow: the provider's own `KINDCluster` sample is created with `--wait`, the
+/// provider (a stand-in here) writes `<clusterName>-config`, and the kubeconfig that
+/// `get kubeconfig` finds reaches the cluster (`kubectl get nodes`).
+#[test]
+fn the_kind_seed_flow_creates_a_kindcluster_waits_for_its_config_and_reaches_the_cluster() {
+    let env = env();
+    let namespace = kkp_e2e::unique_name("kind-flow");
+    rt().block_on(async {
+        let seed = env.planes.seed.client().await.expect("a seed client");
+        let crd = kkp_e2e::upstream::read("capi/kind/config/crd/bases/infrastructure.cluster-k8s.io_kindclusters.yaml")
+            .expect("the KINDCluster CRD");
+        kkp_e2e::install_crds(&seed, &crd)
+            .await
+            .expect("the KINDCluster CRD installs");
+        create_namespace(seed, &namespace).await;
+    });
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let controller = spawn_fake_kind(namespace.clone(), stop.clone());
+    let sample = kkp_e2e::upstream::examples_dir()
+        .expect("the upstream examples")
+        .join("capi/kind/config/samples/infrastructure_v1alpha1_kindcluster.yaml");
+
+    let ran = kkp(&[
+        "create",
+        "cluster",
+        "test-cluster",
+        "--from",
+        sample.to_str().expect("a UTF-8 path"),
+        "-n",
+        &namespace,
+        "--timeout",
+        "2m",
+    ]);
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    controller.join().expect("the stand-in controller ends");
+    ran.expect_code(0)
+        .expect_stdout("kindcluster.infrastructure.cluster-k8s.io/test-cluster created")
+        .expect_stderr(&format!(
+            "cluster {namespace}/test-cluster: Creating: creating the kind cluster"
+        ))
+        .expect_stderr(&format!(
+            "KINDCluster {namespace}/test-cluster is ready. Get its kubeconfig with: kubectl kkp get kubeconfig \
+             test-cluster -n {namespace} --merge --set-current"
+        ));
+
+    // The kubeconfig is the one the provider wrote (its clusterName is "test"), and it works.
+    let out = env.home.path().join(format!("{namespace}.kubeconfig"));
+    kkp(&[
+        "get",
+        "kubeconfig",
+        "test-cluster",
+        "-n",
+        &namespace,
+        "--output-file",
+        out.to_str().expect("a UTF-8 path"),
+    ])
+    .expect_code(0);
+    assert_eq!(
+        std::fs::read_to_string(&out).expect("the kubeconfig"),
+        env.planes.user.kubeconfig()
+    );
+    kubectl(&out, &["get", "nodes"]).expect_code(0);
+}
+
+/// The Kubernetes provider's seed flow: its release template, found through clusterctl's config
+/// (`--infrastructure kubernetes`) in a local repository, is created and waited for until the
+/// `<name>-kubeconfig` secret exists, as the seed's script loops; that kubeconfig reaches the
+/// cluster. Cluster API's controllers are a stand-in; the provider's kinds get open CRDs.
+#[test]
+fn the_kubernetes_provider_seed_flow_creates_from_the_provider_s_template_and_waits_for_its_kubeconfig() {
+    let env = env();
+    let namespace = kkp_e2e::unique_name("kubernetes-flow");
+    let name = kkp_e2e::unique_name("capi-k8s");
+    rt().block_on(async {
+        let seed = env.planes.seed.client().await.expect("a seed client");
+        kkp_e2e::install_crds(&seed, CAPI_CLUSTER_CRD)
+            .await
+            .expect("the Cluster API CRD");
+        for (group, kind) in [
+            ("infrastructure.dippynark.co.uk", "KubernetesCluster"),
+            ("infrastructure.dippynark.co.uk", "KubernetesMachineTemplate"),
+            ("controlplane.cluster.x-k8s.io", "KubeadmControlPlane"),
+            ("bootstrap.cluster.x-k8s.io", "KubeadmConfigTemplate"),
+            ("cluster.x-k8s.io", "MachineDeployment"),
+            ("cluster.x-k8s.io", "MachineHealthCheck"),
+        ] {
+            kkp_e2e::install_crds(&seed, &open_crd(group, "v1alpha3", kind))
+                .await
+                .unwrap_or_else(|e| panic!("the {kind} CRD: {e}"));
+        }
+        create_namespace(seed, &namespace).await;
+    });
+    // A local clusterctl repository holding the provider's release template, read in place.
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let version_dir = dir.path().join("infrastructure-kubernetes/v0.3.0");
+    std::fs::create_dir_all(&version_dir).expect("the repository");
+    let template = kkp_e2e::upstream::examples_dir()
+        .expect("the upstream examples")
+        .join("capi/kubernetes/release/cluster-template.yaml");
+    std::os::unix::fs::symlink(&template, version_dir.join("cluster-template.yaml")).expect("the template link");
+    std::fs::write(version_dir.join("infrastructure-components.yaml"), "# components\n").expect("the components");
+    let config = dir.path().join("clusterctl.yaml");
+    std::fs::write(
+        &config,
+        format!(
+            "providers:\n- name: kubernetes\n  type: InfrastructureProvider\n  url: file://{}/infrastructure-kubernetes/latest/infrastructure-components.yaml\n\
+             KUBERNETES_CONTROL_PLANE_SERVICE_TYPE: NodePort\n",
+            dir.path().display()
+        ),
+    )
+    .expect("the clusterctl config");
+
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let controller = spawn_fake_capi(
+        namespace.clone(),
+        vec![(name.clone(), CapiScript::BecomesAvailable)],
+        stop.clone(),
+    );
+    let ran = kkp(&[
+        "create",
+        "cluster",
+        &name,
+        "--infrastructure",
+        "kubernetes",
+        "--config",
+        config.to_str().expect("a UTF-8 path"),
+        "-n",
+        &namespace,
+        "--kubernetes-version",
+        "v1.35.7",
+        "--control-plane-machine-count",
+        "1",
+        "--worker-machine-count",
+        "2",
+        "--timeout",
+        "2m",
+    ]);
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    controller.join().expect("the stand-in controller ends");
+    ran.expect_code(0)
+        .expect_stdout(&format!("cluster.cluster.x-k8s.io/{name} created"))
+        .expect_stdout(&format!(
+            "kubeadmcontrolplane.controlplane.cluster.x-k8s.io/{name} created"
+        ))
+        .expect_stdout("machinedeployment.cluster.x-k8s.io/")
+        .expect_stderr(&format!("Cluster {namespace}/{name} is available."));
+
+    // What the seed's script waits for exists, and its kubeconfig reaches the cluster.
+    let out = env.home.path().join(format!("{name}.kubeconfig"));
+    kkp(&[
+        "get",
+        "kubeconfig",
+        &name,
+        "-n",
+        &namespace,
+        "--output-file",
+        out.to_str().expect("a UTF-8 path"),
+    ])
+    .expect_code(0);
+    kubectl(&out, &["get", "nodes"]).expect_code(0);
 }

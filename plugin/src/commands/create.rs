@@ -241,8 +241,9 @@ async fn create_cluster(mut args: CreateClusterArgs, g: &GlobalSettings, printer
             );
         }
         finish_output(&applied, args.output, printer);
-        if let Some(capi) = applied.iter().find(|a| capi::is_cluster(&a.object)) {
-            cluster_api::wait(&seed, &capi.object, &args, printer).await?;
+        let objects: Vec<Value> = applied.iter().map(|a| a.object.clone()).collect();
+        if let Some(cluster) = cluster_api::waited_for(&objects) {
+            cluster_api::wait(&seed, cluster, &args, printer).await?;
         }
         return Ok(ExitStatus::Success);
     }

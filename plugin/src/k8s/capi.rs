@@ -1,5 +1,5 @@
-//! Cluster API clusters (`cluster.x-k8s.io` `Cluster`) on the management cluster: when one counts
-//! as up, and one line of state for progress and timeouts.
+//! Cluster API clusters (`cluster.x-k8s.io` `Cluster`) and the kind provider's `KINDCluster`s on
+//! the management cluster: when one counts as up, and one line of state for progress and timeouts.
 //!
 //! Cluster API v1beta2 sums a Cluster up in the `Available` condition; v1beta1 used `Ready`. The
 //! milestones on the way are `InfrastructureReady`, `ControlPlaneInitialized` (from then on the
@@ -106,6 +106,50 @@ pub fn readiness(cluster: &Value) -> Readiness {
     }
 }
 
+/// Whether `object` is the kind provider's `KINDCluster`.
+pub fn is_kind_cluster(object: &Value) -> bool {
+    let api_version = object.get("apiVersion").and_then(Value::as_str).unwrap_or("");
+    object.get("kind").and_then(Value::as_str) == Some("KINDCluster")
+        && api_version
+            .rsplit_once('/')
+            .is_some_and(|(group, _)| group == KIND_GROUP)
+}
+
+/// The kind provider's API group.
+pub const KIND_GROUP: &str = "infrastructure.cluster-k8s.io";
+
+/// Where a `KINDCluster` stands: up once `status.ready` is true, failed when its controller wrote a
+/// `failureMessage`, else pending with its newest condition.
+pub fn kind_readiness(cluster: &Value) -> Readiness {
+    if cluster
+        .pointer("/metadata/deletionTimestamp")
+        .is_some_and(|v| !v.is_null())
+    {
+        return Readiness::Failed("it is being deleted; it will not become ready".to_owned());
+    }
+    if let Some(failure) = text(cluster, "/status/failureMessage") {
+        return Readiness::Failed(format!("its controller reports a failure: {failure}"));
+    }
+    if cluster.pointer("/status/ready").and_then(Value::as_bool) == Some(true) {
+        return Readiness::Up;
+    }
+    let newest = cluster
+        .pointer("/status/conditions")
+        .and_then(Value::as_array)
+        .and_then(|c| c.last());
+    Readiness::Pending(match newest {
+        None if cluster.get("status").is_none_or(Value::is_null) => "no status yet".to_owned(),
+        None => "not ready yet".to_owned(),
+        Some(c) => {
+            let reason = text(c, "/reason").unwrap_or("not ready yet");
+            match text(c, "/message") {
+                Some(message) => format!("{reason}: {message}"),
+                None => reason.to_owned(),
+            }
+        }
+    })
+}
+
 /// `phase Provisioning; InfrastructureReady, ControlPlaneInitialized not yet (WaitingForControlPlane)`.
 pub fn state_line(cluster: &Value) -> String {
     let mut line = match text(cluster, "/status/phase") {
@@ -180,6 +224,26 @@ mod tests {
         assert!(is_cluster(&cluster("cluster.x-k8s.io/v1beta1", json!({}))));
         assert!(!is_cluster(&cluster("kubermatic.k8c.io/v1", json!({}))));
         assert!(!is_cluster(&cluster("kind.x-k8s.io/v1alpha4", json!({}))));
+        let kind = |status: Value| {
+            json!({"apiVersion": "infrastructure.cluster-k8s.io/v1alpha1", "kind": "KINDCluster",
+                "metadata": {"name": "k"}, "status": status})
+        };
+        assert!(is_kind_cluster(&kind(json!({}))));
+        assert!(!is_cluster(&kind(json!({}))));
+        assert_eq!(
+            kind_readiness(&kind(Value::Null)),
+            Readiness::Pending("no status yet".into())
+        );
+        assert_eq!(
+            kind_readiness(&kind(json!({"ready": false, "conditions": [
+                {"reason": "Creating", "message": "creating nodes"}]}))),
+            Readiness::Pending("Creating: creating nodes".into())
+        );
+        assert_eq!(kind_readiness(&kind(json!({"ready": true}))), Readiness::Up);
+        assert!(matches!(
+            kind_readiness(&kind(json!({"ready": false, "failureMessage": "docker is not running"}))),
+            Readiness::Failed(m) if m.contains("docker is not running")
+        ));
         let md = json!({"apiVersion": "cluster.x-k8s.io/v1beta2", "kind": "MachineDeployment"});
         assert!(!is_cluster(&md));
     }
