@@ -69,11 +69,12 @@ async fn kubeconfig_secret(planes: &SeedAndUser, name: &str) -> Option<Secret> {
     secrets.get_opt(name).await.expect("reading the Secret")
 }
 
-/// `kubectl --kubeconfig FILE ARGS`, without the plugin.
-fn plain_kubectl(planes: &SeedAndUser, kubeconfig: &Path, args: &[&str]) -> Ran {
+/// `kubectl --kubeconfig FILE ARGS`, without the plugin; its cache goes under `home`.
+fn plain_kubectl(planes: &SeedAndUser, home: &Path, kubeconfig: &Path, args: &[&str]) -> Ran {
     let mut command = std::process::Command::new(planes.seed.bin_dir().join("kubectl"));
     command
         .env_clear()
+        .env("HOME", home)
         .arg("--kubeconfig")
         .arg(kubeconfig)
         .args(args)
@@ -283,15 +284,25 @@ fn a_running_cluster_is_registered_reported_and_unregistered() {
     .expect_stderr("secret kubermatic/kubeconfig-external-cluster-imported-user");
     use std::os::unix::fs::PermissionsExt as _;
     assert_eq!(std::fs::metadata(&fetched).unwrap().permissions().mode() & 0o777, 0o600);
-    plain_kubectl(planes, &fetched, &["get", "--raw", "/version"])
+    plain_kubectl(planes, home.path(), &fetched, &["get", "--raw", "/version"])
         .expect_code(0)
         .expect_stdout(&format!("\"gitVersion\": \"v{version}"));
-    plain_kubectl(planes, &fetched, &["get", "namespace", marker, "-o", "name"])
-        .expect_code(0)
-        .expect_stdout(&format!("namespace/{marker}"));
-    plain_kubectl(planes, planes.seed.kubeconfig_path(), &["get", "namespace", marker])
-        .expect_code(1)
-        .expect_stderr("not found");
+    plain_kubectl(
+        planes,
+        home.path(),
+        &fetched,
+        &["get", "namespace", marker, "-o", "name"],
+    )
+    .expect_code(0)
+    .expect_stdout(&format!("namespace/{marker}"));
+    plain_kubectl(
+        planes,
+        home.path(),
+        planes.seed.kubeconfig_path(),
+        &["get", "namespace", marker],
+    )
+    .expect_code(1)
+    .expect_stderr("not found");
     // Printed to stdout: the same kubeconfig.
     let printed = kkp(planes, plugin_dir, home.path(), &["get", "kubeconfig", NAME]);
     printed.expect_code(0);
@@ -309,9 +320,14 @@ fn a_running_cluster_is_registered_reported_and_unregistered() {
         .expect_code(0)
         .expect_stderr("Merged the kubeconfig of cluster \"imported-user\"")
         .expect_stderr("Current context is now");
-    plain_kubectl(planes, &merged, &["get", "namespace", marker, "-o", "name"])
-        .expect_code(0)
-        .expect_stdout(&format!("namespace/{marker}"));
+    plain_kubectl(
+        planes,
+        home.path(),
+        &merged,
+        &["get", "namespace", marker, "-o", "name"],
+    )
+    .expect_code(0)
+    .expect_stdout(&format!("namespace/{marker}"));
     // --convention external looks at imported clusters only.
     kkp(
         planes,
@@ -537,7 +553,7 @@ fn a_running_cluster_is_registered_through_the_kkp_api() {
     rt.block_on(mark_user_cluster(planes, marker));
     let fetched = dir.path().join("fetched.kubeconfig");
     api(&["get", "kubeconfig", name, "--output-file", fetched.to_str().unwrap()]).expect_code(0);
-    plain_kubectl(planes, &fetched, &["get", "namespace", marker, "-o", "name"])
+    plain_kubectl(planes, &home, &fetched, &["get", "namespace", marker, "-o", "name"])
         .expect_code(0)
         .expect_stdout(&format!("namespace/{marker}"));
 
