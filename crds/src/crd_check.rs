@@ -53,6 +53,13 @@ impl CrdSchemas {
         self.schemas.is_empty()
     }
 
+    /// Adds the schemas of `other` for the kinds this set does not define yet.
+    pub fn add_missing(&mut self, other: CrdSchemas) {
+        for (key, schema) in other.schemas {
+            self.schemas.entry(key).or_insert(schema);
+        }
+    }
+
     pub fn len(&self) -> usize {
         self.schemas.len()
     }

@@ -163,6 +163,19 @@ fn create_from_checks_custom_resources_against_the_served_crd_before_sending() {
         "a refused object is not created"
     );
 
+    // validate reads the same CRD from the cluster when asked, and only then.
+    let ran = kkp(
+        plane,
+        home.path(),
+        &["validate", "-f", bad.to_str().unwrap(), "--crds-from-cluster"],
+    );
+    ran.expect_code(1)
+        .expect_stdout("spec.clusterName")
+        .expect_stdout("spec.color");
+    kkp(plane, home.path(), &["validate", "-f", bad.to_str().unwrap()])
+        .expect_code(0)
+        .expect_stdout("skipped");
+
     // The same template, fixed, is applied.
     let good = template("  clusterName: demo");
     let ran = kkp(

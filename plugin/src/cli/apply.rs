@@ -15,6 +15,8 @@ curl scripts do, with create-or-patch semantics:
     that human-readable name in the project is patched, otherwise the cluster is created;
   - a NodeDeployment (JSON with \"spec.template\"): created or patched by name in the cluster named
     by --cluster (its name or ID), or in the cluster of a CreateClusterSpec applied with it;
+  - an Addon (JSON with \"name\" and \"spec.variables\" or \"spec.continuouslyReconcile\"): created
+    or, when its settings differ, patched by name in the cluster named by --cluster;
   - a machine-controller MachineDeployment object (YAML like md.yaml): applied into the user
     cluster's kube-system namespace (server-side apply) with the kubeconfig the API hands out.
 

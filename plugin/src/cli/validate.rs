@@ -7,14 +7,15 @@ use crate::platform::PlatformFiles;
 
 pub const ABOUT: &str = "\
 Answer locally what admission would answer for the objects in files, without contacting any
-cluster.
+cluster (unless --crds-from-cluster asks for the CRDs it serves).
 
 Files may hold several YAML documents, JSON objects or Lists. Each KKP Cluster
 (kubermatic.k8c.io/v1) and machine-controller MachineDeployment (cluster.k8s.io/v1alpha1) is
 defaulted, then validated, by the same engine as the admission webhook, as a CREATE. Every error
 is listed with the field it is about. Objects of other kinds (another group's Cluster, say) are
-reported as skipped, not as errors, unless --crd gives their CRD: then they are checked against
-its schema (types, required fields, enums, lengths, bounds, patterns, formats, unknown fields).
+reported as skipped, not as errors, unless --crd gives their CRD (or --crds-from-cluster reads it
+from the current cluster): then they are checked against its schema (types, required fields,
+enums, lengths, bounds, patterns, formats, unknown fields) and its CEL rules.
 
 The versions (offered, default, updates, provider incompatibilities) come from the
 KubermaticConfiguration given with --kubermatic-configuration, else from the catalog built into
@@ -67,6 +68,10 @@ pub struct ValidateArgs {
     /// unknown fields) instead of being skipped.
     #[arg(long = "crd", value_name = "FILE|DIR", value_hint = clap::ValueHint::AnyPath)]
     pub crds: Vec<String>,
+    /// Also read the CRDs of the objects' kinds from the current cluster (kubeconfig, --context); a
+    /// CRD given with --crd takes precedence over the cluster's.
+    #[arg(long)]
+    pub crds_from_cluster: bool,
     #[command(flatten)]
     pub platform: PlatformFiles,
 }

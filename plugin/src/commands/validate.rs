@@ -1,6 +1,7 @@
 //! `kubectl kkp validate`: what admission would answer for local files. Every KKP Cluster and
 //! machine-controller MachineDeployment is defaulted and then validated by the engine, as the
-//! webhook chain does; objects of other kinds are reported as skipped.
+//! webhook chain does; objects of other kinds are checked against their CRDs (`--crd`,
+//! `--crds-from-cluster`) or reported as skipped.
 
 use anyhow::{Context as _, bail};
 use kkp_crds::crd_check::CrdSchemas;
@@ -10,6 +11,7 @@ use super::verdicts::admit::{self, CheckOptions, Checked, check_against_crds};
 use super::verdicts::{self, render};
 use crate::cli::validate::ValidateArgs;
 use crate::exit::Outcome;
+use crate::k8s::client::Connection;
 use crate::platform::Platform;
 use crate::printer::Printer;
 use crate::settings::GlobalSettings;
@@ -36,7 +38,7 @@ fn load_crds(paths: &[String]) -> anyhow::Result<CrdSchemas> {
     Ok(crds)
 }
 
-pub async fn run(args: ValidateArgs, _g: &GlobalSettings, printer: &Printer) -> Outcome {
+pub async fn run(args: ValidateArgs, g: &GlobalSettings, printer: &Printer) -> Outcome {
     let opts = options(&args)?;
     let files = super::files::expand(&args.files, args.recursive)?;
     let mut inputs = Vec::new();
@@ -50,8 +52,22 @@ pub async fn run(args: ValidateArgs, _g: &GlobalSettings, printer: &Printer) -> 
         bail!("no objects found in {}", files.join(", "));
     }
     let mut checked = admit::check(inputs, &opts);
-    if !args.crds.is_empty() {
-        check_against_crds(&mut checked, &load_crds(&args.crds)?);
+    let mut crds = if args.crds.is_empty() {
+        CrdSchemas::default()
+    } else {
+        load_crds(&args.crds)?
+    };
+    if args.crds_from_cluster {
+        let conn = Connection::from_settings(&g.connection).await?;
+        let others: Vec<serde_json::Value> = checked
+            .iter()
+            .filter(|c| !c.is_ours())
+            .map(|c| c.input.value.clone())
+            .collect();
+        crds.add_missing(crate::k8s::crds::served_for(&conn, &others).await?);
+    }
+    if !crds.is_empty() {
+        check_against_crds(&mut checked, &crds);
     }
     let report = render::in_format(
         args.output,
