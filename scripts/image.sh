@@ -8,6 +8,8 @@
 #
 #   scripts/image.sh [OUTPUT]   default dist/kkp-webhook_v<version>_linux_<arch>.oci.tar
 # IMAGE names the image reference inside the archive (default ghcr.io/kubectl-kkp/kkp-webhook:v<version>).
+# KKP_IMAGE_PROFILE names the cargo profile of the binary (default release; the tests use
+# image-check, the same static stripped binary without optimisation).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -40,10 +42,17 @@ if [[ -z "${!cc_var:-}" ]]; then
     fail "no C compiler for musl (musl-gcc); install musl-tools (Debian, Ubuntu) or musl-dev (Alpine), or set $cc_var"
   fi
 fi
-echo "image: cargo build --release --target $target -p kkp-webhook (C compiler ${!cc_var})" >&2
-cargo build --release --locked --target "$target" -p kkp-webhook --bin kkp-webhook >&2
+profile="${KKP_IMAGE_PROFILE:-release}"
+[[ "$profile" =~ ^[a-z][a-z0-9-]*$ ]] || fail "KKP_IMAGE_PROFILE=$profile is not a cargo profile name"
+echo "image: cargo build --profile $profile --target $target -p kkp-webhook (C compiler ${!cc_var})" >&2
+cargo build --profile "$profile" --locked --target "$target" -p kkp-webhook --bin kkp-webhook >&2
+case "$profile" in
+  dev | test) profile_dir=debug ;;
+  bench) profile_dir=release ;;
+  *) profile_dir="$profile" ;;
+esac
 target_dir="$(cargo metadata --format-version 1 --no-deps | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')"
-binary="${target_dir:-target}/$target/release/kkp-webhook"
+binary="${target_dir:-target}/$target/$profile_dir/kkp-webhook"
 [[ -x "$binary" ]] || fail "$binary was not built"
 if command -v file >/dev/null 2>&1 && file "$binary" | grep -q "dynamically linked"; then
   fail "$binary is dynamically linked; the image has no libc"

@@ -67,5 +67,9 @@ cargo fmt --all -- --check
 echo "test: cargo clippy" >&2
 cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "test: cargo test" >&2
+# The end-to-end tests run the kubectl-kkp and kkp-webhook that this build puts in the target
+# folder (the plugin's and webhook's own tests need them) rather than building them again.
+target_abs="$(cd "$target_dir" && pwd -P)"
+export KKP_BUILT_BINARIES="$target_abs/debug"
 cargo test --workspace --locked
 echo "test: all tests passed in $(( $(date +%s) - start ))s" >&2

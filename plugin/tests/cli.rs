@@ -563,9 +563,13 @@ mod from_template {
         .dir(&upstream_examples())
         .output();
         assert_eq!(defaulted.code, 0, "{}", defaulted.stderr);
+        // As clusterctl: one control plane machine, no workers unless asked for.
         assert_eq!(
-            defaulted.stdout.matches("  replicas: 1\n").count(),
-            2,
+            (
+                defaulted.stdout.matches("  replicas: 1\n").count(),
+                defaulted.stdout.matches("  replicas: 0\n").count()
+            ),
+            (1, 1),
             "{}",
             defaulted.stdout
         );

@@ -5,7 +5,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use serde_json::{Map, Value, json};
+use kkp_e2e::terraform;
+use serde_json::{Value, json};
 
 const SSH_KEY: &str =
     "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGQ1cZf3cpkBZ4/0rlFWzPm1YjFnKVzFAQVIGrLvGsc4 demo@example.com";
@@ -14,129 +15,6 @@ fn upstream_examples() -> PathBuf {
     std::env::var_os("KKP_UPSTREAM_EXAMPLES")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/upstream-examples")))
-}
-
-fn kubeone_example(provider: &str) -> PathBuf {
-    upstream_examples()
-        .join("kubeone/examples/terraform")
-        .join(provider)
-        .join("output.tf")
-}
-
-/// The Terraform binary: `KKP_TERRAFORM` (`make test` sets it to OpenTofu's `tofu`, built from its
-/// Go module), else `terraform` or `tofu` on PATH. Without one the test is skipped with a message,
-/// except in CI, where it fails.
-fn terraform() -> Option<PathBuf> {
-    let found = std::env::var_os("KKP_TERRAFORM").map(PathBuf::from).or_else(|| {
-        std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
-            .flat_map(|dir| [dir.join("terraform"), dir.join("tofu")])
-            .find(|p| p.is_file())
-    });
-    if found.is_none() {
-        let why = "neither terraform nor tofu is installed (set KKP_TERRAFORM, run `scripts/tools.sh tofu`, or put one on PATH)";
-        assert!(std::env::var("CI").as_deref() != Ok("true"), "{why}");
-        eprintln!("skipped: {why}");
-    }
-    found
-}
-
-/// The references of `output.tf` to cloud resources (`aws_instance.bastion.public_ip`,
-/// `aws_instance.control_plane.*.private_ip`, `data.aws_vpc.selected.id`), each once.
-fn resource_references(text: &str) -> Vec<String> {
-    let mut refs: Vec<String> = text
-        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '.' || c == '*'))
-        .map(|t| t.trim_end_matches('.'))
-        .filter(|t| {
-            let bare = t.strip_prefix("data.").unwrap_or(t);
-            (bare.starts_with("aws_") || bare.starts_with("hcloud_")) && bare.contains('.')
-        })
-        .map(str::to_owned)
-        .collect();
-    refs.sort();
-    refs.dedup();
-    // Longest first, so that no reference is replaced inside a longer one.
-    refs.sort_by_key(|r| std::cmp::Reverse(r.len()));
-    refs
-}
-
-/// Names used after `prefix` (`var.`, `local.`).
-fn names_after(text: &str, prefix: &str) -> Vec<String> {
-    let mut names: Vec<String> = text
-        .match_indices(prefix)
-        .filter(|(i, _)| *i == 0 || !text.as_bytes()[i - 1].is_ascii_alphanumeric())
-        .map(|(i, _)| {
-            text[i + prefix.len()..]
-                .chars()
-                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
-                .collect()
-        })
-        .collect();
-    names.sort();
-    names.dedup();
-    names
-}
-
-/// Runs `terraform apply` on the real `output.tf` of `provider` with the given variables and
-/// locals (every local it reads must be given; variables not given are null) and returns the JSON
-/// of `terraform output -json`.
-fn terraform_output(terraform: &Path, dir: &Path, provider: &str, vars: Value, locals: Value) -> String {
-    let original = std::fs::read_to_string(kubeone_example(provider)).expect("KubeOne's output.tf is readable");
-    let mut text = original.clone();
-    let mut locals = locals.as_object().cloned().unwrap_or_default();
-    for (i, reference) in resource_references(&original).into_iter().enumerate() {
-        let local = format!("stand_in_{i}");
-        let value = if reference.contains(".*.") {
-            json!([
-                format!("{reference}-0"),
-                format!("{reference}-1"),
-                format!("{reference}-2")
-            ])
-        } else {
-            Value::from(format!("{reference}-0"))
-        };
-        text = text.replace(&reference, &format!("local.{local}"));
-        locals.insert(local, value);
-    }
-    let missing: Vec<String> = names_after(&text, "local.")
-        .into_iter()
-        .filter(|n| !locals.contains_key(n))
-        .collect();
-    assert!(missing.is_empty(), "the test gives no value to the locals {missing:?}");
-    let vars = vars.as_object().cloned().unwrap_or_default();
-    let variables: Map<String, Value> = names_after(&text, "var.")
-        .into_iter()
-        .map(|n| {
-            let default = vars.get(&n).cloned().unwrap_or(Value::Null);
-            (n, json!({ "default": default }))
-        })
-        .collect();
-    std::fs::write(dir.join("output.tf"), text).unwrap();
-    std::fs::write(
-        dir.join("stand_in.tf.json"),
-        json!({"variable": variables, "locals": locals}).to_string(),
-    )
-    .unwrap();
-    let run = |args: &[&str]| {
-        let out = Command::new(terraform)
-            .args(args)
-            .current_dir(dir)
-            .env("CHECKPOINT_DISABLE", "1")
-            .env("TF_IN_AUTOMATION", "1")
-            .env("TF_CLI_CONFIG_FILE", dir.join("terraformrc"))
-            .output()
-            .expect("terraform runs");
-        assert!(
-            out.status.success(),
-            "terraform {args:?}: {}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
-    };
-    std::fs::write(dir.join("terraformrc"), "").unwrap();
-    run(&["init", "-input=false", "-no-color"]);
-    run(&["apply", "-auto-approve", "-input=false", "-no-color"]);
-    run(&["output", "-json"])
 }
 
 fn kkp(args: &[&str], dir: &Path) -> (i32, String, String) {
@@ -174,7 +52,7 @@ fn items(stdout: &str) -> Vec<Value> {
 
 #[test]
 fn aws_output_tf_gives_a_machine_deployment_per_zone() {
-    let Some(terraform) = terraform() else { return };
+    let Some(terraform) = terraform::binary() else { return };
     let dir = tempfile::tempdir().unwrap();
     let vars = json!({
         "cluster_name": "demo",
@@ -207,7 +85,7 @@ fn aws_output_tf_gives_a_machine_deployment_per_zone() {
         "zoneB": "eu-central-1b",
         "zoneC": "eu-central-1c"
     });
-    let output = terraform_output(&terraform, dir.path(), "aws", vars, locals);
+    let output = terraform::kubeone_output(&terraform, dir.path(), "aws", vars, locals);
     std::fs::write(dir.path().join("tf.json"), &output).unwrap();
 
     let (code, stdout, stderr) = kkp(
@@ -327,29 +205,12 @@ fn aws_output_tf_gives_a_machine_deployment_per_zone() {
 
 #[test]
 fn hetzner_output_tf_gives_its_pool_with_the_key_file() {
-    let Some(terraform) = terraform() else { return };
+    let Some(terraform) = terraform::binary() else { return };
     let dir = tempfile::tempdir().unwrap();
     let key_file = dir.path().join("id.pub");
     std::fs::write(&key_file, SSH_KEY).unwrap();
-    let vars = json!({
-        "cluster_name": "demo",
-        "datacenter": "fsn1",
-        "initial_machinedeployment_replicas": 1,
-        "initial_machinedeployment_operating_system_profile": "",
-        "worker_type": "cx22",
-        "ssh_port": 22,
-        "ssh_public_key_file": key_file.display().to_string(),
-        "apiserver_alternative_names": []
-    });
-    let locals = json!({
-        "cluster_autoscaler_min_replicas": 1,
-        "cluster_autoscaler_max_replicas": 3,
-        "image": "ubuntu-24.04",
-        "kubeapi_endpoint": "10.0.0.2",
-        "ssh_username": "root",
-        "worker_os": "ubuntu"
-    });
-    let output = terraform_output(&terraform, dir.path(), "hetzner", vars, locals);
+    let (vars, locals) = terraform::hetzner_inputs("demo", 1, &key_file);
+    let output = terraform::kubeone_output(&terraform, dir.path(), "hetzner", vars, locals);
     std::fs::write(dir.path().join("tf.json"), &output).unwrap();
     let (code, stdout, stderr) = kkp_with_stdin(
         &[

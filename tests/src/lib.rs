@@ -36,6 +36,7 @@ pub mod probe;
 mod process;
 pub mod shared;
 mod startup;
+pub mod terraform;
 pub mod tools;
 pub mod upstream;
 pub mod users;

@@ -18,15 +18,41 @@ pub const PLUGIN_BINARY: &str = "kubectl-kkp";
 /// The webhook's package and binary, built alongside the plugin.
 pub const WEBHOOK_PACKAGE: &str = "kkp-webhook";
 
-/// The folder holding the freshly built `kubectl-kkp` and `kkp-webhook`, built on first use with
-/// `cargo build -p kubectl-kkp -p kkp-webhook --bins` (into the workspace's target folder, debug
-/// profile).
+/// Names a folder whose `kubectl-kkp` and `kkp-webhook` were just built from this checkout, so
+/// the tests use them instead of building their own. `make test` sets it to the target folder's
+/// `debug`, where `cargo test --workspace` has put both binaries (the plugin's and the webhook's
+/// own tests run them): a separate `cargo build` would compile the two crates again with another
+/// feature set, a minute or more of a cold run.
+pub const BUILT_BINARIES_ENV: &str = "KKP_BUILT_BINARIES";
+
+/// The folder holding the freshly built `kubectl-kkp` and `kkp-webhook`: the one
+/// [`BUILT_BINARIES_ENV`] names, or else built on first use with `cargo build -p kubectl-kkp -p
+/// kkp-webhook --bins` (into the workspace's target folder, debug profile).
 pub fn plugin_dir() -> Result<&'static Path, HarnessError> {
     static DIR: OnceLock<Result<PathBuf, String>> = OnceLock::new();
-    DIR.get_or_init(build_plugin)
-        .as_ref()
-        .map(PathBuf::as_path)
-        .map_err(|e| HarnessError::InvalidInput(e.clone()))
+    DIR.get_or_init(
+        || match std::env::var_os(BUILT_BINARIES_ENV).filter(|v| !v.is_empty()) {
+            Some(dir) => built_binaries(PathBuf::from(dir)),
+            None => build_plugin(),
+        },
+    )
+    .as_ref()
+    .map(PathBuf::as_path)
+    .map_err(|e| HarnessError::InvalidInput(e.clone()))
+}
+
+/// The folder [`BUILT_BINARIES_ENV`] names, if it holds both binaries.
+fn built_binaries(dir: PathBuf) -> Result<PathBuf, String> {
+    for binary in [PLUGIN_BINARY, WEBHOOK_PACKAGE] {
+        if !dir.join(binary).is_file() {
+            return Err(format!(
+                "${BUILT_BINARIES_ENV} names {}, which holds no {binary}; build it (cargo build -p {PLUGIN_PACKAGE} -p \
+                 {WEBHOOK_PACKAGE}) or unset ${BUILT_BINARIES_ENV}",
+                dir.display()
+            ));
+        }
+    }
+    Ok(dir)
 }
 
 fn cargo() -> Command {

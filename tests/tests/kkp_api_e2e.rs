@@ -600,5 +600,55 @@ fn machine_deployment_files_go_into_the_user_cluster_through_its_kubeconfig() {
         .block_on(mds.get("pool-a"))
         .expect("the MachineDeployment is in the user cluster's kube-system");
     assert_eq!(found.data["spec"]["replicas"], 1);
+
+    // KubeOne's workers: Terraform computes Hetzner's real output.tf, `generate machinedeployments`
+    // turns kubeone_workers into MachineDeployments (JSON: one List), and apply sends them the
+    // same way. (The stand-in's cluster is a KubeVirt one; the API does not tie workers to it.)
+    if let Some(terraform) = kkp_e2e::terraform::binary() {
+        let key_file = api.path("id.pub");
+        std::fs::write(&key_file, SSH_KEY).unwrap();
+        let tf_dir = api.path("terraform");
+        std::fs::create_dir_all(&tf_dir).unwrap();
+        let (vars, locals) = kkp_e2e::terraform::hetzner_inputs("workers", 2, &key_file);
+        let output = kkp_e2e::terraform::kubeone_output(&terraform, &tf_dir, "hetzner", vars, locals);
+        let tf_json = api.path("tf.json");
+        std::fs::write(&tf_json, output).unwrap();
+        let generated = api.path("kubeone-workers.json");
+        api.raw(
+            &[
+                "generate",
+                "machinedeployments",
+                "--terraform-output",
+                tf_json.to_str().unwrap(),
+                "--cluster",
+                "workers",
+                "-o",
+                "json",
+                "--write-to",
+                generated.to_str().unwrap(),
+            ],
+            &[],
+        )
+        .expect_code(0);
+        api.kkp(&[
+            "apply",
+            "-f",
+            generated.to_str().unwrap(),
+            "--cluster",
+            "tobi-api-kvirt-md-yaml",
+        ])
+        .expect_code(0)
+        .expect_stdout("workers-pool1");
+        let pool = rt
+            .block_on(mds.get("workers-pool1"))
+            .expect("KubeOne's worker pool is in the user cluster's kube-system");
+        assert_eq!(pool.data["spec"]["replicas"], 2);
+        let value = &pool.data["spec"]["template"]["spec"]["providerSpec"]["value"];
+        assert_eq!(value["cloudProvider"], "hetzner");
+        assert_eq!(value["sshPublicKeys"], serde_json::json!([SSH_KEY]));
+    }
     api.assert_honest();
 }
+
+const SSH_KEY: &str =
+    "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGQ1cZf3cpkBZ4/0rlFWzPm1YjFnKVzFAQVIGrLvGsc4 demo@example.com";

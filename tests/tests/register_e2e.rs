@@ -549,6 +549,13 @@ fn a_running_cluster_is_registered_through_the_kkp_api() {
         "{}",
         listed.both()
     );
+    // describe cluster shows the state and version the stand-in found when it connected.
+    api(&["describe", "cluster", name])
+        .expect_code(0)
+        .expect_stdout(&format!("ID:          {id}"))
+        .expect_stdout("Type:        external (imported into KKP)")
+        .expect_stdout(&format!("Version:     {version}"))
+        .expect_stdout("State:       Running");
     let marker = "only-in-the-imported-cluster";
     rt.block_on(mark_user_cluster(planes, marker));
     let fetched = dir.path().join("fetched.kubeconfig");

@@ -17,8 +17,9 @@ curl scripts do, with create-or-patch semantics:
     by --cluster (its name or ID), or in the cluster of a CreateClusterSpec applied with it;
   - an Addon (JSON with \"name\" and \"spec.variables\" or \"spec.continuouslyReconcile\"): created
     or, when its settings differ, patched by name in the cluster named by --cluster;
-  - a machine-controller MachineDeployment object (YAML like md.yaml): applied into the user
-    cluster's kube-system namespace (server-side apply) with the kubeconfig the API hands out.
+  - a machine-controller MachineDeployment object (YAML like md.yaml, or a List of them as
+    `generate machinedeployments -o json` prints): applied into the user cluster's kube-system
+    namespace (server-side apply) with the kubeconfig the API hands out.
 
 Every file is checked before anything is sent: what today's KKP no longer accepts (Kubernetes
 versions it does not offer, CentOS and SLES, fields that moved since 2021) is named with the fix,

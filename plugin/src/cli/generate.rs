@@ -211,7 +211,8 @@ pub struct TemplateArgs {
     /// (KUBERNETES_VERSION).
     #[arg(long, value_name = "VERSION")]
     pub kubernetes_version: Option<String>,
-    /// Workers per MachineDeployment [default: 1] (WORKER_MACHINE_COUNT).
+    /// Workers per MachineDeployment [default: 1; 0 for Cluster API templates (--from,
+    /// --infrastructure), as clusterctl] (WORKER_MACHINE_COUNT).
     #[arg(long, value_name = "COUNT")]
     pub worker_machine_count: Option<u32>,
     /// Control plane machines, for Cluster API templates [default: 1] (CONTROL_PLANE_MACHINE_COUNT).

@@ -194,15 +194,16 @@ fn variables_from(
     }
 
     // Cluster API wants its versions with a leading `v` (v1.35.7); KKP's Cluster takes them bare.
+    // clusterctl leaves a Cluster API template's workers at 0 unless told otherwise.
     let default_version = default_version.to_string();
-    let default_version = if cluster_api_flag(args).is_some() {
-        format!("v{default_version}")
+    let (default_version, default_workers) = if cluster_api_flag(args).is_some() {
+        (format!("v{default_version}"), "0")
     } else {
-        default_version
+        (default_version, "1")
     };
     let fallbacks = BTreeMap::from([
         ("KUBERNETES_VERSION".to_owned(), default_version),
-        ("WORKER_MACHINE_COUNT".to_owned(), "1".to_owned()),
+        ("WORKER_MACHINE_COUNT".to_owned(), default_workers.to_owned()),
         ("CONTROL_PLANE_MACHINE_COUNT".to_owned(), "1".to_owned()),
         ("SSH_PUBLIC_KEYS".to_owned(), "[]".to_owned()),
     ]);
@@ -428,7 +429,7 @@ mod tests {
     }
 
     #[test]
-    fn cluster_api_templates_get_a_v_version_and_one_control_plane_machine() {
+    fn cluster_api_templates_get_a_v_version_one_control_plane_machine_and_no_workers() {
         let from = TemplateArgs {
             from: Some("cluster-template.yaml".into()),
             ..TemplateArgs::default()
@@ -440,8 +441,10 @@ mod tests {
             Some(format!("v{default}").as_str())
         );
         assert_eq!(vars.fallback_value("CONTROL_PLANE_MACHINE_COUNT"), Some("1"));
+        assert_eq!(vars.fallback_value("WORKER_MACHINE_COUNT"), Some("0"), "as clusterctl");
         let builtin = variables_from("demo", &args("hetzner"), env_of(&[]), &builtin_default()).unwrap();
         assert_eq!(builtin.fallback_value("KUBERNETES_VERSION"), Some(default.as_str()));
+        assert_eq!(builtin.fallback_value("WORKER_MACHINE_COUNT"), Some("1"));
 
         let mut counted = from.clone();
         counted.control_plane_machine_count = Some(3);

@@ -41,14 +41,26 @@ fn read_documents(path: &PathBuf) -> anyhow::Result<Vec<Value>> {
     let mut out = Vec::new();
     for (i, doc) in serde_yaml::Deserializer::from_str(&text).enumerate() {
         let value = Value::deserialize(doc).map_err(|e| anyhow::anyhow!("-f {shown}: document {}: {e}", i + 1))?;
-        if !value.is_null() {
-            out.push(value);
+        match list_items(&value) {
+            // A List (what `generate -o json` prints for several objects) stands for its items.
+            Some(items) => out.extend(items.iter().filter(|v| !v.is_null()).cloned()),
+            None if !value.is_null() => out.push(value),
+            None => {}
         }
     }
     if out.is_empty() {
         anyhow::bail!("-f {shown}: the file holds nothing to apply");
     }
     Ok(out)
+}
+
+/// The items of a `v1` `List` (or any `...List` kind with `items`), as kubectl apply reads them.
+fn list_items(value: &Value) -> Option<&Vec<Value>> {
+    let kind = value.get("kind")?.as_str()?;
+    if !kind.ends_with("List") {
+        return None;
+    }
+    value.get("items")?.as_array()
 }
 
 /// What the admission engine refuses in a MachineDeployment, as `MachineDeployment NAME: ...`.
@@ -337,4 +349,31 @@ async fn apply_into_user_cluster(
         printer.data(format_args!("{}", done.summary()));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_list_stands_for_its_items_and_other_documents_for_themselves() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("mds.yaml");
+        std::fs::write(
+            &file,
+            "apiVersion: v1\nkind: List\nitems:\n- {kind: MachineDeployment, metadata: {name: a}}\n\
+             - {kind: MachineDeployment, metadata: {name: b}}\n---\n\
+             kind: MachineDeployment\nmetadata: {name: c}\n---\n",
+        )
+        .unwrap();
+        let names: Vec<String> = read_documents(&file)
+            .unwrap()
+            .iter()
+            .map(|d| d["metadata"]["name"].as_str().unwrap().to_owned())
+            .collect();
+        assert_eq!(names, ["a", "b", "c"]);
+        std::fs::write(&file, "apiVersion: v1\nkind: List\nitems: []\n").unwrap();
+        let e = read_documents(&file).unwrap_err().to_string();
+        assert!(e.contains("holds nothing to apply"), "{e}");
+    }
 }

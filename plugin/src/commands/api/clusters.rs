@@ -230,14 +230,50 @@ fn pick_any(
     }
 }
 
-/// `describe cluster NAME`: the cluster, each component's health and its machine deployments.
+/// `describe cluster NAME`: a KKP cluster with each component's health and its machine
+/// deployments, or an imported cluster with its state and version.
 pub async fn describe(client: &KkpClient, name: &str, printer: &Printer) -> anyhow::Result<()> {
-    let cluster = client.find_cluster(name).await?;
+    let all = client.list_clusters().await?;
+    let imported = external_clusters(client).await?;
+    let cluster = match pick_any(all, &imported, name, client.project())? {
+        Listed::Kkp(cluster) => cluster,
+        Listed::External(cluster) => {
+            printer.data_text(&describe_external_text(&cluster, client.project()));
+            return Ok(());
+        }
+    };
     let id = cluster.id.clone().unwrap_or_default();
     let health = client.cluster_health(&id).await?;
     let mds = client.list_machine_deployments(&id).await?;
     printer.data_text(&describe_text(&cluster, client.project(), &health, &mds));
     Ok(())
+}
+
+/// An imported cluster: what KKP found when it connected (`status.state`, `statusMessage`) and the
+/// version it reported.
+fn describe_external_text(cluster: &ExternalCluster, project: &str) -> String {
+    let mut out = String::new();
+    let mut line = |k: &str, v: &str| out.push_str(&format!("{:<13}{v}\n", format!("{k}:")));
+    line("Name", &cluster.name);
+    line("ID", cluster.id.as_deref().unwrap_or("<none>"));
+    line("Project", project);
+    line("Type", "external (imported into KKP)");
+    line("Provider", cluster.provider().unwrap_or("<none>"));
+    line("Version", cluster.version().unwrap_or("<unknown>"));
+    line("State", cluster.state().unwrap_or("<unknown>"));
+    if let Some(message) = cluster
+        .status
+        .get("statusMessage")
+        .and_then(Value::as_str)
+        .filter(|m| !m.is_empty())
+    {
+        line("Message", message);
+    }
+    line("Created", cluster.creation_timestamp.as_deref().unwrap_or("<unknown>"));
+    if let Some(at) = &cluster.deletion_timestamp {
+        line("Deleting", &format!("since {at}"));
+    }
+    out
 }
 
 fn describe_text(
@@ -530,6 +566,35 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("2 clusters") && e.contains("x7k2m9q4wz"), "{e}");
+    }
+
+    #[test]
+    fn describe_shows_an_imported_cluster_s_state_message_and_version() {
+        let imported: ExternalCluster = serde_json::from_value(serde_json::json!({
+            "id": "x7k2m9q4wz", "name": "prod", "creationTimestamp": "2026-01-01T00:00:00Z",
+            "cloud": {"bringYourOwn": {}}, "spec": {"version": "1.36.3"},
+            "status": {"state": "Error", "statusMessage": "cannot reach the cluster"}
+        }))
+        .unwrap();
+        let text = describe_external_text(&imported, "p1");
+        for line in [
+            "Name:        prod",
+            "ID:          x7k2m9q4wz",
+            "Project:     p1",
+            "Type:        external (imported into KKP)",
+            "Provider:    bringYourOwn",
+            "Version:     1.36.3",
+            "State:       Error",
+            "Message:     cannot reach the cluster",
+        ] {
+            assert!(text.lines().any(|l| l == line), "{line:?} in\n{text}");
+        }
+        let fresh: ExternalCluster = serde_json::from_value(serde_json::json!({"name": "new"})).unwrap();
+        let text = describe_external_text(&fresh, "p1");
+        assert!(
+            text.contains("State:       <unknown>") && !text.contains("Message:"),
+            "{text}"
+        );
     }
 
     #[test]
