@@ -166,6 +166,15 @@ fn latest_release_template_with_the_config_file_s_variables() {
         "{out}"
     );
     assert!(out.contains("  name: demo\n"), "{out}");
+    // As clusterctl: every object of the template goes into the target namespace.
+    let namespaces: Vec<String> = serde_yaml::Deserializer::from_str(&out)
+        .map(|doc| {
+            let doc = <serde_yaml::Value as serde::Deserialize>::deserialize(doc).expect("YAML");
+            doc["metadata"]["namespace"].as_str().unwrap_or("<none>").to_owned()
+        })
+        .collect();
+    assert!(namespaces.len() > 3, "{out}");
+    assert!(namespaces.iter().all(|n| n == "clusters"), "{namespaces:?}");
 }
 
 #[test]

@@ -32,7 +32,19 @@ use crate::terraform;
 /// default version.
 pub fn render(name: &str, args: &TemplateArgs, platform: &Platform) -> anyhow::Result<Vec<Value>> {
     let prepared = prepare(name, args, variables::process_env(), platform.default_version())?;
-    prepared.render().map_err(explain)
+    let objects = prepared.render().map_err(explain)?;
+    into_target_namespace(objects, args)
+}
+
+/// A Cluster API template's objects in the namespace `--target-namespace` or `-n` names, as
+/// clusterctl puts them; other templates' objects as they are.
+fn into_target_namespace(mut objects: Vec<Value>, args: &TemplateArgs) -> anyhow::Result<Vec<Value>> {
+    if cluster_api_flag(args).is_some()
+        && let Some(ns) = target_namespace(args)?
+    {
+        clusterctl::namespace::stamp(&mut objects, &ns);
+    }
+    Ok(objects)
 }
 
 fn explain(err: RenderError) -> anyhow::Error {
@@ -298,7 +310,7 @@ fn generate_cluster(args: &GenerateClusterArgs, printer: &Printer) -> Outcome {
         list_variables(&prepared, args.output, printer)?;
         return Ok(ExitStatus::Success);
     }
-    let objects = prepared.render().map_err(explain)?;
+    let objects = into_target_namespace(prepared.render().map_err(explain)?, &args.template)?;
     let objects = if args.skip_validation {
         objects
     } else {
