@@ -91,7 +91,7 @@ while IFS='=' read -r name path; do
     tofu) export KKP_TERRAFORM="${KKP_TERRAFORM:-$path}" ;;
   esac
 done <"$go_paths"
-grep -h "already built\|built in" "$go_log" >&2 || true
+grep -E "already built|: built " "$go_log" >&2 || true
 
 echo "test: cargo test (scripts/run-tests.sh: several test binaries at a time)" >&2
 # The end-to-end tests run the kubectl-kkp and kkp-webhook that this build puts in the target

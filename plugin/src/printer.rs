@@ -84,6 +84,13 @@ impl Printer {
         io::stdout().is_terminal()
     }
 
+    /// Whether data on stdout is coloured: as `forced` says (`--color always|never`), else when
+    /// stdout is a terminal and `NO_COLOR` is unset or empty.
+    pub fn colours_stdout(&self, forced: Option<bool>) -> bool {
+        let no_color = std::env::var("NO_COLOR").ok();
+        colour(forced, self.stdout_is_terminal(), no_color.as_deref())
+    }
+
     pub fn stderr_is_terminal(&self) -> bool {
         io::stderr().is_terminal()
     }
@@ -97,5 +104,26 @@ impl Printer {
         if e.kind() != io::ErrorKind::BrokenPipe {
             self.error(format_args!("cannot write to stdout: {e}"));
         }
+    }
+}
+
+/// The colour decision: `forced`, else a terminal without a non-empty `NO_COLOR`
+/// (<https://no-color.org>).
+fn colour(forced: Option<bool>, is_terminal: bool, no_color: Option<&str>) -> bool {
+    forced.unwrap_or_else(|| is_terminal && no_color.is_none_or(str::is_empty))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn auto_colours_only_a_terminal_without_no_color() {
+        assert!(colour(None, true, None));
+        assert!(colour(None, true, Some("")));
+        assert!(!colour(None, true, Some("1")));
+        assert!(!colour(None, false, None));
+        assert!(colour(Some(true), false, Some("1")));
+        assert!(!colour(Some(false), true, None));
     }
 }

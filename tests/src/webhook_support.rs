@@ -325,6 +325,64 @@ pub async fn grant_webhook_cluster_roles(admin: &kube::Client, user: &str, manag
     }
 }
 
+/// kkp-webhook served in this process on loopback, following the AdmissionPolicies with its own
+/// client, with the certificate the webhook configurations are to trust.
+pub struct InProcessWebhook {
+    pub cert: ServingCert,
+    pub state: kkp_webhook::AppState,
+    pub server: kkp_webhook::Server,
+    pub watch: kkp_webhook::policies::PolicyWatch,
+}
+
+impl InProcessWebhook {
+    /// Starts the server with a fresh certificate and its policy watch with `client` and
+    /// `options`, and waits (at most `timeout`) until the watch has listed the policies.
+    pub async fn start(
+        client: kube::Client,
+        options: kkp_webhook::policies::WatchOptions,
+        timeout: Duration,
+    ) -> Result<InProcessWebhook, HarnessError> {
+        let cert = ServingCert::generate("kkp-webhook")?;
+        let config = kkp_webhook::Config::for_loopback(&cert.cert_path, &cert.key_path);
+        let state = kkp_webhook::AppState::new(config.context(), config.limits());
+        let server = kkp_webhook::Server::bind_with_state(config, state.clone())
+            .await
+            .map_err(|e| HarnessError::InvalidInput(format!("kkp-webhook does not serve: {e}")))?;
+        let watch = kkp_webhook::policies::PolicyWatch::spawn(client, state.clone(), options);
+        if !watch.wait_synced(timeout).await {
+            return Err(HarnessError::InvalidInput(format!(
+                "kkp-webhook did not list the AdmissionPolicies within {timeout:?}"
+            )));
+        }
+        Ok(InProcessWebhook {
+            cert,
+            state,
+            server,
+            watch,
+        })
+    }
+
+    /// `https://127.0.0.1:PORT`, where the server answers reviews.
+    pub fn base_url(&self) -> String {
+        format!("https://127.0.0.1:{}", self.server.tls_addr().port())
+    }
+
+    /// Registers the shipped webhook configurations pointed at this server ([`register_shipped`]).
+    pub async fn register(&self, admin: &kube::Client, timeout: Duration) -> Result<Registered, HarnessError> {
+        register_shipped(admin, &self.base_url(), &self.cert.ca_pem, timeout).await
+    }
+
+    /// Removes `registered`, stops the watch and the server.
+    pub async fn stop(self, admin: &kube::Client, registered: &Registered) -> Result<(), HarnessError> {
+        unregister_webhooks(admin, registered).await?;
+        self.watch.stop().await;
+        self.server
+            .shutdown()
+            .await
+            .map_err(|e| HarnessError::InvalidInput(format!("kkp-webhook does not stop: {e}")))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -227,6 +227,71 @@ fn create_waits_for_the_cluster_applies_its_workers_and_converges() {
     assert_eq!(list["items"][0]["metadata"]["name"], name.as_str());
 }
 
+/// KubeOne's workers without the KKP API: Terraform computes Hetzner's real output.tf,
+/// `generate machinedeployments` turns kubeone_workers into MachineDeployments, and `apply -f`
+/// sends them through the seed into the running cluster's user cluster.
+#[test]
+fn kubeone_worker_pools_are_applied_into_a_running_cluster_through_the_seed() {
+    let Some(terraform) = kkp_e2e::terraform::binary() else {
+        return;
+    };
+    let name = running_cluster("kubeone");
+    let dir = tempfile::tempdir().unwrap();
+    let key_file = dir.path().join("id.pub");
+    std::fs::write(
+        &key_file,
+        "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGQ1cZf3cpkBZ4/0rlFWzPm1YjFnKVzFAQVIGrLvGsc4 demo@example.com",
+    )
+    .unwrap();
+    let tf_dir = dir.path().join("terraform");
+    std::fs::create_dir_all(&tf_dir).unwrap();
+    let (vars, locals) = kkp_e2e::terraform::hetzner_inputs("pools", 3, &key_file);
+    let output = kkp_e2e::terraform::kubeone_output(&terraform, &tf_dir, "hetzner", vars, locals);
+    let tf_json = dir.path().join("tf.json");
+    std::fs::write(&tf_json, output).unwrap();
+    let workers = dir.path().join("workers.json");
+    kkp(&[
+        "generate",
+        "machinedeployments",
+        "--terraform-output",
+        tf_json.to_str().unwrap(),
+        "--cluster",
+        "pools",
+        "-o",
+        "json",
+        "--write-to",
+        workers.to_str().unwrap(),
+    ])
+    .expect_code(0);
+
+    // Not a KKP API payload: without --api, only MachineDeployments go, and only to a cluster ID.
+    kkp(&["apply", "-f", workers.to_str().unwrap()])
+        .expect_code(1)
+        .expect_stderr("--cluster ID is required");
+    kkp(&["apply", "-f", workers.to_str().unwrap(), "--cluster", "no-such-cluster"])
+        .expect_code(1)
+        .expect_stderr("has no KKP cluster of that ID");
+    let applied = kkp(&["apply", "-f", workers.to_str().unwrap(), "--cluster", &name]);
+    applied
+        .expect_code(0)
+        .expect_stdout("machinedeployment.cluster.k8s.io/pools-pool1 created");
+    rt().block_on(async {
+        let md = user_machine_deployment("pools-pool1")
+            .await
+            .expect("KubeOne's pool is in the user cluster's kube-system");
+        assert_eq!(md.data.pointer("/spec/replicas").and_then(Value::as_i64), Some(3));
+        assert_eq!(
+            md.data
+                .pointer("/spec/template/spec/providerSpec/value/cloudProvider")
+                .and_then(Value::as_str),
+            Some("hetzner")
+        );
+    });
+    kkp(&["apply", "-f", workers.to_str().unwrap(), "--cluster", &name])
+        .expect_code(0)
+        .expect_stdout("machinedeployment.cluster.k8s.io/pools-pool1 unchanged");
+}
+
 #[test]
 fn an_interrupted_create_is_finished_by_running_it_again() {
     let name = kkp_e2e::unique_name("e2e-resume");

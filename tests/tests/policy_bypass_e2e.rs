@@ -8,10 +8,9 @@ use std::time::Duration;
 
 use kkp_e2e::crds::{ADMISSION_POLICIES, CLUSTERS, MACHINE_DEPLOYMENTS};
 use kkp_e2e::examples::{hetzner_provider_spec, machine_deployment_of, object, vsphere_provider_spec};
-use kkp_e2e::webhook_support::{self, ServingCert};
+use kkp_e2e::webhook_support::{self, InProcessWebhook};
 use kkp_e2e::{apis, install_shipped_crds, shared_control_plane};
-use kkp_webhook::policies::{PolicyWatch, WatchOptions};
-use kkp_webhook::{AppState, Config, Server};
+use kkp_webhook::policies::WatchOptions;
 use kube::Api;
 use kube::api::{DynamicObject, Patch, PatchParams, PostParams};
 use serde_json::{Value, json};
@@ -64,16 +63,12 @@ async fn policies_cannot_be_bypassed_and_updates_ratchet() {
     .await
     .expect("an object from before the policy");
 
-    let cert = ServingCert::generate("kkp-webhook").expect("a serving certificate");
-    let config = Config::for_loopback(&cert.cert_path, &cert.key_path);
-    let state = AppState::new(config.context(), config.limits());
-    let server = Server::bind_with_state(config, state.clone())
+    let webhook = InProcessWebhook::start(admin.clone(), WatchOptions::default(), WAIT)
         .await
-        .expect("the webhook serves");
-    let watch = PolicyWatch::spawn(admin.clone(), state.clone(), WatchOptions::default());
-    assert!(watch.wait_synced(WAIT).await, "the webhook lists the policies");
-    let base_url = format!("https://127.0.0.1:{}", server.tls_addr().port());
-    let registered = webhook_support::register_shipped(&admin, &base_url, &cert.ca_pem, WAIT)
+        .expect("the webhook serves and lists the policies");
+    let state = webhook.state.clone();
+    let registered = webhook
+        .register(&admin, WAIT)
         .await
         .expect("the apiserver calls the webhook through the shipped configurations");
 
@@ -197,9 +192,5 @@ async fn policies_cannot_be_bypassed_and_updates_ratchet() {
         .await
         .expect("scaling back within the limit");
 
-    webhook_support::unregister_webhooks(&admin, &registered)
-        .await
-        .expect("the webhook configurations are removed");
-    watch.stop().await;
-    server.shutdown().await.expect("the webhook stops");
+    webhook.stop(&admin, &registered).await.expect("the webhook stops");
 }

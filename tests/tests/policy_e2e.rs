@@ -13,10 +13,9 @@ use kkp_e2e::crds::{ADMISSION_POLICIES, CLUSTERS, MACHINE_DEPLOYMENTS};
 use kkp_e2e::examples::{hetzner_cluster_with_token, hetzner_provider_spec, machine_deployment_of, object};
 use kkp_e2e::plugin_support::{self, Ran};
 use kkp_e2e::users::UserCredentials;
-use kkp_e2e::webhook_support::{self, ServingCert};
+use kkp_e2e::webhook_support::{self, InProcessWebhook};
 use kkp_e2e::{ControlPlane, apis, install_shipped_crds, shared_control_plane};
-use kkp_webhook::policies::{PolicyWatch, WatchOptions};
-use kkp_webhook::{AppState, Config, Server};
+use kkp_webhook::policies::WatchOptions;
 use kube::api::{DynamicObject, Patch, PatchParams, PostParams};
 use kube::{Api, Client};
 use serde_json::{Value, json};
@@ -203,28 +202,24 @@ async fn admission_policies_are_enforced_by_the_webhook_on_a_real_control_plane(
     // The webhook, in this process, watching policies as the identity the manifests give it.
     let webhook_user = plane.mint_user("kkp-webhook", &[]).expect("the webhook's identity");
     webhook_support::grant_webhook_cluster_roles(&admin, "kkp-webhook", "policy-e2e").await;
-    let cert = ServingCert::generate("kkp-webhook").expect("a serving certificate");
-    let config = Config::for_loopback(&cert.cert_path, &cert.key_path);
-    let state = AppState::new(config.context(), config.limits());
-    let server = Server::bind_with_state(config, state.clone())
-        .await
-        .expect("the webhook serves");
-    let watch = PolicyWatch::spawn(
+    let webhook = InProcessWebhook::start(
         webhook_user.client().await.expect("the webhook's client"),
-        state.clone(),
         WatchOptions {
             status_interval: Duration::from_millis(500),
             ..WatchOptions::default()
         },
-    );
-    assert!(watch.wait_synced(WAIT).await, "the webhook lists the policies");
-    let base_url = format!("https://127.0.0.1:{}", server.tls_addr().port());
+        WAIT,
+    )
+    .await
+    .expect("the webhook serves and lists the policies");
+    let state = webhook.state.clone();
     let broken: DynamicObject = serde_yaml::from_str(BROKEN).expect("the broken policy");
     policies_api(&admin)
         .create(&PostParams::default(), &broken)
         .await
         .expect("a policy stored before the webhook");
-    let registered = webhook_support::register_shipped(&admin, &base_url, &cert.ca_pem, WAIT)
+    let registered = webhook
+        .register(&admin, WAIT)
         .await
         .expect("the apiserver calls the webhook through the shipped configurations");
     wait_until_webhooks_answer(&admin).await;
@@ -438,9 +433,5 @@ async fn admission_policies_are_enforced_by_the_webhook_on_a_real_control_plane(
     .await
     .expect("the changed policy is in force");
 
-    webhook_support::unregister_webhooks(&admin, &registered)
-        .await
-        .expect("the webhook configurations are removed");
-    watch.stop().await;
-    server.shutdown().await.expect("the webhook stops");
+    webhook.stop(&admin, &registered).await.expect("the webhook stops");
 }

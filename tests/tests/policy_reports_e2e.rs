@@ -10,11 +10,10 @@ use kkp_crds::policy::report::{ReportResult, ResultKind, SOURCE};
 use kkp_e2e::crds::{ADMISSION_POLICIES, CLUSTERS, MACHINE_DEPLOYMENTS, install_crds};
 use kkp_e2e::examples::{hetzner_cluster, hetzner_provider_spec, machine_deployment_of, object};
 use kkp_e2e::plugin_support::{self, Ran};
-use kkp_e2e::webhook_support::{self, ServingCert};
+use kkp_e2e::webhook_support::{self, InProcessWebhook};
 use kkp_e2e::{ControlPlane, apis, install_shipped_crds, shared_control_plane};
-use kkp_webhook::policies::{PolicyWatch, WatchOptions};
+use kkp_webhook::policies::WatchOptions;
 use kkp_webhook::reports::{ReportOptions, Reporter, cluster_policy_report_resource, policy_report_resource};
-use kkp_webhook::{AppState, Config, Server};
 use kube::Api;
 use kube::api::{DynamicObject, Patch, PatchParams, PostParams};
 use serde_json::{Value, json};
@@ -127,15 +126,11 @@ async fn audit_policies_are_reported_as_policy_reports_and_fixes_turn_to_pass() 
     // The webhook, with the identity and access the manifests give it.
     let webhook_user = plane.mint_user("kkp-webhook", &[]).expect("the webhook's identity");
     webhook_support::grant_webhook_cluster_roles(&admin, "kkp-webhook", "policy-reports-e2e").await;
-    let cert = ServingCert::generate("kkp-webhook").expect("a serving certificate");
-    let config = Config::for_loopback(&cert.cert_path, &cert.key_path);
-    let state = AppState::new(config.context(), config.limits());
-    let server = Server::bind_with_state(config, state.clone())
-        .await
-        .expect("the webhook serves");
     let client = webhook_user.client().await.expect("the webhook's client");
-    let watch = PolicyWatch::spawn(client.clone(), state.clone(), WatchOptions::default());
-    assert!(watch.wait_synced(WAIT).await, "the webhook lists the policies");
+    let webhook = InProcessWebhook::start(client.clone(), WatchOptions::default(), WAIT)
+        .await
+        .expect("the webhook serves and lists the policies");
+    let state = webhook.state.clone();
     // No periodic audit during the test: reports come from policy changes and admissions.
     let reporter = Reporter::spawn(
         client,
@@ -144,11 +139,11 @@ async fn audit_policies_are_reported_as_policy_reports_and_fixes_turn_to_pass() 
             interval: Duration::from_secs(3600),
             page_size: 2,
             settle: Duration::from_millis(300),
-            policies_synced: Some(watch.synced()),
+            policies_synced: Some(webhook.watch.synced()),
         },
     );
-    let base_url = format!("https://127.0.0.1:{}", server.tls_addr().port());
-    let registered = webhook_support::register_shipped(&admin, &base_url, &cert.ca_pem, WAIT)
+    let registered = webhook
+        .register(&admin, WAIT)
         .await
         .expect("the apiserver calls the webhook");
 
@@ -418,9 +413,5 @@ async fn audit_policies_are_reported_as_policy_reports_and_fixes_turn_to_pass() 
     .expect("the report is deleted");
 
     reporter.stop().await;
-    watch.stop().await;
-    webhook_support::unregister_webhooks(&admin, &registered)
-        .await
-        .expect("the webhook configurations are removed");
-    server.shutdown().await.expect("the webhook stops");
+    webhook.stop(&admin, &registered).await.expect("the webhook stops");
 }

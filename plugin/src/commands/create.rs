@@ -263,7 +263,7 @@ async fn create_cluster(mut args: CreateClusterArgs, g: &GlobalSettings, printer
     let deadline = Deadline::new(args.timeout);
     let mut progress = printer.progress(format!("cluster {id:?}"));
     let waited = tokio::select! {
-        result = wait_and_apply_workers(&seed, &id, &plan, (options, args.allow), deadline, &mut progress) => result,
+        result = wait_and_apply_workers(&seed, &id, &plan.machine_deployments, (options, args.allow), deadline, &mut progress) => result,
         _ = tokio::signal::ctrl_c() => {
             progress.finish();
             Err(anyhow::anyhow!(
@@ -284,11 +284,11 @@ async fn create_cluster(mut args: CreateClusterArgs, g: &GlobalSettings, printer
 }
 
 /// Waits for the cluster, its kubeconfig and the user cluster's MachineDeployment API, then
-/// applies the MachineDeployments.
-async fn wait_and_apply_workers<W: std::io::Write>(
+/// applies the MachineDeployments (`apply -f` without the KKP API sends workers this way too).
+pub(crate) async fn wait_and_apply_workers<W: std::io::Write>(
     seed: &Connection,
     id: &str,
-    plan: &Plan,
+    machine_deployments: &[Value],
     (options, allow): (ApplyOptions, AllowArgs),
     deadline: Deadline,
     progress: &mut Progress<W>,
@@ -309,7 +309,7 @@ async fn wait_and_apply_workers<W: std::io::Write>(
     })
     .await?;
     progress.note(&format!("cluster {id:?}: Running and healthy"));
-    if plan.machine_deployments.is_empty() {
+    if machine_deployments.is_empty() {
         return Ok(Vec::new());
     }
 
@@ -329,7 +329,7 @@ async fn wait_and_apply_workers<W: std::io::Write>(
     progress.relabel(format!("cluster {id:?} machine deployments"));
     let what = format!("the user cluster of {id:?} to accept its MachineDeployments");
     let mut applied = Vec::new();
-    for md in &plan.machine_deployments {
+    for md in machine_deployments {
         let done = wait::poll(progress, deadline, POLL_INTERVAL, &what, || async {
             match applier_apply(&mut Applier::new(&user, options), md).await {
                 Ok(done) => Ok(Poll::Ready(done)),

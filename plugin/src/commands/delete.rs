@@ -2,12 +2,11 @@
 //! management cluster, and by default waits until it is gone (KKP's finalizers clean up the
 //! control plane and the cloud resources first).
 
-use std::io::{BufRead as _, IsTerminal};
 use std::time::Duration;
 
 use kube::api::DeleteParams;
 
-use super::confirm::is_yes;
+use super::confirm;
 use crate::cli::delete::{DeleteClusterArgs, DeleteCommand, DeleteWhat};
 use crate::exit::{ExitStatus, Outcome};
 use crate::k8s::client::Connection;
@@ -52,20 +51,6 @@ pub fn question(name: &str, human: Option<&str>) -> String {
     }
 }
 
-/// Asks on the terminal; refuses when there is no terminal to ask on.
-fn confirm(name: &str, human: Option<&str>, printer: &Printer) -> anyhow::Result<bool> {
-    if !std::io::stdin().is_terminal() {
-        anyhow::bail!(
-            "refusing to delete cluster {name:?} without confirmation: stdin is not a terminal; pass --yes to delete \
-             without asking"
-        );
-    }
-    printer.message_text(question(name, human));
-    let mut answer = String::new();
-    std::io::stdin().lock().read_line(&mut answer)?;
-    Ok(is_yes(&answer))
-}
-
 async fn delete_cluster(args: DeleteClusterArgs, g: &GlobalSettings, printer: &Printer) -> anyhow::Result<()> {
     let conn = Connection::from_settings(&g.connection).await?;
     let name = args.name.as_str();
@@ -75,7 +60,14 @@ async fn delete_cluster(args: DeleteClusterArgs, g: &GlobalSettings, printer: &P
         }
         return Err(kkp::not_found(name, &conn));
     };
-    if !args.yes && !confirm(name, kkp::text(&cluster, "/spec/humanReadableName"), printer)? {
+    if !args.yes
+        && !confirm::ask(
+            printer,
+            question(name, kkp::text(&cluster, "/spec/humanReadableName")),
+            "delete",
+            format_args!("cluster {name:?}"),
+        )?
+    {
         anyhow::bail!("aborted; cluster {name:?} was not deleted");
     }
     let api = resources::clusters(&conn.client);
@@ -132,8 +124,6 @@ mod tests {
         assert_eq!(question("abc", Some("demo")), "Delete cluster abc (demo)? [y/N] ");
         assert_eq!(question("abc", Some("abc")), "Delete cluster abc? [y/N] ");
         assert_eq!(question("abc", None), "Delete cluster abc? [y/N] ");
-        assert!(is_yes("y\n") && is_yes(" YES ") && is_yes("Yes"));
-        assert!(!is_yes("\n") && !is_yes("n") && !is_yes("yep"));
     }
 
     #[test]

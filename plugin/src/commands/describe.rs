@@ -85,7 +85,7 @@ async fn cluster(args: DescribeClusterArgs, g: &GlobalSettings, printer: &Printe
         )),
     };
     let style = Style {
-        color: args.color.for_stdout(printer),
+        color: printer.colours_stdout(args.color.forced()),
     };
     let now = k8s_openapi::jiff::Timestamp::now();
     printer.data_text(&tree::render(&cluster_tree(&cluster, &mds, style, now), style));

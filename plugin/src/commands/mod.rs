@@ -3,6 +3,7 @@
 //! and returns its exit status ([`Outcome`]).
 
 pub mod api;
+pub mod apply_workers;
 pub mod completion;
 pub mod confirm;
 pub mod create;

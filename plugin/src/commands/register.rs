@@ -2,14 +2,13 @@
 //! `ExternalCluster` with its kubeconfig in a Secret, and remove both again; through the seed's
 //! Kubernetes API, or through the KKP REST API when it is selected (`--api`).
 
-use std::io::{BufRead as _, IsTerminal};
 use std::time::Duration;
 
 use anyhow::{Context as _, bail};
 
 use serde_yaml::Value as Yaml;
 
-use super::confirm::is_yes;
+use super::confirm;
 use crate::cli::register::{
     RegisterClusterArgs, RegisterCommand, RegisterWhat, UnregisterClusterArgs, UnregisterCommand, UnregisterWhat,
 };
@@ -283,19 +282,11 @@ fn confirm(shown: &str, yes: bool, printer: &Printer) -> anyhow::Result<()> {
     if yes {
         return Ok(());
     }
-    if !std::io::stdin().is_terminal() {
-        bail!(
-            "refusing to unregister cluster {shown} without confirmation: stdin is not a terminal; pass --yes to \
-             unregister without asking"
-        );
-    }
-    printer.message_text(format_args!(
+    let question = format_args!(
         "Unregister imported cluster {shown}? KKP forgets it and its stored kubeconfig; the cluster itself keeps \
          running. [y/N] "
-    ));
-    let mut answer = String::new();
-    std::io::stdin().lock().read_line(&mut answer)?;
-    if !is_yes(&answer) {
+    );
+    if !confirm::ask(printer, question, "unregister", format_args!("cluster {shown}"))? {
         bail!("aborted; cluster {shown} is still registered");
     }
     Ok(())

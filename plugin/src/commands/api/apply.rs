@@ -2,7 +2,8 @@
 //! seed's `cluster.json`, `NodeDeployment`s like its `machine_deployment_*.json` and `Addon`s like
 //! its `addon-*.json` with `--cluster`) checked locally and applied with create-or-patch semantics; plain machine-controller
 //! `MachineDeployment` objects (`md.yaml`) go into the user cluster's `kube-system` through the
-//! kubeconfig the API hands out, as `create` sends workers.
+//! kubeconfig the API hands out, as `create` sends workers; without the API, through the
+//! management cluster (`commands::apply_workers`).
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -183,7 +184,28 @@ pub async fn run(args: ApplyArgs, g: &GlobalSettings, printer: &Printer) -> Outc
         printer.message(format_args!("(dry run: the files are valid; nothing was sent)"));
         return Ok(ExitStatus::Success);
     }
-    let client = super::required_client(g, "apply -f")?;
+    let Some(client) = super::client(g)? else {
+        // Without the KKP API only MachineDeployment objects can be applied: through the
+        // management cluster into the user cluster.
+        let mut objects = Vec::new();
+        for (file, item) in items {
+            match item {
+                Item::MachineDeployment(m) => objects.push(m),
+                _ => {
+                    super::required_client(g, &format!("apply -f {file} (a KKP API payload file)"))?;
+                }
+            }
+        }
+        return crate::commands::apply_workers::run(
+            args.cluster.as_deref(),
+            objects,
+            args.wait,
+            args.timeout,
+            g,
+            printer,
+        )
+        .await;
+    };
     let deadline = Deadline::new(args.timeout);
     let mut target = None;
     for (_, item) in &items {

@@ -2,12 +2,12 @@
 //! REST API. Clusters are named by their human-readable name or their ID. `get clusters` and `get
 //! kubeconfig` include the project's imported clusters (TYPE `external`).
 
-use std::io::{BufRead as _, IsTerminal as _};
 use std::time::Duration;
 
 use serde_json::Value;
 
 use super::health;
+use crate::commands::confirm;
 use crate::commands::get::table;
 use crate::k8s::trust::{self, AllowArgs};
 use crate::k8s::wait::Deadline;
@@ -401,19 +401,6 @@ pub fn check_kubeconfig(text: &str, id: &str, allow: AllowArgs) -> anyhow::Resul
     )
 }
 
-/// Asks on the terminal; refuses when there is no terminal to ask on.
-fn confirm(question: &str, what: &str, printer: &Printer) -> anyhow::Result<bool> {
-    if !std::io::stdin().is_terminal() {
-        anyhow::bail!(
-            "refusing to delete {what} without confirmation: stdin is not a terminal; pass --yes to delete without asking"
-        );
-    }
-    printer.message_text(question);
-    let mut answer = String::new();
-    std::io::stdin().lock().read_line(&mut answer)?;
-    Ok(crate::commands::confirm::is_yes(&answer))
-}
-
 /// What `delete cluster(s)` was asked.
 #[derive(Clone, Debug)]
 pub struct DeleteOptions {
@@ -432,10 +419,11 @@ pub async fn delete_one(client: &KkpClient, name: &str, opts: &DeleteOptions, pr
     };
     let shown = super::shown(&cluster);
     if !opts.yes
-        && !confirm(
-            &format!("Delete cluster {shown} of KKP project {}? [y/N] ", client.project()),
-            &format!("cluster {shown}"),
+        && !confirm::ask(
             printer,
+            format_args!("Delete cluster {shown} of KKP project {}? [y/N] ", client.project()),
+            "delete",
+            format_args!("cluster {shown}"),
         )?
     {
         anyhow::bail!("aborted; cluster {shown} was not deleted");
@@ -452,15 +440,16 @@ pub async fn delete_all(client: &KkpClient, opts: &DeleteOptions, printer: &Prin
     }
     let names: Vec<String> = clusters.iter().map(super::shown).collect();
     if !opts.yes
-        && !confirm(
-            &format!(
+        && !confirm::ask(
+            printer,
+            format_args!(
                 "Delete all {} clusters of KKP project {} ({})? [y/N] ",
                 clusters.len(),
                 client.project(),
                 names.join(", ")
             ),
-            &format!("every cluster of KKP project {}", client.project()),
-            printer,
+            "delete",
+            format_args!("every cluster of KKP project {}", client.project()),
         )?
     {
         anyhow::bail!("aborted; no cluster was deleted");

@@ -1,23 +1,16 @@
-//! Colours for terminal output: on when stdout is a terminal and `NO_COLOR` is not set (or
-//! when `--color always` says so), plain text otherwise.
+//! ANSI styles for `describe`'s terminal output; whether to use them is the printer's call
+//! (`Printer::colours_stdout`).
 
 use crate::cli::describe::ColorChoice;
-use crate::printer::Printer;
 
 impl ColorChoice {
-    /// Whether to colour, given the environment.
-    pub fn resolve(self, stdout_is_terminal: bool, no_color: Option<&str>) -> bool {
+    /// What `--color` forces: `always` and `never`, or nothing for `auto`.
+    pub fn forced(self) -> Option<bool> {
         match self {
-            ColorChoice::Always => true,
-            ColorChoice::Never => false,
-            ColorChoice::Auto => stdout_is_terminal && no_color.is_none_or(str::is_empty),
+            ColorChoice::Always => Some(true),
+            ColorChoice::Never => Some(false),
+            ColorChoice::Auto => None,
         }
-    }
-
-    /// Whether to colour this process's stdout.
-    pub fn for_stdout(self, printer: &Printer) -> bool {
-        let no_color = std::env::var("NO_COLOR").ok();
-        self.resolve(printer.stdout_is_terminal(), no_color.as_deref())
     }
 }
 
@@ -58,13 +51,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn auto_colours_only_a_terminal_without_no_color() {
-        assert!(ColorChoice::Auto.resolve(true, None));
-        assert!(ColorChoice::Auto.resolve(true, Some("")));
-        assert!(!ColorChoice::Auto.resolve(true, Some("1")));
-        assert!(!ColorChoice::Auto.resolve(false, None));
-        assert!(ColorChoice::Always.resolve(false, Some("1")));
-        assert!(!ColorChoice::Never.resolve(true, None));
+    fn color_flag_forces_or_leaves_it_to_the_printer() {
+        assert_eq!(ColorChoice::Always.forced(), Some(true));
+        assert_eq!(ColorChoice::Never.forced(), Some(false));
+        assert_eq!(ColorChoice::Auto.forced(), None);
     }
 
     #[test]
