@@ -235,7 +235,9 @@ fn kubeone_worker_pools_are_applied_into_a_running_cluster_through_the_seed() {
     let Some(terraform) = kkp_e2e::terraform::binary() else {
         return;
     };
-    let name = running_cluster("kubeone");
+    let name = kkp_e2e::unique_name(&format!("{MANAGED_PREFIX}kubeone"));
+    let human = format!("KubeOne pools {name}");
+    create(&name, &["--human-readable-name", &human]).expect_code(0);
     let dir = tempfile::tempdir().unwrap();
     let key_file = dir.path().join("id.pub");
     std::fs::write(
@@ -267,11 +269,12 @@ fn kubeone_worker_pools_are_applied_into_a_running_cluster_through_the_seed() {
     // Not a KKP API payload: without --api, only MachineDeployments go, and only to a cluster ID.
     kkp(&["apply", "-f", workers.to_str().unwrap()])
         .expect_code(1)
-        .expect_stderr("--cluster ID is required");
+        .expect_stderr("--cluster NAME|ID is required");
     kkp(&["apply", "-f", workers.to_str().unwrap(), "--cluster", "no-such-cluster"])
         .expect_code(1)
-        .expect_stderr("has no KKP cluster of that ID");
-    let applied = kkp(&["apply", "-f", workers.to_str().unwrap(), "--cluster", &name]);
+        .expect_stderr("has no KKP cluster of that ID or human-readable name");
+    // The cluster by its human-readable name, then by its ID.
+    let applied = kkp(&["apply", "-f", workers.to_str().unwrap(), "--cluster", &human]);
     applied
         .expect_code(0)
         .expect_stdout("machinedeployment.cluster.k8s.io/pools-pool1 created");

@@ -22,8 +22,8 @@ curl scripts do, with create-or-patch semantics:
     namespace (server-side apply) with the kubeconfig the API hands out.
 
 Without the KKP API, MachineDeployment objects (and only they) go through the management cluster
-of the current kubeconfig into the user cluster of the KKP cluster --cluster names by ID, with the
-kubeconfig KKP keeps for it (--wait waits until the cluster runs).
+of the current kubeconfig into the user cluster of the KKP cluster --cluster names (ID or
+human-readable name), with the kubeconfig KKP keeps for it (--wait waits until the cluster runs).
 
 Every file is checked before anything is sent: what today's KKP no longer accepts (Kubernetes
 versions it does not offer, CentOS and SLES, fields that moved since 2021) is named with the fix,
@@ -45,9 +45,9 @@ Examples:
   # md.yaml files go into the user cluster
   kubectl kkp apply -f md.yaml -f md-small.yaml --cluster tobi-api-kvirt-md-yaml
 
-  # KubeOne's worker pools, through the management cluster (no --api): the cluster by its ID
+  # KubeOne's worker pools, through the management cluster (no --api)
   kubectl kkp generate machinedeployments --terraform-output tf.json --cluster demo -o json > workers.json
-  kubectl kkp apply -f workers.json --cluster x7k2m9q4wz --wait
+  kubectl kkp apply -f workers.json --cluster demo --wait
 
   # What would happen, without sending anything
   kubectl kkp apply -f cluster.json -f machine_deployment_ubuntu.json --dry-run";

@@ -1,6 +1,7 @@
 //! `apply -f` of MachineDeployment files without the KKP API: through the management cluster of
-//! the current kubeconfig, into the user cluster of the KKP Cluster `--cluster` names, with the
-//! kubeconfig KKP keeps for it, as `create cluster --wait` sends its workers.
+//! the current kubeconfig, into the user cluster of the KKP Cluster `--cluster` names (its ID or
+//! human-readable name), with the kubeconfig KKP keeps for it, as `create cluster --wait` sends
+//! its workers.
 
 use std::time::Duration;
 
@@ -30,24 +31,21 @@ pub async fn run(
     g: &GlobalSettings,
     printer: &Printer,
 ) -> Outcome {
-    let Some(id) = cluster else {
+    let Some(named) = cluster else {
         bail!(
-            "--cluster ID is required: MachineDeployments go into the user cluster of an existing KKP cluster (its ID, \
-             as kubectl kkp get clusters shows)"
+            "--cluster NAME|ID is required: MachineDeployments go into the user cluster of an existing KKP cluster (its ID \
+             or human-readable name, as kubectl kkp get clusters shows)"
         );
     };
     let seed = Connection::from_settings(&g.connection).await?;
-    match kkp::get_cluster_opt(&seed, id).await? {
-        None => bail!(
-            "--cluster {id:?}: the management cluster ({}) has no KKP cluster of that ID; kubectl kkp get clusters lists \
-             them",
-            seed.describe()
-        ),
-        Some(c) if !wait && !kkp::is_running_and_healthy(&c) => bail!(
-            "--cluster {id:?}: the cluster is not running yet ({}); pass --wait to wait for it",
-            kkp::state_line(&c)
-        ),
-        Some(_) => {}
+    let found = find(&seed, named).await?;
+    let id = kkp::text(&found, "/metadata/name").unwrap_or(named).to_owned();
+    let id = id.as_str();
+    if !wait && !kkp::is_running_and_healthy(&found) {
+        bail!(
+            "--cluster {named:?}: the cluster is not running yet ({}); pass --wait to wait for it",
+            kkp::state_line(&found)
+        );
     }
     for object in &mut objects {
         object["metadata"]["namespace"] = NAMESPACE.into();
@@ -68,4 +66,37 @@ pub async fn run(
         printer.data(format_args!("{}", done.summary()));
     }
     Ok(ExitStatus::Success)
+}
+
+/// The KKP cluster of ID `named`, else the one whose human-readable name it is.
+async fn find(seed: &Connection, named: &str) -> anyhow::Result<Value> {
+    // Only a name an object can have is looked up as an ID (a human-readable name may hold spaces).
+    let could_be_id = !named.is_empty()
+        && named.len() <= 253
+        && named
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.');
+    if could_be_id && let Some(cluster) = kkp::get_cluster_opt(seed, named).await? {
+        return Ok(cluster);
+    }
+    let mut matching: Vec<Value> = kkp::list_clusters(seed, None)
+        .await?
+        .into_iter()
+        .filter(|c| kkp::text(c, "/spec/humanReadableName") == Some(named))
+        .collect();
+    match matching.len() {
+        1 => Ok(matching.remove(0)),
+        0 => bail!(
+            "--cluster {named:?}: the management cluster ({}) has no KKP cluster of that ID or human-readable name; \
+             kubectl kkp get clusters lists them",
+            seed.describe()
+        ),
+        n => {
+            let ids: Vec<&str> = matching.iter().filter_map(|c| kkp::text(c, "/metadata/name")).collect();
+            bail!(
+                "--cluster {named:?}: {n} KKP clusters have that human-readable name ({}); give the ID",
+                ids.join(", ")
+            )
+        }
+    }
 }
