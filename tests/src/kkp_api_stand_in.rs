@@ -29,7 +29,7 @@ use crate::kkp_api_spec::{self, ResponseBody};
 use crate::pki::CertificateAuthority;
 
 /// The routes the stand-in serves: method, the specification's path template, operationId.
-pub const ROUTES: [(&str, &str, &str); 23] = [
+pub const ROUTES: [(&str, &str, &str); 24] = [
     ("GET", "/api/v1/version", "getKubermaticVersion"),
     ("GET", "/api/v2/projects/{project_id}/clusters", "listClustersV2"),
     ("POST", "/api/v2/projects/{project_id}/clusters", "createClusterV2"),
@@ -99,6 +99,11 @@ pub const ROUTES: [(&str, &str, &str); 23] = [
         "getAddonV2",
     ),
     (
+        "GET",
+        "/api/v2/projects/{project_id}/clusters/{cluster_id}/installableaddons",
+        "listInstallableAddonsV2",
+    ),
+    (
         "PATCH",
         "/api/v2/projects/{project_id}/clusters/{cluster_id}/addons/{addon_id}",
         "patchAddonV2",
@@ -163,6 +168,9 @@ pub struct Options {
     pub deleting_for: Duration,
     /// The kubeconfig the kubeconfig route serves (the text of a YAML file).
     pub kubeconfig: String,
+    /// The addons the installation offers (KKP's `api.accessibleAddons`); `installableaddons`
+    /// answers those a cluster does not have yet.
+    pub accessible_addons: Vec<String>,
 }
 
 /// One request as it arrived (the `Authorization` header is not kept).
@@ -790,6 +798,16 @@ fn handle(
             Value::Array(state.clusters[cluster_index.expect("found")].addons.clone()),
         ),
         ("POST", "addons") => create_addon(&mut state.clusters[cluster_index.expect("found")], &body),
+        ("GET", "installableaddons") => {
+            let cluster = &state.clusters[cluster_index.expect("found")];
+            let installable: Vec<Value> = options
+                .accessible_addons
+                .iter()
+                .filter(|name| !cluster.addons.iter().any(|a| a["id"] == json!(name)))
+                .map(|name| json!(name))
+                .collect();
+            json_answer(200, Value::Array(installable))
+        }
         (method, "{addon_id}") => {
             let cluster = &mut state.clusters[cluster_index.expect("found")];
             let id = &params["addon_id"];
@@ -986,7 +1004,8 @@ fn render_imported(imported: &Imported, options: &Options) -> Value {
 }
 
 /// Installs an addon: its ID is its name; a second one of the same name is the conflict KKP
-/// answers. Which addons a KKP installation offers (`api.accessibleAddons`) is not modelled.
+/// answers. (Whether KKP's own POST refuses an addon it does not offer is not in its specification;
+/// the stand-in takes any, and offers `installableaddons` for a client to check first.)
 fn create_addon(cluster: &mut Cluster, body: &Value) -> Response {
     let name = body.get("name").and_then(Value::as_str).unwrap_or_default().to_owned();
     if name.is_empty() {

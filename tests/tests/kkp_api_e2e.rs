@@ -51,6 +51,14 @@ fn start_serving(healthy_after: Duration, kubeconfig: String) -> Api {
         healthy_after,
         deleting_for: Duration::from_secs(2),
         kubeconfig,
+        accessible_addons: [
+            "cluster-autoscaler",
+            "ingress-nginx",
+            "kube-state-metrics",
+            "node-exporter",
+        ]
+        .map(String::from)
+        .to_vec(),
     })
     .expect("the stand-in KKP API starts");
     let dir = tempfile::tempdir().unwrap();
@@ -368,6 +376,25 @@ fn every_seed_payload_file_applies_or_is_refused_naming_the_fix() {
         .expect_code(1)
         .expect_stderr("name: \"Ingress_Nginx\" is not an addon name");
     assert_eq!(api.stand_in.requests().len(), before, "a refused file sends nothing");
+    // A misspelt addon (valid as a name) is one KKP does not offer: refused before the POST,
+    // naming what the cluster can still install.
+    let misspelt = api.path("misspelt-addon.json");
+    std::fs::write(
+        &misspelt,
+        r#"{"name": "ingres-nginx", "spec": {"variables": {"replicas": "3"}}}"#,
+    )
+    .unwrap();
+    api.kkp(&["apply", "-f", misspelt.to_str().unwrap(), "--cluster", "tobi-api-kvirt"])
+        .expect_code(1)
+        .expect_stderr("addon(s) \"ingres-nginx\" cannot be installed in cluster \"tobi-api-kvirt\"")
+        .expect_stderr("KKP offers kube-state-metrics, node-exporter; nothing was sent");
+    assert!(
+        !api.stand_in
+            .requests()
+            .iter()
+            .any(|r| r.method == "POST" && r.body.contains("ingres-nginx")),
+        "nothing was sent"
+    );
     api.assert_honest();
 }
 

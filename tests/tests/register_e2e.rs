@@ -409,6 +409,7 @@ fn a_running_cluster_is_registered_through_the_kkp_api() {
         healthy_after: Duration::from_millis(500),
         deleting_for: Duration::from_secs(1),
         kubeconfig: String::new(),
+        accessible_addons: Vec::new(),
     })
     .expect("the stand-in KKP API starts");
     let dir = tempfile::tempdir().unwrap();

@@ -178,6 +178,20 @@ impl KkpClient {
         .await
     }
 
+    /// The names of the addons KKP offers for the cluster and it does not have yet
+    /// (`installableaddons`: the installation's accessible addons less the installed ones).
+    pub async fn installable_addons(&self, cluster: &str) -> Result<Vec<String>, ApiError> {
+        let path = self.project_path(&format!("/clusters/{cluster}/installableaddons"));
+        self.json::<Value, _>(
+            Method::GET,
+            &path,
+            None,
+            &format!("the addons cluster {cluster:?} can install"),
+            &[],
+        )
+        .await
+    }
+
     pub async fn create_addon(&self, cluster: &str, addon: &Addon) -> Result<Addon, ApiError> {
         let path = self.project_path(&format!("/clusters/{cluster}/addons"));
         self.json(

@@ -194,6 +194,7 @@ fn options() -> Options {
         healthy_after: Duration::from_secs(3),
         deleting_for: Duration::from_secs(2),
         kubeconfig: "apiVersion: v1\nkind: Config\nclusters: []\n".into(),
+        accessible_addons: vec!["cluster-autoscaler".into(), "node-exporter".into()],
     }
 }
 
@@ -265,6 +266,10 @@ async fn the_client_runs_a_clusters_life_against_the_stand_in() {
         Some(id.clone())
     );
     assert!(c.find_by_name("other").await.unwrap().is_none());
+
+    let mut installable = c.installable_addons(&id).await.unwrap();
+    installable.sort();
+    assert_eq!(installable, ["cluster-autoscaler", "node-exporter"]);
 
     let patched = c.patch_cluster(&id, &json!({"labels": {"team": "a"}})).await.unwrap();
     assert_eq!(patched.labels.get("team").map(String::as_str), Some("a"));

@@ -19,7 +19,7 @@ use crate::exit::{ExitStatus, Outcome};
 use crate::k8s::apply::{Applier, ApplyOptions};
 use crate::k8s::client::Connection;
 use crate::k8s::wait::Deadline;
-use crate::kkp_api::client::KkpClient;
+use crate::kkp_api::client::{ApiError, KkpClient};
 use crate::kkp_api::convert;
 use crate::kkp_api::models::{Addon, ApiCluster, CreateClusterSpec, NodeDeployment};
 use crate::kkp_api::payload::{self, Payload};
@@ -282,6 +282,7 @@ async fn ensure_addons(
 ) -> anyhow::Result<()> {
     let id = cluster.id.clone().unwrap_or_default();
     let existing = client.list_addons(&id).await?;
+    refuse_uninstallable(client, cluster, &existing, desired).await?;
     for (done, addon) in desired.iter().enumerate() {
         let current = existing
             .iter()
@@ -322,6 +323,57 @@ async fn ensure_addons(
         }
     }
     Ok(())
+}
+
+/// Refuses, before anything is sent, addons the cluster does not have and KKP does not offer
+/// (a misspelt name would otherwise be accepted by the API and never installed). Where the
+/// installation does not answer `installableaddons` (403, 404), the API's own answer decides.
+async fn refuse_uninstallable(
+    client: &KkpClient,
+    cluster: &ApiCluster,
+    existing: &[Addon],
+    desired: &[Addon],
+) -> anyhow::Result<()> {
+    let new: Vec<&Addon> = desired
+        .iter()
+        .filter(|a| {
+            !existing
+                .iter()
+                .any(|e| e.name == a.name || e.id.as_deref() == Some(a.name.as_str()))
+        })
+        .collect();
+    if new.is_empty() {
+        return Ok(());
+    }
+    let id = cluster.id.clone().unwrap_or_default();
+    let offered = match client.installable_addons(&id).await {
+        Ok(offered) => offered,
+        Err(e @ (ApiError::Forbidden { .. } | ApiError::NotFound { .. })) => {
+            tracing::debug!("not checking the addons against the installable ones: {e}");
+            return Ok(());
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let unknown: Vec<String> = new
+        .iter()
+        .filter(|a| !offered.contains(&a.name))
+        .map(|a| format!("{:?}", a.name))
+        .collect();
+    if unknown.is_empty() {
+        return Ok(());
+    }
+    let mut offered = offered;
+    offered.sort();
+    anyhow::bail!(
+        "addon(s) {} cannot be installed in cluster {}: KKP offers {}; nothing was sent",
+        unknown.join(", "),
+        super::shown(cluster),
+        if offered.is_empty() {
+            "no further addons".to_owned()
+        } else {
+            offered.join(", ")
+        }
+    )
 }
 
 /// Whether an installed addon already has the settings a file asks for (what the file leaves out
