@@ -122,21 +122,8 @@ async fn probe(seed: &kube::Client, cluster: &Value) -> Result<String, String> {
         .and_then(|d| d.get(key).cloned())
         .ok_or_else(|| format!("Secret {namespace}/{name} has no key {key}"))?;
     let text = String::from_utf8(bytes.0).map_err(|_| "the kubeconfig is not UTF-8".to_owned())?;
-    let kubeconfig = kube::config::Kubeconfig::from_yaml(&text).map_err(|e| format!("kubeconfig: {e}"))?;
-    crate::install_crypto_provider();
-    let config = kube::Config::from_custom_kubeconfig(kubeconfig, &Default::default())
+    let client = crate::users::client_from_current_context(&text)
         .await
         .map_err(|e| format!("kubeconfig: {e}"))?;
-    let client = kube::Client::try_from(config).map_err(|e| format!("client: {e}"))?;
-    let info = tokio::time::timeout(Duration::from_secs(5), client.apiserver_version())
-        .await
-        .map_err(|_| "the cluster did not answer within 5s".to_owned())?
-        .map_err(|e| format!("cannot reach the cluster: {e}"))?;
-    Ok(info
-        .git_version
-        .trim_start_matches('v')
-        .split(['+', '-'])
-        .next()
-        .unwrap_or_default()
-        .to_owned())
+    crate::users::reachable_version(&client).await
 }

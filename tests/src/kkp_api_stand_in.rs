@@ -305,6 +305,21 @@ impl KkpApiStandIn {
         &self.ca_pem
     }
 
+    /// The flags that point `kubectl kkp` at this stand-in for `project`: the token read from
+    /// `token_file`, the stand-in trusted through `ca_file` (a copy of [`Self::ca_pem`]).
+    pub fn plugin_flags(&self, token_file: &std::path::Path, ca_file: &std::path::Path, project: &str) -> Vec<String> {
+        vec![
+            "--api".into(),
+            self.url.clone(),
+            "--token-file".into(),
+            token_file.display().to_string(),
+            "--project".into(),
+            project.into(),
+            "--certificate-authority".into(),
+            ca_file.display().to_string(),
+        ]
+    }
+
     /// Every request so far.
     pub fn requests(&self) -> Vec<Recorded> {
         self.lock().recorded.clone()
@@ -956,16 +971,12 @@ fn import_checks(body: &Value) -> Result<(String, String, String), Response> {
 /// an import; the cluster's version (`1.36.3`).
 fn list_pods(kubeconfig: &str) -> Result<String, String> {
     use k8s_openapi::api::core::v1::Pod;
-    let context = serde_yaml::from_str::<Value>(kubeconfig)
-        .ok()
-        .and_then(|v| v.get("current-context").and_then(Value::as_str).map(str::to_owned))
-        .ok_or("the kubeconfig has no current-context")?;
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| e.to_string())?;
     rt.block_on(async {
-        let client = crate::client_from_kubeconfig(kubeconfig, &context)
+        let client = crate::users::client_from_current_context(kubeconfig)
             .await
             .map_err(|e| e.to_string())?;
         let pods: kube::Api<Pod> = kube::Api::all(client.clone());
@@ -976,14 +987,7 @@ fn list_pods(kubeconfig: &str) -> Result<String, String> {
         .await
         .map_err(|_| "the cluster did not answer within 5s".to_owned())?
         .map_err(|e| e.to_string())?;
-        let info = client.apiserver_version().await.map_err(|e| e.to_string())?;
-        Ok(info
-            .git_version
-            .trim_start_matches('v')
-            .split(['+', '-'])
-            .next()
-            .unwrap_or_default()
-            .to_owned())
+        crate::users::reachable_version(&client).await
     })
 }
 

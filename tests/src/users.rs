@@ -36,16 +36,41 @@ impl UserCredentials {
 
 /// A kube client for `context` of the kubeconfig `yaml`.
 pub async fn client_from_kubeconfig(yaml: &str, context: &str) -> Result<kube::Client, HarnessError> {
+    client_for(yaml, Some(context)).await
+}
+
+/// A kube client for the current context of the kubeconfig `yaml`.
+pub async fn client_from_current_context(yaml: &str) -> Result<kube::Client, HarnessError> {
+    client_for(yaml, None).await
+}
+
+async fn client_for(yaml: &str, context: Option<&str>) -> Result<kube::Client, HarnessError> {
     install_crypto_provider();
     let file = Kubeconfig::from_yaml(yaml).map_err(|e| HarnessError::Kubeconfig(e.to_string()))?;
     let options = KubeConfigOptions {
-        context: Some(context.to_string()),
+        context: context.map(str::to_owned),
         ..KubeConfigOptions::default()
     };
     let config = kube::Config::from_custom_kubeconfig(file, &options)
         .await
         .map_err(|e| HarnessError::Kubeconfig(e.to_string()))?;
     Ok(kube::Client::try_from(config)?)
+}
+
+/// The `MAJOR.MINOR.PATCH` version (`1.36.3`) the apiserver behind `client` reports, asked
+/// within 5 s: what KKP records of a cluster it connects to.
+pub async fn reachable_version(client: &kube::Client) -> Result<String, String> {
+    let info = tokio::time::timeout(std::time::Duration::from_secs(5), client.apiserver_version())
+        .await
+        .map_err(|_| "the cluster did not answer within 5s".to_owned())?
+        .map_err(|e| format!("cannot reach the cluster: {e}"))?;
+    Ok(info
+        .git_version
+        .trim_start_matches('v')
+        .split(['+', '-'])
+        .next()
+        .unwrap_or_default()
+        .to_owned())
 }
 
 #[allow(clippy::too_many_arguments)]

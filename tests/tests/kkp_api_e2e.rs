@@ -75,19 +75,11 @@ impl Api {
 
     /// `kubectl kkp ARGS --api URL --token-file F --project P --certificate-authority CA`.
     fn kkp(&self, args: &[&str]) -> Ran {
-        let url = self.stand_in.url().to_owned();
-        let (token, ca) = (self.path("token"), self.path("ca.pem"));
+        let flags = self
+            .stand_in
+            .plugin_flags(&self.path("token"), &self.path("ca.pem"), PROJECT);
         let mut all: Vec<&str> = args.to_vec();
-        all.extend([
-            "--api",
-            &url,
-            "--token-file",
-            token.to_str().unwrap(),
-            "--project",
-            PROJECT,
-            "--certificate-authority",
-            ca.to_str().unwrap(),
-        ]);
+        all.extend(flags.iter().map(String::as_str));
         self.raw(&all, &[])
     }
 

@@ -418,21 +418,12 @@ fn a_running_cluster_is_registered_through_the_kkp_api() {
     let (ca, token) = (dir.path().join("ca.pem"), dir.path().join("token"));
     std::fs::write(&ca, stand_in.ca_pem()).unwrap();
     std::fs::write(&token, format!("{TOKEN}\n")).unwrap();
-    let url = stand_in.url().to_owned();
+    let flags = stand_in.plugin_flags(&token, &ca, PROJECT);
     let mut outputs = Vec::new();
     let mut api = |args: &[&str]| -> Ran {
         // No kubeconfig for a seed: everything goes through the KKP API.
         let mut command = plugin_support::kubectl(planes.seed.bin_dir(), plugin_dir, &dir.path().join("none"), &home);
-        command.arg("kkp").args(args).args([
-            "--api",
-            &url,
-            "--token-file",
-            token.to_str().unwrap(),
-            "--project",
-            PROJECT,
-            "--certificate-authority",
-            ca.to_str().unwrap(),
-        ]);
+        command.arg("kkp").args(args).args(&flags);
         let ran = plugin_support::run(command, RUN_TIMEOUT).expect("kubectl kkp runs");
         outputs.push(ran.both());
         ran

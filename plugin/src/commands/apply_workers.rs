@@ -6,6 +6,7 @@
 use std::time::Duration;
 
 use anyhow::bail;
+use kkp_crds::machine::MACHINE_DEPLOYMENT_NAMESPACE;
 use serde_json::Value;
 
 use super::create;
@@ -17,9 +18,6 @@ use crate::k8s::trust::AllowArgs;
 use crate::k8s::wait::Deadline;
 use crate::printer::Printer;
 use crate::settings::GlobalSettings;
-
-/// Where the MachineDeployments of machine-controller live in a user cluster.
-const NAMESPACE: &str = "kube-system";
 
 /// Applies `objects` (checked MachineDeployments) into the user cluster of KKP cluster `cluster`;
 /// with `wait`, first waits (at most `timeout`) until the cluster runs.
@@ -48,7 +46,7 @@ pub async fn run(
         );
     }
     for object in &mut objects {
-        object["metadata"]["namespace"] = NAMESPACE.into();
+        object["metadata"]["namespace"] = MACHINE_DEPLOYMENT_NAMESPACE.into();
     }
     let deadline = Deadline::new(timeout);
     let mut progress = printer.progress(format!("cluster {id:?}"));

@@ -8,6 +8,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use kkp_crds::machine::MACHINE_DEPLOYMENT_NAMESPACE;
 use kkp_crds::versions::VersionCatalog;
 use serde::Deserialize as _;
 use serde_json::Value;
@@ -415,7 +416,7 @@ async fn apply_into_user_cluster(
     );
     for object in objects {
         let mut object = object.clone();
-        object["metadata"]["namespace"] = "kube-system".into();
+        object["metadata"]["namespace"] = MACHINE_DEPLOYMENT_NAMESPACE.into();
         let done = applier
             .apply(&object)
             .await
