@@ -14,6 +14,7 @@
 //! which field the error is about, what kind of error it is and what to tell the user. Fields
 //! marked `writeOnly` hold secrets; their values are never put into a message.
 
+use std::borrow::Cow;
 use std::collections::BTreeSet;
 use std::sync::{LazyLock, OnceLock};
 
@@ -395,16 +396,32 @@ pub fn apply_defaults_over_zero_values(schema: &Value, instance: &mut Value) {
 }
 
 /// `instance` without `null` properties (at any depth), which Go's decoder skips: what the schemas
-/// check on the machine side.
-pub fn without_nulls(instance: &Value) -> Value {
+/// check on the machine side. Borrowed when there are none, as in almost every object.
+pub fn without_nulls(instance: &Value) -> Cow<'_, Value> {
+    if has_null_property(instance) {
+        Cow::Owned(strip_nulls(instance))
+    } else {
+        Cow::Borrowed(instance)
+    }
+}
+
+fn has_null_property(instance: &Value) -> bool {
+    match instance {
+        Value::Object(map) => map.values().any(|v| v.is_null() || has_null_property(v)),
+        Value::Array(items) => items.iter().any(has_null_property),
+        _ => false,
+    }
+}
+
+fn strip_nulls(instance: &Value) -> Value {
     match instance {
         Value::Object(map) => Value::Object(
             map.iter()
                 .filter(|(_, v)| !v.is_null())
-                .map(|(k, v)| (k.clone(), without_nulls(v)))
+                .map(|(k, v)| (k.clone(), strip_nulls(v)))
                 .collect(),
         ),
-        Value::Array(items) => Value::Array(items.iter().map(without_nulls).collect()),
+        Value::Array(items) => Value::Array(items.iter().map(strip_nulls).collect()),
         other => other.clone(),
     }
 }

@@ -30,6 +30,7 @@ pub mod exemption;
 pub mod exemption_route;
 pub mod logging;
 pub mod machine_labels;
+pub mod memory;
 pub mod metrics;
 pub mod patch;
 pub mod pkcs8;

@@ -165,9 +165,8 @@ async fn review(endpoint: Endpoint, state: AppState, headers: HeaderMap, body: B
         Err(e @ BodyError::TooLarge { .. }) => return reject(StatusCode::PAYLOAD_TOO_LARGE, e.to_string()),
         Err(e @ BodyError::Read(_)) => return reject(StatusCode::BAD_REQUEST, e.to_string()),
     };
-    let values = body::json_values(&bytes);
     let max_values = state.limits().max_json_values;
-    if values > max_values {
+    if let Some(values) = body::json_values_over(&bytes, max_values) {
         return reject(
             StatusCode::PAYLOAD_TOO_LARGE,
             format!("the review holds about {values} JSON values, more than the {max_values} this webhook evaluates"),
@@ -180,8 +179,14 @@ async fn review(endpoint: Endpoint, state: AppState, headers: HeaderMap, body: B
     } else {
         let evaluating = state.clone();
         tokio::task::spawn_blocking(move || {
-            let _slot = (permit, busy);
-            evaluation::evaluate(endpoint, &evaluating, bytes, started)
+            let evaluated = {
+                let _slot = (permit, busy);
+                evaluation::evaluate(endpoint, &evaluating, bytes, started)
+            };
+            // The review's values are dropped by now: give their memory back before the next
+            // large review piles up on top of it.
+            crate::memory::release();
+            evaluated
         })
         .await
     };

@@ -122,7 +122,7 @@ fn mutate_or_explain(req: &Request<'_>, ctx: &Context) -> (Verdict, Option<Box<U
             if kind == ResourceKind::Cluster {
                 keep_added_annotations(annotations, &mut out);
             }
-            verdict.patch = json_patch::diff(object, &out);
+            verdict.patch = super::patch::diff(object, &out);
             verdict.object = Some(out);
         }
     }

@@ -14,8 +14,10 @@
 
 mod batch;
 mod chain;
+mod patch;
 mod verdict;
 
 pub use batch::{admit_all, lone_cluster_version};
 pub use chain::{MAX_NESTING, admit, mutate, validate};
+pub use patch::diff;
 pub use verdict::{MAX_MESSAGE_BYTES, MAX_REPORTED_ERRORS, Verdict};

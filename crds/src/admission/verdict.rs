@@ -41,11 +41,8 @@ pub struct Verdict {
 
 impl Verdict {
     pub(super) fn new(kind: ResourceKind, object: Option<&Value>) -> Self {
-        let meta = |k: &str| {
-            object
-                .and_then(|o| o.pointer(&format!("/metadata/{k}")))
-                .and_then(Value::as_str)
-        };
+        let metadata = object.and_then(|o| o.get("metadata"));
+        let meta = |k: &str| metadata.and_then(|m| m.get(k)).and_then(Value::as_str);
         Verdict::for_object(
             kind,
             meta("name").or(meta("generateName")).unwrap_or(""),

@@ -1308,3 +1308,15 @@ fn upstream_machine_deployments_stay_valid_after_defaulting() {
         assert_eq!(machine_errors(provider, &spec), Vec::<String>::new(), "{name}");
     }
 }
+
+#[test]
+fn null_properties_are_dropped_at_any_depth_and_nothing_is_copied_without_them() {
+    let clean = json!({ "a": 1, "b": { "c": [ { "d": "x" } ] } });
+    assert!(matches!(without_nulls(&clean), Cow::Borrowed(_)));
+    assert_eq!(*without_nulls(&clean), clean);
+    let nulls = json!({ "a": null, "b": { "c": [ { "d": null, "e": 1 }, null ] } });
+    let stripped = without_nulls(&nulls);
+    assert!(matches!(stripped, Cow::Owned(_)));
+    // Null properties go; null list elements stay, as Go's decoder keeps them.
+    assert_eq!(*stripped, json!({ "b": { "c": [ { "e": 1 }, null ] } }));
+}

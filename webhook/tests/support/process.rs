@@ -40,13 +40,21 @@ pub fn free_port() -> SocketAddr {
         .expect("an address")
 }
 
+/// The binary to start: this build's, or the one `KKP_WEBHOOK_BINARY` names (to compare two builds
+/// with the same benchmark).
+fn binary() -> std::path::PathBuf {
+    std::env::var_os("KKP_WEBHOOK_BINARY")
+        .map(Into::into)
+        .unwrap_or_else(|| env!("CARGO_BIN_EXE_kkp-webhook").into())
+}
+
 /// Starts the binary with `args` (and never an API server); waits until it listens.
 pub fn start(pki: &Pki, args: &[String]) -> ServerProcess {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let (cert, key) = pki.serving("serving-bench");
     let (cert_path, key_path) = super::write_files(dir.path(), &cert, &key);
     let (tls, health) = (free_port(), free_port());
-    let child = Command::new(env!("CARGO_BIN_EXE_kkp-webhook"))
+    let child = Command::new(binary())
         .arg("--watch-policies=false")
         .args(args)
         .arg("--tls-cert-file")
@@ -74,6 +82,22 @@ pub fn start(pki: &Pki, args: &[String]) -> ServerProcess {
         health,
         _dir: dir,
     }
+}
+
+/// The CPU time (user and system, all threads) process `pid` has used so far, from
+/// `/proc/<pid>/stat`, to the kernel's clock-tick resolution (usually 10 ms).
+pub fn cpu_time(pid: u32) -> Option<Duration> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name (field 2) may hold spaces; the fields after its closing parenthesis are
+    // state (3), ..., utime (14) and stime (15).
+    let rest = &stat[stat.rfind(')')? + 1..];
+    let mut fields = rest.split_whitespace().skip(11);
+    let ticks: u64 = fields.next()?.parse::<u64>().ok()? + fields.next()?.parse::<u64>().ok()?;
+    // SAFETY: sysconf only reads a configuration value.
+    let per_second = u64::try_from(unsafe { libc::sysconf(libc::_SC_CLK_TCK) })
+        .ok()
+        .filter(|&t| t > 0)?;
+    Some(Duration::from_secs_f64(ticks as f64 / per_second as f64))
 }
 
 fn proc_status_kib(pid: u32, field: &str) -> Option<u64> {
