@@ -178,15 +178,12 @@ async fn review(endpoint: Endpoint, state: AppState, headers: HeaderMap, body: B
         Ok(evaluation::evaluate(endpoint, &state, bytes, started))
     } else {
         let evaluating = state.clone();
+        // Counted from before the blocking thread takes it until its values are dropped there.
+        let large = crate::memory::large_review();
         tokio::task::spawn_blocking(move || {
-            let evaluated = {
-                let _slot = (permit, busy);
-                evaluation::evaluate(endpoint, &evaluating, bytes, started)
-            };
-            // The review's values are dropped by now: give their memory back before the next
-            // large review piles up on top of it.
-            crate::memory::release();
-            evaluated
+            let _large = large;
+            let _slot = (permit, busy);
+            evaluation::evaluate(endpoint, &evaluating, bytes, started)
         })
         .await
     };
