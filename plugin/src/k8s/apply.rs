@@ -152,12 +152,11 @@ impl<'a> Applier<'a> {
                 })?;
         let returned = serde_json::to_value(&returned)
             .map_err(|e| ApplyError::Request(format!("reading the server's answer for {name}: {e}")))?;
-        let rv = |o: &Value| meta_str(o, "resourceVersion").map(str::to_owned);
         let outcome = match before {
             None => Outcome::Created,
             Some(b) => {
                 let b = serde_json::to_value(&b).unwrap_or(Value::Null);
-                if rv(&b) == rv(&returned) {
+                if same_as_applied(&b, &returned) {
                     Outcome::Unchanged
                 } else {
                     Outcome::Configured
@@ -170,6 +169,31 @@ impl<'a> Applier<'a> {
             dry_run: self.options.dry_run,
         })
     }
+}
+
+/// Whether `after` (the server's answer to an apply) holds what `before` held, as far as an apply
+/// sets it: the same resourceVersion, or the same object apart from its status and the server's
+/// bookkeeping in metadata. A controller that updates the status between the read and the apply
+/// (KKP's do, constantly) bumps the resourceVersion without the apply having changed anything.
+fn same_as_applied(before: &Value, after: &Value) -> bool {
+    const BOOKKEEPING: [&str; 4] = ["resourceVersion", "managedFields", "generation", "creationTimestamp"];
+    let rv = |o: &Value| meta_str(o, "resourceVersion").map(str::to_owned);
+    if rv(before) == rv(after) {
+        return true;
+    }
+    let applied_part = |o: &Value| -> Value {
+        let mut o = o.clone();
+        if let Some(map) = o.as_object_mut() {
+            map.remove("status");
+            if let Some(meta) = map.get_mut("metadata").and_then(Value::as_object_mut) {
+                for key in BOOKKEEPING {
+                    meta.remove(key);
+                }
+            }
+        }
+        o
+    };
+    applied_part(before) == applied_part(after)
 }
 
 /// The objects in a multi-document YAML text; empty documents are skipped.
@@ -244,6 +268,27 @@ mod tests {
                 .to_string()
                 .starts_with("x.yaml: document 1")
         );
+    }
+
+    #[test]
+    fn an_apply_that_only_raced_a_status_update_changed_nothing() {
+        let before = json!({
+            "metadata": {"name": "abc", "resourceVersion": "7", "generation": 2, "labels": {"a": "b"}},
+            "spec": {"version": "1.35.7"},
+            "status": {"phase": "Creating"}
+        });
+        let mut status_moved = before.clone();
+        status_moved["metadata"]["resourceVersion"] = json!("9");
+        status_moved["status"]["phase"] = json!("Running");
+        assert!(same_as_applied(&before, &before));
+        assert!(same_as_applied(&before, &status_moved));
+        let mut spec_changed = status_moved.clone();
+        spec_changed["spec"]["version"] = json!("1.35.8");
+        spec_changed["metadata"]["generation"] = json!(3);
+        assert!(!same_as_applied(&before, &spec_changed));
+        let mut label_changed = status_moved.clone();
+        label_changed["metadata"]["labels"]["a"] = json!("c");
+        assert!(!same_as_applied(&before, &label_changed));
     }
 
     #[test]
