@@ -196,6 +196,11 @@ impl KkpClient {
         })
     }
 
+    /// `GET path`, its JSON answer decoded; `what` names it in errors.
+    pub async fn get<T: DeserializeOwned>(&self, path: &str, what: &str) -> Result<T, ApiError> {
+        self.json::<(), T>(Method::GET, path, None, what, &[]).await
+    }
+
     /// Sends JSON (or nothing) and decodes a JSON answer; an error status becomes an [`ApiError`].
     pub async fn json<B: Serialize, T: DeserializeOwned>(
         &self,

@@ -30,7 +30,7 @@ impl KkpClient {
     /// logged as a warning.
     pub async fn list_clusters(&self) -> Result<Vec<ApiCluster>, ApiError> {
         let path = self.project_path("/clusters?show_dm_count=true");
-        let list: ProjectClusterList = self.json::<Value, _>(Method::GET, &path, None, "clusters", &[]).await?;
+        let list: ProjectClusterList = self.get(&path, "clusters").await?;
         if let Some(message) = list.error_message.filter(|m| !m.is_empty()) {
             tracing::warn!("the KKP API listed the clusters it could reach only: {message}");
         }
@@ -61,8 +61,7 @@ impl KkpClient {
 
     pub async fn get_cluster(&self, id: &str) -> Result<ApiCluster, ApiError> {
         let path = self.project_path(&format!("/clusters/{id}"));
-        self.json::<Value, _>(Method::GET, &path, None, &format!("cluster {id:?}"), &[])
-            .await
+        self.get(&path, &format!("cluster {id:?}")).await
     }
 
     /// `POST /projects/{p}/clusters`.
@@ -93,8 +92,7 @@ impl KkpClient {
 
     pub async fn cluster_health(&self, id: &str) -> Result<ClusterHealth, ApiError> {
         let path = self.project_path(&format!("/clusters/{id}/health"));
-        self.json::<Value, _>(Method::GET, &path, None, &format!("cluster {id:?}"), &[])
-            .await
+        self.get(&path, &format!("cluster {id:?}")).await
     }
 
     /// The cluster's admin kubeconfig, as the YAML text the API sends (a JSON array of bytes,
@@ -123,14 +121,8 @@ impl KkpClient {
 
     pub async fn list_machine_deployments(&self, cluster: &str) -> Result<Vec<NodeDeployment>, ApiError> {
         let path = self.project_path(&format!("/clusters/{cluster}/machinedeployments"));
-        self.json::<Value, _>(
-            Method::GET,
-            &path,
-            None,
-            &format!("the machine deployments of cluster {cluster:?}"),
-            &[],
-        )
-        .await
+        self.get(&path, &format!("the machine deployments of cluster {cluster:?}"))
+            .await
     }
 
     pub async fn create_machine_deployment(
@@ -168,28 +160,15 @@ impl KkpClient {
 
     pub async fn list_addons(&self, cluster: &str) -> Result<Vec<Addon>, ApiError> {
         let path = self.project_path(&format!("/clusters/{cluster}/addons"));
-        self.json::<Value, _>(
-            Method::GET,
-            &path,
-            None,
-            &format!("the addons of cluster {cluster:?}"),
-            &[],
-        )
-        .await
+        self.get(&path, &format!("the addons of cluster {cluster:?}")).await
     }
 
     /// The names of the addons KKP offers for the cluster and it does not have yet
     /// (`installableaddons`: the installation's accessible addons less the installed ones).
     pub async fn installable_addons(&self, cluster: &str) -> Result<Vec<String>, ApiError> {
         let path = self.project_path(&format!("/clusters/{cluster}/installableaddons"));
-        self.json::<Value, _>(
-            Method::GET,
-            &path,
-            None,
-            &format!("the addons cluster {cluster:?} can install"),
-            &[],
-        )
-        .await
+        self.get(&path, &format!("the addons cluster {cluster:?} can install"))
+            .await
     }
 
     pub async fn create_addon(&self, cluster: &str, addon: &Addon) -> Result<Addon, ApiError> {

@@ -26,8 +26,7 @@ impl KkpClient {
     /// `GET /projects/{p}/kubernetes/clusters`.
     pub async fn list_external_clusters(&self) -> Result<Vec<ExternalCluster>, ApiError> {
         let path = self.project_path("/kubernetes/clusters");
-        self.json::<Value, _>(Method::GET, &path, None, "imported clusters", &[])
-            .await
+        self.get(&path, "imported clusters").await
     }
 
     /// `POST /projects/{p}/kubernetes/clusters`: imports a cluster; the API gives it an ID.
